@@ -1,0 +1,208 @@
+# cython: language_level=3
+"""Single-pass, numerically stable straight-line fits over typed memoryviews.
+
+Every function skips samples whose time or ordinate is not finite (NaN marks a gauge
+dropout) and counts them; nothing non-finite ever reaches the sums. Results are
+returned as plain tuples so that the Python face (``rig.analysis``) owns the statistics.
+"""
+
+from _moments cimport (CHUNK, PLAIN, TCOMP, LOGDIFF, ChunkSums, Moments, chunk_reset,
+                       moments_merge_chunk, moments_reset, sample_y, usable)
+
+
+cdef inline Py_ssize_t _careful_sums(int mode, const double* t, const double* p, const double* temp,
+                                     Py_ssize_t lo, Py_ssize_t hi, double k, double tc, double yc,
+                                     ChunkSums* c) noexcept nogil:
+    """Sums of the usable samples only; returns how many were skipped."""
+    cdef Py_ssize_t j, skipped = 0
+    cdef double tj, yj, dt, dy
+    c.n = 0.0
+    c.st = 0.0
+    c.sy = 0.0
+    c.stt = 0.0
+    c.sty = 0.0
+    c.syy = 0.0
+    for j in range(lo, hi):
+        tj = t[j]
+        yj = sample_y(mode, p, temp, j, k)
+        if not usable(tj, yj):
+            skipped += 1
+            continue
+        dt = tj - tc
+        dy = yj - yc
+        c.n += 1.0
+        c.st += dt
+        c.sy += dy
+        c.stt += dt * dt
+        c.sty += dt * dy
+        c.syy += dy * dy
+    return skipped
+
+
+cdef extern from "_chunk_kernels.h" nogil:
+    void leakrig_chunk_sums_plain(const double* t, const double* y, Py_ssize_t lo, Py_ssize_t hi,
+                                  double tc, double yc, double* out)
+    void leakrig_chunk_sums_tcomp(const double* t, const double* p, const double* temp, double k,
+                                  Py_ssize_t lo, Py_ssize_t hi, double tc, double yc, double* out)
+
+
+cdef inline void _fast_sums(int mode, const double* t, const double* p, const double* temp,
+                            Py_ssize_t lo, Py_ssize_t hi, double k, double tc, double yc,
+                            ChunkSums* c) noexcept nogil:
+    """Sums of a chunk assumed all usable (SIMD kernels; PLAIN and TCOMP only)."""
+    cdef double out[5]
+    if mode == PLAIN:
+        leakrig_chunk_sums_plain(t, p, lo, hi, tc, yc, out)
+    else:
+        leakrig_chunk_sums_tcomp(t, p, temp, k, lo, hi, tc, yc, out)
+    c.n = <double>(hi - lo)
+    c.st = out[0]
+    c.sy = out[1]
+    c.stt = out[2]
+    c.sty = out[3]
+    c.syy = out[4]
+
+
+cdef tuple _fit(const double[::1] t_mv, const double[::1] p_mv, const double[::1] temp_mv, int mode,
+                double k):
+    cdef Py_ssize_t n = t_mv.shape[0], i, j, end
+    cdef Py_ssize_t skipped = 0
+    cdef bint have_origin = False
+    cdef double t0 = 0.0, y0 = 0.0, tc = 0.0, yc = 0.0, yj
+    cdef const double* t
+    cdef const double* p
+    cdef const double* temp
+    cdef Moments m
+    cdef ChunkSums c
+    moments_reset(&m)
+    if n == 0:
+        return (0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    t = &t_mv[0]
+    p = &p_mv[0]
+    temp = &temp_mv[0]
+    with nogil:
+        i = 0
+        while i < n:
+            end = i + CHUNK
+            if end > n:
+                end = n
+            chunk_reset(&c)
+            # Anchor the chunk on its first usable sample.
+            j = i
+            while j < end:
+                yj = sample_y(mode, p, temp, j, k)
+                if usable(t[j], yj):
+                    break
+                skipped += 1
+                j += 1
+            if j == end:
+                i = end
+                continue
+            tc = t[j]
+            yc = yj
+            if not have_origin:
+                t0 = tc
+                y0 = yc
+                have_origin = True
+            c.at = tc - t0
+            c.ay = yc - y0
+            # Fast path assumes every sample is usable; a non-finite sum says otherwise,
+            # and the chunk is redone sample by sample.
+            # The log transform has no SIMD kernel (and no speed target): always careful.
+            if mode == LOGDIFF:
+                skipped += _careful_sums(mode, t, p, temp, j, end, k, tc, yc, &c)
+            else:
+                _fast_sums(mode, t, p, temp, j, end, k, tc, yc, &c)
+                if not usable(c.st + c.stt + c.sty, c.sy + c.syy):
+                    skipped += _careful_sums(mode, t, p, temp, j, end, k, tc, yc, &c)
+            moments_merge_chunk(&m, &c)
+            i = end
+    return (int(m.n), int(skipped), t0, y0, m.mt, m.my, m.stt, m.sty, m.syy)
+
+
+cdef Py_ssize_t _check(const double[::1] t, const double[::1] p) except -1:
+    if t.shape[0] != p.shape[0]:
+        raise ValueError(f"length mismatch: {t.shape[0]} times, {p.shape[0]} values")
+    return t.shape[0]
+
+
+def line_moments(const double[::1] t, const double[::1] y):
+    """Centred moments of (t, y) in one pass.
+
+    Returns ``(n, skipped, t0, y0, mean_t, mean_y, s_tt, s_ty, s_yy)`` where
+    ``t0, y0`` is the first usable sample, the means are relative to it, and the
+    ``s_**`` are centred sums of squares and products. Slope = s_ty / s_tt.
+    """
+    _check(t, y)
+    return _fit(t, y, y, PLAIN, 0.0)
+
+
+def line_moments_compensated(const double[::1] t, const double[::1] p,
+                             const double[::1] temperature, double t_ref):
+    """As :func:`line_moments` on y = p * t_ref / T, computed on the fly (no temporaries)."""
+    _check(t, p)
+    _check(t, temperature)
+    return _fit(t, p, temperature, TCOMP, t_ref)
+
+
+def line_moments_log(const double[::1] t, const double[::1] p, double p_ext):
+    """As :func:`line_moments` on y = ln(p - p_ext); samples with p <= p_ext are skipped."""
+    _check(t, p)
+    return _fit(t, p, p, LOGDIFF, p_ext)
+
+
+cdef tuple _residuals(const double[::1] t_mv, const double[::1] p_mv, const double[::1] temp_mv,
+                      int mode, double k, double t0, double y0, double a, double b):
+    cdef Py_ssize_t n = t_mv.shape[0], i
+    cdef Py_ssize_t pairs = 0, valid = 0
+    cdef double tj, yj, r, prev = 0.0, sse = 0.0, lag1 = 0.0, dsq = 0.0
+    cdef bint have_prev = False
+    cdef const double* t
+    cdef const double* p
+    cdef const double* temp
+    if n == 0:
+        return (0, 0.0, 0.0, 0.0, 0)
+    t = &t_mv[0]
+    p = &p_mv[0]
+    temp = &temp_mv[0]
+    with nogil:
+        for i in range(n):
+            tj = t[i]
+            yj = sample_y(mode, p, temp, i, k)
+            if not usable(tj, yj):
+                continue
+            r = (yj - y0) - (a + b * (tj - t0))
+            sse += r * r
+            valid += 1
+            if have_prev:
+                lag1 += r * prev
+                dsq += (r - prev) * (r - prev)
+                pairs += 1
+            prev = r
+            have_prev = True
+    return (int(valid), sse, lag1, dsq, int(pairs))
+
+
+def residual_stats(const double[::1] t, const double[::1] y, double t0, double y0, double a, double b):
+    """Second pass over residuals r = (y - y0) - (a + b (t - t0)) of usable samples.
+
+    Returns ``(n, sse, sum r_i r_(i-1), sum (r_i - r_(i-1))^2, pairs)``; pairs join
+    consecutive usable samples, so a dropout does not break the lag-1 chain.
+    """
+    _check(t, y)
+    return _residuals(t, y, y, PLAIN, 0.0, t0, y0, a, b)
+
+
+def residual_stats_compensated(const double[::1] t, const double[::1] p, const double[::1] temperature,
+                               double t_ref, double t0, double y0, double a, double b):
+    """:func:`residual_stats` on y = p * t_ref / T."""
+    _check(t, p)
+    _check(t, temperature)
+    return _residuals(t, p, temperature, TCOMP, t_ref, t0, y0, a, b)
+
+
+def residual_stats_log(const double[::1] t, const double[::1] p, double p_ext,
+                       double t0, double y0, double a, double b):
+    """:func:`residual_stats` on y = ln(p - p_ext)."""
+    _check(t, p)
+    return _residuals(t, p, p, LOGDIFF, p_ext, t0, y0, a, b)

@@ -1,0 +1,82 @@
+"""How small a leak a set-up can see, and how large a leak temperature can fake.
+
+Resolution limit (ASTM E2930 idea, leak-physics §4.2): a pressure step δp over the
+test time T in volume V is Q_min = V·δp/T; with a thermometer of resolution δT the
+effective step is √(δp² + (p·δT/T_gas)²). Noise limit: white noise σ on n uniform
+samples gives SE(dp/dt) = σ/√S_tt, S_tt = n(n²−1)Δt²/12; a leak is detectable
+(95 % one-sided) when it exceeds t₀.₉₅·V·SE. A spec is certifiable only down to
+ten times the larger of the two (E2930 resolution ≤ spec/10).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scipy import special
+
+from rig.errors import InputError
+
+CERTIFIABLE_FACTOR = 10.0
+
+
+@dataclass(frozen=True)
+class Detectability:
+    """Minimum detectable leak of a set-up, in Pa·m³/s."""
+
+    resolution_limited_pa_m3_s: float
+    noise_limited_pa_m3_s: float
+
+    @property
+    def minimum_detectable_pa_m3_s(self) -> float:
+        """The larger of the resolution and noise limits."""
+        return max(self.resolution_limited_pa_m3_s, self.noise_limited_pa_m3_s)
+
+    @property
+    def minimum_certifiable_limit_pa_m3_s(self) -> float:
+        """Smallest limit that the E2930 10× rule lets this set-up certify."""
+        return CERTIFIABLE_FACTOR * self.minimum_detectable_pa_m3_s
+
+
+def minimum_detectable_leak(
+    volume_m3: float,
+    duration_s: float,
+    *,
+    resolution_pa: float = 0.0,
+    noise_pa: float = 0.0,
+    sample_interval_s: float | None = None,
+    pressure_pa: float = 101325.0,
+    temperature_k: float = 293.15,
+    temperature_resolution_k: float = 0.0,
+    confidence: float = 0.95,
+) -> Detectability:
+    """Minimum detectable leak for a gauge's resolution and noise over a test of ``duration_s``."""
+    if not (volume_m3 > 0.0 and duration_s > 0.0):
+        raise InputError("volume and duration must be positive")
+    if resolution_pa < 0.0 or noise_pa < 0.0 or temperature_resolution_k < 0.0:
+        raise InputError("resolution and noise cannot be negative")
+    step_pa = math.hypot(resolution_pa, pressure_pa * temperature_resolution_k / temperature_k)
+    by_resolution = volume_m3 * step_pa / duration_s
+    by_noise = 0.0
+    if noise_pa > 0.0:
+        if sample_interval_s is None or not sample_interval_s > 0.0:
+            raise InputError("a noise limit needs a positive sample interval")
+        n = math.floor(duration_s / sample_interval_s) + 1
+        if n < 3:
+            raise InputError("a noise limit needs at least 3 samples in the test")
+        s_tt = n * (n * n - 1) * sample_interval_s**2 / 12.0
+        slope_se = noise_pa / math.sqrt(s_tt)
+        by_noise = float(special.stdtrit(n - 2, confidence)) * volume_m3 * slope_se
+    return Detectability(by_resolution, by_noise)
+
+
+def thermal_pressure_change_pa(pressure_pa: float, temperature_k: float, delta_t_k: float) -> float:
+    """Pressure change of a rigid, closed volume when its gas warms by ``delta_t_k``."""
+    return pressure_pa * delta_t_k / temperature_k
+
+
+def thermal_apparent_leak_pa_m3_s(
+    volume_m3: float, pressure_pa: float, temperature_k: float, drift_k_s: float
+) -> float:
+    """Leak rate that a gas-temperature drift fakes in an uncompensated decay, Pa·m³/s."""
+    return volume_m3 * thermal_pressure_change_pa(pressure_pa, temperature_k, drift_k_s)

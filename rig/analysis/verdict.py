@@ -1,0 +1,80 @@
+"""PASS / FAIL / INCONCLUSIVE from confidence bounds, never from the point estimate.
+
+PASS only when the one-sided upper bound is at or below the limit, FAIL only when the
+one-sided lower bound is above it; anything else is INCONCLUSIVE, with an estimate of
+how much longer the test must run. A short test on a small leak is not evidence of no
+leak (June 2025, ISS PrK): this module will not call it tight.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+
+from scipy import special
+
+from rig.analysis.decay import DecayFit
+from rig.errors import InputError
+
+# Probability that a rerun of the suggested length is decisive, if the estimate is right.
+POWER = 0.9
+
+
+class Verdict(enum.Enum):
+    """Outcome of comparing a leak rate with its limit."""
+
+    # The upper confidence bound is at or below the limit.
+    PASS = "PASS"
+    # The lower confidence bound is above the limit.
+    FAIL = "FAIL"
+    # The interval straddles the limit: test longer.
+    INCONCLUSIVE = "INCONCLUSIVE"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A verdict with the numbers behind it (Pa·m³/s)."""
+
+    verdict: Verdict
+    limit_pa_m3_s: float
+    upper_bound_pa_m3_s: float
+    lower_bound_pa_m3_s: float
+    confidence: float
+    additional_time_s: float | None  # for INCONCLUSIVE: further test time at the same rate
+
+
+def decide(fit: DecayFit, limit_pa_m3_s: float, confidence: float = 0.95) -> Decision:
+    """Compare ``fit`` with ``limit_pa_m3_s`` using one-sided bounds at ``confidence``."""
+    if not limit_pa_m3_s > 0.0 or not math.isfinite(limit_pa_m3_s):
+        raise InputError(f"the limit must be a positive leak rate, got {limit_pa_m3_s} Pa·m³/s")
+    upper = fit.upper_bound(confidence)
+    lower = fit.lower_bound(confidence)
+    if upper <= limit_pa_m3_s:
+        verdict = Verdict.PASS
+    elif lower > limit_pa_m3_s:
+        verdict = Verdict.FAIL
+    else:
+        verdict = Verdict.INCONCLUSIVE
+    extra = None
+    if verdict is Verdict.INCONCLUSIVE:
+        extra = _additional_time(fit, limit_pa_m3_s, confidence)
+    return Decision(verdict, limit_pa_m3_s, upper, lower, confidence, extra)
+
+
+def _additional_time(fit: DecayFit, limit: float, confidence: float, power: float = POWER) -> float | None:
+    """Further test time after which the bound clears the limit with probability ``power``.
+
+    Assumes the true leak equals the estimate; a decisive test then needs
+    |Q − limit| ≥ (t_conf + z_power)·SE (the usual power calculation). With uniform
+    sampling the slope's standard error falls as T^(−3/2), so the time needed scales as
+    (SE / SE_needed)^(2/3). None when the estimate sits on the limit.
+    """
+    gap = abs(fit.leak_rate_pa_m3_s - limit)
+    se = fit.stderr_pa_m3_s
+    duration = fit.line.duration
+    if gap == 0.0 or not se > 0.0 or not duration > 0.0:
+        return None
+    needed_se = gap / (fit.line.t_quantile(confidence) + float(special.ndtri(power)))
+    total = duration * float((se / needed_se) ** (2.0 / 3.0))
+    return max(total - duration, 0.0)

@@ -1,0 +1,1 @@
+"""Subcommands of ``rig``: each module registers its parser and handles its arguments."""

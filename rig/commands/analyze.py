@@ -1,0 +1,121 @@
+"""``rig analyze FILE``: the leak rate of a recorded decay, with its uncertainty and verdict."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+from rig.analysis import Decision, fit_decay
+from rig.analysis.decay import DecayFit
+from rig.analysis.verdict import decide
+from rig.errors import InputError
+from rig.record.csv_series import read_series
+from rig.units import T_TWENTY_C_K, T_ZERO_C_K, convert_leak_rate, parse_leak_rate, positive_si
+
+
+def register(sub: Any) -> None:
+    """Add the ``analyze`` subparser."""
+    p = sub.add_parser(
+        "analyze",
+        help="leak rate of a recorded CSV (time, pressure[, temperature])",
+        description="Fit a recorded pressure decay and report the leak rate with its uncertainty.",
+    )
+    p.add_argument("file", help="CSV with a header naming time, pressure and optionally temperature columns")
+    p.add_argument("--volume", required=True, help='volume under test with units, e.g. "1 L" or "0.05 m**3"')
+    p.add_argument("--t-ref", default=f"{T_TWENTY_C_K} K", help="reference temperature (default 293.15 K)")
+    p.add_argument("--limit", help='leak-rate limit for a verdict, e.g. "0.5 sccm" or "1e-4 mbar*L/s"')
+    p.add_argument(
+        "--sccm-ref",
+        default=f"{T_ZERO_C_K} K",
+        help="reference temperature of standard volumes (sccm); 0 degC by default, '20 degC' for the other",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw the data, the fit and the residuals")
+    p.add_argument("--time-column", default="time", help="name of the time column (default: time)")
+    p.add_argument("--pressure-column", default="pressure", help="name of the pressure column")
+    p.add_argument("--temperature-column", default="temperature", help="name of the gas-temperature column")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``rig analyze``; invalid input raises :class:`rig.errors.InputError`."""
+    volume_m3 = positive_si(args.volume, "volume", "--volume")
+    t_ref_k = positive_si(args.t_ref, "temperature", "--t-ref")
+    sccm_ref_k = positive_si(args.sccm_ref, "temperature", "--sccm-ref")
+    limit = None
+    if args.limit is not None:
+        limit = parse_leak_rate(args.limit, "--limit", pv_temperature_k=t_ref_k, sccm_reference_k=sccm_ref_k)
+        if not limit > 0.0:
+            raise InputError(f"--limit: must be positive, got {args.limit!r}")
+    series = read_series(
+        args.file,
+        time_column=args.time_column,
+        pressure_column=args.pressure_column,
+        temperature_column=args.temperature_column,
+    )
+    fit = fit_decay(series.time_s, series.pressure_pa, series.temperature_k, volume_m3, t_ref_k)
+    decision = decide(fit, limit) if limit is not None else None
+    result = summarise(fit, decision, sccm_ref_k, args.file)
+    if args.plot:
+        from rig.report.decay_plot import plot_decay
+
+        plot_decay(series, fit, decision, args.plot)
+        result["plot"] = args.plot
+    if args.json:
+        print(json.dumps(result, allow_nan=False, default=_json_safe))
+    else:
+        from rig.commands.analyze_table import print_table
+
+        print_table(result)
+    return 0
+
+
+def _json_safe(value: object) -> object:
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+def summarise(fit: DecayFit, decision: Decision | None, sccm_ref_k: float, source: str) -> dict[str, Any]:
+    """The result as the JSON object of the interface (SI units, named fields)."""
+    low, high = fit.interval(0.95)
+    q = fit.leak_rate_pa_m3_s
+    out: dict[str, Any] = {
+        "file": source,
+        "method": fit.method,
+        "leak_rate_pa_m3_s": q,
+        "stderr_pa_m3_s": fit.stderr_pa_m3_s,
+        "ci95_low_pa_m3_s": low,
+        "ci95_high_pa_m3_s": high,
+        "ucl95_pa_m3_s": fit.upper_bound(0.95),
+        "lcl95_pa_m3_s": fit.lower_bound(0.95),
+        "n": fit.n,
+        "n_skipped": fit.n_skipped,
+        "dof": fit.dof,
+        "n_eff": fit.line.n_eff,
+        "rho1": fit.line.rho1,
+        "slope_pa_s": fit.slope_pa_s,
+        "slope_stderr_pa_s": fit.slope_stderr_pa_s,
+        "ols_slope_stderr_pa_s": fit.line.ols_slope_stderr,
+        "residual_std_pa": fit.line.residual_std,
+        "duration_s": fit.line.duration,
+        "volume_m3": fit.volume_m3,
+        "t_ref_k": fit.t_ref_k,
+        "sccm_reference_k": sccm_ref_k,
+        "molar_rate_mol_s": fit.molar_rate_mol_s,
+        "leak_rate_sccm": convert_leak_rate(
+            q, "sccm", pv_temperature_k=fit.t_ref_k, sccm_reference_k=sccm_ref_k
+        ),
+        "leak_rate_mbar_l_s": convert_leak_rate(q, "mbar*L/s", pv_temperature_k=fit.t_ref_k),
+        "leak_rate_lb_day": convert_leak_rate(q, "lb/day", pv_temperature_k=fit.t_ref_k),
+    }
+    if decision is not None:
+        out["verdict"] = decision.verdict.value
+        out["limit_pa_m3_s"] = decision.limit_pa_m3_s
+        out["margin_pa_m3_s"] = decision.limit_pa_m3_s - decision.upper_bound_pa_m3_s
+        out["additional_time_s"] = _finite_or_none(decision.additional_time_s)
+    return {k: (_finite_or_none(v) if isinstance(v, float) else v) for k, v in out.items()}

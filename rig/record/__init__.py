@@ -1,0 +1,1 @@
+"""Run records and recorded series: reading what the rig (or anyone) wrote down."""

@@ -1,0 +1,153 @@
+"""Read a recorded time series from CSV: ``time``, ``pressure`` and optional ``temperature``.
+
+The header names the columns; a unit may follow in brackets (``pressure[mbar]``,
+``time[min]``, ``temperature[degC]``); without one the SI unit is assumed (s, Pa, K).
+Lines starting with ``#`` are comments, other columns are ignored, and an empty cell
+or ``nan`` is a dropout (kept as NaN and skipped by the fits, never invented).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rig.analysis.linefit import FloatArray
+from rig.errors import InputError
+from rig.units import array_converter
+
+_HEADER = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<unit>[^\]]*)\])?\s*$")
+_KINDS = {"time": "time", "pressure": "pressure", "temperature": "temperature"}
+
+
+@dataclass(frozen=True)
+class Series:
+    """A recorded series in SI units: time in s, pressure in Pa, gas temperature in K."""
+
+    time_s: FloatArray
+    pressure_pa: FloatArray
+    temperature_k: FloatArray | None
+    source: str
+
+
+@dataclass(frozen=True)
+class _Column:
+    index: int
+    name: str
+    unit: str | None
+
+
+def _parse_header(row: list[str], where: str) -> dict[str, _Column]:
+    columns: dict[str, _Column] = {}
+    for i, cell in enumerate(row):
+        m = _HEADER.match(cell)
+        if not m:
+            raise InputError(f"{where}: cannot read column header {cell!r} (write e.g. 'pressure[mbar]')")
+        name = m.group("name").strip().lower()
+        unit = m.group("unit")
+        if name in columns:
+            raise InputError(f"{where}: column {name!r} appears twice")
+        columns[name] = _Column(i, name, unit.strip() if unit is not None else None)
+    return columns
+
+
+def _number(cell: str, where: str, column: str) -> float:
+    text = cell.strip()
+    if not text:
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{where}: column {column!r}: {text!r} is not a number") from None
+
+
+def read_series(
+    path: str | Path,
+    *,
+    time_column: str = "time",
+    pressure_column: str = "pressure",
+    temperature_column: str | None = "temperature",
+    require_temperature: bool = False,
+) -> Series:
+    """Read ``path`` into a :class:`Series`; every problem is an :class:`InputError`.
+
+    ``temperature_column`` is used when the file has it (or must exist when
+    ``require_temperature``). Time must increase strictly over the finite stamps.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such file")
+    wanted = {"time": time_column.lower(), "pressure": pressure_column.lower()}
+    rows: list[tuple[float, float, float]] = []
+    header: dict[str, _Column] | None = None
+    temp_col: _Column | None = None
+    try:
+        with p.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            for row in reader:
+                line = reader.line_num
+                if not row or (len(row) == 1 and not row[0].strip()) or row[0].lstrip().startswith("#"):
+                    continue
+                where = f"{p}:{line}"
+                if header is None:
+                    header = _parse_header(row, where)
+                    for kind, name in wanted.items():
+                        if name not in header:
+                            raise InputError(
+                                f"{where}: no column {name!r} for {kind} (columns: {', '.join(header)})"
+                            )
+                    if temperature_column is not None:
+                        temp_col = header.get(temperature_column.lower())
+                        if temp_col is None and require_temperature:
+                            raise InputError(f"{where}: no column {temperature_column!r} for temperature")
+                    continue
+                tcol, pcol = header[wanted["time"]], header[wanted["pressure"]]
+                needed = max(tcol.index, pcol.index, temp_col.index if temp_col else 0)
+                if len(row) <= needed:
+                    raise InputError(f"{where}: expected at least {needed + 1} cells, got {len(row)}")
+                rows.append(
+                    (
+                        _number(row[tcol.index], where, tcol.name),
+                        _number(row[pcol.index], where, pcol.name),
+                        _number(row[temp_col.index], where, temp_col.name) if temp_col else math.nan,
+                    )
+                )
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not a text CSV file (cannot decode as UTF-8)") from None
+    except csv.Error as exc:
+        raise InputError(f"{p}: malformed CSV ({exc})") from None
+    if header is None:
+        raise InputError(f"{p}: empty file (expected a header such as 'time,pressure')")
+    data = np.array(rows, dtype=np.float64).reshape(-1, 3)
+    tcol, pcol = header[wanted["time"]], header[wanted["pressure"]]
+    time_s = _to_si(data[:, 0], tcol, "time", p)
+    pressure_pa = _to_si(data[:, 1], pcol, "pressure", p)
+    temperature_k = _to_si(data[:, 2], temp_col, "temperature", p) if temp_col else None
+    _check_increasing(time_s, p)
+    return Series(time_s, pressure_pa, temperature_k, str(p))
+
+
+def _to_si(values: FloatArray, column: _Column, kind: str, path: Path) -> FloatArray:
+    if column.unit is None:
+        return np.ascontiguousarray(values)
+    try:
+        convert = array_converter(column.unit, _KINDS[kind])
+    except InputError as exc:
+        raise InputError(f"{path}: column {column.name!r}: {exc}") from None
+    return np.ascontiguousarray(convert(values))
+
+
+def _check_increasing(time_s: FloatArray, path: Path) -> None:
+    finite = np.flatnonzero(np.isfinite(time_s))
+    steps = np.diff(time_s[finite])
+    bad = np.flatnonzero(steps <= 0.0)
+    if bad.size:
+        i = int(finite[bad[0] + 1])
+        raise InputError(
+            f"{path}: time does not increase at data row {i + 1} "
+            f"({time_s[finite[bad[0]]]!r} s then {time_s[i]!r} s)"
+        )

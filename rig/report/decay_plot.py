@@ -1,0 +1,48 @@
+"""A picture of a decay fit: the data, the fitted line with its confidence band, the residuals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from rig.analysis.decay import DecayFit
+from rig.analysis.verdict import Decision
+from rig.record.csv_series import Series
+
+
+def plot_decay(series: Series, fit: DecayFit, decision: Decision | None, path: str | Path) -> Path:
+    """Draw ``series`` with ``fit`` to the PNG ``path`` and return the path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = series.time_s
+    y = series.pressure_pa
+    ylabel = "pressure [Pa]"
+    if series.temperature_k is not None:
+        y = series.pressure_pa * fit.t_ref_k / series.temperature_k
+        ylabel = f"p·{fit.t_ref_k:g} K/T [Pa]"
+    rel = t - fit.line.t0
+    line = fit.line.predict(t)
+    band = fit.line.t_quantile(0.975) * fit.line.slope_stderr * np.abs(rel - np.nanmean(rel))
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(8, 6), height_ratios=(3, 1))
+    top.plot(rel, y, ".", ms=2, color="0.4", label="samples")
+    top.plot(rel, line, "-", color="C0", label=f"fit: Q = {fit.leak_rate_pa_m3_s:.3g} Pa·m³/s")
+    top.fill_between(rel, line - band, line + band, color="C0", alpha=0.2, label="95 % band on the slope")
+    title = f"{Path(series.source).name}\n{fit.method}"
+    if decision is not None:
+        title += f": {decision.verdict.value} (limit {decision.limit_pa_m3_s:.3g} Pa·m³/s)"
+    top.set_title(title, fontsize=10)
+    top.set_ylabel(ylabel)
+    top.legend(loc="best")
+    bottom.plot(rel, y - line, ".", ms=2, color="C1")
+    bottom.axhline(0.0, color="0.2", lw=0.8)
+    bottom.set_ylabel("residual [Pa]")
+    bottom.set_xlabel(f"time since first sample [s] (ρ₁ = {fit.line.rho1:.2f})")
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out

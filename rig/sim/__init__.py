@@ -1,0 +1,1 @@
+"""Simulation: the vacuum physics behind simulated instruments (gas-flow formulas so far)."""

@@ -1,0 +1,28 @@
+"""Reference computations in exact rational arithmetic: the oracle for the compiled fits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+
+def exact_slope(t: Sequence[float], y: Sequence[float]) -> Fraction:
+    """Least-squares slope of the given doubles, computed exactly."""
+    tf = [Fraction(v) for v in t]
+    yf = [Fraction(v) for v in y]
+    n = len(tf)
+    mt = sum(tf) / n
+    my = sum(yf) / n
+    sxy = sum((a - mt) * (b - my) for a, b in zip(tf, yf, strict=True))
+    sxx = sum((a - mt) ** 2 for a in tf)
+    return sxy / sxx
+
+
+def naive_slope(t: Sequence[float], y: Sequence[float]) -> float:
+    """The textbook one-pass formula in doubles: what fails on epoch time stamps."""
+    n = len(t)
+    st = sum(t)
+    sy = sum(y)
+    stt = sum(a * a for a in t)
+    sty = sum(a * b for a, b in zip(t, y, strict=True))
+    return (n * sty - st * sy) / (n * stt - st * st)
