@@ -1,11 +1,14 @@
 # cython: language_level=3
 """Least-squares slopes over a sliding window of samples, for every position, in O(n).
 
-Running sums move by the difference between the entering and the leaving sample. To
-keep them small (and so free of cancellation) they are taken relative to an anchor
-sample that moves every ``window`` positions, when the window's sums are rebuilt from
-scratch: the rebuild costs O(window) once per ``window`` steps, so the pass stays
-O(n) and rounding cannot accumulate over more than one block.
+The window sums (count, dt, dy, dt², dt·dy) move by the entering minus the leaving
+sample. They are taken relative to an anchor sample that follows the window: every
+``window`` positions the sums are shifted to a new anchor with the exact shift
+formulas (O(1)), and every ``REBUILD`` shifts they are recomputed from the samples
+(O(window)), so rounding cannot build up over a long series while the whole pass stays
+O(n). Stretches where every sample is usable run in a SIMD kernel (four positions per
+step); a stretch that meets a NaN or an infinity is redone sample by sample, skipping
+the unusable ones.
 """
 
 import numpy as np
@@ -14,105 +17,150 @@ from libc.math cimport NAN
 from _moments cimport PLAIN, TCOMP, sample_y, usable
 
 
-cdef inline double _slope(double cnt, double st, double sy, double stt, double sty) noexcept nogil:
-    cdef double sxx
-    if cnt < 2.0:
-        return NAN
-    sxx = cnt * stt - st * st
-    if not sxx > 0.0:
-        return NAN
-    return (cnt * sty - st * sy) / sxx
+cdef extern from "_slide_kernels.h" nogil:
+    double leakrig_slope5(double cnt, double st, double sy, double stt, double sty)
+    int leakrig_slide_fast(const double* t, const double* p, const double* temp, double k, int tcomp,
+                           Py_ssize_t w, Py_ssize_t pos, Py_ssize_t count, double cnt, double tc, double yc,
+                           double* sums, double* out)
 
 
-cdef inline void _sliding(int mode, const double* t, const double* p, const double* temp, double k,
-                          Py_ssize_t n, Py_ssize_t w, double* out) noexcept nogil:
-    cdef Py_ssize_t m = n - w + 1, s, j, pos, stop
-    cdef double tc = 0.0, yc = 0.0, tj, yj, dt, dy, ti, yi, dto, dyo, vi, vo
-    cdef double cnt, st, sy, stt, sty
-    cdef bint anchored
-    s = 0
-    while s < m:
-        stop = s + w if s + w < m else m
-        # Every window of this block lies in [s, stop + w - 1): anchor on its first usable sample.
-        anchored = False
-        for j in range(s, stop + w - 1):
-            tj = t[j]
-            yj = sample_y(mode, p, temp, j, k)
-            if usable(tj, yj):
-                tc = tj
-                yc = yj
-                anchored = True
-                break
-        if not anchored:
-            for pos in range(s, stop):
-                out[pos] = NAN
-            s = stop
-            continue
-        cnt = 0.0
-        st = 0.0
-        sy = 0.0
-        stt = 0.0
-        sty = 0.0
-        for j in range(s, s + w):
-            tj = t[j]
-            yj = sample_y(mode, p, temp, j, k)
-            if usable(tj, yj):
-                dt = tj - tc
-                dy = yj - yc
-                cnt += 1.0
-                st += dt
-                sy += dy
-                stt += dt * dt
-                sty += dt * dy
-        out[s] = _slope(cnt, st, sy, stt, sty)
-        for pos in range(s + 1, stop):
-            # Branch-free: an unusable sample contributes zeros. Each running sum moves by
-            # one difference, so only one add per sum sits on the loop-carried path.
-            ti = t[pos + w - 1]
-            yi = sample_y(mode, p, temp, pos + w - 1, k)
-            tj = t[pos - 1]
-            yj = sample_y(mode, p, temp, pos - 1, k)
-            vi = 1.0 if usable(ti, yi) else 0.0
-            vo = 1.0 if usable(tj, yj) else 0.0
-            dt = (ti - tc) if vi != 0.0 else 0.0
-            dy = (yi - yc) if vi != 0.0 else 0.0
-            dto = (tj - tc) if vo != 0.0 else 0.0
-            dyo = (yj - yc) if vo != 0.0 else 0.0
-            cnt += vi - vo
-            st += dt - dto
-            sy += dy - dyo
-            stt += dt * dt - dto * dto
-            sty += dt * dy - dto * dyo
-            out[pos] = _slope(cnt, st, sy, stt, sty)
-        s = stop
+cdef enum:
+    REBUILD = 16  # re-anchorings between exact recomputations of the sums
 
 
-def _prepare(Py_ssize_t n, Py_ssize_t window):
+cdef inline void _add(double* s, double sign, double dt, double dy) noexcept nogil:
+    s[0] += sign
+    s[1] += sign * dt
+    s[2] += sign * dy
+    s[3] += sign * (dt * dt)
+    s[4] += sign * (dt * dy)
+
+
+cdef void _rebuild(int mode, const double* t, const double* p, const double* temp, double k,
+                   Py_ssize_t lo, Py_ssize_t hi, double tc, double yc, double* s) noexcept nogil:
+    """Sums of the usable samples in [lo, hi) relative to (tc, yc), from scratch."""
+    cdef Py_ssize_t j
+    cdef double y
+    s[0] = 0.0
+    s[1] = 0.0
+    s[2] = 0.0
+    s[3] = 0.0
+    s[4] = 0.0
+    for j in range(lo, hi):
+        y = sample_y(mode, p, temp, j, k)
+        if usable(t[j], y):
+            _add(s, 1.0, t[j] - tc, y - yc)
+
+
+cdef void _slide_careful(int mode, const double* t, const double* p, const double* temp, double k,
+                         Py_ssize_t pos, Py_ssize_t end, Py_ssize_t w, double tc, double yc,
+                         double* s, double* out) noexcept nogil:
+    cdef Py_ssize_t q
+    cdef double y
+    for q in range(pos, end):
+        y = sample_y(mode, p, temp, q - 1, k)
+        if usable(t[q - 1], y):
+            _add(s, -1.0, t[q - 1] - tc, y - yc)
+        y = sample_y(mode, p, temp, q + w - 1, k)
+        if usable(t[q + w - 1], y):
+            _add(s, 1.0, t[q + w - 1] - tc, y - yc)
+        out[q] = leakrig_slope5(s[0], s[1], s[2], s[3], s[4])
+
+
+cdef void _first_window(int mode, const double* t, const double* p, const double* temp, double k,
+                     Py_ssize_t n, Py_ssize_t w, Py_ssize_t start, double* tc, double* yc, double* s,
+                     double* out) noexcept nogil:
+    """Anchor on the first usable sample from ``start`` and sum the window there."""
+    cdef Py_ssize_t j
+    cdef double y
+    tc[0] = 0.0
+    yc[0] = 0.0
+    for j in range(start, n):
+        y = sample_y(mode, p, temp, j, k)
+        if usable(t[j], y):
+            tc[0] = t[j]
+            yc[0] = y
+            break
+    _rebuild(mode, t, p, temp, k, start, start + w, tc[0], yc[0], s)
+    out[start] = leakrig_slope5(s[0], s[1], s[2], s[3], s[4])
+
+
+cdef void _move_anchor(int mode, const double* t, const double* p, const double* temp, double k,
+                       Py_ssize_t pos, Py_ssize_t w, bint rebuild, double* tc, double* yc,
+                       double* s) noexcept nogil:
+    """Re-anchor the sums of window [pos - 1, pos - 1 + w) on sample ``pos`` if it is usable."""
+    cdef double y = sample_y(mode, p, temp, pos, k), dt, dy
+    if not usable(t[pos], y):
+        return
+    if rebuild:
+        _rebuild(mode, t, p, temp, k, pos - 1, pos - 1 + w, t[pos], y, s)
+    else:
+        dt = t[pos] - tc[0]
+        dy = y - yc[0]
+        s[3] += dt * (s[0] * dt - 2.0 * s[1])
+        s[4] += dt * (s[0] * dy - s[2]) - dy * s[1]
+        s[1] -= s[0] * dt
+        s[2] -= s[0] * dy
+    tc[0] = t[pos]
+    yc[0] = y
+
+
+cdef void _sliding(int mode, const double* t, const double* p, const double* temp, double k,
+                   Py_ssize_t n, Py_ssize_t w, double* out) noexcept nogil:
+    cdef Py_ssize_t m = n - w + 1, pos = 1, count, moves = 0, i
+    cdef double tc = 0.0, yc = 0.0
+    cdef double s[5]
+    cdef double saved[5]
+    _first_window(mode, t, p, temp, k, n, w, 0, &tc, &yc, s, out)
+    while pos < m:
+        count = w if pos + w <= m else m - pos
+        if moves > 0:
+            _move_anchor(mode, t, p, temp, k, pos, w, moves % REBUILD == 0, &tc, &yc, s)
+        moves += 1
+        for i in range(5):
+            saved[i] = s[i]
+        if not (s[0] >= 2.0 and leakrig_slide_fast(t, p, temp, k, mode == TCOMP, w, pos, count, s[0], tc, yc,
+                                                   &s[1], out)):
+            for i in range(5):
+                s[i] = saved[i]
+            _slide_careful(mode, t, p, temp, k, pos, pos + count, w, tc, yc, s, out)
+        pos += count
+
+
+def _prepare(Py_ssize_t n, Py_ssize_t window, out):
     if window < 2:
         raise ValueError(f"window must hold at least 2 samples, got {window}")
     if window > n:
         raise ValueError(f"window of {window} samples is longer than the series ({n})")
-    return np.empty(n - window + 1, dtype=np.float64)
+    if out is None:
+        return np.empty(n - window + 1, dtype=np.float64)
+    if not (isinstance(out, np.ndarray) and out.dtype == np.float64 and out.ndim == 1
+            and out.shape[0] == n - window + 1 and out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError(f"out must be a writeable, contiguous float64 array of length {n - window + 1}")
+    return out
 
 
-def sliding_slopes(const double[::1] t, const double[::1] y, Py_ssize_t window):
-    """Slope of y(t) over samples [i, i + window) for every i; NaN where < 2 usable samples."""
+def sliding_slopes(const double[::1] t, const double[::1] y, Py_ssize_t window, out=None):
+    """Slope of y(t) over samples [i, i + window) for every i; NaN where < 2 usable samples.
+
+    ``out``, if given, receives the result (length n - window + 1) and is returned.
+    """
     if t.shape[0] != y.shape[0]:
         raise ValueError(f"length mismatch: {t.shape[0]} times, {y.shape[0]} values")
-    out = _prepare(t.shape[0], window)
-    cdef double[::1] view = out
+    result = _prepare(t.shape[0], window, out)
+    cdef double[::1] view = result
     with nogil:
         _sliding(PLAIN, &t[0], &y[0], &y[0], 0.0, t.shape[0], window, &view[0])
-    return out
+    return result
 
 
 def sliding_slopes_compensated(const double[::1] t, const double[::1] p, const double[::1] temperature,
-                               double t_ref, Py_ssize_t window):
+                               double t_ref, Py_ssize_t window, out=None):
     """:func:`sliding_slopes` of p * t_ref / T, computed on the fly."""
     if t.shape[0] != p.shape[0] or t.shape[0] != temperature.shape[0]:
         raise ValueError("time, pressure and temperature must have the same length")
-    out = _prepare(t.shape[0], window)
-    cdef double[::1] view = out
+    result = _prepare(t.shape[0], window, out)
+    cdef double[::1] view = result
     with nogil:
         _sliding(TCOMP, &t[0], &p[0], &temperature[0], t_ref, t.shape[0], window, &view[0])
-    return out
+    return result

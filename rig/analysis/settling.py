@@ -25,18 +25,20 @@ def sliding_slopes(
     window: int,
     temperature: npt.ArrayLike | None = None,
     t_ref_k: float = 293.15,
+    out: FloatArray | None = None,
 ) -> FloatArray:
     """Least-squares slope over samples [i, i + window) for every i, in O(n).
 
     With ``temperature`` the slopes are of p·t_ref_k/T. Windows with fewer than two
-    usable samples give NaN.
+    usable samples (or all at one time) give NaN. ``out`` (length n − window + 1)
+    receives the result when given, so that a caller refitting live data can reuse it.
     """
     tt = as_samples(t, "time")
     pp = as_samples(p, "pressure")
     if temperature is None:
-        return np.asarray(_sliding.sliding_slopes(tt, pp, int(window)))
+        return _sliding.sliding_slopes(tt, pp, int(window), out)
     temp = as_samples(temperature, "temperature")
-    return np.asarray(_sliding.sliding_slopes_compensated(tt, pp, temp, float(t_ref_k), int(window)))
+    return _sliding.sliding_slopes_compensated(tt, pp, temp, float(t_ref_k), int(window), out)
 
 
 @dataclass(frozen=True)

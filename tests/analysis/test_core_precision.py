@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rig._stream import StreamingFit
 
 from rig import _linfit
+from rig._stream import StreamingFit
 from tests.exact import exact_slope, naive_slope
 
 EPOCH = 1.7e9

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rig._stream import StreamingFit
 
+from rig._stream import StreamingFit
 from rig.analysis import LiveLeakRate, fit_decay, sliding_slopes
 from tests.exact import exact_slope
 
@@ -56,6 +56,18 @@ def test_window_errors() -> None:
         sliding_slopes(np.arange(5.0), np.arange(5.0), 1)
     with pytest.raises(ValueError, match="longer than"):
         sliding_slopes(np.arange(5.0), np.arange(5.0), 6)
+
+
+def test_windows_at_one_time_are_nan_and_out_is_filled() -> None:
+    t = np.repeat(np.arange(20.0), 3)  # three samples per time stamp
+    y = 5.0 * t
+    out = np.full(t.size - 2, -1.0)
+    result = sliding_slopes(t, y, 3, out=out)
+    assert result is out
+    assert np.isnan(out[::3]).all()  # windows holding one time stamp only
+    assert np.allclose(np.delete(out, np.s_[::3]), 5.0)
+    with pytest.raises(ValueError, match="out must be"):
+        sliding_slopes(t, y, 3, out=np.empty(3))
 
 
 def test_all_missing_windows_are_nan() -> None:
