@@ -74,6 +74,65 @@ static inline void leakrig_chunk_sums_tcomp(const double *t, const double *p, co
     }
 }
 
+
+/*
+ * Residual sums of a chunk assumed all finite: r = (y - y0) - (a + b (t - t0)),
+ * out[0] = sum r^2 over [lo, hi), out[1] = sum r_j r_(j-1) and out[2] = sum (r_j - r_(j-1))^2
+ * over the pairs inside the chunk.
+ */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+/* The lagged residuals (r_(j-1), r_j) come from the previous vector by a shuffle, so each
+ * sample's ordinate (a division for the compensated fit) is computed once. */
+#define LEAKRIG_LAGGED(prev, cur) __builtin_shufflevector((prev), (cur), 1, 2)
+#else
+#define LEAKRIG_LAGGED(prev, cur) (leakrig_v2){(prev)[1], (cur)[0]}
+#endif
+
+#define LEAKRIG_RESID_BODY(LOAD_Y, SCALAR_Y)                                              \
+    const leakrig_v2 z = {0.0, 0.0}, vt0 = {t0, t0}, vy0 = {y0, y0}, va = {a, a}, vb = {b, b}; \
+    leakrig_v2 sse = z, lag = z, dsq = z, prev;                                            \
+    double r, rp;                                                                          \
+    ptrdiff_t j = lo;                                                                      \
+    r = (SCALAR_Y(lo) - y0) - (a + b * (t[lo] - t0));                                      \
+    prev = (leakrig_v2){0.0, r};                                                           \
+    out[0] = r * r;                                                                        \
+    out[1] = out[2] = 0.0;                                                                 \
+    for (j = lo + 1; j + 2 <= hi; j += 2) {                                                \
+        leakrig_v2 rj = (LOAD_Y(j) - vy0) - (va + vb * (leakrig_load2(t + j) - vt0));        \
+        leakrig_v2 rq = LEAKRIG_LAGGED(prev, rj);                                          \
+        leakrig_v2 d = rj - rq;                                                            \
+        sse += rj * rj;                                                                    \
+        lag += rj * rq;                                                                    \
+        dsq += d * d;                                                                      \
+        prev = rj;                                                                         \
+    }                                                                                      \
+    out[0] += sse[0] + sse[1];                                                             \
+    out[1] += lag[0] + lag[1];                                                             \
+    out[2] += dsq[0] + dsq[1];                                                             \
+    rp = prev[1];                                                                          \
+    for (; j < hi; ++j) {                                                                  \
+        r = (SCALAR_Y(j) - y0) - (a + b * (t[j] - t0));                                    \
+        out[0] += r * r;                                                                   \
+        out[1] += r * rp;                                                                  \
+        out[2] += (r - rp) * (r - rp);                                                     \
+        rp = r;                                                                            \
+    }
+
+#define LEAKRIG_PLAIN_Y1(i) (y[(i)])
+#define LEAKRIG_TCOMP_Y1(i) (p[(i)] * k / temp[(i)])
+
+static inline void leakrig_residual_sums_plain(const double *t, const double *y, ptrdiff_t lo, ptrdiff_t hi,
+                                               double t0, double y0, double a, double b, double *out) {
+    LEAKRIG_RESID_BODY(LEAKRIG_PLAIN_Y, LEAKRIG_PLAIN_Y1)
+}
+
+static inline void leakrig_residual_sums_tcomp(const double *t, const double *p, const double *temp,
+                                               double k, ptrdiff_t lo, ptrdiff_t hi, double t0, double y0,
+                                               double a, double b, double *out) {
+    const leakrig_v2 vk = {k, k};
+    LEAKRIG_RESID_BODY(LEAKRIG_TCOMP_Y, LEAKRIG_TCOMP_Y1)
+}
+
 #else /* a compiler without vector extensions: the same sums, one sample at a time */
 
 static inline void leakrig_chunk_sums_plain(const double *t, const double *y, ptrdiff_t lo,
@@ -98,6 +157,39 @@ static inline void leakrig_chunk_sums_tcomp(const double *t, const double *p, co
         a = t[j] - tc;
         b = p[j] * k / temp[j] - yc;
         out[0] += a; out[1] += b; out[2] += a * a; out[3] += a * b; out[4] += b * b;
+    }
+}
+
+static inline void leakrig_residual_sums_plain(const double *t, const double *y, ptrdiff_t lo, ptrdiff_t hi,
+                                               double t0, double y0, double a, double b, double *out) {
+    ptrdiff_t j;
+    double r, rp = 0.0;
+    out[0] = out[1] = out[2] = 0.0;
+    for (j = lo; j < hi; ++j) {
+        r = (y[j] - y0) - (a + b * (t[j] - t0));
+        out[0] += r * r;
+        if (j > lo) {
+            out[1] += r * rp;
+            out[2] += (r - rp) * (r - rp);
+        }
+        rp = r;
+    }
+}
+
+static inline void leakrig_residual_sums_tcomp(const double *t, const double *p, const double *temp,
+                                               double k, ptrdiff_t lo, ptrdiff_t hi, double t0, double y0,
+                                               double a, double b, double *out) {
+    ptrdiff_t j;
+    double r, rp = 0.0;
+    out[0] = out[1] = out[2] = 0.0;
+    for (j = lo; j < hi; ++j) {
+        r = (p[j] * k / temp[j] - y0) - (a + b * (t[j] - t0));
+        out[0] += r * r;
+        if (j > lo) {
+            out[1] += r * rp;
+            out[2] += (r - rp) * (r - rp);
+        }
+        rp = r;
     }
 }
 #endif

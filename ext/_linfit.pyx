@@ -6,6 +6,7 @@ dropout) and counts them; nothing non-finite ever reaches the sums. Results are
 returned as plain tuples so that the Python face (``rig.analysis``) owns the statistics.
 """
 
+from libc.math cimport NAN
 from _moments cimport (CHUNK, PLAIN, TCOMP, LOGDIFF, ChunkSums, Moments, chunk_reset,
                        moments_merge_chunk, moments_reset, sample_y, usable)
 
@@ -44,6 +45,11 @@ cdef extern from "_chunk_kernels.h" nogil:
                                   double tc, double yc, double* out)
     void leakrig_chunk_sums_tcomp(const double* t, const double* p, const double* temp, double k,
                                   Py_ssize_t lo, Py_ssize_t hi, double tc, double yc, double* out)
+    void leakrig_residual_sums_plain(const double* t, const double* y, Py_ssize_t lo, Py_ssize_t hi,
+                                     double t0, double y0, double a, double b, double* out)
+    void leakrig_residual_sums_tcomp(const double* t, const double* p, const double* temp, double k,
+                                     Py_ssize_t lo, Py_ssize_t hi, double t0, double y0, double a, double b,
+                                     double* out)
 
 
 cdef inline void _fast_sums(int mode, const double* t, const double* p, const double* temp,
@@ -151,12 +157,22 @@ def line_moments_log(const double[::1] t, const double[::1] p, double p_ext):
     return _fit(t, p, p, LOGDIFF, p_ext)
 
 
+cdef inline double _residual(int mode, const double* t, const double* p, const double* temp, double k,
+                             Py_ssize_t i, double t0, double y0, double a, double b) noexcept nogil:
+    """Residual of sample i (NaN when the sample is unusable)."""
+    cdef double y = sample_y(mode, p, temp, i, k)
+    if not usable(t[i], y):
+        return NAN
+    return (y - y0) - (a + b * (t[i] - t0))
+
+
 cdef tuple _residuals(const double[::1] t_mv, const double[::1] p_mv, const double[::1] temp_mv,
                       int mode, double k, double t0, double y0, double a, double b):
-    cdef Py_ssize_t n = t_mv.shape[0], i
+    cdef Py_ssize_t n = t_mv.shape[0], i, lo, hi
     cdef Py_ssize_t pairs = 0, valid = 0
-    cdef double tj, yj, r, prev = 0.0, sse = 0.0, lag1 = 0.0, dsq = 0.0
-    cdef bint have_prev = False
+    cdef double r, prev = 0.0, sse = 0.0, lag1 = 0.0, dsq = 0.0
+    cdef double out[3]
+    cdef bint have_prev = False, fast
     cdef const double* t
     cdef const double* p
     cdef const double* temp
@@ -166,20 +182,45 @@ cdef tuple _residuals(const double[::1] t_mv, const double[::1] p_mv, const doub
     p = &p_mv[0]
     temp = &temp_mv[0]
     with nogil:
-        for i in range(n):
-            tj = t[i]
-            yj = sample_y(mode, p, temp, i, k)
-            if not usable(tj, yj):
-                continue
-            r = (yj - y0) - (a + b * (tj - t0))
-            sse += r * r
-            valid += 1
-            if have_prev:
-                lag1 += r * prev
-                dsq += (r - prev) * (r - prev)
-                pairs += 1
-            prev = r
-            have_prev = True
+        lo = 0
+        while lo < n:
+            hi = lo + CHUNK if lo + CHUNK < n else n
+            # SIMD sums for a chunk whose samples are all usable (a non-finite sum says
+            # otherwise), sample by sample for the rest.
+            fast = mode != LOGDIFF
+            if fast:
+                if mode == PLAIN:
+                    leakrig_residual_sums_plain(t, p, lo, hi, t0, y0, a, b, out)
+                else:
+                    leakrig_residual_sums_tcomp(t, p, temp, k, lo, hi, t0, y0, a, b, out)
+                fast = usable(out[0] + out[1], out[2])
+            if fast:
+                r = _residual(mode, t, p, temp, k, lo, t0, y0, a, b)
+                if have_prev:
+                    lag1 += r * prev
+                    dsq += (r - prev) * (r - prev)
+                    pairs += 1
+                sse += out[0]
+                lag1 += out[1]
+                dsq += out[2]
+                pairs += hi - lo - 1
+                valid += hi - lo
+                prev = _residual(mode, t, p, temp, k, hi - 1, t0, y0, a, b)
+                have_prev = True
+            else:
+                for i in range(lo, hi):
+                    r = _residual(mode, t, p, temp, k, i, t0, y0, a, b)
+                    if r != r:
+                        continue
+                    sse += r * r
+                    valid += 1
+                    if have_prev:
+                        lag1 += r * prev
+                        dsq += (r - prev) * (r - prev)
+                        pairs += 1
+                    prev = r
+                    have_prev = True
+            lo = hi
     return (int(valid), sse, lag1, dsq, int(pairs))
 
 

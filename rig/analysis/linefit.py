@@ -116,6 +116,24 @@ def line_statistics(moments: tuple[float, ...], residuals: tuple[float, ...]) ->
     )
 
 
+def fit_line_one_pass(
+    t: FloatArray, y: FloatArray, temperature: FloatArray | None = None, t_ref: float = 293.15
+) -> LineFit:
+    """Plain OLS of y(t) (or of y·t_ref/T) in one pass: slope, intercept, OLS standard error.
+
+    The residual sum of squares comes from the centred moments (S_yy − S_ty²/S_tt), so no
+    second pass and no autocorrelation estimate: ``slope_stderr`` equals the plain OLS
+    error. :func:`fit_line` is the honest one for verdicts; this one is for speed.
+    """
+    if temperature is None:
+        moments = _linfit.line_moments(t, y)
+    else:
+        moments = _linfit.line_moments_compensated(t, y, temperature, t_ref)
+    n, _skipped, _t0, _y0, _mt, _my, s_tt, s_ty, s_yy = moments
+    sse = s_yy - s_ty * s_ty / s_tt if s_tt > 0.0 else 0.0
+    return replace(line_statistics(moments, (n, sse, 0.0, 0.0, 0)), duration=_span(t))
+
+
 def fit_line(t: FloatArray, y: FloatArray) -> LineFit:
     """Fit y(t) with the compiled core (NaN samples skipped and counted)."""
     moments = _linfit.line_moments(t, y)

@@ -1,0 +1,56 @@
+"""Print the benchmark ratios of one pytest-benchmark JSON file as a Markdown table.
+
+    OPENBLAS_NUM_THREADS=1 pytest tests/benchmarks --benchmark-enable --benchmark-only \\
+        --benchmark-json=bench.json
+    python -m tests.benchmarks.ratios bench.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+# (group, our benchmark, the baseline it is compared with, target ratio ours/baseline, wording)
+COMPARISONS = [
+    ("fit", "test_fit_rig_one_pass", "test_fit_floor_numpy_dot", 2.0, "≤ 2× numpy.dot floor"),
+    ("fit", "test_fit_scipy_linregress", "test_fit_rig_one_pass", 5.0, "linregress ≥ 5× slower"),
+    ("fit", "test_fit_numpy_polyfit", "test_fit_rig_one_pass", None, "polyfit / ours"),
+    ("fit", "test_fit_rig_fit_decay_with_autocorrelation", "test_fit_floor_numpy_dot", None, "fit_decay / floor"),
+    ("fit", "test_fit_scipy_linregress", "test_fit_rig_fit_decay_with_autocorrelation", None, "linregress / fit_decay"),
+    ("compensated", "test_compensated_rig_one_pass", "test_compensated_floor_numpy_dot", 3.0,
+     "≤ 3× numpy.dot floor"),
+    ("compensated", "test_compensated_numpy_divide_then_linregress", "test_compensated_rig_one_pass", None,
+     "numpy p/T + linregress / ours"),
+    ("compensated", "test_compensated_rig_fit_decay_with_autocorrelation", "test_compensated_floor_numpy_dot",
+     None, "fit_decay (compensated) / floor"),
+    ("sliding", "test_sliding_rig_window_1e4", "test_sliding_single_fit", 3.0, "≤ 3× one fit"),
+    ("sliding", "test_sliding_rig_window_1e4_into_buffer", "test_sliding_single_fit", 3.0, "≤ 3× one fit (out=)"),
+]
+
+
+def main(path: str) -> None:
+    data = json.loads(Path(path).read_text())
+    medians = {b["name"]: b["stats"]["median"] for b in data["benchmarks"]}
+    print("| benchmark | median (ms) |")
+    print("|---|---:|")
+    for name, median in medians.items():
+        print(f"| {name} | {median * 1e3:.2f} |")
+    print()
+    print("| comparison | ratio | target | met |")
+    print("|---|---:|---|---|")
+    for _group, num, den, target, words in COMPARISONS:
+        if num not in medians or den not in medians:
+            continue
+        ratio = medians[num] / medians[den]
+        if target is None:
+            met = "n/a"
+        elif "slower" in words:
+            met = "yes" if ratio >= target else "no"
+        else:
+            met = "yes" if ratio <= target else "no"
+        print(f"| {num} / {den} | {ratio:.2f} | {words} | {met} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
