@@ -27,9 +27,9 @@ static inline double leakrig_slope5(double cnt, double st, double sy, double stt
     return (cnt >= 2.0 && sxx > 0.0) ? num / sxx : NAN;
 }
 
-/* On x86-64 with GCC also build an AVX2 clone, chosen at load time where the CPU has it:
+/* On x86-64 with GCC and glibc (ifunc) also build an AVX2 clone, chosen at load time where the CPU has it:
  * the four-wide vectors then fill one register. Elsewhere they are split as needed. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
 #define LEAKRIG_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define LEAKRIG_CLONES
