@@ -69,61 +69,65 @@ cdef inline void _fast_sums(int mode, const double* t, const double* p, const do
     c.syy = out[4]
 
 
-cdef tuple _fit(const double[::1] t_mv, const double[::1] p_mv, const double[::1] temp_mv, int mode,
-                double k):
-    cdef Py_ssize_t n = t_mv.shape[0], i, j, end
-    cdef Py_ssize_t skipped = 0
+cdef Py_ssize_t _fit(const double* t, const double* p, const double* temp, Py_ssize_t n, int mode, double k,
+                     Moments* m, double* origin) noexcept nogil:
+    """Fold every chunk into ``m``; ``origin`` receives (t0, y0). Returns the samples skipped."""
+    cdef Py_ssize_t i = 0, j, end, skipped = 0
     cdef bint have_origin = False
-    cdef double t0 = 0.0, y0 = 0.0, tc = 0.0, yc = 0.0, yj
-    cdef const double* t
-    cdef const double* p
-    cdef const double* temp
-    cdef Moments m
+    cdef double tc, yc = 0.0
     cdef ChunkSums c
-    moments_reset(&m)
-    if n == 0:
-        return (0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    t = &t_mv[0]
-    p = &p_mv[0]
-    temp = &temp_mv[0]
-    with nogil:
-        i = 0
-        while i < n:
-            end = i + CHUNK
-            if end > n:
-                end = n
-            chunk_reset(&c)
-            # Anchor the chunk on its first usable sample.
-            j = i
-            while j < end:
-                yj = sample_y(mode, p, temp, j, k)
-                if usable(t[j], yj):
-                    break
-                skipped += 1
-                j += 1
-            if j == end:
-                i = end
-                continue
-            tc = t[j]
-            yc = yj
-            if not have_origin:
-                t0 = tc
-                y0 = yc
-                have_origin = True
-            c.at = tc - t0
-            c.ay = yc - y0
-            # Fast path assumes every sample is usable; a non-finite sum says otherwise,
-            # and the chunk is redone sample by sample.
-            # The log transform has no SIMD kernel (and no speed target): always careful.
-            if mode == LOGDIFF:
-                skipped += _careful_sums(mode, t, p, temp, j, end, k, tc, yc, &c)
-            else:
-                _fast_sums(mode, t, p, temp, j, end, k, tc, yc, &c)
-                if not usable(c.st + c.stt + c.sty, c.sy + c.syy):
-                    skipped += _careful_sums(mode, t, p, temp, j, end, k, tc, yc, &c)
-            moments_merge_chunk(&m, &c)
+    moments_reset(m)
+    origin[0] = 0.0
+    origin[1] = 0.0
+    while i < n:
+        end = i + CHUNK if i + CHUNK < n else n
+        chunk_reset(&c)
+        # Anchor the chunk on its first usable sample.
+        j = i
+        while j < end:
+            yc = sample_y(mode, p, temp, j, k)
+            if usable(t[j], yc):
+                break
+            skipped += 1
+            j += 1
+        if j == end:
             i = end
-    return (int(m.n), int(skipped), t0, y0, m.mt, m.my, m.stt, m.sty, m.syy)
+            continue
+        tc = t[j]
+        if not have_origin:
+            origin[0] = tc
+            origin[1] = yc
+            have_origin = True
+        c.at = tc - origin[0]
+        c.ay = yc - origin[1]
+        # The fast path assumes every sample is usable; a non-finite sum says otherwise,
+        # and the chunk is redone sample by sample. The log transform has no SIMD kernel
+        # (and no speed target): it is always done with care.
+        if mode == LOGDIFF:
+            skipped += _careful_sums(mode, t, p, temp, j, end, k, tc, yc, &c)
+        else:
+            _fast_sums(mode, t, p, temp, j, end, k, tc, yc, &c)
+            if not usable(c.st + c.stt + c.sty, c.sy + c.syy):
+                skipped += _careful_sums(mode, t, p, temp, j, end, k, tc, yc, &c)
+        moments_merge_chunk(m, &c)
+        i = end
+    return skipped
+
+
+cdef inline const double* _data(const double[::1] values) noexcept:
+    return &values[0] if values.shape[0] > 0 else NULL
+
+
+cdef tuple _moments_of(const double[::1] t, const double[::1] p, const double[::1] temp, int mode, double k):
+    cdef Moments m
+    cdef double origin[2]
+    cdef Py_ssize_t skipped
+    cdef const double* tp = _data(t)
+    cdef const double* pp = _data(p)
+    cdef const double* kp = _data(temp)
+    with nogil:
+        skipped = _fit(tp, pp, kp, t.shape[0], mode, k, &m, origin)
+    return (int(m.n), int(skipped), origin[0], origin[1], m.mt, m.my, m.stt, m.sty, m.syy)
 
 
 cdef Py_ssize_t _check(const double[::1] t, const double[::1] p) except -1:
@@ -140,7 +144,7 @@ def line_moments(const double[::1] t, const double[::1] y):
     ``s_**`` are centred sums of squares and products. Slope = s_ty / s_tt.
     """
     _check(t, y)
-    return _fit(t, y, y, PLAIN, 0.0)
+    return _moments_of(t, y, y, PLAIN, 0.0)
 
 
 def line_moments_compensated(const double[::1] t, const double[::1] p,
@@ -148,13 +152,13 @@ def line_moments_compensated(const double[::1] t, const double[::1] p,
     """As :func:`line_moments` on y = p * t_ref / T, computed on the fly (no temporaries)."""
     _check(t, p)
     _check(t, temperature)
-    return _fit(t, p, temperature, TCOMP, t_ref)
+    return _moments_of(t, p, temperature, TCOMP, t_ref)
 
 
 def line_moments_log(const double[::1] t, const double[::1] p, double p_ext):
     """As :func:`line_moments` on y = ln(p - p_ext); samples with p <= p_ext are skipped."""
     _check(t, p)
-    return _fit(t, p, p, LOGDIFF, p_ext)
+    return _moments_of(t, p, p, LOGDIFF, p_ext)
 
 
 cdef inline double _residual(int mode, const double* t, const double* p, const double* temp, double k,
@@ -166,62 +170,74 @@ cdef inline double _residual(int mode, const double* t, const double* p, const d
     return (y - y0) - (a + b * (t[i] - t0))
 
 
-cdef tuple _residuals(const double[::1] t_mv, const double[::1] p_mv, const double[::1] temp_mv,
-                      int mode, double k, double t0, double y0, double a, double b):
-    cdef Py_ssize_t n = t_mv.shape[0], i, lo, hi
-    cdef Py_ssize_t pairs = 0, valid = 0
-    cdef double r, prev = 0.0, sse = 0.0, lag1 = 0.0, dsq = 0.0
+cdef struct ResidualSums:
+    double valid
+    double sse
+    double lag1
+    double dsq
+    double pairs
+
+
+cdef void _residuals(const double* t, const double* p, const double* temp, Py_ssize_t n, int mode, double k,
+                     double t0, double y0, double a, double b, ResidualSums* rs) noexcept nogil:
+    cdef Py_ssize_t i, lo = 0, hi
+    cdef double r, prev = 0.0
     cdef double out[3]
     cdef bint have_prev = False, fast
-    cdef const double* t
-    cdef const double* p
-    cdef const double* temp
-    if n == 0:
-        return (0, 0.0, 0.0, 0.0, 0)
-    t = &t_mv[0]
-    p = &p_mv[0]
-    temp = &temp_mv[0]
-    with nogil:
-        lo = 0
-        while lo < n:
-            hi = lo + CHUNK if lo + CHUNK < n else n
-            # SIMD sums for a chunk whose samples are all usable (a non-finite sum says
-            # otherwise), sample by sample for the rest.
-            fast = mode != LOGDIFF
-            if fast:
-                if mode == PLAIN:
-                    leakrig_residual_sums_plain(t, p, lo, hi, t0, y0, a, b, out)
-                else:
-                    leakrig_residual_sums_tcomp(t, p, temp, k, lo, hi, t0, y0, a, b, out)
-                fast = usable(out[0] + out[1], out[2])
-            if fast:
-                r = _residual(mode, t, p, temp, k, lo, t0, y0, a, b)
-                if have_prev:
-                    lag1 += r * prev
-                    dsq += (r - prev) * (r - prev)
-                    pairs += 1
-                sse += out[0]
-                lag1 += out[1]
-                dsq += out[2]
-                pairs += hi - lo - 1
-                valid += hi - lo
-                prev = _residual(mode, t, p, temp, k, hi - 1, t0, y0, a, b)
-                have_prev = True
+    rs.valid = 0.0
+    rs.sse = 0.0
+    rs.lag1 = 0.0
+    rs.dsq = 0.0
+    rs.pairs = 0.0
+    while lo < n:
+        hi = lo + CHUNK if lo + CHUNK < n else n
+        # SIMD sums for a chunk whose samples are all usable (a non-finite sum says
+        # otherwise), sample by sample for the rest.
+        fast = mode != LOGDIFF
+        if fast:
+            if mode == PLAIN:
+                leakrig_residual_sums_plain(t, p, lo, hi, t0, y0, a, b, out)
             else:
-                for i in range(lo, hi):
-                    r = _residual(mode, t, p, temp, k, i, t0, y0, a, b)
-                    if r != r:
-                        continue
-                    sse += r * r
-                    valid += 1
-                    if have_prev:
-                        lag1 += r * prev
-                        dsq += (r - prev) * (r - prev)
-                        pairs += 1
-                    prev = r
-                    have_prev = True
-            lo = hi
-    return (int(valid), sse, lag1, dsq, int(pairs))
+                leakrig_residual_sums_tcomp(t, p, temp, k, lo, hi, t0, y0, a, b, out)
+            fast = usable(out[0] + out[1], out[2])
+        if fast:
+            r = _residual(mode, t, p, temp, k, lo, t0, y0, a, b)
+            if have_prev:
+                rs.lag1 += r * prev
+                rs.dsq += (r - prev) * (r - prev)
+                rs.pairs += 1.0
+            rs.sse += out[0]
+            rs.lag1 += out[1]
+            rs.dsq += out[2]
+            rs.pairs += <double>(hi - lo - 1)
+            rs.valid += <double>(hi - lo)
+            prev = _residual(mode, t, p, temp, k, hi - 1, t0, y0, a, b)
+            have_prev = True
+        else:
+            for i in range(lo, hi):
+                r = _residual(mode, t, p, temp, k, i, t0, y0, a, b)
+                if r != r:
+                    continue
+                rs.sse += r * r
+                rs.valid += 1.0
+                if have_prev:
+                    rs.lag1 += r * prev
+                    rs.dsq += (r - prev) * (r - prev)
+                    rs.pairs += 1.0
+                prev = r
+                have_prev = True
+        lo = hi
+
+
+cdef tuple _residuals_of(const double[::1] t, const double[::1] p, const double[::1] temp, int mode,
+                         double k, double t0, double y0, double a, double b):
+    cdef ResidualSums rs
+    cdef const double* tp = _data(t)
+    cdef const double* pp = _data(p)
+    cdef const double* kp = _data(temp)
+    with nogil:
+        _residuals(tp, pp, kp, t.shape[0], mode, k, t0, y0, a, b, &rs)
+    return (int(rs.valid), rs.sse, rs.lag1, rs.dsq, int(rs.pairs))
 
 
 def residual_stats(const double[::1] t, const double[::1] y, double t0, double y0, double a, double b):
@@ -231,7 +247,7 @@ def residual_stats(const double[::1] t, const double[::1] y, double t0, double y
     consecutive usable samples, so a dropout does not break the lag-1 chain.
     """
     _check(t, y)
-    return _residuals(t, y, y, PLAIN, 0.0, t0, y0, a, b)
+    return _residuals_of(t, y, y, PLAIN, 0.0, t0, y0, a, b)
 
 
 def residual_stats_compensated(const double[::1] t, const double[::1] p, const double[::1] temperature,
@@ -239,11 +255,11 @@ def residual_stats_compensated(const double[::1] t, const double[::1] p, const d
     """:func:`residual_stats` on y = p * t_ref / T."""
     _check(t, p)
     _check(t, temperature)
-    return _residuals(t, p, temperature, TCOMP, t_ref, t0, y0, a, b)
+    return _residuals_of(t, p, temperature, TCOMP, t_ref, t0, y0, a, b)
 
 
 def residual_stats_log(const double[::1] t, const double[::1] p, double p_ext,
                        double t0, double y0, double a, double b):
     """:func:`residual_stats` on y = ln(p - p_ext)."""
     _check(t, p)
-    return _residuals(t, p, p, LOGDIFF, p_ext, t0, y0, a, b)
+    return _residuals_of(t, p, p, LOGDIFF, p_ext, t0, y0, a, b)
