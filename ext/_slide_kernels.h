@@ -1,18 +1,20 @@
 /*
- * Fast path of the sliding-window slopes (see ext/_sliding.pyx): advance the window sums
- * (dt, dy, dt^2, dt*dy relative to the anchor tc, yc; the count stays `cnt` because every
- * sample is usable here) from position `pos` for `count` positions, writing the slope of
- * window [q, q + w) to out[q].
- *
- * Four neighbouring positions per step: their entering and leaving samples are
- * neighbours in memory (plain vector loads, one vector store), and their four running
- * sums come from an in-register prefix of the four changes, so one add and one
- * broadcast per sum sit on the loop-carried path for every four positions.
+ * Fast path of the sliding-window slopes (see ext/_sliding.pyx). Four lanes, each a run of
+ * neighbouring window positions far apart in the series, advance their window sums
+ * (dt, dy, dt^2, dt*dy relative to the lane's anchor; the count stays cnt[lane] because
+ * every sample is usable here) one position per step: lane l from position pos[l].
+ * Each vector instruction serves all four lanes and each lane's sums carry one add per
+ * step on the loop-carried path. Four steps at a time, every lane's next four entering
+ * and leaving samples are read as one vector and transposed in registers (and the four
+ * results transposed back), so memory is only touched with plain vector loads and stores.
  *
  * Assumes every sample entering or leaving is usable and every window has distinct
  * times. If not, a sum turns non-finite (NaN or inf never cancels out again) or a
- * window's spread is not positive: the function returns 0 and the caller redoes the
- * stretch sample by sample from its saved sums. sums: dt, dy, dt^2, dt*dy.
+ * window's spread is not positive; the function then returns 0 and the caller redoes
+ * the stretch sample by sample from its saved sums.
+ *
+ * sums[4 * lane + i]: i = 0 dt, 1 dy, 2 dt^2, 3 dt*dy. out[q] receives the slope of window
+ * [q, q + w). The ordinate is p[i] (tcomp == 0) or p[i] * k / temp[i].
  */
 #ifndef LEAKRIG_SLIDE_KERNELS_H
 #define LEAKRIG_SLIDE_KERNELS_H
@@ -21,14 +23,16 @@
 #include <stddef.h>
 #include <string.h>
 
+#define LEAKRIG_LANES 4
+
 static inline double leakrig_slope5(double cnt, double st, double sy, double stt, double sty) {
     double sxx = cnt * stt - st * st;
     double num = cnt * sty - st * sy;
     return (cnt >= 2.0 && sxx > 0.0) ? num / sxx : NAN;
 }
 
-/* On x86-64 with GCC and glibc (ifunc) also build an AVX2 clone, chosen at load time where the CPU has it:
- * the four-wide vectors then fill one register. Elsewhere they are split as needed. */
+/* On x86-64 with GCC and glibc (ifunc) also build an AVX2 clone, chosen at load time where
+ * the CPU has it: the four-lane vectors then fill one register. Elsewhere they are split. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
 #define LEAKRIG_CLONES __attribute__((target_clones("avx2", "default")))
 #else
@@ -36,96 +40,143 @@ static inline double leakrig_slope5(double cnt, double st, double sy, double stt
 #endif
 
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
-#define LEAKRIG_SLIDE_SIMD 1
 typedef double leakrig_sv4 __attribute__((vector_size(32)));
 typedef long long leakrig_sm4 __attribute__((vector_size(32)));
-#define LEAKRIG_LOAD4(dst, src) memcpy(&(dst), (src), sizeof(leakrig_sv4))
-/* Inclusive prefix sum of the four lanes. */
-#define LEAKRIG_SCAN4(x)                                                   \
-    do {                                                                   \
-        (x) += __builtin_shufflevector(zero, (x), 0, 4, 5, 6);             \
-        (x) += __builtin_shufflevector(zero, (x), 0, 1, 4, 5);             \
-    } while (0)
-#endif
+
+/* Row l is a[at[l] + off .. at[l] + off + 3]; out[s] = (row0[s], row1[s], row2[s], row3[s]). */
+static inline void leakrig_load_transposed(const double *a, const ptrdiff_t *at, ptrdiff_t off, leakrig_sv4 *out) {
+    leakrig_sv4 r0, r1, r2, r3, t0, t1, t2, t3;
+    memcpy(&r0, a + at[0] + off, 32);
+    memcpy(&r1, a + at[1] + off, 32);
+    memcpy(&r2, a + at[2] + off, 32);
+    memcpy(&r3, a + at[3] + off, 32);
+    t0 = __builtin_shufflevector(r0, r1, 0, 4, 2, 6);
+    t1 = __builtin_shufflevector(r0, r1, 1, 5, 3, 7);
+    t2 = __builtin_shufflevector(r2, r3, 0, 4, 2, 6);
+    t3 = __builtin_shufflevector(r2, r3, 1, 5, 3, 7);
+    out[0] = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+    out[1] = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+    out[2] = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+    out[3] = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+}
+
+/* The inverse: in[s] holds step s of every lane; lane l's four steps go to a[at[l] + off ..]. */
+static inline void leakrig_store_transposed(double *a, const ptrdiff_t *at, ptrdiff_t off, const leakrig_sv4 *in) {
+    leakrig_sv4 t0, t1, t2, t3, r0, r1, r2, r3;
+    t0 = __builtin_shufflevector(in[0], in[1], 0, 4, 2, 6);
+    t1 = __builtin_shufflevector(in[0], in[1], 1, 5, 3, 7);
+    t2 = __builtin_shufflevector(in[2], in[3], 0, 4, 2, 6);
+    t3 = __builtin_shufflevector(in[2], in[3], 1, 5, 3, 7);
+    r0 = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+    r1 = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+    r2 = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+    r3 = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+    memcpy(a + at[0] + off, &r0, 32);
+    memcpy(a + at[1] + off, &r1, 32);
+    memcpy(a + at[2] + off, &r2, 32);
+    memcpy(a + at[3] + off, &r3, 32);
+}
 
 LEAKRIG_CLONES
-static int leakrig_slide_fast(const double *t, const double *p, const double *temp, double k, int tcomp,
-                              ptrdiff_t w, ptrdiff_t pos, ptrdiff_t count, double cnt, double tc, double yc,
-                              double *sums, double *out) {
-    double st = sums[0], sy = sums[1], stt = sums[2], sty = sums[3];
-    const ptrdiff_t end = pos + count;
-    ptrdiff_t q = pos;
-    int ok = 1;
-#ifdef LEAKRIG_SLIDE_SIMD
-    {
-        const leakrig_sv4 zero = {0.0, 0.0, 0.0, 0.0}, vk = {k, k, k, k}, vcnt = {cnt, cnt, cnt, cnt};
-        const leakrig_sv4 vtc = {tc, tc, tc, tc}, vyc = {yc, yc, yc, yc};
-        leakrig_sv4 vst = {st, st, st, st}, vsy = {sy, sy, sy, sy};
-        leakrig_sv4 vstt = {stt, stt, stt, stt}, vsty = {sty, sty, sty, sty};
-        leakrig_sm4 bad = {0, 0, 0, 0};
-        for (; q + 4 <= end; q += 4) {
-            leakrig_sv4 ti, to, yi, yo, ai, ao, bi, bo, d_t, d_y, d_tt, d_ty, sxx, res;
-            LEAKRIG_LOAD4(ti, t + q + w - 1);
-            LEAKRIG_LOAD4(to, t + q - 1);
-            LEAKRIG_LOAD4(yi, p + q + w - 1);
-            LEAKRIG_LOAD4(yo, p + q - 1);
-            if (tcomp) {
-                leakrig_sv4 ki, ko;
-                LEAKRIG_LOAD4(ki, temp + q + w - 1);
-                LEAKRIG_LOAD4(ko, temp + q - 1);
-                yi = yi * vk / ki;
-                yo = yo * vk / ko;
+static int leakrig_slide_lanes(const double *t, const double *p, const double *temp, double k, int tcomp,
+                               ptrdiff_t w, const ptrdiff_t *pos, ptrdiff_t count, const double *cnt,
+                               const double *tc, const double *yc, double *sums, double *out) {
+    const leakrig_sv4 vcnt = {cnt[0], cnt[1], cnt[2], cnt[3]};
+    const leakrig_sv4 vtc = {tc[0], tc[1], tc[2], tc[3]}, vyc = {yc[0], yc[1], yc[2], yc[3]};
+    const leakrig_sv4 zero = {0.0, 0.0, 0.0, 0.0}, vk = {k, k, k, k};
+    leakrig_sv4 st = {sums[0], sums[4], sums[8], sums[12]}, sy = {sums[1], sums[5], sums[9], sums[13]};
+    leakrig_sv4 stt = {sums[2], sums[6], sums[10], sums[14]}, sty = {sums[3], sums[7], sums[11], sums[15]};
+    leakrig_sm4 bad = {0, 0, 0, 0};
+    ptrdiff_t i = 0;
+    int lane, s;
+    for (; i + 4 <= count; i += 4) {
+        leakrig_sv4 ti[4], to[4], yi[4], yo[4], res[4];
+        leakrig_load_transposed(t, pos, i + w - 1, ti);
+        leakrig_load_transposed(t, pos, i - 1, to);
+        leakrig_load_transposed(p, pos, i + w - 1, yi);
+        leakrig_load_transposed(p, pos, i - 1, yo);
+        if (tcomp) {
+            leakrig_sv4 ki[4], ko[4];
+            leakrig_load_transposed(temp, pos, i + w - 1, ki);
+            leakrig_load_transposed(temp, pos, i - 1, ko);
+            for (s = 0; s < 4; ++s) {
+                yi[s] = yi[s] * vk / ki[s];
+                yo[s] = yo[s] * vk / ko[s];
             }
-            ai = ti - vtc;
-            ao = to - vtc;
-            bi = yi - vyc;
-            bo = yo - vyc;
-            d_t = ai - ao;
-            d_y = bi - bo;
-            d_tt = ai * ai - ao * ao;
-            d_ty = ai * bi - ao * bo;
-            LEAKRIG_SCAN4(d_t);
-            LEAKRIG_SCAN4(d_y);
-            LEAKRIG_SCAN4(d_tt);
-            LEAKRIG_SCAN4(d_ty);
-            d_t += vst;
-            d_y += vsy;
-            d_tt += vstt;
-            d_ty += vsty;
-            vst = __builtin_shufflevector(d_t, d_t, 3, 3, 3, 3);
-            vsy = __builtin_shufflevector(d_y, d_y, 3, 3, 3, 3);
-            vstt = __builtin_shufflevector(d_tt, d_tt, 3, 3, 3, 3);
-            vsty = __builtin_shufflevector(d_ty, d_ty, 3, 3, 3, 3);
-            sxx = vcnt * d_tt - d_t * d_t;
-            bad |= (leakrig_sm4)(sxx <= zero);
-            res = (vcnt * d_ty - d_t * d_y) / sxx;
-            memcpy(out + q, &res, sizeof res);
         }
-        st = vst[0];
-        sy = vsy[0];
-        stt = vstt[0];
-        sty = vsty[0];
-        ok = !(bad[0] | bad[1] | bad[2] | bad[3]);
+        for (s = 0; s < 4; ++s) {
+            leakrig_sv4 ai = ti[s] - vtc, ao = to[s] - vtc, bi = yi[s] - vyc, bo = yo[s] - vyc, sxx;
+            st += ai - ao;
+            sy += bi - bo;
+            stt += ai * ai - ao * ao;
+            sty += ai * bi - ao * bo;
+            sxx = vcnt * stt - st * st;
+            bad |= (leakrig_sm4)(sxx <= zero);
+            res[s] = (vcnt * sty - st * sy) / sxx;
+        }
+        leakrig_store_transposed(out, pos, i, res);
     }
-#endif
-    for (; q < end; ++q) {
-        const ptrdiff_t in = q + w - 1, old = q - 1;
-        double yi = tcomp ? p[in] * k / temp[in] : p[in];
-        double yo = tcomp ? p[old] * k / temp[old] : p[old];
-        double ai = t[in] - tc, ao = t[old] - tc, bi = yi - yc, bo = yo - yc, sxx;
-        st += ai - ao;
-        sy += bi - bo;
-        stt += ai * ai - ao * ao;
-        sty += ai * bi - ao * bo;
-        sxx = cnt * stt - st * st;
-        ok &= sxx > 0.0;
-        out[q] = (cnt * sty - st * sy) / sxx;
+    for (; i < count; ++i) {
+        for (lane = 0; lane < 4; ++lane) {
+            const ptrdiff_t in = pos[lane] + i + w - 1, o = pos[lane] + i - 1;
+            double yin = tcomp ? p[in] * k / temp[in] : p[in];
+            double yout = tcomp ? p[o] * k / temp[o] : p[o];
+            double ai = t[in] - tc[lane], ao = t[o] - tc[lane], bi = yin - yc[lane], bo = yout - yc[lane], sxx;
+            st[lane] += ai - ao;
+            sy[lane] += bi - bo;
+            stt[lane] += ai * ai - ao * ao;
+            sty[lane] += ai * bi - ao * bo;
+            sxx = cnt[lane] * stt[lane] - st[lane] * st[lane];
+            bad[lane] |= !(sxx > 0.0);
+            out[pos[lane] + i] = (cnt[lane] * sty[lane] - st[lane] * sy[lane]) / sxx;
+        }
     }
-    sums[0] = st;
-    sums[1] = sy;
-    sums[2] = stt;
-    sums[3] = sty;
-    return ok && (st - st) == 0.0 && (sy - sy) == 0.0 && (stt - stt) == 0.0 && (sty - sty) == 0.0;
+    for (lane = 0; lane < 4; ++lane) {
+        sums[4 * lane] = st[lane];
+        sums[4 * lane + 1] = sy[lane];
+        sums[4 * lane + 2] = stt[lane];
+        sums[4 * lane + 3] = sty[lane];
+        if (bad[lane]) {
+            return 0;
+        }
+    }
+    for (i = 0; i < 16; ++i) {
+        if (!((sums[i] - sums[i]) == 0.0)) {
+            return 0;
+        }
+    }
+    return 1;
 }
+
+#else /* no vector extensions: the same arithmetic, lane by lane */
+
+static int leakrig_slide_lanes(const double *t, const double *p, const double *temp, double k, int tcomp,
+                               ptrdiff_t w, const ptrdiff_t *pos, ptrdiff_t count, const double *cnt,
+                               const double *tc, const double *yc, double *sums, double *out) {
+    int lane, ok = 1;
+    ptrdiff_t i;
+    for (lane = 0; lane < LEAKRIG_LANES; ++lane) {
+        double *s = sums + 4 * lane;
+        for (i = 0; i < count; ++i) {
+            const ptrdiff_t in = pos[lane] + i + w - 1, o = pos[lane] + i - 1;
+            double yin = tcomp ? p[in] * k / temp[in] : p[in];
+            double yout = tcomp ? p[o] * k / temp[o] : p[o];
+            double ai = t[in] - tc[lane], ao = t[o] - tc[lane], bi = yin - yc[lane], bo = yout - yc[lane];
+            double sxx;
+            s[0] += ai - ao;
+            s[1] += bi - bo;
+            s[2] += ai * ai - ao * ao;
+            s[3] += ai * bi - ao * bo;
+            sxx = cnt[lane] * s[2] - s[0] * s[0];
+            ok &= sxx > 0.0;
+            out[pos[lane] + i] = (cnt[lane] * s[3] - s[0] * s[1]) / sxx;
+        }
+        for (i = 0; i < 4; ++i) {
+            ok &= (s[i] - s[i]) == 0.0;
+        }
+    }
+    return ok;
+}
+#endif
 
 #endif

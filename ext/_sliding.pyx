@@ -6,9 +6,9 @@ sample. They are taken relative to an anchor sample that follows the window: eve
 ``window`` positions the sums are shifted to a new anchor with the exact shift
 formulas (O(1)), and every ``REBUILD`` shifts they are recomputed from the samples
 (O(window)), so rounding cannot build up over a long series while the whole pass stays
-O(n). Stretches where every sample is usable run in a SIMD kernel (four positions per
-step); a stretch that meets a NaN or an infinity is redone sample by sample, skipping
-the unusable ones.
+O(n). The positions are cut into four runs that advance side by side as the lanes of a
+SIMD kernel; a stretch that meets a NaN or an infinity is redone sample by sample,
+skipping the unusable ones.
 """
 
 import numpy as np
@@ -19,9 +19,10 @@ from _moments cimport PLAIN, TCOMP, sample_y, usable
 
 cdef extern from "_slide_kernels.h" nogil:
     double leakrig_slope5(double cnt, double st, double sy, double stt, double sty)
-    int leakrig_slide_fast(const double* t, const double* p, const double* temp, double k, int tcomp,
-                           Py_ssize_t w, Py_ssize_t pos, Py_ssize_t count, double cnt, double tc, double yc,
-                           double* sums, double* out)
+    enum: LEAKRIG_LANES
+    int leakrig_slide_lanes(const double* t, const double* p, const double* temp, double k, int tcomp,
+                            Py_ssize_t w, const Py_ssize_t* pos, Py_ssize_t count, const double* cnt,
+                            const double* tc, const double* yc, double* sums, double* out)
 
 
 cdef enum:
@@ -107,24 +108,61 @@ cdef void _move_anchor(int mode, const double* t, const double* p, const double*
 
 cdef void _sliding(int mode, const double* t, const double* p, const double* temp, double k,
                    Py_ssize_t n, Py_ssize_t w, double* out) noexcept nogil:
-    cdef Py_ssize_t m = n - w + 1, pos = 1, count, moves = 0, i
-    cdef double tc = 0.0, yc = 0.0
-    cdef double s[5]
-    cdef double saved[5]
-    _first_window(mode, t, p, temp, k, n, w, 0, &tc, &yc, s, out)
-    while pos < m:
-        count = w if pos + w <= m else m - pos
+    cdef Py_ssize_t m = n - w + 1, share, count, moves = 0, lane, i, last
+    cdef Py_ssize_t start[LEAKRIG_LANES]
+    cdef Py_ssize_t pos[LEAKRIG_LANES]
+    cdef Py_ssize_t stop[LEAKRIG_LANES]
+    cdef double tc[LEAKRIG_LANES]
+    cdef double yc[LEAKRIG_LANES]
+    cdef double cnt[LEAKRIG_LANES]
+    cdef double s[5 * LEAKRIG_LANES]
+    cdef double saved[5 * LEAKRIG_LANES]
+    cdef double packed[4 * LEAKRIG_LANES]
+    cdef bint rebuild, fast
+    # Lane l takes positions [start[l], stop[l]); the last lane may be a little shorter.
+    share = (m + LEAKRIG_LANES - 1) // LEAKRIG_LANES
+    if share < 2:
+        _first_window(mode, t, p, temp, k, n, w, 0, &tc[0], &yc[0], &s[0], out)
+        _slide_careful(mode, t, p, temp, k, 1, m, w, tc[0], yc[0], &s[0], out)
+        return
+    for lane in range(LEAKRIG_LANES):
+        start[lane] = lane * share if lane * share < m else m
+        stop[lane] = (lane + 1) * share if (lane + 1) * share < m else m
+        if start[lane] < stop[lane]:
+            _first_window(mode, t, p, temp, k, n, w, start[lane], &tc[lane], &yc[lane], &s[5 * lane], out)
+        pos[lane] = start[lane] + 1
+    last = LEAKRIG_LANES - 1
+    while pos[last] < stop[last]:
+        count = w if pos[last] + w <= stop[last] else stop[last] - pos[last]
         if moves > 0:
-            _move_anchor(mode, t, p, temp, k, pos, w, moves % REBUILD == 0, &tc, &yc, s)
+            rebuild = moves % REBUILD == 0
+            for lane in range(LEAKRIG_LANES):
+                _move_anchor(mode, t, p, temp, k, pos[lane], w, rebuild, &tc[lane], &yc[lane], &s[5 * lane])
         moves += 1
-        for i in range(5):
+        for i in range(5 * LEAKRIG_LANES):
             saved[i] = s[i]
-        if not (s[0] >= 2.0 and leakrig_slide_fast(t, p, temp, k, mode == TCOMP, w, pos, count, s[0], tc, yc,
-                                                   &s[1], out)):
-            for i in range(5):
+        fast = True
+        for lane in range(LEAKRIG_LANES):
+            cnt[lane] = s[5 * lane]
+            fast = fast and cnt[lane] >= 2.0
+            for i in range(4):
+                packed[4 * lane + i] = s[5 * lane + 1 + i]
+        if fast and leakrig_slide_lanes(t, p, temp, k, mode == TCOMP, w, pos, count, cnt, tc, yc, packed, out):
+            for lane in range(LEAKRIG_LANES):
+                for i in range(4):
+                    s[5 * lane + 1 + i] = packed[4 * lane + i]
+        else:
+            for i in range(5 * LEAKRIG_LANES):
                 s[i] = saved[i]
-            _slide_careful(mode, t, p, temp, k, pos, pos + count, w, tc, yc, s, out)
-        pos += count
+            for lane in range(LEAKRIG_LANES):
+                _slide_careful(mode, t, p, temp, k, pos[lane], pos[lane] + count, w, tc[lane], yc[lane],
+                               &s[5 * lane], out)
+        for lane in range(LEAKRIG_LANES):
+            pos[lane] += count
+    # Earlier lanes can be a few positions longer than the last one.
+    for lane in range(last):
+        if pos[lane] < stop[lane]:
+            _slide_careful(mode, t, p, temp, k, pos[lane], stop[lane], w, tc[lane], yc[lane], &s[5 * lane], out)
 
 
 def _prepare(Py_ssize_t n, Py_ssize_t window, out):
