@@ -86,7 +86,7 @@ def read_series(
     header: dict[str, _Column] | None = None
     temp_col: _Column | None = None
     try:
-        with p.open(newline="", encoding="utf-8") as fh:
+        with p.open(newline="", encoding="utf-8-sig") as fh:  # a BOM is what spreadsheets write
             reader = csv.reader(fh)
             for row in reader:
                 line = reader.line_num

@@ -77,6 +77,15 @@ def test_unit_suffixes_are_honoured(tmp_path: Path) -> None:
     assert "verdict" not in a
 
 
+def test_spreadsheet_export_with_bom_comments_and_extra_columns(tmp_path: Path) -> None:
+    rows = "\n".join(f"{i},{1e5 - 0.5 * i},x{i}" for i in range(10))
+    f = tmp_path / "excel.csv"
+    f.write_bytes(("\ufeff# exported\nTime,Pressure[Pa],Note\n" + rows + "\n").encode("utf-8"))
+    result = analyze_json(str(f), "--volume", "1 m**3")
+    assert result["slope_pa_s"] == pytest.approx(-0.5, rel=1e-12)
+    assert result["n"] == 10
+
+
 def test_t_ref_changes_the_compensated_slope(tmp_path: Path) -> None:
     t = np.arange(100.0)
     temp_k = np.full(100, 300.0)
