@@ -1,0 +1,222 @@
+"""A network of gas volumes joined by flow elements, integrated in time.
+
+State: the moles n and gas temperature T of every volume, plus, for every reservoir,
+the moles it has received (negative when it gave gas). Each element moves moles from
+one end to the other, so the sum of all of them never changes: mass conservation is
+built into the equations, not checked afterwards. Energy per volume (ideal gas,
+rigid walls): inflow at T_in heats towards γ·T_in, outflow cools the gas left behind
+by adiabatic expansion, and the walls pull T back with the volume's time constant:
+
+    dT/dt = [Σ ṅ_in·(γ·T_in − T) − ṅ_out·(γ − 1)·T] / n + (T_wall − T)/τ(p)
+
+A filled vessel therefore never exceeds the adiabatic bound of leak-physics §3.5.
+Integration is SciPy's LSODA (switches between stiff and non-stiff methods), stopped at
+every instant where a valve moves or an element switches on, so no step straddles a
+discontinuity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.integrate import solve_ivp
+
+from rig.sim.conductance import GAMMA_AIR
+from rig.sim.flows import Conductance, FlowElement, Outgassing, Valve
+from rig.sim.nodes import GasVolume, Reservoir
+from rig.units import R_GAS
+
+FloatArray = npt.NDArray[np.float64]
+# Moles below which a volume counts as empty for its energy balance (avoids 0/0).
+EMPTY_MOLES = 1e-15
+RTOL = 1e-9
+ATOL_MOLES = 1e-18
+ATOL_KELVIN = 1e-9
+MAX_STEP_S = 600.0
+
+
+@dataclass(frozen=True)
+class _End:
+    volume: int  # index into the volumes, or -1
+    reservoir: int  # index into the reservoirs, or -1
+
+
+class GasNetwork:
+    """Volumes, reservoirs and the elements between them, advanced in simulation time."""
+
+    def __init__(
+        self,
+        volumes: Sequence[GasVolume],
+        reservoirs: Sequence[Reservoir],
+        elements: Sequence[FlowElement],
+        start_s: float = 0.0,
+    ) -> None:
+        self.volumes = list(volumes)
+        self.reservoirs = list(reservoirs)
+        self.elements = list(elements)
+        names = [v.name for v in self.volumes] + [r.name for r in self.reservoirs]
+        if len(set(names)) != len(names):
+            raise ValueError("volume and reservoir names must be unique")
+        self._volume_index = {v.name: i for i, v in enumerate(self.volumes)}
+        self._reservoir_index = {r.name: i for i, r in enumerate(self.reservoirs)}
+        self._ends = [(self._end(e.a, e), self._end(e.b, e)) for e in self.elements]
+        nv = len(self.volumes)
+        self._nv = nv
+        self._size_m3 = np.array([v.volume_m3 for v in self.volumes])
+        self._wall_k = np.array([v.wall_temperature_k for v in self.volumes])
+        self.t = float(start_s)
+        self.y = np.concatenate(
+            [
+                [v.initial_moles() for v in self.volumes],
+                [v.start_temperature_k() for v in self.volumes],
+                np.zeros(len(self.reservoirs)),
+            ]
+        )
+        self._atol = np.concatenate(
+            [np.full(nv, ATOL_MOLES), np.full(nv, ATOL_KELVIN), np.full(len(self.reservoirs), 1e6)]
+        )
+        self.initial_total_moles = self.total_moles()
+
+    def _end(self, name: str, element: FlowElement) -> _End:
+        if name in self._volume_index:
+            return _End(self._volume_index[name], -1)
+        if name in self._reservoir_index:
+            return _End(-1, self._reservoir_index[name])
+        kind = type(element).__name__
+        raise ValueError(f"{kind} refers to {name!r}, which is neither a volume nor a reservoir")
+
+    # --- what the instruments and tests read -------------------------------------------------
+
+    def pressure_pa(self, name: str) -> float:
+        """Pressure of a volume or reservoir now."""
+        if name in self._volume_index:
+            i = self._volume_index[name]
+            return float(self.y[i] * R_GAS * self.y[self._nv + i] / self._size_m3[i])
+        return self.reservoirs[self._reservoir_index[name]].state(self.t)[0]
+
+    def temperature_k(self, name: str) -> float:
+        """Gas temperature of a volume (or a reservoir) now."""
+        if name in self._volume_index:
+            return float(self.y[self._nv + self._volume_index[name]])
+        return self.reservoirs[self._reservoir_index[name]].state(self.t)[1]
+
+    def moles(self, name: str) -> float:
+        """Moles in a volume now, or moles received so far by a reservoir."""
+        if name in self._volume_index:
+            return float(self.y[self._volume_index[name]])
+        return float(self.y[2 * self._nv + self._reservoir_index[name]])
+
+    def total_moles(self) -> float:
+        """Moles in the volumes plus moles the reservoirs received: constant by construction."""
+        return float(np.sum(self.y[: self._nv]) + np.sum(self.y[2 * self._nv :]))
+
+    def valve(self, name_a: str, name_b: str) -> Valve:
+        """The valve between two places (either order)."""
+        for e in self.elements:
+            if isinstance(e, Valve) and {e.a, e.b} == {name_a, name_b}:
+                return e
+        raise KeyError(f"no valve between {name_a!r} and {name_b!r}")
+
+    # --- integration -------------------------------------------------------------------------
+
+    def _rhs(self, t: float, y: FloatArray) -> FloatArray:
+        nv = self._nv
+        n = y[:nv]
+        temp = y[nv : 2 * nv]
+        p = n * R_GAS * temp / self._size_m3
+        dy = np.zeros_like(y)
+        heat = np.zeros(nv)  # Σ ṅ_in·(γT_in − T) − ṅ_out·(γ − 1)·T, per volume
+        for element, (ea, eb) in zip(self.elements, self._ends, strict=True):
+            pa, ta = self._state(ea, p, temp, t)
+            pb, tb = self._state(eb, p, temp, t)
+            flow = element.molar_flow(t, pa, ta, pb, tb)
+            if flow == 0.0:
+                continue
+            src, dst, t_up = (ea, eb, ta) if flow > 0.0 else (eb, ea, tb)
+            moved = abs(flow)
+            if src.volume >= 0:
+                dy[src.volume] -= moved
+                heat[src.volume] -= moved * (GAMMA_AIR - 1.0) * temp[src.volume]
+            else:
+                dy[2 * nv + src.reservoir] -= moved
+            if dst.volume >= 0:
+                dy[dst.volume] += moved
+                heat[dst.volume] += moved * (GAMMA_AIR * t_up - temp[dst.volume])
+            else:
+                dy[2 * nv + dst.reservoir] += moved
+        tau = np.array([v.thermal_tau_at(float(pi)) for v, pi in zip(self.volumes, p, strict=True)])
+        dy[nv : 2 * nv] = heat / np.maximum(n, EMPTY_MOLES) + (self._wall_k - temp) / tau
+        return dy
+
+    def _state(self, end: _End, p: FloatArray, temp: FloatArray, t: float) -> tuple[float, float]:
+        if end.volume >= 0:
+            return float(p[end.volume]), float(temp[end.volume])
+        return self.reservoirs[end.reservoir].state(t)
+
+    def _breaks(self, until_s: float) -> list[float]:
+        """Instants in (t, until] where an element changes behaviour."""
+        times: set[float] = set()
+        for e in self.elements:
+            if isinstance(e, Valve):
+                times.update(e.change_times(self.t, until_s))
+            elif isinstance(e, Conductance) and self.t < e.starts_at_s <= until_s:
+                times.add(e.starts_at_s)
+            elif isinstance(e, Outgassing) and self.t < e.since_s <= until_s:
+                times.add(e.since_s)
+        return sorted(times)
+
+    def advance_to(self, t_s: float) -> None:
+        """Integrate the network up to time ``t_s`` (no-op if it is not later than now)."""
+        self.sample(np.array([t_s], dtype=np.float64))
+
+    def sample(self, times_s: FloatArray) -> FloatArray:
+        """Advance through ``times_s`` (increasing, not before now); return the state at each.
+
+        Row k is the state vector at times_s[k]: moles of each volume, then gas
+        temperatures, then the reservoirs' received moles. The network ends at the last time.
+        """
+        times = np.asarray(times_s, dtype=np.float64)
+        out = np.empty((times.size, self.y.size))
+        if times.size == 0:
+            return out
+        if np.any(np.diff(times) < 0.0) or times[0] < self.t - 1e-12:
+            raise ValueError("sample times must increase and not lie before the network's time")
+        target = float(times[-1])
+        edges = [*self._breaks(target), target]
+        k = 0
+        while k < times.size and times[k] <= self.t:
+            out[k] = self.y
+            k += 1
+        for edge in edges:
+            if edge <= self.t:
+                continue
+            stop = k
+            while stop < times.size and times[stop] <= edge:
+                stop += 1
+            # The segment's end is always evaluated too: it is the next segment's start.
+            wanted = times[k:stop]
+            if wanted.size == 0 or wanted[-1] != edge:
+                wanted = np.append(wanted, edge)
+            result = solve_ivp(
+                self._rhs,
+                (self.t, edge),
+                self.y,
+                method="LSODA",
+                t_eval=wanted,
+                rtol=RTOL,
+                atol=self._atol,
+                max_step=MAX_STEP_S,
+            )
+            if not result.success:
+                raise RuntimeError(f"gas network integration failed at t = {self.t} s: {result.message}")
+            out[k:stop] = result.y[:, : stop - k].T
+            self.y = np.array(result.y[:, -1], dtype=np.float64)
+            self.t = edge
+            k = stop
+            for e in self.elements:
+                if isinstance(e, Valve):
+                    e.settle(self.t)
+        return out

@@ -1,0 +1,130 @@
+"""Physics of the gas network against leak-physics §3 (issue 3's physics tests)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from rig.analysis import fit_decay, fit_exponential
+from rig.sim.conductance import choked_decay_time_constant
+from rig.sim.flows import Capillary, Conductance, Orifice, Outgassing, Pump, Valve
+from rig.sim.network import GasNetwork
+from rig.sim.nodes import GasVolume, Reservoir, atmosphere, exhaust
+from rig.sim.thermal import adiabatic_fill_temperature
+from rig.units import R_GAS
+
+ATM = 101325.0
+
+
+def pressures(net: GasNetwork, states: np.ndarray, name: str) -> np.ndarray:
+    i = [v.name for v in net.volumes].index(name)
+    nv = len(net.volumes)
+    return states[:, i] * R_GAS * states[:, nv + i] / net.volumes[i].volume_m3
+
+
+def test_choked_orifice_to_vacuum_decays_exponentially_within_half_a_percent() -> None:
+    volume_m3, cd, area = 0.05, 0.72, math.pi * (0.1e-3) ** 2
+    net = GasNetwork(
+        [GasVolume("chamber", volume_m3, thermal_tau_s=5.0, initial_pressure_pa=ATM)],
+        [Reservoir("vacuum", 0.0)],
+        [Orifice("chamber", "vacuum", cd * area)],
+    )
+    tau = choked_decay_time_constant(volume_m3, cd, area, 293.15)
+    t = np.linspace(0.0, 2.0 * tau, 200)
+    p = pressures(net, net.sample(t), "chamber")
+    assert np.max(np.abs(p / (ATM * np.exp(-t / tau)) - 1.0)) < 0.005
+    # and the analysis recovers τ from the simulated trace
+    assert fit_exponential(t, p).time_constant_s == pytest.approx(tau, rel=0.005)
+
+
+def bench() -> GasNetwork:
+    """Chamber, reference volume and test article with supply, vent, pump and a leak."""
+    return GasNetwork(
+        [
+            GasVolume("chamber", 0.05, initial_pressure_pa=ATM),
+            GasVolume("reference", 0.002, initial_pressure_pa=ATM),
+            GasVolume("article", 0.001, initial_pressure_pa=ATM),
+        ],
+        [atmosphere(), Reservoir("supply", 3e5), exhaust()],
+        [
+            Valve("supply", "chamber", 2e-6),
+            Valve("chamber", "atmosphere", 5e-6),
+            Valve("chamber", "reference", 1e-6),
+            Pump("chamber", "exhaust", 0.01, 0.1),
+            Capillary("article", "chamber", 20e-6, 5e-3),
+            Conductance("chamber", "atmosphere", 1e-10),
+        ],
+    )
+
+
+def test_moles_are_conserved_across_valve_operations() -> None:
+    net = bench()
+    start = net.initial_total_moles
+    plan = [
+        (1.0, ("supply", "chamber"), True),
+        (20.0, ("supply", "chamber"), False),
+        (30.0, ("chamber", "reference"), True),
+        (60.0, ("chamber", "atmosphere"), True),
+        (90.0, ("chamber", "atmosphere"), False),
+        (95.0, ("chamber", "reference"), False),
+    ]
+    for when, (a, b), open_ in plan:
+        net.advance_to(when)
+        net.valve(a, b).command(when, open_)
+    net.advance_to(600.0)
+    assert net.moles("supply") < 0.0  # the supply gave gas
+    assert net.moles("exhaust") > 0.0  # the pump took some
+    assert abs(net.total_moles() - start) <= 1e-9 * start
+
+
+def test_fill_heats_no_more_than_the_adiabatic_bound_then_relaxes() -> None:
+    tau_s = 60.0
+    net = GasNetwork(
+        [GasVolume("part", 0.001, thermal_tau_s=tau_s, initial_pressure_pa=ATM)],
+        [Reservoir("supply", 2 * ATM)],
+        [Valve("supply", "part", 5e-6, opening_delay_s=0.0)],
+    )
+    net.valve("supply", "part").command(0.0, True)
+    t_fill = np.linspace(0.0, 2.0, 401)
+    states = net.sample(t_fill)
+    p_end = pressures(net, states, "part")[-1]
+    bound = adiabatic_fill_temperature(ATM, p_end, 293.15, 293.15)
+    assert states[:, 1].max() <= bound + 1e-9
+    assert states[:, 1].max() > 293.15 + 0.5 * (bound - 293.15)  # a 2 s fill is nearly adiabatic
+    net.valve("supply", "part").command(2.0, False)
+    t_rest = np.linspace(2.0, 300.0, 600)
+    rest = net.sample(t_rest)
+    excess = rest[:, 1] - 293.15
+    fit = fit_exponential(t_rest, excess + 293.15, p_ext_pa=293.15)  # ln(T − T_wall) is a line
+    expected = net.volumes[0].thermal_tau_at(float(pressures(net, rest, "part")[-1]))
+    assert fit.time_constant_s == pytest.approx(expected, rel=0.02)
+
+
+def rate_of_rise(extra: list) -> tuple[np.ndarray, np.ndarray]:
+    net = GasNetwork(
+        [GasVolume("chamber", 0.05, initial_pressure_pa=1.0)],
+        [atmosphere(), Reservoir("walls", 0.0)],
+        extra,
+    )
+    t = np.linspace(0.0, 7200.0, 721)
+    return t, pressures(net, net.sample(t), "chamber")
+
+
+def test_rate_of_rise_bends_with_outgassing_and_stays_straight_with_a_leak() -> None:
+    t, leak = rate_of_rise([Orifice("atmosphere", "chamber", 1e-12)])
+    t, gassy = rate_of_rise([Outgassing("walls", "chamber", 2e-6, t0_s=60.0, alpha=1.0, min_age_s=60.0)])
+    third = t.size // 3
+
+    def slope(p: np.ndarray, part: slice) -> float:
+        return fit_decay(t[part], p[part]).slope_pa_s
+
+    early, late = slice(0, third), slice(2 * third, None)
+    assert slope(leak, late) == pytest.approx(slope(leak, early), rel=1e-3)  # a real leak: straight
+    assert slope(gassy, late) < 0.5 * slope(gassy, early)  # outgassing: the rise flattens
+
+
+def test_unknown_endpoint_is_an_error() -> None:
+    with pytest.raises(ValueError, match="neither a volume nor a reservoir"):
+        GasNetwork([GasVolume("a", 1.0)], [], [Orifice("a", "nowhere", 1e-6)])
