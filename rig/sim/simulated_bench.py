@@ -1,0 +1,252 @@
+"""A simulated bench: the gas network, its sensors and relays, seen through instrument eyes.
+
+The protocol servers ask through :class:`rig.sim.backend.GaugeBackend` and
+:class:`rig.sim.backend.DaqBackend`; this module answers from the physics at the moment
+of the query (the network is first advanced to the clock's now). Bench-level faults act
+here: a sensor error replaces a reading, a zero shift offsets one, and a stuck valve
+ignores its relay while the relay still reads back as commanded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rig.clock import Clock
+from rig.sim.backend import DaqBackend, GaugeBackend, GaugeReading, GaugeStatus
+from rig.sim.faults import FaultSchedule
+from rig.sim.flows import Valve
+from rig.sim.gauges import GaugeModel, ThermocoupleModel
+from rig.sim.network import GasNetwork
+
+OPEN_THERMOCOUPLE_C = 9.9e37  # what the DAQ reports for an open or missing thermocouple
+
+
+@dataclass
+class GaugeChannel:
+    """A gauge on ``instrument``'s ``channel`` measuring ``volume``."""
+
+    instrument: str
+    channel: int
+    volume: str
+    model: GaugeModel
+    switchable: bool = False
+    on: bool = True
+
+
+@dataclass(frozen=True)
+class ThermocoupleChannel:
+    """A thermocouple on ``instrument``'s input ``channel`` in ``volume`` (gas or wall temperature)."""
+
+    instrument: str
+    channel: int
+    volume: str
+    model: ThermocoupleModel
+    measures_gas: bool = True
+
+
+@dataclass(frozen=True)
+class RelayValve:
+    """A valve driven by relay ``channel`` of ``instrument`` (relay closed = valve energised = open)."""
+
+    name: str
+    instrument: str
+    channel: int
+    valve: Valve
+
+
+@dataclass(frozen=True)
+class AnalogOutput:
+    """A gauge's 0–10 V output wired to an input of ``instrument``: volts = pressure·volts_per_pa."""
+
+    instrument: str
+    channel: int
+    gauge: GaugeChannel
+    volts_per_pa: float
+
+
+class SimulatedBench:
+    """The physics behind every simulated instrument of one bench."""
+
+    def __init__(
+        self,
+        network: GasNetwork,
+        clock: Clock,
+        gauges: Sequence[GaugeChannel] = (),
+        thermocouples: Sequence[ThermocoupleChannel] = (),
+        valves: Sequence[RelayValve] = (),
+        analog_outputs: Sequence[AnalogOutput] = (),
+        faults: FaultSchedule | None = None,
+    ) -> None:
+        self.network = network
+        self.clock = clock
+        self.gauges = list(gauges)
+        self.thermocouples = list(thermocouples)
+        self.valves = list(valves)
+        self.analog_outputs = list(analog_outputs)
+        self.faults = faults if faults is not None else FaultSchedule([], clock.now)
+        self.gauge_at = {(g.instrument, g.channel): g for g in self.gauges}
+        self._thermocouple_at = {(c.instrument, c.channel): c for c in self.thermocouples}
+        self._analog_at = {(a.instrument, a.channel): a for a in self.analog_outputs}
+        self._lock = threading.RLock()
+        self._relays: dict[tuple[str, int], bool] = {}
+
+    def now(self) -> float:
+        """Advance the physics to the clock's time and return it (callers hold the lock)."""
+        t = self.clock.now()
+        if t > self.network.t:
+            self.network.advance_to(t)
+        return self.network.t
+
+    # --- views for the servers -----------------------------------------------------------------
+
+    def gauge_backend(self, instrument: str, channel_count: int) -> GaugeBackend:
+        """What a gauge controller named ``instrument`` with ``channel_count`` channels sees."""
+        return _Gauges(self, instrument, channel_count)
+
+    def daq_backend(self, instrument: str) -> DaqBackend:
+        """What a DAQ named ``instrument`` sees."""
+        return _Daq(self, instrument)
+
+    # --- truth, for tests and for the controller's safety checks in simulation ----------------
+
+    def true_pressure_pa(self, volume: str) -> float:
+        """The physical pressure of ``volume`` now (not a gauge reading)."""
+        with self._lock:
+            self.now()
+            return self.network.pressure_pa(volume)
+
+    def valve_is_open(self, name: str) -> bool:
+        """Whether the valve called ``name`` is physically open now."""
+        with self._lock:
+            t = self.now()
+            return self._valve(name).valve.is_open(t)
+
+    def _valve(self, name: str) -> RelayValve:
+        for v in self.valves:
+            if v.name == name:
+                return v
+        raise KeyError(f"no valve {name!r}")
+
+    # --- what the adapters call ----------------------------------------------------------------
+
+    def read_gauge(self, instrument: str, channel: int) -> GaugeReading:
+        """A gauge reading as the instrument reports it now."""
+        with self._lock:
+            t = self.now()
+            gauge = self.gauge_at.get((instrument, channel))
+            if gauge is None:
+                return GaugeReading(GaugeStatus.NO_SENSOR, 0.0)
+            if not gauge.on:
+                return GaugeReading(GaugeStatus.SENSOR_OFF, 0.0)
+            if self.faults.active(instrument, "sensor_error", channel) is not None:
+                return GaugeReading(GaugeStatus.SENSOR_ERROR, 0.0)
+            shift = self.faults.active(instrument, "zero_shift", channel)
+            gauge.model.zero_shift_pa = 0.0 if shift is None else shift.magnitude
+            return gauge.model.read(t, self.network.pressure_pa(gauge.volume))
+
+    def set_relay(self, instrument: str, channel: int, closed: bool) -> None:
+        """Record a relay command and move its valve (unless the valve is stuck)."""
+        with self._lock:
+            t = self.now()
+            self._relays[(instrument, channel)] = closed
+            for v in self.valves:
+                if (v.instrument, v.channel) != (instrument, channel):
+                    continue
+                if self.faults.active(instrument, "stuck_valve", channel) is None:
+                    v.valve.command(t, closed)
+
+    def relay_closed(self, instrument: str, channel: int) -> bool:
+        """The relay state the instrument reports (its record of the last command)."""
+        with self._lock:
+            return self._relays.get((instrument, channel), False)
+
+    def open_all_relays(self, instrument: str) -> None:
+        """Open every closed relay of ``instrument`` (``*RST``)."""
+        with self._lock:
+            for (inst, channel), closed in list(self._relays.items()):
+                if inst == instrument and closed:
+                    self.set_relay(inst, channel, False)
+
+    def temperature_c(self, instrument: str, channel: int) -> float:
+        """Thermocouple reading in °C now."""
+        with self._lock:
+            self.now()
+            tc = self._thermocouple_at.get((instrument, channel))
+            if tc is None:
+                return OPEN_THERMOCOUPLE_C
+            if tc.measures_gas:
+                true_k = self.network.temperature_k(tc.volume)
+            else:
+                true_k = next(v.wall_temperature_k for v in self.network.volumes if v.name == tc.volume)
+            return tc.model.read_k(true_k) - 273.15
+
+    def volts(self, instrument: str, channel: int) -> float:
+        """DC input in V now (0 V where nothing is wired)."""
+        out = self._analog_at.get((instrument, channel))
+        if out is None:
+            return 0.0
+        reading = self.read_gauge(out.gauge.instrument, out.gauge.channel)
+        return reading.pressure_pa * out.volts_per_pa
+
+
+@dataclass(frozen=True)
+class _Gauges:
+    bench: SimulatedBench
+    instrument: str
+    count: int
+
+    @property
+    def channel_count(self) -> int:
+        return self.count
+
+    def read(self, channel: int) -> GaugeReading:
+        return self.bench.read_gauge(self.instrument, channel)
+
+    def _gauge(self, channel: int) -> GaugeChannel | None:
+        return self.bench.gauge_at.get((self.instrument, channel))
+
+    def sensor_id(self, channel: int) -> str:
+        gauge = self._gauge(channel)
+        return gauge.model.sensor_id if gauge is not None else "noSENSOR"
+
+    def switchable(self, channel: int) -> bool:
+        gauge = self._gauge(channel)
+        return gauge is not None and gauge.switchable
+
+    def sensor_on(self, channel: int) -> bool:
+        gauge = self._gauge(channel)
+        return gauge is not None and gauge.on
+
+    def set_sensor_on(self, channel: int, on: bool) -> None:
+        gauge = self._gauge(channel)
+        if gauge is not None and gauge.switchable:
+            gauge.on = on
+
+
+@dataclass(frozen=True)
+class _Daq:
+    bench: SimulatedBench
+    instrument: str
+
+    def has_relay(self, channel: int) -> bool:
+        return 201 <= channel <= 220  # a 34903A in slot 2
+
+    def has_input(self, channel: int) -> bool:
+        return 101 <= channel <= 120  # a 34901A in slot 1
+
+    def set_relay(self, channel: int, closed: bool) -> None:
+        self.bench.set_relay(self.instrument, channel, closed)
+
+    def relay_closed(self, channel: int) -> bool:
+        return self.bench.relay_closed(self.instrument, channel)
+
+    def open_all_relays(self) -> None:
+        self.bench.open_all_relays(self.instrument)
+
+    def temperature_c(self, channel: int) -> float:
+        return self.bench.temperature_c(self.instrument, channel)
+
+    def volts(self, channel: int) -> float:
+        return self.bench.volts(self.instrument, channel)
