@@ -1,0 +1,289 @@
+"""YAML that remembers where everything came from, so errors can say file:line:col.
+
+Loaded with PyYAML's safe composer (no Python tags, ever); duplicate keys and
+anchors/aliases are refused (a bench or procedure needs neither, and aliases are how a
+"billion laughs" file explodes). :class:`Doc` wraps the loaded data with typed getters
+that turn every mistake into a :class:`LocatedError` naming the exact spot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rig.errors import InputError
+from rig.units import SI_UNITS, parse
+
+MAX_FILE_BYTES = 2_000_000
+MAX_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a file, 1-based like every editor shows it."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class LocatedError(InputError):
+    """Bad input at a known place: the message reads ``file:line:col: what is wrong``."""
+
+    def __init__(self, location: Location, message: str) -> None:
+        super().__init__(f"{location}: {message}")
+        self.location = location
+        self.detail = message
+
+
+Path_ = tuple[str | int, ...]
+
+
+class Doc:
+    """Loaded YAML data plus the location of every value in it."""
+
+    def __init__(self, data: Any, locations: dict[Path_, Location], file: str) -> None:
+        self.data = data
+        self._locations = locations  # where each value starts
+        self._key_locations: dict[Path_, Location] = {}  # where each mapping key stands
+        self.file = file
+
+    def where(self, path: Path_) -> Location:
+        """Where ``path`` is (or the nearest enclosing value that exists)."""
+        p = tuple(path)
+        while p not in self._locations and p:
+            p = p[:-1]
+        return self._locations.get(p, Location(self.file, 1, 1))
+
+    def error(self, path: Path_, message: str) -> LocatedError:
+        """A :class:`LocatedError` at ``path``."""
+        return LocatedError(self.where(path), message)
+
+    def key_error(self, path: Path_, message: str) -> LocatedError:
+        """A :class:`LocatedError` at the key of ``path`` (or its value if it has no key)."""
+        return LocatedError(self._key_locations.get(tuple(path), self.where(path)), message)
+
+    def get(self, path: Path_) -> Any:
+        """The raw value at ``path`` (None if absent)."""
+        value = self.data
+        for part in path:
+            in_list = isinstance(part, int) and isinstance(value, list) and 0 <= part < len(value)
+            in_map = isinstance(part, str) and isinstance(value, dict) and part in value
+            if not (in_list or in_map):
+                return None
+            value = value[part]
+        return value
+
+    def has(self, path: Path_) -> bool:
+        """Whether ``path`` exists."""
+        return self.get(path) is not None or tuple(path) in self._locations
+
+    def mapping(
+        self, path: Path_, allowed: set[str] | None = None, required: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """The mapping at ``path`` ({} if absent); unknown or missing keys are errors."""
+        value = self.get(path)
+        if value is None and not required:
+            return {}
+        if not isinstance(value, dict):
+            raise self.error(path, f"expected a mapping, got {_kind(value)}")
+        if allowed is not None:
+            for key in value:
+                if key not in allowed:
+                    raise self.key_error(
+                        (*path, key), f"unknown key {key!r} (expected one of: {', '.join(sorted(allowed))})"
+                    )
+        for key in sorted(required):
+            if key not in value:
+                raise self.error(path, f"missing key {key!r}")
+        return value
+
+    def items(self, path: Path_) -> Iterator[tuple[str, Path_]]:
+        """(key, path of its value) for the mapping at ``path``."""
+        for key in self.mapping(path):
+            yield key, (*path, key)
+
+    def sequence(self, path: Path_) -> list[Any]:
+        """The list at ``path`` ([] if absent)."""
+        value = self.get(path)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.error(path, f"expected a list, got {_kind(value)}")
+        return value
+
+    def text(self, path: Path_, default: str | None = None) -> str:
+        """A string value."""
+        value = self.get(path)
+        if value is None and default is not None:
+            return default
+        if not isinstance(value, str) or not value:
+            raise self.error(path, f"expected text, got {_kind(value)}")
+        return value
+
+    def choice(self, path: Path_, options: set[str], default: str | None = None) -> str:
+        """A string that must be one of ``options``."""
+        value = self.text(path, default)
+        if value not in options:
+            raise self.error(path, f"{value!r} is not one of: {', '.join(sorted(options))}")
+        return value
+
+    def integer(self, path: Path_, default: int | None = None) -> int:
+        """An integer value."""
+        value = self.get(path)
+        if value is None and default is not None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(path, f"expected a whole number, got {_kind(value)}")
+        return value
+
+    def number(self, path: Path_, default: float | None = None) -> float:
+        """A plain number (no units), finite."""
+        value = self.get(path)
+        if value is None and default is not None:
+            return default
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or value != value
+            or abs(value) == float("inf")
+        ):
+            raise self.error(path, f"expected a finite number, got {_kind(value)}")
+        return float(value)
+
+    def quantity(
+        self, path: Path_, kind: str, default: str | None = None, *, positive: bool = False
+    ) -> float:
+        """A quantity with units (e.g. "50 L") as an SI float of ``kind``."""
+        value = self.get(path)
+        if value is None:
+            if default is None:
+                raise self.error(path, f"missing {kind} (a quantity with units, e.g. in {SI_UNITS[kind]})")
+            value = default
+        if not isinstance(value, str):
+            raise self.error(
+                path, f"expected a {kind} with units such as '{_example(kind)}', got {_kind(value)}"
+            )
+        try:
+            q = parse(value, kind)
+            si = float(q.to(SI_UNITS[kind]).magnitude)
+        except InputError as exc:
+            raise self.error(path, str(exc).split(": ", 1)[-1]) from None
+        except Exception:  # pint's dimensionality error
+            raise self.error(path, f"{value!r} is not a {kind}") from None
+        if positive and not si > 0.0:
+            raise self.error(path, f"{kind} must be positive, got {value!r}")
+        return si
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _example(kind: str) -> str:
+    return {"time": "10 min", "pressure": "2 bar", "volume": "1 L", "temperature": "20 degC"}.get(kind, "1 m")
+
+
+def load(path: str | Path) -> Doc:
+    """Load ``path`` safely; every syntax problem is a :class:`LocatedError`."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such file")
+    raw = p.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        raise LocatedError(Location(str(p), 1, 1), f"file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LocatedError(Location(str(p), 1, 1), f"not UTF-8 text ({exc.reason})") from None
+    return loads(text, str(p))
+
+
+def loads(text: str, file: str = "<string>") -> Doc:
+    """Load YAML ``text`` (named ``file`` in errors)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+        raise LocatedError(where, f"YAML syntax: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise LocatedError(Location(file, 1, 1), f"YAML: {exc}") from None
+    doc = Doc({}, {}, file)
+    if node is not None:
+        doc.data = _Converter(file, doc).convert(node, (), Location(file, 1, 1), 0)
+    return doc
+
+
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+class _Converter:
+    """Turns composed nodes into plain data, recording where each value and key stands."""
+
+    def __init__(self, file: str, doc: Doc) -> None:
+        self.file = file
+        self.doc = doc
+        self.seen: set[int] = set()
+
+    def at(self, node: yaml.Node) -> Location:
+        return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def convert(self, node: yaml.Node, path: Path_, mention: Location, depth: int) -> Any:
+        """``mention`` is where the value is referred to (its key), used for alias errors."""
+        where = self.at(node)
+        self.doc._locations[path] = where
+        if id(node) in self.seen:
+            raise LocatedError(mention, "anchors and aliases are not allowed")
+        if depth > MAX_DEPTH:
+            raise LocatedError(where, f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, yaml.MappingNode):
+            self._check_tag(node, _MAP_TAG)
+            self.seen.add(id(node))
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.scalar(key_node)
+                key_at = self.at(key_node)
+                if not isinstance(key, str):
+                    raise LocatedError(key_at, f"keys must be text, got {_kind(key)}")
+                if key in out:
+                    raise LocatedError(key_at, f"duplicate key {key!r}")
+                self.doc._key_locations[(*path, key)] = key_at
+                out[key] = self.convert(value_node, (*path, key), key_at, depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            self._check_tag(node, _SEQ_TAG)
+            self.seen.add(id(node))
+            return [self.convert(v, (*path, i), self.at(v), depth + 1) for i, v in enumerate(node.value)]
+        return self.scalar(node)
+
+    def _check_tag(self, node: yaml.Node, expected: str) -> None:
+        if node.tag != expected:
+            raise LocatedError(self.at(node), f"tag {node.tag!r} is not allowed")
+
+    def scalar(self, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            raise LocatedError(self.at(node), "expected a plain value here")
+        loader = yaml.SafeLoader("")
+        try:
+            return loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            raise LocatedError(self.at(node), f"cannot read value ({str(exc).splitlines()[0]})") from None
+        finally:
+            loader.dispose()

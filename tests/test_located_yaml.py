@@ -1,0 +1,60 @@
+"""YAML with locations: every mistake names its file, line and column."""
+
+from __future__ import annotations
+
+import pytest
+
+from rig.located_yaml import LocatedError, load, loads
+
+
+def error_of(text: str) -> str:
+    with pytest.raises(LocatedError) as info:
+        loads(text, "bench.yaml")
+    return str(info.value)
+
+
+def test_values_and_their_locations() -> None:
+    doc = loads("name: mockup\nvolumes:\n  chamber: {size: 50 L}\n", "bench.yaml")
+    assert doc.text(("name",)) == "mockup"
+    assert doc.quantity(("volumes", "chamber", "size"), "volume") == pytest.approx(0.05)
+    assert str(doc.where(("volumes", "chamber", "size"))) == "bench.yaml:3:19"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: 1\na: 2\n", "bench.yaml:2:1: duplicate key 'a'"),
+        ("a: &x [1]\nb: *x\n", "bench.yaml:2:1: anchors and aliases are not allowed"),
+        ("a: !!python/object:os.system {}\n", "bench.yaml:1:4: tag"),
+        ("a: !!python/name:os.system\n", "bench.yaml:1:4: cannot read value"),
+        ("a: [1, 2\n", "bench.yaml:2:1: YAML syntax"),
+        ("a:\n  - b: {c: [}\n", "bench.yaml:2:13: YAML syntax"),
+    ],
+)
+def test_syntax_and_safety_errors_are_located(text: str, expected: str) -> None:
+    assert error_of(text).startswith(expected)
+
+
+def test_typed_getters_report_where_the_value_is() -> None:
+    doc = loads("v:\n  size: 50\n  other: x\nn: true\nt: '-3 s'\n", "b.yaml")
+    with pytest.raises(LocatedError, match=r"^b.yaml:2:9: expected a volume with units"):
+        doc.quantity(("v", "size"), "volume")
+    with pytest.raises(LocatedError, match=r"^b.yaml:3:3: unknown key 'other'"):
+        doc.mapping(("v",), allowed={"size"})
+    with pytest.raises(LocatedError, match=r"^b.yaml:4:4: expected a whole number"):
+        doc.integer(("n",))
+    with pytest.raises(LocatedError, match=r"^b.yaml:5:4: time must be positive"):
+        doc.quantity(("t",), "time", positive=True)
+    with pytest.raises(LocatedError, match=r"^b.yaml:1:1: missing key 'w'"):
+        doc.mapping((), required=frozenset({"w"}))
+
+
+def test_deep_nesting_is_refused() -> None:
+    assert "nested more than" in error_of("a: " + "[" * 40 + "]" * 40 + "\n")
+
+
+def test_missing_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rig.errors import InputError
+
+    with pytest.raises(InputError, match="no such file"):
+        load(tmp_path / "absent.yaml")
