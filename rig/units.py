@@ -45,6 +45,8 @@ SI_UNITS = {
     "volume": "m**3",
     "temperature": "K",
     "length": "m",
+    "area": "m**2",
+    "conductance": "m**3/s",
     "leak rate": "Pa*m**3/s",
 }
 

@@ -48,12 +48,17 @@ class ThermocoupleChannel:
 
 @dataclass(frozen=True)
 class RelayValve:
-    """A valve driven by relay ``channel`` of ``instrument`` (relay closed = valve energised = open)."""
+    """A valve driven by relay ``channel`` of ``instrument``.
+
+    Energising (closing the relay) opens a normally-closed valve and closes a
+    normally-open one (a hatch held open until commanded shut).
+    """
 
     name: str
     instrument: str
     channel: int
     valve: Valve
+    normally_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,7 +160,7 @@ class SimulatedBench:
                 if (v.instrument, v.channel) != (instrument, channel):
                     continue
                 if self.faults.active(instrument, "stuck_valve", channel) is None:
-                    v.valve.command(t, closed)
+                    v.valve.command(t, closed != v.normally_open)
 
     def relay_closed(self, instrument: str, channel: int) -> bool:
         """The relay state the instrument reports (its record of the last command)."""

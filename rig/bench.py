@@ -1,0 +1,198 @@
+"""Bench files: the instruments, channels, valves and volumes of a rig, its limits and safe state.
+
+A bench file is YAML with quantities in units. Simulated benches add a ``physics:``
+part (read only by ``rig.sim``) and may declare ``faults:``. Every mistake is reported
+as ``file:line:col: message`` before anything is contacted.
+
+    bench: vacuum_chamber_mockup
+    instruments:
+      gauges: {model: TPG362, resource: "TCPIP::192.168.1.20::8000::SOCKET"}
+    volumes:
+      chamber: {size: 50 L, uncertainty: 0.5 L}
+    channels:
+      p_chamber: {instrument: gauges, channel: 1, measures: pressure, volume: chamber}
+    valves:
+      vent: {instrument: daq, channel: 202, between: [chamber, atmosphere]}
+    limits: {max_pressure: 3 bar, min_pressure: 0 Pa}
+    safe_state: {vent: open}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rig.located_yaml import Doc, load
+
+MODELS = {
+    "TPG361": "gauge",
+    "TPG362": "gauge",
+    "TPG366": "gauge",
+    "MKS937B": "gauge",
+    "DAQ970A": "daq",
+    "34972A": "daq",
+    "34970A": "daq",
+}
+MEASURES = {"pressure", "temperature", "voltage"}
+TOP_KEYS = {
+    "bench", "description", "instruments", "volumes", "channels", "valves", "limits", "safe_state",
+    "physics", "faults",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class InstrumentSpec:
+    """An instrument: its model and, on a real bench, its VISA resource."""
+
+    name: str
+    model: str
+    resource: str | None = None
+    address: int | None = None  # MKS RS-485 address
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    """A volume under test or of the rig, with its calibrated size and uncertainty."""
+
+    name: str
+    size_m3: float
+    uncertainty_m3: float = 0.0
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """A named measurement channel: which instrument channel, what it measures, where."""
+
+    name: str
+    instrument: str
+    channel: int
+    measures: str
+    volume: str | None = None
+
+
+@dataclass(frozen=True)
+class ValveSpec:
+    """A valve on a relay channel, between two places (volumes or outside connections)."""
+
+    name: str
+    instrument: str
+    channel: int
+    between: tuple[str, str]
+    normally_open: bool = False  # a hatch held open until its relay closes it
+
+
+@dataclass(frozen=True)
+class BenchSpec:
+    """A whole bench file, validated; ``doc`` keeps the parsed YAML for the physics part."""
+
+    name: str
+    source: str
+    instruments: dict[str, InstrumentSpec]
+    volumes: dict[str, VolumeSpec]
+    channels: dict[str, ChannelSpec]
+    valves: dict[str, ValveSpec]
+    max_pressure_pa: float
+    min_pressure_pa: float
+    safe_state: dict[str, bool]  # valve name → open
+    description: str = ""
+    doc: Doc | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def simulated(self) -> bool:
+        """Whether the file has a physics part (it can run in simulation)."""
+        return self.doc is not None and self.doc.get(("physics",)) is not None
+
+
+def load_bench(path: str | Path) -> BenchSpec:
+    """Read and validate a bench file; problems raise :class:`rig.located_yaml.LocatedError`."""
+    doc = load(path)
+    doc.mapping((), allowed=TOP_KEYS, required=frozenset({"bench", "instruments"}))
+    instruments = {name: _instrument(doc, name, p) for name, p in doc.items(("instruments",))}
+    volumes = {name: _volume(doc, name, p) for name, p in doc.items(("volumes",))}
+    channels = {name: _channel(doc, name, p, instruments, volumes) for name, p in doc.items(("channels",))}
+    valves = {name: _valve(doc, name, p, instruments) for name, p in doc.items(("valves",))}
+    limits = doc.mapping(("limits",), allowed={"max_pressure", "min_pressure"})
+    max_p = doc.quantity(("limits", "max_pressure"), "pressure", "1e9 Pa") if limits else 1e9
+    min_p = doc.quantity(("limits", "min_pressure"), "pressure", "0 Pa") if limits else 0.0
+    if min_p >= max_p:
+        raise doc.error(("limits",), "min_pressure must be below max_pressure")
+    safe: dict[str, bool] = {}
+    for valve, p in doc.items(("safe_state",)):
+        if valve not in valves:
+            raise doc.key_error(p, f"safe_state names {valve!r}, which is not a valve of this bench")
+        safe[valve] = doc.choice(p, {"open", "closed"}) == "open"
+    return BenchSpec(
+        name=doc.text(("bench",)),
+        source=str(path),
+        instruments=instruments,
+        volumes=volumes,
+        channels=channels,
+        valves=valves,
+        max_pressure_pa=max_p,
+        min_pressure_pa=min_p,
+        safe_state=safe,
+        description=doc.text(("description",), " ").strip(),
+        doc=doc,
+    )
+
+
+def _instrument(doc: Doc, name: str, p: tuple[Any, ...]) -> InstrumentSpec:
+    doc.mapping(p, allowed={"model", "resource", "address"}, required=frozenset({"model"}))
+    model = doc.choice((*p, "model"), set(MODELS))
+    resource = doc.text((*p, "resource")) if doc.get((*p, "resource")) is not None else None
+    address = doc.integer((*p, "address")) if doc.get((*p, "address")) is not None else None
+    return InstrumentSpec(name, model, resource, address)
+
+
+def _volume(doc: Doc, name: str, p: tuple[Any, ...]) -> VolumeSpec:
+    doc.mapping(p, allowed={"size", "uncertainty"}, required=frozenset({"size"}))
+    return VolumeSpec(
+        name,
+        doc.quantity((*p, "size"), "volume", positive=True),
+        doc.quantity((*p, "uncertainty"), "volume", "0 L"),
+    )
+
+
+def _reference(doc: Doc, path: tuple[Any, ...], names: dict[str, Any], what: str) -> str:
+    value = doc.text(path)
+    if value not in names:
+        known = ", ".join(sorted(names)) or "none"
+        raise doc.error(path, f"unknown {what} {value!r} (this bench has: {known})")
+    return value
+
+
+def _channel(
+    doc: Doc,
+    name: str,
+    p: tuple[Any, ...],
+    instruments: dict[str, InstrumentSpec],
+    volumes: dict[str, VolumeSpec],
+) -> ChannelSpec:
+    doc.mapping(
+        p, allowed={"instrument", "channel", "measures", "volume"}, required=frozenset({"instrument"})
+    )
+    instrument = _reference(doc, (*p, "instrument"), instruments, "instrument")
+    volume = (
+        _reference(doc, (*p, "volume"), volumes, "volume") if doc.get((*p, "volume")) is not None else None
+    )
+    return ChannelSpec(
+        name, instrument, doc.integer((*p, "channel")), doc.choice((*p, "measures"), MEASURES), volume
+    )
+
+
+def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, InstrumentSpec]) -> ValveSpec:
+    doc.mapping(
+        p,
+        allowed={"instrument", "channel", "between", "normally"},
+        required=frozenset({"instrument", "between"}),
+    )
+    instrument = _reference(doc, (*p, "instrument"), instruments, "instrument")
+    if MODELS[instruments[instrument].model] != "daq":
+        raise doc.error((*p, "instrument"), f"valves hang on relay channels; {instrument!r} has none")
+    ends = doc.sequence((*p, "between"))
+    if len(ends) != 2:
+        raise doc.error((*p, "between"), "a valve sits between exactly two places")
+    between = (doc.text((*p, "between", 0)), doc.text((*p, "between", 1)))
+    normally_open = doc.choice((*p, "normally"), {"open", "closed"}, "closed") == "open"
+    return ValveSpec(name, instrument, doc.integer((*p, "channel")), between, normally_open)
