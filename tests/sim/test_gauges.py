@@ -63,3 +63,26 @@ def test_thermocouple_reading() -> None:
     assert tc.read_k(293.1549) == pytest.approx(293.15)
     noisy = ThermocoupleModel(accuracy_k=0.0, noise_k=0.02, resolution_k=0.0, seed=6)
     assert np.std([noisy.read_k(300.0) for _ in range(2000)]) == pytest.approx(0.02, rel=0.1)
+
+
+def test_vectorised_readings_match_the_single_reading_model() -> None:
+    g = GaugeModel(accuracy_rel=0.0, noise_pa=0.5, resolution_pa=0.01, min_pa=1.0, max_pa=2e5, seed=9)
+    t = np.arange(5000.0)
+    true = np.full(t.size, 5e4)
+    true[:3] = [0.1, 3e5, 5e4]
+    status, values = g.read_many(t, true)
+    assert list(status[:3]) == [GaugeStatus.UNDERRANGE, GaugeStatus.OVERRANGE, GaugeStatus.OK]
+    assert values[0] == 1.0 and values[1] == 2e5
+    assert values[3:].std() == pytest.approx(0.5, rel=0.05)
+    assert np.allclose(np.round(values[3:] / 0.01) * 0.01, values[3:])
+    same = GaugeModel(accuracy_rel=0.0, noise_pa=0.5, resolution_pa=0.01, min_pa=1.0, max_pa=2e5, seed=9)
+    assert np.array_equal(same.read_many(t, true)[1], values)  # seeded
+
+
+def test_vectorised_drift_carries_on_between_calls() -> None:
+    ends = []
+    for seed in range(200):
+        g = GaugeModel(accuracy_rel=0.0, drift_pa_per_sqrt_s=0.1, seed=seed)
+        g.read_many(np.arange(0.0, 50.0), np.full(50, 1000.0))
+        ends.append(g.read_many(np.arange(50.0, 101.0), np.full(51, 1000.0))[1][-1] - 1000.0)
+    assert np.std(ends) == pytest.approx(0.1 * 10.0, rel=0.15)
