@@ -162,14 +162,20 @@ def _place(doc: Doc, path: P, places: set[str]) -> str:
 
 
 def _pump(doc: Doc, p: P, places: set[str]) -> Pump:
-    doc.mapping(
-        p, allowed={"volume", "exhaust", "speed", "ultimate"}, required=frozenset({"volume", "speed"})
-    )
+    allowed = {"volume", "exhaust", "speed", "ultimate", "speed_curve"}
+    doc.mapping(p, allowed=allowed, required=frozenset({"volume", "speed"}))
+    curve = []
+    for i, point in enumerate(doc.sequence((*p, "speed_curve"))):
+        if not isinstance(point, list) or len(point) != 2:
+            raise doc.error((*p, "speed_curve", i), "a speed-curve point is [pressure, speed]")
+        pressure = doc.quantity((*p, "speed_curve", i, 0), "pressure", positive=True)
+        curve.append((pressure, doc.quantity((*p, "speed_curve", i, 1), "conductance")))
     return Pump(
         _place(doc, (*p, "volume"), places),
         _place(doc, (*p, "exhaust"), places) if doc.get((*p, "exhaust")) else "exhaust",
         doc.quantity((*p, "speed"), "conductance", positive=True),
         doc.quantity((*p, "ultimate"), "pressure", "0.1 Pa"),
+        tuple(curve),
     )
 
 

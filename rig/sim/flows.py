@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from rig.sim.conductance import GAMMA_AIR, VISCOSITY_AIR_PA_S, choked_mass_flow, critical_pressure_ratio
 from rig.units import R_AIR, R_GAS
 
@@ -157,18 +159,33 @@ class Outgassing:
 
 @dataclass
 class Pump:
-    """A vacuum pump on volume ``a`` exhausting to ``b``: Q = S·(p − p_ult) above its ultimate pressure."""
+    """A vacuum pump on volume ``a`` exhausting to ``b``: Q = S(p)·(p − p_ult) above its ultimate pressure.
+
+    ``speed_curve`` lists (pressure Pa, speed m³/s) points from the pump's data sheet,
+    interpolated in log pressure and held flat beyond the ends; without it the speed is
+    ``speed_m3_s`` everywhere.
+    """
 
     a: str
     b: str
     speed_m3_s: float
     ultimate_pa: float = 1e-3
+    speed_curve: tuple[tuple[float, float], ...] = ()
+
+    def speed_at(self, pressure_pa: float) -> float:
+        """Pumping speed at ``pressure_pa``, m³/s."""
+        if not self.speed_curve or pressure_pa <= 0.0:
+            return self.speed_m3_s
+        points = sorted(self.speed_curve)
+        logs = [math.log(p) for p, _ in points]
+        speeds = [s for _, s in points]
+        return float(np.interp(math.log(pressure_pa), logs, speeds))
 
     def molar_flow(self, t_s: float, pa: float, ta: float, pb: float, tb: float) -> float:
         """mol/s from a to the exhaust."""
         if pa <= self.ultimate_pa:
             return 0.0
-        return self.speed_m3_s * (pa - self.ultimate_pa) / (R_GAS * ta)
+        return self.speed_at(pa) * (pa - self.ultimate_pa) / (R_GAS * ta)
 
 
 FlowElement = Orifice | Valve | Capillary | Conductance | Outgassing | Pump

@@ -128,3 +128,11 @@ def test_rate_of_rise_bends_with_outgassing_and_stays_straight_with_a_leak() -> 
 def test_unknown_endpoint_is_an_error() -> None:
     with pytest.raises(ValueError, match="neither a volume nor a reservoir"):
         GasNetwork([GasVolume("a", 1.0)], [], [Orifice("a", "nowhere", 1e-6)])
+
+
+def test_pump_speed_follows_its_curve() -> None:
+    pump = Pump("chamber", "exhaust", 0.01, 0.0, ((1.0, 0.004), (100.0, 0.01), (1e5, 0.009)))
+    assert pump.speed_at(0.01) == pytest.approx(0.004)  # flat beyond the ends
+    assert pump.speed_at(10.0) == pytest.approx(0.007)  # halfway in log pressure
+    assert pump.speed_at(1e6) == pytest.approx(0.009)
+    assert Pump("chamber", "exhaust", 0.01).speed_at(5.0) == 0.01
