@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from rig import __version__
-from rig.commands import analyze
+from rig.commands import analyze, sim
 from rig.errors import InputError
 
 EXIT_USAGE = 2
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rig {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     analyze.register(sub)
+    sim.register(sub)
     return parser
 
 
