@@ -84,6 +84,13 @@ def test_serve_prints_resources_answers_and_stops_on_sigterm(
     assert proc.wait(timeout=15) == 0
 
 
+def test_sigint_stops_it_too(served: tuple[subprocess.Popen[str], dict[str, dict[str, str]]]) -> None:
+    proc, resources = served
+    assert set(resources) == {"gauges", "daq", "baratron"}
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=15) == 0
+
+
 def serve_refused(bench: Path, text: str) -> str:
     """Run ``rig sim serve`` on a bad bench file: it must exit 2 at once; return its stderr."""
     bench.write_text(text)
