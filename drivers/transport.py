@@ -1,0 +1,149 @@
+"""The edge between drivers and the wire: a VISA resource, or a script in tests.
+
+Drivers speak bytes through :class:`Transport`. :class:`VisaTransport` opens a pyvisa
+resource (pyvisa-py by default) and turns pyvisa's ways of failing into our error
+types: pyvisa-py reports a peer that closed the socket as a *timeout* and a refused
+connection as a plain ``OSError``, so a timeout is followed by a reconnection attempt
+before anyone calls the instrument slow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Protocol
+
+import pyvisa
+from pyvisa import constants
+from pyvisa.errors import VisaIOError
+
+from drivers.errors import InstrumentDisconnectedError, InstrumentTimeoutError
+
+
+class Transport(Protocol):
+    """Bytes to and from one instrument."""
+
+    timeout_s: float
+
+    def write(self, data: bytes) -> None:
+        """Send ``data`` as is (no terminator added)."""
+        ...
+
+    def read_line(self) -> bytes:
+        """Read up to and including the line terminator; return the line without it."""
+        ...
+
+    def read_exact(self, count: int) -> bytes:
+        """Read exactly ``count`` bytes."""
+        ...
+
+    def discard_input(self) -> None:
+        """Drop whatever the instrument sent that nobody read (bounded in time)."""
+        ...
+
+    def reconnect(self) -> None:
+        """Close and open the connection again."""
+        ...
+
+    def close(self) -> None:
+        """Close the connection."""
+        ...
+
+
+class VisaTransport:
+    """A :class:`Transport` over a pyvisa resource (TCPIP SOCKET or serial, ASRLsocket included)."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        read_termination: str,
+        timeout_s: float = 2.0,
+        backend: str = "@py",
+        resource_manager: pyvisa.ResourceManager | None = None,
+        open_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.resource_name = resource_name
+        self.read_termination = read_termination
+        self.timeout_s = timeout_s
+        self._own_rm = resource_manager is None
+        self._rm = resource_manager or pyvisa.ResourceManager(backend)
+        self._options = dict(open_options or {})
+        self._resource: Any = None
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            self._resource = self._rm.open_resource(
+                self.resource_name,
+                read_termination=self.read_termination,
+                write_termination="",
+                **self._options,
+            )
+        except (VisaIOError, OSError) as exc:
+            raise InstrumentDisconnectedError(f"{self.resource_name}: cannot open ({exc})") from exc
+        self._resource.timeout = self.timeout_s * 1000.0
+
+    def _call(self, what: str, fn: Any, *args: Any) -> Any:
+        if self._resource is None:
+            raise InstrumentDisconnectedError(f"{self.resource_name}: not connected")
+        try:
+            return fn(*args)
+        except VisaIOError as exc:
+            if exc.error_code == constants.StatusCode.error_timeout:
+                raise InstrumentTimeoutError(
+                    f"{self.resource_name}: no reply to {what} in {self.timeout_s:g} s"
+                ) from exc
+            raise InstrumentDisconnectedError(
+                f"{self.resource_name}: {what} failed ({exc.abbreviation})"
+            ) from exc
+        except OSError as exc:
+            raise InstrumentDisconnectedError(f"{self.resource_name}: {what} failed ({exc})") from exc
+
+    def write(self, data: bytes) -> None:
+        """Send ``data`` as is."""
+        self._call("write", self._resource.write_raw, data)
+
+    def read_line(self) -> bytes:
+        """One line, terminator stripped."""
+        raw: bytes = self._call("read", self._resource.read_raw)
+        term = self.read_termination.encode("latin-1")
+        return raw[: -len(term)] if term and raw.endswith(term) else raw
+
+    def read_exact(self, count: int) -> bytes:
+        """Exactly ``count`` bytes."""
+        data: bytes = self._call("read", self._resource.read_bytes, count)
+        return data
+
+    def discard_input(self) -> None:
+        """Drop unread input: read with a short timeout until nothing more comes (≤ 20 reads)."""
+        if self._resource is None:
+            return
+        saved = self._resource.timeout
+        self._resource.timeout = 20
+        try:
+            for _ in range(20):
+                try:
+                    self._resource.read_raw()
+                except (VisaIOError, OSError):
+                    break
+        finally:
+            with contextlib.suppress(Exception):
+                self._resource.timeout = saved
+
+    def reconnect(self) -> None:
+        """Close and open again (raises :class:`InstrumentDisconnectedError` if the peer refuses)."""
+        self._close_resource()
+        self._open()
+
+    def _close_resource(self) -> None:
+        if self._resource is not None:
+            with contextlib.suppress(Exception):
+                self._resource.close()
+        self._resource = None
+
+    def close(self) -> None:
+        """Close the resource (and the resource manager if this transport made it)."""
+        self._close_resource()
+        if self._own_rm:
+            with contextlib.suppress(Exception):
+                self._rm.close()
