@@ -23,6 +23,8 @@ class Transport(Protocol):
     """Bytes to and from one instrument."""
 
     timeout_s: float
+    # Whether a timeout may mean the peer closed the connection (so a retry reconnects first).
+    reconnects_on_timeout: bool
 
     def write(self, data: bytes) -> None:
         """Send ``data`` as is (no terminator added)."""
@@ -65,7 +67,10 @@ class VisaTransport:
         self.resource_name = resource_name
         self.read_termination = read_termination
         self.timeout_s = timeout_s
-        self._own_rm = resource_manager is None
+        # pyvisa-py shows a closed TCP peer only as a timeout; a serial line has no peer to lose.
+        # (ASRLsocket:// is TCP underneath, but pyserial reports its closed peer as an error.)
+        self.reconnects_on_timeout = not resource_name.upper().startswith("ASRL")
+        self._fresh = False  # nothing sent or read since the connection opened
         self._rm = resource_manager or pyvisa.ResourceManager(backend)
         self._options = dict(open_options or {})
         self._resource: Any = None
@@ -82,10 +87,12 @@ class VisaTransport:
         except (VisaIOError, OSError) as exc:
             raise InstrumentDisconnectedError(f"{self.resource_name}: cannot open ({exc})") from exc
         self._resource.timeout = self.timeout_s * 1000.0
+        self._fresh = True
 
     def _call(self, what: str, fn: Any, *args: Any) -> Any:
         if self._resource is None:
             raise InstrumentDisconnectedError(f"{self.resource_name}: not connected")
+        self._fresh = False
         try:
             return fn(*args)
         except VisaIOError as exc:
@@ -116,8 +123,8 @@ class VisaTransport:
 
     def discard_input(self) -> None:
         """Drop unread input: read with a short timeout until nothing more comes (≤ 20 reads)."""
-        if self._resource is None:
-            return
+        if self._resource is None or self._fresh:
+            return  # a connection just opened holds nothing stale
         saved = self._resource.timeout
         self._resource.timeout = 20
         try:
@@ -142,8 +149,5 @@ class VisaTransport:
         self._resource = None
 
     def close(self) -> None:
-        """Close the resource (and the resource manager if this transport made it)."""
+        """Close the resource. The resource manager stays open: pyvisa shares one per backend."""
         self._close_resource()
-        if self._own_rm:
-            with contextlib.suppress(Exception):
-                self._rm.close()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from rig import __version__
-from rig.commands import analyze, sim
+from rig.commands import analyze, instruments, sim
 from rig.errors import InputError
 
 EXIT_USAGE = 2
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     analyze.register(sub)
     sim.register(sub)
+    instruments.register(sub)
     return parser
 
 

@@ -22,6 +22,7 @@ class ScriptedTransport:
 
     def __init__(self, exchanges: Sequence[tuple[bytes, Sequence[Reply]]], timeout_s: float = 1.0) -> None:
         self.timeout_s = timeout_s
+        self.reconnects_on_timeout = True
         self._script: deque[tuple[bytes, Sequence[Reply]]] = deque(exchanges)
         self._pending: deque[Reply] = deque()
         self.written: list[bytes] = []

@@ -1,0 +1,131 @@
+"""``rig instruments probe``: connect to every instrument of a bench, show identity and a reading."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from contextlib import ExitStack
+from typing import Any
+
+from rig.bench import BenchSpec, load_bench
+from rig.errors import InputError
+
+
+def register(sub: Any) -> None:
+    """Add the ``instruments`` subcommand group."""
+    inst = sub.add_parser("instruments", help="bench instruments", description="Bench instruments.")
+    inst_sub = inst.add_subparsers(dest="instruments_command", required=True)
+    probe = inst_sub.add_parser(
+        "probe",
+        help="connect to every instrument of a bench and read each channel once",
+        description="Connect to every instrument of a bench; print its identity and one reading per channel.",
+    )
+    probe.add_argument("--bench", required=True, help="bench file (YAML)")
+    probe.add_argument(
+        "--sim", action="store_true", help="start the bench's simulated servers and probe those"
+    )
+    probe.add_argument("--json", action="store_true", help="print one JSON object")
+    probe.add_argument(
+        "--timeout", type=float, default=2.0, help="seconds to wait for each reply (default 2)"
+    )
+    probe.set_defaults(handler=run_probe)
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    """Execute ``rig instruments probe``."""
+    bench = load_bench(args.bench)
+    with ExitStack() as stack:
+        if args.sim:
+            if not bench.simulated:
+                raise InputError(f"{args.bench}: bench {bench.name!r} has no physics: part; --sim needs one")
+            from rig.clock import ScaledClock
+            from rig.sim.simulated_rig import SimulatedRig
+
+            rig = stack.enter_context(SimulatedRig(bench, ScaledClock(1.0)))
+            resources = {name: entry["resource"] for name, entry in rig.resources().items()}
+        else:
+            resources = {}
+            for name, inst in bench.instruments.items():
+                if inst.resource is None:
+                    raise InputError(f"{args.bench}: instrument {name!r} has no resource (or use --sim)")
+                resources[name] = inst.resource
+        result = probe(bench, resources, args.timeout)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _print_table(result)
+    return 0
+
+
+def probe(bench: BenchSpec, resources: dict[str, str], timeout_s: float) -> dict[str, Any]:
+    """Identity and one reading per channel of every instrument of ``bench``."""
+    from drivers.errors import DriverError
+    from drivers.registry import DRIVERS, open_instrument
+
+    out: dict[str, Any] = {}
+    for name, spec in bench.instruments.items():
+        with open_instrument(spec.model, resources[name], address=spec.address, timeout_s=timeout_s) as inst:
+            readings: dict[str, dict[str, Any]] = {}
+            kind = DRIVERS[spec.model][2]
+            for channel in (c for c in bench.channels.values() if c.instrument == name):
+                try:
+                    readings[channel.name] = _read_channel(inst, kind, channel.measures, channel.channel)
+                except DriverError as exc:  # one bad channel (an open thermocouple) must not hide the rest
+                    readings[channel.name] = {
+                        "value": None,
+                        "unit": _UNITS[channel.measures],
+                        "error": str(exc),
+                    }
+            for valve in (v for v in bench.valves.values() if v.instrument == name):
+                closed = inst.relays_closed([valve.channel])[valve.channel]  # type: ignore[attr-defined]
+                is_open = closed != valve.normally_open
+                readings[valve.name] = {"value": "open" if is_open else "closed", "unit": "state"}
+            out[name] = {"model": spec.model, "identity": inst.identity(), "readings": readings}
+    return out
+
+
+_UNITS = {"pressure": "Pa", "temperature": "K", "voltage": "V"}
+
+
+def _read_channel(inst: Any, kind: str, measures: str, channel: int) -> dict[str, Any]:
+    if kind == "gauge":
+        reading = inst.read(channel)
+        value = reading.pressure_pa
+        entry: dict[str, Any] = {
+            "value": value if value is None or math.isfinite(value) else None,
+            "unit": "Pa",
+        }
+        if not reading.ok:
+            entry["state"] = reading.state.value
+        return entry
+    if measures == "temperature":
+        return {"value": inst.temperature_k(channel), "unit": "K"}
+    return {"value": inst.volts(channel), "unit": "V"}
+
+
+def _print_table(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Instruments")
+    for column in ("instrument", "model", "identity", "channel", "reading"):
+        table.add_column(column)
+    for name, entry in result.items():
+        first = True
+        for channel, reading in entry["readings"].items():
+            value = reading["value"]
+            shown = f"{value:.6g} {reading['unit']}" if isinstance(value, float) else f"{value}"
+            if "state" in reading:
+                shown += f" ({reading['state']})"
+            if "error" in reading:
+                shown = f"error: {reading['error']}"
+            table.add_row(
+                name if first else "",
+                entry["model"] if first else "",
+                entry["identity"] if first else "",
+                channel,
+                shown,
+            )
+            first = False
+    Console().print(table)

@@ -1,0 +1,46 @@
+"""``rig instruments probe`` against the simulated mockup, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MOCKUP = ROOT / "procedures" / "benches" / "vacuum_chamber_mockup.yaml"
+
+
+def rig(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rig", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.integration
+def test_probe_the_simulated_mockup() -> None:
+    done = rig("instruments", "probe", "--bench", str(MOCKUP), "--sim", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(result) == {"gauges", "daq", "baratron"}
+    gauges, daq, baratron = result["gauges"], result["daq"], result["baratron"]
+    assert gauges["model"] == "TPG362" and "TPG362" in gauges["identity"]
+    assert baratron["model"] == "MKS937B"
+    assert daq["model"] == "DAQ970A" and "DAQ970A" in daq["identity"]
+    for name in ("p_chamber", "p_reference"):
+        reading = gauges["readings"][name]
+        assert reading["unit"] == "Pa" and 9.0e4 < reading["value"] < 1.1e5  # at atmosphere
+    assert baratron["readings"]["p_article"]["unit"] == "Pa"
+    assert 9.0e4 < baratron["readings"]["p_article"]["value"] < 1.1e5
+    for name in ("t_chamber", "t_article"):
+        assert daq["readings"][name]["unit"] == "K" and 290.0 < daq["readings"][name]["value"] < 297.0
+    for valve in ("supply", "vent", "pump", "reference", "article"):
+        assert daq["readings"][valve] == {"value": "closed", "unit": "state"}
+
+
+def test_probe_without_resources_or_sim_is_refused(tmp_path: Path) -> None:
+    done = rig("instruments", "probe", "--bench", str(MOCKUP), "--json")
+    assert done.returncode == 2
+    assert "has no resource" in done.stderr
