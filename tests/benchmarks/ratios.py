@@ -53,6 +53,13 @@ COMPARISONS = [
     ),
     ("sliding", "test_sliding_rig_window_1e4", "test_sliding_single_fit", 3.0, "≤ 3× one fit"),
     (
+        "sample-cycle",
+        "test_cycle_through_the_drivers",
+        "test_cycle_raw_pyvisa_same_messages",
+        1.3,
+        "≤ 1.3× raw pyvisa",
+    ),
+    (
         "sliding",
         "test_sliding_rig_window_1e4_into_buffer",
         "test_sliding_single_fit",
