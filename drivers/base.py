@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from drivers.errors import (
     ActuationNotConfirmedError,
@@ -28,7 +28,7 @@ from drivers.errors import (
     InstrumentTimeoutError,
     ProtocolError,
 )
-from drivers.transport import Transport
+from drivers.transport import Transport, VisaTransport
 
 T = TypeVar("T")
 
@@ -64,6 +64,15 @@ class Instrument:
     """Base of every driver: a transport, a lock around each transaction, safe retries."""
 
     model = "instrument"
+    #: What ends a reply line on the wire (the VISA read termination).
+    read_termination: ClassVar[str] = "\n"
+
+    @classmethod
+    def visa_transport(cls, resource: str, timeout_s: float, visa_options: dict[str, Any]) -> VisaTransport:
+        """A pyvisa-py connection to ``resource`` framed for this instrument's replies."""
+        return VisaTransport(
+            resource, read_termination=cls.read_termination, timeout_s=timeout_s, open_options=visa_options
+        )
 
     def __init__(
         self,

@@ -24,7 +24,7 @@ from typing import Any, NoReturn, Self, TypeVar
 
 from drivers.base import Instrument, RetryPolicy
 from drivers.errors import InstrumentError, ProtocolError
-from drivers.transport import Transport, VisaTransport
+from drivers.transport import Transport
 
 __all__ = ["Daq970a", "OverloadError", "ScpiError", "channel_numbers", "format_channel_list"]
 
@@ -130,10 +130,7 @@ class Daq970a(Instrument):
         at high NPLC, hence the 5 s default. ``visa_options`` go to ``open_resource``
         (``baud_rate``, ``flow_control`` … for a 34970A on RS-232).
         """
-        transport = VisaTransport(
-            resource_name, read_termination="\n", timeout_s=timeout_s, open_options=visa_options
-        )
-        return cls(transport, retry=retry)
+        return cls(cls.visa_transport(resource_name, timeout_s, visa_options), retry=retry)
 
     # --- identity, status, error queue -------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from drivers.errors import (
     ProtocolError,
 )
 from drivers.readings import GaugeState, PressureReading
-from drivers.transport import Transport, VisaTransport
+from drivers.transport import Transport
 
 _TORR_PA = 101325.0 / 760.0
 
@@ -153,6 +153,8 @@ class Mks937b(Instrument):
     """
 
     model = "MKS937B"
+    # pyvisa allows a single-character terminator only: read to ";" and then check "FF".
+    read_termination = ";"
 
     def __init__(
         self,
@@ -186,10 +188,7 @@ class Mks937b(Instrument):
         defaults, 9600 8N1, are the 937B's). Raises :class:`InstrumentDisconnectedError` if
         the resource cannot be opened.
         """
-        # pyvisa allows a single-character terminator only: read to ";" and then check "FF".
-        transport = VisaTransport(
-            resource_name, read_termination=";", timeout_s=timeout_s, open_options=visa_options
-        )
+        transport = cls.visa_transport(resource_name, timeout_s, visa_options)
         try:
             return cls(transport, address, retry=retry)
         except BaseException:

@@ -29,7 +29,7 @@ from drivers.errors import (
     ProtocolError,
 )
 from drivers.readings import GaugeState, PressureReading
-from drivers.transport import Transport, VisaTransport
+from drivers.transport import Transport
 
 __all__ = ["ComInterval", "SensorSwitch", "Tpg26x", "Tpg36x", "TpgUnit", "UnconvertibleUnitError"]
 
@@ -154,6 +154,7 @@ class Tpg36x(Instrument):
     """A Pfeiffer TPG 361, 362 or 366 (1, 2 or 6 channels): readings in Pa, settings, continuous output."""
 
     model = "TPG36x"
+    read_termination = "\r\n"
     #: The ``UNI`` codes this model knows.
     units: tuple[TpgUnit, ...] = tuple(TpgUnit)
 
@@ -181,10 +182,7 @@ class Tpg36x(Instrument):
         **visa_options: Any,
     ) -> Self:
         """Connect through pyvisa-py (``TCPIP::host::8000::SOCKET``, ``ASRL…::INSTR``, ``ASRLsocket://…``)."""
-        transport = VisaTransport(
-            resource_name, read_termination="\r\n", timeout_s=timeout_s, open_options=visa_options
-        )
-        driver = cls(transport, retry=retry)
+        driver = cls(cls.visa_transport(resource_name, timeout_s, visa_options), retry=retry)
         # ETX on connect (protocols.md §1.1) drops a half-sent command and output streamed since power-up.
         # If the controller is not there, the first transaction retries and says so.
         with contextlib.suppress(DriverError):

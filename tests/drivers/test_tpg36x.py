@@ -86,7 +86,7 @@ def test_open_reads_crlf_lines_and_sends_etx_first(monkeypatch: pytest.MonkeyPat
         made.update(kwargs, resource_name=resource_name)
         return transport
 
-    monkeypatch.setattr(tpg36x, "VisaTransport", fake_visa)
+    monkeypatch.setattr("drivers.base.VisaTransport", fake_visa)
     driver = Tpg36x.open("ASRL/dev/ttyUSB0::INSTR", timeout_s=0.5, baud_rate=9600)
     assert made == {
         "resource_name": "ASRL/dev/ttyUSB0::INSTR",
@@ -112,7 +112,7 @@ class RefusedTransport(ScriptedTransport):
 
 def test_open_returns_a_driver_whose_first_call_reports_the_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
     transport = RefusedTransport([])
-    monkeypatch.setattr(tpg36x, "VisaTransport", lambda *args, **kwargs: transport)
+    monkeypatch.setattr("drivers.base.VisaTransport", lambda *args, **kwargs: transport)
     driver = Tpg36x.open("TCPIP::127.0.0.1::1::SOCKET")
     with pytest.raises(InstrumentDisconnectedError):
         driver.read(1)
