@@ -1,0 +1,1 @@
+"""Leak-test procedures: the YAML language, its schema and strict validation."""

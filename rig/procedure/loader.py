@@ -1,0 +1,225 @@
+"""Load and validate a procedure file against its bench, reporting every problem at once.
+
+    procedure: pressure_decay
+    version: 1
+    bench: benches/vacuum_chamber_mockup.yaml   # relative to this file; --bench overrides
+    sample_period: 1 s
+    setup:   [ {set_valves: {valves: {vent: closed}}} ]
+    main:    [ {fill: {volume: article, to: 2 bar, tolerance: 50 mbar, timeout: 5 min}}, ... ]
+    cleanup: [ {vent: {volume: article}} ]
+
+Nothing here contacts an instrument: validation happens before any valve moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rig.bench import BenchSpec, load_bench
+from rig.errors import InputError
+from rig.located_yaml import Doc, LocatedError, load
+from rig.procedure.steps import STEP_KINDS
+from rig.units import T_TWENTY_C_K, parse_leak_rate
+
+VERSION = 1
+SECTIONS = ("setup", "main", "cleanup")
+TOP_KEYS = {"procedure", "version", "bench", "description", "sample_period", *SECTIONS}
+QUANTITY_KINDS = {"pressure", "time", "volume", "temperature"}
+T = TypeVar("T")
+P = tuple[Any, ...]
+
+
+class ProcedureInvalid(InputError):  # noqa: N818 - reads as what it is: "procedure invalid"
+    """A procedure (or its bench) with one or more located problems."""
+
+    def __init__(self, problems: list[LocatedError]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Step:
+    """One validated step: its kind and its fields in SI units (names of bench items kept as text)."""
+
+    kind: str
+    fields: dict[str, Any]
+    location: str
+    steps: tuple[Step, ...] = ()
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """A validated procedure, bound to its bench."""
+
+    name: str
+    source: str
+    bench: BenchSpec
+    sample_period_s: float
+    setup: tuple[Step, ...]
+    main: tuple[Step, ...]
+    cleanup: tuple[Step, ...]
+    description: str = ""
+
+
+@dataclass
+class _Checker:
+    doc: Doc
+    bench: BenchSpec | None
+    problems: list[LocatedError] = field(default_factory=list)
+
+    def attempt(self, check: Callable[[], T]) -> T | None:
+        """Run ``check``; a located problem is recorded and None returned, so checking goes on."""
+        try:
+            return check()
+        except LocatedError as exc:
+            self.problems.append(exc)
+            return None
+
+
+def load_procedure(path: str | Path, bench_path: str | Path | None = None) -> Procedure:
+    """Read and validate a procedure; every problem found raises one :class:`ProcedureInvalid`."""
+    doc = load(path)
+    checker = _Checker(doc, None)
+    checker.attempt(
+        lambda: doc.mapping((), allowed=TOP_KEYS, required=frozenset({"procedure", "version", "main"}))
+    )
+    version = checker.attempt(lambda: doc.integer(("version",)))
+    if version is not None and version != VERSION:
+        checker.problems.append(
+            doc.error(("version",), f"version {version} is not known (this rig reads {VERSION})")
+        )
+    bench = checker.attempt(lambda: _bench(doc, Path(path), bench_path))
+    checker.bench = bench
+    period = checker.attempt(lambda: doc.quantity(("sample_period",), "time", "1 s", positive=True))
+    sections = {name: _steps(checker, (name,)) for name in SECTIONS}
+    if checker.problems:
+        raise ProcedureInvalid(checker.problems)
+    assert bench is not None and period is not None
+    return Procedure(
+        name=doc.text(("procedure",)),
+        source=str(path),
+        bench=bench,
+        sample_period_s=period,
+        setup=sections["setup"],
+        main=sections["main"],
+        cleanup=sections["cleanup"],
+        description=doc.text(("description",), " ").strip(),
+    )
+
+
+def _bench(doc: Doc, path: Path, override: str | Path | None) -> BenchSpec:
+    if override is not None:
+        return load_bench(override)
+    if doc.get(("bench",)) is None:
+        raise doc.error((), "no bench: name one with `bench:` or give --bench")
+    name = doc.text(("bench",))
+    candidates = [path.parent / name, path.parent.parent / name]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise doc.error(("bench",), f"bench file {name!r} not found next to the procedure")
+    return load_bench(found)
+
+
+def _steps(checker: _Checker, path: P) -> tuple[Step, ...]:
+    doc = checker.doc
+    items = checker.attempt(lambda: doc.sequence(path))
+    if items is None:
+        return ()
+    steps = []
+    for i in range(len(items)):
+        step = checker.attempt(lambda i=i: _step(checker, (*path, i)))  # type: ignore[misc]
+        if step is not None:
+            steps.append(step)
+    return tuple(steps)
+
+
+def _step(checker: _Checker, path: P) -> Step:
+    doc = checker.doc
+    body = doc.get(path)
+    if not isinstance(body, dict) or len(body) != 1:
+        raise doc.error(path, "a step is one mapping `{kind: {fields}}`, e.g. `{wait: {duration: 10 s}}`")
+    kind = next(iter(body))
+    if kind not in STEP_KINDS:
+        raise doc.key_error((*path, kind), f"unknown step {kind!r} (steps: {', '.join(sorted(STEP_KINDS))})")
+    spec = STEP_KINDS[kind]
+    fpath = (*path, kind)
+    allowed = {name for name in spec}
+    required = frozenset(name for name, kind_ in spec.items() if not kind_.endswith("?"))
+    checker.attempt(lambda: doc.mapping(fpath, allowed=allowed, required=required))
+    values: dict[str, Any] = {}
+    nested: tuple[Step, ...] = ()
+    for name, ftype in spec.items():
+        if doc.get((*fpath, name)) is None:
+            continue
+        base = ftype.rstrip("?")
+        if base == "steps":
+            nested = _steps(checker, (*fpath, name))
+            continue
+        value = checker.attempt(lambda n=name, b=base: _value(checker, (*fpath, n), b))  # type: ignore[misc]
+        if value is not None:
+            values[name] = value
+    return Step(kind, values, str(doc.where(path)), nested)
+
+
+def _value(checker: _Checker, path: P, ftype: str) -> Any:
+    doc, bench = checker.doc, checker.bench
+    if ftype in QUANTITY_KINDS:
+        return doc.quantity(path, ftype, positive=ftype == "time")
+    if ftype == "leak_rate":
+        text = doc.text(path)
+        try:
+            rate = parse_leak_rate(text, "leak rate", pv_temperature_k=T_TWENTY_C_K)
+        except InputError as exc:
+            raise doc.error(path, str(exc).split(": ", 1)[-1]) from None
+        if not rate > 0.0:
+            raise doc.error(path, f"a leak-rate limit must be positive, got {text!r}")
+        return rate
+    if ftype == "text":
+        return doc.text(path)
+    if ftype == "number":
+        return doc.number(path)
+    if ftype == "count":
+        count = doc.integer(path)
+        if count < 1:
+            raise doc.error(path, f"expected at least 1, got {count}")
+        return count
+    if ftype == "answer":
+        return doc.choice(path, {"yes", "no"})
+    if ftype.startswith("choice:"):
+        return doc.choice(path, set(ftype.removeprefix("choice:").split("|")))
+    if bench is None:
+        return doc.text(path)  # the bench failed to load; its own error says why
+    if ftype == "volume_ref":
+        return _name(doc, path, bench.volumes, "volume", bench)
+    if ftype == "channel_ref":
+        return _name(doc, path, bench.channels, "channel", bench)
+    if ftype == "valve_ref":
+        return _name(doc, path, bench.valves, "valve", bench)
+    if ftype == "valve_list":
+        items = doc.sequence(path)
+        if not items:
+            raise doc.error(path, "expected a list of valves")
+        return [_name(doc, (*path, i), bench.valves, "valve", bench) for i in range(len(items))]
+    if ftype == "valve_states":
+        states = {}
+        for valve, vpath in doc.items(path):
+            if valve not in bench.valves:
+                raise doc.key_error(
+                    vpath, f"unknown valve {valve!r} (bench {bench.name!r} has: {', '.join(bench.valves)})"
+                )
+            states[valve] = doc.choice(vpath, {"open", "closed"}) == "open"
+        if not states:
+            raise doc.error(path, "name at least one valve")
+        return states
+    raise AssertionError(f"field type {ftype!r} has no check")  # pragma: no cover
+
+
+def _name(doc: Doc, path: P, names: dict[str, Any], what: str, bench: BenchSpec) -> str:
+    value = doc.text(path)
+    if value not in names:
+        known = ", ".join(names) or "none"
+        raise doc.error(path, f"unknown {what} {value!r} (bench {bench.name!r} has: {known})")
+    return value

@@ -1,0 +1,104 @@
+"""Procedure validation: shipped procedures are valid; every mistake is reported at once, located."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rig.procedure.loader import ProcedureInvalid, load_procedure
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCEDURES = ROOT / "procedures"
+SHIPPED = sorted(PROCEDURES.glob("*.yaml"))
+
+
+def rig(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rig", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_every_shipped_procedure_validates(path: Path) -> None:
+    procedure = load_procedure(path)
+    assert procedure.main and procedure.bench.simulated
+    done = rig("validate", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "valid" in done.stdout
+
+
+BAD = """\
+procedure: bad
+version: 2
+bench: benches/vacuum_chamber_mockup.yaml
+colour: red
+main:
+  - fill: {volume: artcle, to: 2 bar, tolerance: 50 mbar, timeout: -5 min}
+  - teleport: {to: mars}
+  - wait: {duration: 10}
+  - set_valves: {valves: {vent: ajar}}
+  - measure_decay: {name: d, channel: p_article, volume: article, duration: 10 min, limit: 3 bar}
+  - repeat: {times: 0, steps: [{wait: {duration: 1 s, extra: 1}}]}
+"""
+
+EXPECTED = [
+    ("4:1", "unknown key 'colour'"),
+    ("2:10", "version 2 is not known"),
+    ("6:20", "unknown volume 'artcle'"),
+    ("6:68", "time must be positive"),
+    ("7:5", "unknown step 'teleport'"),
+    ("8:22", "expected a time with units"),
+    ("9:33", "'ajar' is not one of"),
+    ("10:92", "not a leak-rate unit"),
+    ("11:21", "expected at least 1"),
+    ("11:55", "unknown key 'extra'"),
+]
+
+
+def write_bad(tmp_path: Path) -> Path:
+    (tmp_path / "benches").mkdir()
+    bench = (PROCEDURES / "benches" / "vacuum_chamber_mockup.yaml").read_text()
+    (tmp_path / "benches" / "vacuum_chamber_mockup.yaml").write_text(bench)
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD)
+    return path
+
+
+def test_every_problem_is_reported_at_once_with_its_place(tmp_path: Path) -> None:
+    path = write_bad(tmp_path)
+    with pytest.raises(ProcedureInvalid) as info:
+        load_procedure(path)
+    lines = [str(p) for p in info.value.problems]
+    assert len(lines) == len(EXPECTED)
+    for line, (where, message) in zip(lines, EXPECTED, strict=True):
+        assert line.startswith(f"{path}:{where}: "), line
+        assert message in line
+
+
+def test_rig_validate_prints_one_line_per_problem_and_exits_2(tmp_path: Path) -> None:
+    path = write_bad(tmp_path)
+    done = rig("validate", str(path))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == len(EXPECTED)
+
+
+def test_bench_override_and_missing_bench(tmp_path: Path) -> None:
+    procedure = tmp_path / "p.yaml"
+    procedure.write_text("procedure: p\nversion: 1\nbench: nowhere.yaml\nmain:\n  - wait: {duration: 1 s}\n")
+    with pytest.raises(ProcedureInvalid, match=r"p.yaml:3:8: bench file 'nowhere.yaml' not found"):
+        load_procedure(procedure)
+    bench = PROCEDURES / "benches" / "iss_segment_mockup.yaml"
+    assert load_procedure(procedure, bench).bench.name == "iss_segment_mockup"
+
+
+def test_problems_in_the_bench_file_are_reported_with_the_bench_s_place(tmp_path: Path) -> None:
+    (tmp_path / "bench.yaml").write_text("bench: b\ninstruments:\n  g: {model: TPG999}\n")
+    procedure = tmp_path / "p.yaml"
+    procedure.write_text("procedure: p\nversion: 1\nbench: bench.yaml\nmain:\n  - wait: {duration: 1 s}\n")
+    with pytest.raises(ProcedureInvalid) as info:
+        load_procedure(procedure)
+    assert str(info.value).startswith(f"{tmp_path / 'bench.yaml'}:3:14:")
