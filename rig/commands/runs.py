@@ -1,0 +1,63 @@
+"""``rig runs``: the runs in the data directory, and one run in detail."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from rig.errors import InputError
+from rig.record.run_store import RunStore, read_samples
+
+
+def register(sub: Any) -> None:
+    """Add the ``runs`` subcommand (``rig runs`` lists, ``rig runs show ID`` shows one)."""
+    runs = sub.add_parser("runs", help="list recorded runs", description="Recorded runs and their status.")
+    runs.add_argument("--data-dir", help="data directory (default: the user's data directory)")
+    runs.add_argument("--json", action="store_true", help="print JSON")
+    runs_sub = runs.add_subparsers(dest="runs_command")
+    show = runs_sub.add_parser("show", help="one run in detail")
+    show.add_argument("run_id", help="run id (or a unique prefix)")
+    show.add_argument("--data-dir", dest="show_data_dir", help="data directory")
+    show.add_argument("--json", dest="show_json", action="store_true", help="print JSON")
+    runs.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``rig runs`` or ``rig runs show``."""
+    data_dir = getattr(args, "show_data_dir", None) or args.data_dir
+    store = RunStore(data_dir)
+    if args.runs_command == "show":
+        summary = store.get(args.run_id)
+        if summary is None:
+            raise InputError(f"no run {args.run_id!r} (or more than one starts so) in {store.data_dir}")
+        header, rows = read_samples(summary.run_dir)
+        results_file = Path(summary.run_dir) / "results.json"
+        detail = {
+            **asdict(summary),
+            "samples": len(rows),
+            "channels": header[2:],
+            "results": json.loads(results_file.read_text()) if results_file.exists() else None,
+        }
+        if args.json or getattr(args, "show_json", False):
+            print(json.dumps(detail))
+        else:
+            for key, value in detail.items():
+                print(f"{key:>10}: {value}")
+        return 0
+    runs = store.runs()
+    if args.json:
+        print(json.dumps([asdict(r) for r in runs]))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Runs in {store.data_dir}")
+    for column in ("run", "procedure", "bench", "started", "status", "verdict", "reason"):
+        table.add_column(column)
+    for r in runs:
+        table.add_row(r.run_id, r.procedure, r.bench, r.started, r.status, r.verdict or "", r.reason or "")
+    Console().print(table)
+    return 0

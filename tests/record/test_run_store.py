@@ -1,0 +1,110 @@
+"""Run records: appended as they go, readable after a crash, indexed with their status."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from rig.record.run_store import RunStore, read_samples
+
+
+def test_a_run_is_written_and_indexed(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    writer = store.create(
+        "decay", "mockup", ["p_article", "t_article"], {"seed": 3}, {"procedure.yaml": "x: 1\n"}
+    )
+    writer.sample(0.0, "fill", {"p_article": 2e5, "t_article": 293.15})
+    writer.sample(1.0, "fill", {"p_article": 2e5 - 0.5})  # a thermocouple dropout stays empty
+    writer.event(1.0, "step", "fill done")
+    assert store.runs()[0].status == "running"
+    writer.finish("passed", "PASS", None, {"measurements": {}})
+    header, rows = read_samples(writer.run_dir)
+    assert header == ["time", "step", "p_article", "t_article"]
+    assert rows == [["0.0", "fill", "200000.0", "293.15"], ["1.0", "fill", "199999.5", ""]]
+    assert (writer.run_dir / "procedure.yaml").read_text() == "x: 1\n"
+    run = store.runs()[0]
+    assert (run.status, run.verdict, run.procedure) == ("passed", "PASS", "decay")
+    assert store.get(run.run_id[:12]) == run
+
+
+def test_a_killed_run_is_readable_and_listed_as_interrupted(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from rig.record.run_store import RunStore
+        w = RunStore({str(tmp_path)!r}).create("soak", "iss", ["p"], {{}}, {{}})
+        for i in range(50):
+            w.sample(float(i), "hold", {{"p": 1e5 - i}})
+        w._samples.write("50.0,hold,99")  # a line the kill cuts short
+        w._samples.flush()
+        print("ready", flush=True)
+        time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    store = RunStore(tmp_path)
+    run = store.runs()[0]
+    assert run.status == "interrupted"
+    header, rows = read_samples(run.run_dir)
+    assert header == ["time", "step", "p"] and len(rows) == 50  # the cut line is dropped, nothing else
+
+
+def test_unknown_status_is_refused(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    writer = store.create("p", "b", [], {}, {})
+    with pytest.raises(ValueError, match="unknown run status"):
+        writer.finish("splendid", None, None, {})
+
+
+def test_rig_runs_lists_and_shows(tmp_path: Path) -> None:
+    import json
+
+    store = RunStore(tmp_path)
+    writer = store.create("decay", "mockup", ["p"], {}, {})
+    writer.sample(0.0, "hold", {"p": 1.0})
+    writer.finish("failed", "FAIL", "leak above the limit", {"verdict": "FAIL"})
+    listed = subprocess.run(
+        [sys.executable, "-m", "rig", "runs", "--data-dir", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    runs = json.loads(listed.stdout)
+    assert [(r["status"], r["verdict"]) for r in runs] == [("failed", "FAIL")]
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rig",
+            "runs",
+            "show",
+            runs[0]["run_id"],
+            "--data-dir",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    detail = json.loads(shown.stdout)
+    assert detail["samples"] == 1 and detail["results"] == {"verdict": "FAIL"}
+    missing = subprocess.run(
+        [sys.executable, "-m", "rig", "runs", "show", "nope", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert missing.returncode == 2 and "no run 'nope'" in missing.stderr
