@@ -69,6 +69,8 @@ class ChannelSpec:
     channel: int
     measures: str
     volume: str | None = None
+    resolution_pa: float | None = None  # the smallest pressure step the channel reports
+    noise_pa: float | None = None  # its white noise (1 σ)
 
 
 @dataclass(frozen=True)
@@ -169,16 +171,16 @@ def _channel(
     instruments: dict[str, InstrumentSpec],
     volumes: dict[str, VolumeSpec],
 ) -> ChannelSpec:
-    doc.mapping(
-        p, allowed={"instrument", "channel", "measures", "volume"}, required=frozenset({"instrument"})
-    )
+    allowed = {"instrument", "channel", "measures", "volume", "resolution", "noise"}
+    doc.mapping(p, allowed=allowed, required=frozenset({"instrument"}))
     instrument = _reference(doc, (*p, "instrument"), instruments, "instrument")
     volume = (
         _reference(doc, (*p, "volume"), volumes, "volume") if doc.get((*p, "volume")) is not None else None
     )
-    return ChannelSpec(
-        name, instrument, doc.integer((*p, "channel")), doc.choice((*p, "measures"), MEASURES), volume
-    )
+    resolution = doc.quantity((*p, "resolution"), "pressure") if doc.has((*p, "resolution")) else None
+    noise = doc.quantity((*p, "noise"), "pressure") if doc.has((*p, "noise")) else None
+    measures = doc.choice((*p, "measures"), MEASURES)
+    return ChannelSpec(name, instrument, doc.integer((*p, "channel")), measures, volume, resolution, noise)
 
 
 def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, InstrumentSpec]) -> ValveSpec:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rig.analysis.detectability import minimum_detectable_leak
 from rig.bench import BenchSpec, load_bench
 from rig.errors import InputError
 from rig.located_yaml import Doc, LocatedError, load
@@ -69,6 +70,7 @@ class _Checker:
     doc: Doc
     bench: BenchSpec | None
     problems: list[LocatedError] = field(default_factory=list)
+    sample_period_s: float = 1.0
 
     def attempt(self, check: Callable[[], T]) -> T | None:
         """Run ``check``; a located problem is recorded and None returned, so checking goes on."""
@@ -94,6 +96,7 @@ def load_procedure(path: str | Path, bench_path: str | Path | None = None) -> Pr
     bench = checker.attempt(lambda: _bench(doc, Path(path), bench_path))
     checker.bench = bench
     period = checker.attempt(lambda: doc.quantity(("sample_period",), "time", "1 s", positive=True))
+    checker.sample_period_s = period or 1.0
     sections = {name: _steps(checker, (name,)) for name in SECTIONS}
     if checker.problems:
         raise ProcedureInvalid(checker.problems)
@@ -161,7 +164,47 @@ def _step(checker: _Checker, path: P) -> Step:
         value = checker.attempt(lambda n=name, b=base: _value(checker, (*fpath, n), b))  # type: ignore[misc]
         if value is not None:
             values[name] = value
+    if kind == "measure_decay" and {"limit", "channel", "volume", "duration"} <= values.keys():
+        checker.attempt(lambda: _resolvable(checker, (*fpath, "limit"), values))
     return Step(kind, values, str(doc.where(path)), nested)
+
+
+def _resolvable(checker: _Checker, path: P, values: dict[str, Any]) -> None:
+    """A limit below the bench's minimum detectable leak for this duration cannot be tested."""
+    bench = checker.bench
+    if bench is None:
+        return
+    resolution, noise = sensor_floor(bench, values["channel"])
+    if resolution == 0.0 and noise == 0.0:
+        return  # the bench says nothing about this gauge: nothing to hold the limit against
+    floor = minimum_detectable_leak(
+        bench.volumes[values["volume"]].size_m3,
+        values["duration"],
+        resolution_pa=resolution,
+        noise_pa=noise,
+        sample_interval_s=checker.sample_period_s,
+    ).minimum_detectable_pa_m3_s
+    if values["limit"] < floor:
+        raise checker.doc.error(
+            path,
+            f"limit {values['limit']:.3g} Pa·m³/s is below what {values['channel']!r} can resolve in "
+            f"{values['duration']:g} s on this bench (minimum detectable leak {floor:.3g} Pa·m³/s): "
+            "test longer or use a finer gauge",
+        )
+
+
+def sensor_floor(bench: BenchSpec, channel: str) -> tuple[float, float]:
+    """(resolution, noise) in Pa of a pressure channel: from the bench, or its simulated sensor."""
+    spec = bench.channels[channel]
+    resolution, noise = spec.resolution_pa, spec.noise_pa
+    doc = bench.doc
+    if doc is not None and bench.simulated and (resolution is None or noise is None):
+        sensor = ("physics", "sensors", channel)
+        if resolution is None:
+            resolution = doc.quantity((*sensor, "resolution"), "pressure", "0 Pa")
+        if noise is None:
+            noise = doc.quantity((*sensor, "noise"), "pressure", "0.2 Pa")
+    return resolution or 0.0, noise or 0.0
 
 
 def _value(checker: _Checker, path: P, ftype: str) -> Any:

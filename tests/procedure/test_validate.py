@@ -102,3 +102,22 @@ def test_problems_in_the_bench_file_are_reported_with_the_bench_s_place(tmp_path
     with pytest.raises(ProcedureInvalid) as info:
         load_procedure(procedure)
     assert str(info.value).startswith(f"{tmp_path / 'bench.yaml'}:3:14:")
+
+
+def test_a_limit_the_bench_cannot_resolve_is_refused(tmp_path: Path) -> None:
+    text = (
+        (PROCEDURES / "pressure_decay.yaml").read_text().replace("limit: 0.5 sccm}", "limit: 0.00001 sccm}")
+    )
+    (tmp_path / "benches").mkdir()
+    bench = (PROCEDURES / "benches" / "vacuum_chamber_mockup.yaml").read_text()
+    (tmp_path / "benches" / "vacuum_chamber_mockup.yaml").write_text(bench)
+    path = tmp_path / "tight.yaml"
+    path.write_text(text)
+    with pytest.raises(ProcedureInvalid, match="below what 'p_article' can resolve in 600 s") as info:
+        load_procedure(path)
+    assert len(info.value.problems) == 1
+    assert str(info.value).startswith(f"{path}:{text.count(chr(10), 0, text.index('0.00001')) + 1}:")
+    # Ten times longer, the same gauge can (the noise-limited floor falls as T^-1.5).
+    longer = text.replace("duration: 10 min, limit: 0.00001 sccm", "duration: 10 h, limit: 0.00001 sccm")
+    path.write_text(longer)
+    assert load_procedure(path).main[-1].fields["duration"] == 36000.0
