@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from rig import __version__
-from rig.commands import analyze, instruments, runs, sim, validate
+from rig.commands import analyze, instruments, run, runs, sim, validate
 from rig.errors import InputError
 
 EXIT_USAGE = 2
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     instruments.register(sub)
     validate.register(sub)
     runs.register(sub)
+    run.register(sub)
     return parser
 
 

@@ -29,11 +29,11 @@ def test_probe_the_simulated_mockup() -> None:
     assert gauges["model"] == "TPG362" and "TPG362" in gauges["identity"]
     assert baratron["model"] == "MKS937B"
     assert daq["model"] == "DAQ970A" and "DAQ970A" in daq["identity"]
-    for name in ("p_chamber", "p_reference"):
+    for name in ("p_chamber", "p_article"):
         reading = gauges["readings"][name]
         assert reading["unit"] == "Pa" and 9.0e4 < reading["value"] < 1.1e5  # at atmosphere
-    assert baratron["readings"]["p_article"]["unit"] == "Pa"
-    assert 9.0e4 < baratron["readings"]["p_article"]["value"] < 1.1e5
+    assert baratron["readings"]["p_reference"]["unit"] == "Pa"
+    assert 9.0e4 < baratron["readings"]["p_reference"]["value"] < 1.1e5
     for name in ("t_chamber", "t_article"):
         assert daq["readings"][name]["unit"] == "K" and 290.0 < daq["readings"][name]["value"] < 297.0
     for valve in ("supply", "vent", "pump", "reference", "article"):

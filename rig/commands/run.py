@@ -1,0 +1,112 @@
+"""``rig run PROCEDURE.yaml``: run a procedure on its bench (or its simulation) and record it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from rig.errors import InputError
+from rig.procedure.loader import ProcedureInvalid, load_procedure
+
+EXIT_INVALID = 2
+
+
+def register(sub: Any) -> None:
+    """Add the ``run`` subcommand."""
+    p = sub.add_parser("run", help="run a procedure", description="Run a procedure and record it.")
+    p.add_argument("procedure", help="procedure file (YAML)")
+    p.add_argument("--bench", help="bench file instead of the one the procedure names")
+    p.add_argument("--sim", action="store_true", help="run on the bench's simulated instruments")
+    p.add_argument("--seed", type=int, help="simulation seed (default: the bench file's)")
+    p.add_argument(
+        "--speed", type=float, help="simulated seconds per real second (default: as fast as possible)"
+    )
+    p.add_argument("--data-dir", help="where run records go (default: the user's data directory)")
+    p.add_argument("--yes", action="store_true", help="answer every operator prompt with yes")
+    p.add_argument(
+        "--json", action="store_true", help="end with one JSON line: run_id, verdict, measurements"
+    )
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``rig run``; exit 0 PASS, 1 FAIL, 2 invalid input, 3 ABORTED, 4 INCONCLUSIVE."""
+    try:
+        procedure = load_procedure(args.procedure, args.bench)
+    except ProcedureInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    from rig.engine.runner import EXIT_CODES, STATUS, Runner, unsupported_steps
+
+    refused = unsupported_steps(procedure)
+    if refused:
+        where = ", ".join(f"{s.kind} at {s.location}" for s in refused)
+        raise InputError(f"this engine cannot run these steps yet: {where}")
+    if args.speed is not None and not args.speed > 0.0:
+        raise InputError(f"--speed must be positive, got {args.speed}")
+    bench = procedure.bench
+    if args.sim and not bench.simulated:
+        raise InputError(f"bench {bench.name!r} has no physics: part; --sim needs one")
+
+    from rig.clock import Clock, ScaledClock, VirtualClock, WallClock
+    from rig.engine.session import RigSession
+    from rig.record.run_store import RunStore
+
+    store = RunStore(args.data_dir)
+    with ExitStack() as stack:
+        clock: Clock
+        if args.sim:
+            from rig.sim.simulated_rig import SimulatedRig
+
+            clock = ScaledClock(args.speed) if args.speed else VirtualClock()
+            rig = stack.enter_context(SimulatedRig(bench, clock, seed=args.seed))
+            resources = {name: entry["resource"] for name, entry in rig.resources().items()}
+        else:
+            clock = WallClock()
+            resources = {}
+            for name, inst in bench.instruments.items():
+                if inst.resource is None:
+                    raise InputError(f"instrument {name!r} has no resource in the bench file (or use --sim)")
+                resources[name] = inst.resource
+        session = stack.enter_context(RigSession(bench, resources))
+        files = {"procedure.yaml": Path(procedure.source).read_text()}
+        if bench.source:
+            files["bench.yaml"] = Path(bench.source).read_text()
+        metadata = {"sim": args.sim, "seed": args.seed, "identities": session.identities()}
+        writer = store.create(procedure.name, bench.name, list(bench.channels), metadata, files)
+        answer = None if (args.yes or args.sim) else _ask
+        outcome = Runner(procedure, session, clock, writer, answer).run()
+        results = {
+            "verdict": outcome.verdict.value,
+            "reason": outcome.reason,
+            "safe_state_confirmed": outcome.safe_state_confirmed,
+            "measurements": outcome.measurements,
+        }
+        writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, results)
+    summary = {
+        "run_id": writer.run_id,
+        "run_dir": str(writer.run_dir),
+        "verdict": outcome.verdict.value,
+        "reason": outcome.reason,
+        "measurements": {
+            name: {"value": m["value"], "unit": m["unit"], "outcome": m["outcome"]}
+            for name, m in outcome.measurements.items()
+        },
+    }
+    if args.json:
+        print(json.dumps(summary, default=str))
+    else:
+        print(f"{outcome.verdict.value}: {outcome.reason} (run {writer.run_id}, {writer.run_dir})")
+    return EXIT_CODES[outcome.verdict]
+
+
+def _ask(message: str) -> bool:
+    try:
+        return input(f"{message} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False

@@ -1,0 +1,89 @@
+"""``rig run --sim``: shipped procedures end to end on the simulated mockup."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rig.clock import VirtualClock
+from rig.engine.runner import Runner, RunVerdict
+from rig.engine.session import RigSession
+from rig.procedure.loader import load_procedure
+from rig.record.run_store import RunStore, read_samples
+from rig.sim.simulated_rig import SimulatedRig
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCEDURES = ROOT / "procedures"
+
+pytestmark = pytest.mark.integration
+
+
+def rig_run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rig", "run", *args], capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.mark.parametrize("name", ["pressure_decay", "rate_of_rise"])
+def test_shipped_procedure_runs_in_simulation(tmp_path: Path, name: str) -> None:
+    done = rig_run(
+        str(PROCEDURES / f"{name}.yaml"), "--sim", "--seed", "4", "--data-dir", str(tmp_path), "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"run_id", "run_dir", "verdict", "reason", "measurements"} <= result.keys()
+    assert result["verdict"] == "PASS"
+    (measurement,) = result["measurements"].values()
+    assert measurement["unit"] == "Pa*m**3/s" and measurement["outcome"] == "PASS"
+    # The article's seal leak (a 5 µm hole, choked) is between 0.1 and 0.5 sccm (1.7e-4 to 8.4e-4 Pa·m³/s).
+    assert 1.7e-4 < measurement["value"] < 8.4e-4
+    header, rows = read_samples(result["run_dir"])
+    assert "p_article" in header and len(rows) > 100
+    listed = subprocess.run(
+        [sys.executable, "-m", "rig", "runs", "--data-dir", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(listed.stdout)[0]["status"] == "passed"
+
+
+def test_run_ends_in_the_safe_state_in_the_physics(tmp_path: Path) -> None:
+    procedure = load_procedure(PROCEDURES / "pressure_decay.yaml")
+    clock = VirtualClock()
+    with SimulatedRig(procedure.bench, clock, seed=2) as rig:
+        resources = {n: e["resource"] for n, e in rig.resources().items()}
+        with RigSession(procedure.bench, resources) as session:
+            writer = RunStore(tmp_path).create(procedure.name, procedure.bench.name, [], {}, {})
+            outcome = Runner(procedure, session, clock, writer).run()
+            writer.close()
+        assert outcome.verdict is RunVerdict.PASS and outcome.safe_state_confirmed
+        clock.advance(1.0)  # the valves' opening delay
+        for valve, open_ in procedure.bench.safe_state.items():
+            assert rig.simulation.valve_is_open(valve) == open_, valve
+
+
+def test_unsupported_steps_are_refused_before_anything_moves(tmp_path: Path) -> None:
+    text = (
+        (PROCEDURES / "pressure_decay.yaml")
+        .read_text()
+        .replace(
+            "  - isolate: {volume: article}",
+            "  - isolate: {volume: article}\n"
+            "  - compartment_isolation: {name: c, hatches: [vent], watch: 1 min}",
+        )
+    )
+    (tmp_path / "benches").mkdir()
+    bench = (PROCEDURES / "benches" / "vacuum_chamber_mockup.yaml").read_text()
+    (tmp_path / "benches" / "vacuum_chamber_mockup.yaml").write_text(bench)
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    done = rig_run(str(path), "--sim", "--data-dir", str(tmp_path / "data"))
+    assert done.returncode == 2
+    assert "cannot run these steps yet: compartment_isolation" in done.stderr
+    assert not (tmp_path / "data" / "runs").exists()
