@@ -13,6 +13,7 @@ Nothing here contacts an instrument: validation happens before any valve moves.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,9 @@ class _Checker:
     bench: BenchSpec | None
     problems: list[LocatedError] = field(default_factory=list)
     sample_period_s: float = 1.0
+    # The pressure each volume was last brought to by a fill or pump-down, in procedure order:
+    # the level at which a later measurement reads its gauge.
+    levels_pa: dict[str, float] = field(default_factory=dict)
 
     def attempt(self, check: Callable[[], T]) -> T | None:
         """Run ``check``; a located problem is recorded and None returned, so checking goes on."""
@@ -164,6 +168,10 @@ def _step(checker: _Checker, path: P) -> Step:
         value = checker.attempt(lambda n=name, b=base: _value(checker, (*fpath, n), b))  # type: ignore[misc]
         if value is not None:
             values[name] = value
+    if kind == "fill" and {"volume", "to"} <= values.keys():
+        checker.levels_pa[values["volume"]] = values["to"]
+    if kind == "pump_down" and {"volume", "below"} <= values.keys():
+        checker.levels_pa[values["volume"]] = values["below"]
     if kind == "measure_decay" and {"limit", "channel", "volume", "duration"} <= values.keys():
         checker.attempt(lambda: _resolvable(checker, (*fpath, "limit"), values))
     return Step(kind, values, str(doc.where(path)), nested)
@@ -174,7 +182,10 @@ def _resolvable(checker: _Checker, path: P, values: dict[str, Any]) -> None:
     bench = checker.bench
     if bench is None:
         return
+    level = checker.levels_pa.get(values["volume"], ATMOSPHERE_PA)
     resolution, noise = sensor_floor(bench, values["channel"])
+    shown = display_step_pa(bench.instruments[bench.channels[values["channel"]].instrument].model, level)
+    resolution = max(resolution, shown)
     if resolution == 0.0 and noise == 0.0:
         return  # the bench says nothing about this gauge: nothing to hold the limit against
     floor = minimum_detectable_leak(
@@ -188,9 +199,23 @@ def _resolvable(checker: _Checker, path: P, values: dict[str, Any]) -> None:
         raise checker.doc.error(
             path,
             f"limit {values['limit']:.3g} Pa·m³/s is below what {values['channel']!r} can resolve in "
-            f"{values['duration']:g} s on this bench (minimum detectable leak {floor:.3g} Pa·m³/s): "
+            f"{values['duration']:g} s at {level:.4g} Pa on this bench (steps of {resolution:.3g} Pa, "
+            f"noise {noise:.3g} Pa: minimum detectable leak {floor:.3g} Pa·m³/s): "
             "test longer or use a finer gauge",
         )
+
+
+# Significant digits each controller prints: its readings move in steps of one last digit.
+DISPLAY_DIGITS = {"TPG361": 5, "TPG362": 5, "TPG366": 5, "MKS937B": 3}
+ATMOSPHERE_PA = 101325.0
+
+
+def display_step_pa(model: str, pressure_pa: float) -> float:
+    """The step of the last printed digit at ``pressure_pa`` (0 for models that print an analog value)."""
+    digits = DISPLAY_DIGITS.get(model)
+    if digits is None or not pressure_pa > 0.0:
+        return 0.0
+    return float(10.0 ** (math.floor(math.log10(pressure_pa)) - (digits - 1)))
 
 
 def sensor_floor(bench: BenchSpec, channel: str) -> tuple[float, float]:

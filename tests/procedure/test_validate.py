@@ -121,3 +121,17 @@ def test_a_limit_the_bench_cannot_resolve_is_refused(tmp_path: Path) -> None:
     longer = text.replace("duration: 10 min, limit: 0.00001 sccm", "duration: 10 h, limit: 0.00001 sccm")
     path.write_text(longer)
     assert load_procedure(path).main[-1].fields["duration"] == 36000.0
+
+
+def test_a_controller_that_prints_too_few_digits_is_refused(tmp_path: Path) -> None:
+    # The 937B prints 3 significant digits: 1 kPa steps at 2 bar, too coarse for a 10-minute decay
+    # of 0.5 sccm in 1 L. Read through it, the decay looked flat and a leaking article "passed".
+    bench = (PROCEDURES / "benches" / "vacuum_chamber_mockup.yaml").read_text()
+    coarse = bench.replace(
+        "p_article: {instrument: gauges, channel: 2,", "p_article: {instrument: baratron, channel: 2,"
+    )
+    assert coarse != bench
+    (tmp_path / "coarse.yaml").write_text(coarse)
+    with pytest.raises(ProcedureInvalid, match=r"steps of 1e\+03 Pa") as info:
+        load_procedure(PROCEDURES / "pressure_decay.yaml", tmp_path / "coarse.yaml")
+    assert "at 2e+05 Pa" in str(info.value)  # the level the fill brought the article to
