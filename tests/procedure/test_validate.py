@@ -117,10 +117,10 @@ def test_a_limit_the_bench_cannot_resolve_is_refused(tmp_path: Path) -> None:
         load_procedure(path)
     assert len(info.value.problems) == 1
     assert str(info.value).startswith(f"{path}:{text.count(chr(10), 0, text.index('0.00001')) + 1}:")
-    # Ten times longer, the same gauge can (the noise-limited floor falls as T^-1.5).
-    longer = text.replace("duration: 10 min, limit: 0.00001 sccm", "duration: 10 h, limit: 0.00001 sccm")
+    # Long enough, the same gauge can: its 10 Pa display steps at 2 bar need about 154 h for this limit.
+    longer = text.replace("duration: 10 min, limit: 0.00001 sccm", "duration: 200 h, limit: 0.00001 sccm")
     path.write_text(longer)
-    assert load_procedure(path).main[-1].fields["duration"] == 36000.0
+    assert load_procedure(path).main[-1].fields["duration"] == 720000.0
 
 
 def test_a_controller_that_prints_too_few_digits_is_refused(tmp_path: Path) -> None:
