@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -80,7 +81,12 @@ def run(args: argparse.Namespace) -> int:
         metadata = {"sim": args.sim, "seed": args.seed, "identities": session.identities()}
         writer = store.create(procedure.name, bench.name, list(bench.channels), metadata, files)
         answer = None if (args.yes or args.sim) else _ask
-        outcome = Runner(procedure, session, clock, writer, answer).run()
+        runner = Runner(procedure, session, clock, writer, answer)
+        previous = signal.signal(signal.SIGINT, lambda *_: runner.request_stop())
+        try:
+            outcome = runner.run()
+        finally:
+            signal.signal(signal.SIGINT, previous)
         results = {
             "verdict": outcome.verdict.value,
             "reason": outcome.reason,

@@ -105,6 +105,10 @@ class Runner:
         self.answer = answer
         self.period_s = procedure.sample_period_s
         self.step_name = "start"
+        # Ctrl-C presses: after the first the run stops at its next sample and cleans up; a second
+        # one stops at once, skipping the cleanup steps but never the safe state.
+        self.stops = 0
+        self._in_cleanup = False
         self.series: dict[str, list[tuple[float, float | None]]] = {c: [] for c in self.bench.channels}
 
     # --- sampling --------------------------------------------------------------------------------
@@ -128,6 +132,8 @@ class Runner:
         """Sample for up to ``duration_s``; True as soon as ``until`` holds (False if time ran out)."""
         end = self.clock.now() + duration_s
         while True:
+            if self.stops and not self._in_cleanup:
+                raise Abort("stopped by the operator (Ctrl-C)")
             values = self.sample()
             if until is not None and until(values):
                 return True
@@ -136,6 +142,13 @@ class Runner:
             self.clock.sleep(self.period_s)
 
     # --- the run ---------------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """The operator's Ctrl-C: the first stops gracefully, a second one at once (safe state still)."""
+        self.stops += 1
+        if self.stops > 1:
+            raise KeyboardInterrupt
+        self.event("operator", "stop requested (Ctrl-C); a second Ctrl-C stops at once")
 
     def run(self) -> RunOutcome:
         """Setup, main, then always cleanup and the safe state."""
@@ -148,13 +161,18 @@ class Runner:
         except DriverError as exc:
             outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"instrument fault: {exc}"
         except KeyboardInterrupt:
-            outcome.verdict, outcome.reason = RunVerdict.ABORTED, "stopped by the operator"
-        finally:
-            self.event("cleanup", "cleanup and safe state")
-            try:
+            outcome.verdict, outcome.reason = (
+                RunVerdict.ABORTED,
+                "stopped at once by the operator (second Ctrl-C)",
+            )
+        self.event("cleanup", "cleanup and safe state")
+        self._in_cleanup = True
+        try:
+            if self.stops < 2:
                 self.steps(self.procedure.cleanup, outcome)
-            except (Abort, DriverError) as exc:
-                self.event("fault", f"cleanup: {exc}")
+        except (Abort, DriverError, KeyboardInterrupt) as exc:
+            self.event("fault", f"cleanup: {exc!r}")
+        finally:
             outcome.safe_state_confirmed = self.safe_state()
             if not outcome.safe_state_confirmed and outcome.verdict is not RunVerdict.ABORTED:
                 outcome.verdict, outcome.reason = RunVerdict.ABORTED, "safe state not confirmed by readback"

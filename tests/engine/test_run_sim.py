@@ -87,3 +87,56 @@ def test_unsupported_steps_are_refused_before_anything_moves(tmp_path: Path) -> 
     assert done.returncode == 2
     assert "cannot run these steps yet: compartment_isolation" in done.stderr
     assert not (tmp_path / "data" / "runs").exists()
+
+
+def started_run(data_dir: Path, timeout_s: float = 60.0) -> Path:
+    """The run directory once it holds a few samples (bounded wait)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for samples in data_dir.glob("runs/*/samples.csv"):
+            if samples.read_text().count("\n") > 3:
+                return samples.parent
+        time.sleep(0.05)
+    raise AssertionError("the run never started sampling")
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_stops_the_run_and_leaves_the_rig_safe(tmp_path: Path, presses: int) -> None:
+    import signal
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rig",
+            "run",
+            str(PROCEDURES / "pressure_decay.yaml"),
+            "--sim",
+            "--speed",
+            "20",
+            "--data-dir",
+            str(tmp_path),
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        run_dir = started_run(tmp_path)
+        for _ in range(presses):
+            proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["verdict"] == "ABORTED"
+    expected = "stopped by the operator" if presses == 1 else "stopped at once by the operator"
+    assert result["reason"].startswith(expected)
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    safe = [e for e in events if e["kind"] == "safe_state"]
+    assert safe and safe[-1]["message"] == "safe state confirmed"
