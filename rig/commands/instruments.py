@@ -9,7 +9,8 @@ from contextlib import ExitStack
 from typing import Any
 
 from rig.bench import BenchSpec, load_bench
-from rig.errors import InputError
+from rig.clock import ScaledClock
+from rig.commands.bench_access import instrument_resources
 
 
 def register(sub: Any) -> None:
@@ -36,20 +37,7 @@ def run_probe(args: argparse.Namespace) -> int:
     """Execute ``rig instruments probe``."""
     bench = load_bench(args.bench)
     with ExitStack() as stack:
-        if args.sim:
-            if not bench.simulated:
-                raise InputError(f"{args.bench}: bench {bench.name!r} has no physics: part; --sim needs one")
-            from rig.clock import ScaledClock
-            from rig.sim.simulated_rig import SimulatedRig
-
-            rig = stack.enter_context(SimulatedRig(bench, ScaledClock(1.0)))
-            resources = {name: entry["resource"] for name, entry in rig.resources().items()}
-        else:
-            resources = {}
-            for name, inst in bench.instruments.items():
-                if inst.resource is None:
-                    raise InputError(f"{args.bench}: instrument {name!r} has no resource (or use --sim)")
-                resources[name] = inst.resource
+        resources = instrument_resources(bench, sim=args.sim, clock=ScaledClock(1.0), stack=stack)
         result = probe(bench, resources, args.timeout)
     if args.json:
         print(json.dumps(result))

@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from rig.commands.bench_access import EXIT_INVALID, instrument_resources, load_or_report
 from rig.errors import InputError
-from rig.procedure.loader import ProcedureInvalid, load_procedure
-
-EXIT_INVALID = 2
 
 
 def register(sub: Any) -> None:
@@ -36,11 +33,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``rig run``; exit 0 PASS, 1 FAIL, 2 invalid input, 3 ABORTED, 4 INCONCLUSIVE."""
-    try:
-        procedure = load_procedure(args.procedure, args.bench)
-    except ProcedureInvalid as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    procedure = load_or_report(args.procedure, args.bench)
+    if procedure is None:
         return EXIT_INVALID
     from rig.engine.runner import EXIT_CODES, STATUS, Runner, unsupported_steps
 
@@ -51,8 +45,6 @@ def run(args: argparse.Namespace) -> int:
     if args.speed is not None and not args.speed > 0.0:
         raise InputError(f"--speed must be positive, got {args.speed}")
     bench = procedure.bench
-    if args.sim and not bench.simulated:
-        raise InputError(f"bench {bench.name!r} has no physics: part; --sim needs one")
 
     from rig.clock import Clock, ScaledClock, VirtualClock, WallClock
     from rig.engine.session import RigSession
@@ -60,20 +52,10 @@ def run(args: argparse.Namespace) -> int:
 
     store = RunStore(args.data_dir)
     with ExitStack() as stack:
-        clock: Clock
+        clock: Clock = WallClock()
         if args.sim:
-            from rig.sim.simulated_rig import SimulatedRig
-
             clock = ScaledClock(args.speed) if args.speed else VirtualClock()
-            rig = stack.enter_context(SimulatedRig(bench, clock, seed=args.seed))
-            resources = {name: entry["resource"] for name, entry in rig.resources().items()}
-        else:
-            clock = WallClock()
-            resources = {}
-            for name, inst in bench.instruments.items():
-                if inst.resource is None:
-                    raise InputError(f"instrument {name!r} has no resource in the bench file (or use --sim)")
-                resources[name] = inst.resource
+        resources = instrument_resources(bench, sim=args.sim, clock=clock, stack=stack, seed=args.seed)
         session = stack.enter_context(RigSession(bench, resources))
         files = {"procedure.yaml": Path(procedure.source).read_text()}
         if bench.source:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from rig.procedure.loader import ProcedureInvalid, load_procedure
-
-EXIT_INVALID = 2
+from rig.commands.bench_access import EXIT_INVALID, load_or_report
 
 
 def register(sub: Any) -> None:
@@ -25,11 +22,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``rig validate``: exit 0 when valid, 2 with one line per problem otherwise."""
-    try:
-        procedure = load_procedure(args.procedure, args.bench)
-    except ProcedureInvalid as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    procedure = load_or_report(args.procedure, args.bench)
+    if procedure is None:
         return EXIT_INVALID
     steps = len(procedure.setup) + len(procedure.main) + len(procedure.cleanup)
     bench = procedure.bench.name

@@ -1,0 +1,45 @@
+"""How a command reaches a bench's instruments: their VISA resources, or its simulation."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import ExitStack
+
+from rig.bench import BenchSpec
+from rig.clock import Clock
+from rig.errors import InputError
+from rig.procedure.loader import Procedure, ProcedureInvalid, load_procedure
+
+EXIT_INVALID = 2
+
+
+def instrument_resources(
+    bench: BenchSpec, *, sim: bool, clock: Clock, stack: ExitStack, seed: int | None = None
+) -> dict[str, str]:
+    """Instrument name → VISA resource: the bench file's, or (``sim``) its simulated servers'.
+
+    Simulated servers are started on ``clock`` and stopped when ``stack`` closes.
+    """
+    if sim:
+        if not bench.simulated:
+            raise InputError(f"{bench.source}: bench {bench.name!r} has no physics: part; --sim needs one")
+        from rig.sim.simulated_rig import SimulatedRig
+
+        rig = stack.enter_context(SimulatedRig(bench, clock, seed=seed))
+        return {name: entry["resource"] for name, entry in rig.resources().items()}
+    resources = {}
+    for name, inst in bench.instruments.items():
+        if inst.resource is None:
+            raise InputError(f"{bench.source}: instrument {name!r} has no resource (or use --sim)")
+        resources[name] = inst.resource
+    return resources
+
+
+def load_or_report(path: str, bench: str | None) -> Procedure | None:
+    """The validated procedure, or None after printing each problem as ``file:line:col: message``."""
+    try:
+        return load_procedure(path, bench)
+    except ProcedureInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None
