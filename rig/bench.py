@@ -13,7 +13,7 @@ as ``file:line:col: message`` before anything is contacted.
       p_chamber: {instrument: gauges, channel: 1, measures: pressure, volume: chamber}
     valves:
       vent: {instrument: daq, channel: 202, between: [chamber, atmosphere]}
-    limits: {max_pressure: 3 bar, min_pressure: 0 Pa}
+    limits: {max_pressure: 3 bar, min_pressure: 0 Pa, valve_response: 10 s}
     safe_state: {vent: open}
 """
 
@@ -97,6 +97,8 @@ class BenchSpec:
     max_pressure_pa: float
     min_pressure_pa: float
     safe_state: dict[str, bool]  # valve name → open
+    # How long an opened valve may take to show in the pressures before it counts as stuck.
+    valve_response_s: float = 10.0
     description: str = ""
     doc: Doc | None = field(default=None, repr=False, compare=False)
 
@@ -114,7 +116,8 @@ def load_bench(path: str | Path) -> BenchSpec:
     volumes = {name: _volume(doc, name, p) for name, p in doc.items(("volumes",))}
     channels = {name: _channel(doc, name, p, instruments, volumes) for name, p in doc.items(("channels",))}
     valves = {name: _valve(doc, name, p, instruments) for name, p in doc.items(("valves",))}
-    limits = doc.mapping(("limits",), allowed={"max_pressure", "min_pressure"})
+    limits = doc.mapping(("limits",), allowed={"max_pressure", "min_pressure", "valve_response"})
+    response = doc.quantity(("limits", "valve_response"), "time", "10 s", positive=True) if limits else 10.0
     max_p = doc.quantity(("limits", "max_pressure"), "pressure", "1e9 Pa") if limits else 1e9
     min_p = doc.quantity(("limits", "min_pressure"), "pressure", "0 Pa") if limits else 0.0
     if min_p >= max_p:
@@ -134,6 +137,7 @@ def load_bench(path: str | Path) -> BenchSpec:
         max_pressure_pa=max_p,
         min_pressure_pa=min_p,
         safe_state=safe,
+        valve_response_s=response,
         description=doc.text(("description",), " ").strip(),
         doc=doc,
     )

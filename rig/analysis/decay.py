@@ -7,6 +7,7 @@ Q = −V·T_ref·d(p/T)/dt is the throughput evaluated at T_ref and equals ṅ·
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy.typing as npt
@@ -21,12 +22,18 @@ METHOD_COMPENSATED = "ols-pressure-temperature-compensated"
 
 @dataclass(frozen=True)
 class DecayFit:
-    """Result of :func:`fit_decay`: slope, leak rate and their uncertainty."""
+    """Result of :func:`fit_decay`: slope, leak rate and their uncertainty.
+
+    ``type_b_pa_m3_s`` is a standard uncertainty the samples cannot show (a gauge's
+    resolution: a trace that never leaves one printed digit is flat whatever the leak
+    below that step), added in quadrature to the fit's own.
+    """
 
     line: LineFit
     volume_m3: float
     t_ref_k: float
     method: str
+    type_b_pa_m3_s: float = 0.0
 
     @property
     def n(self) -> int:
@@ -60,8 +67,8 @@ class DecayFit:
 
     @property
     def stderr_pa_m3_s(self) -> float:
-        """Standard error of the leak rate in Pa·m³/s."""
-        return self.volume_m3 * self.line.slope_stderr
+        """Standard uncertainty of the leak rate in Pa·m³/s (the fit's, with the Type-B term)."""
+        return math.hypot(self.volume_m3 * self.line.slope_stderr, self.type_b_pa_m3_s)
 
     @property
     def molar_rate_mol_s(self) -> float:

@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import sys
 from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rig.bench import BenchSpec
 from rig.clock import Clock
 from rig.errors import InputError
 from rig.procedure.loader import Procedure, ProcedureInvalid, load_procedure
 
+if TYPE_CHECKING:
+    from rig.sim.simulated_bench import SimulatedBench
+
 EXIT_INVALID = 2
 
 
-def instrument_resources(
-    bench: BenchSpec, *, sim: bool, clock: Clock, stack: ExitStack, seed: int | None = None
-) -> dict[str, str]:
-    """Instrument name → VISA resource: the bench file's, or (``sim``) its simulated servers'.
+@dataclass(frozen=True)
+class BenchAccess:
+    """How to reach a bench: each instrument's VISA resource, and the simulation if there is one."""
 
-    Simulated servers are started on ``clock`` and stopped when ``stack`` closes.
+    resources: dict[str, str]
+    simulation: SimulatedBench | None = None
+
+
+def open_bench(
+    bench: BenchSpec, *, sim: bool, clock: Clock, stack: ExitStack, seed: int | None = None
+) -> BenchAccess:
+    """The bench file's resources, or (``sim``) its simulated servers started on ``clock``.
+
+    Simulated servers are stopped when ``stack`` closes.
     """
     if sim:
         if not bench.simulated:
@@ -26,13 +39,20 @@ def instrument_resources(
         from rig.sim.simulated_rig import SimulatedRig
 
         rig = stack.enter_context(SimulatedRig(bench, clock, seed=seed))
-        return {name: entry["resource"] for name, entry in rig.resources().items()}
+        return BenchAccess({name: e["resource"] for name, e in rig.resources().items()}, rig.simulation)
     resources = {}
     for name, inst in bench.instruments.items():
         if inst.resource is None:
             raise InputError(f"{bench.source}: instrument {name!r} has no resource (or use --sim)")
         resources[name] = inst.resource
-    return resources
+    return BenchAccess(resources)
+
+
+def instrument_resources(
+    bench: BenchSpec, *, sim: bool, clock: Clock, stack: ExitStack, seed: int | None = None
+) -> dict[str, str]:
+    """Instrument name → VISA resource (see :func:`open_bench`)."""
+    return open_bench(bench, sim=sim, clock=clock, stack=stack, seed=seed).resources
 
 
 def load_or_report(path: str, bench: str | None) -> Procedure | None:

@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from rig.commands.bench_access import EXIT_INVALID, instrument_resources, load_or_report
+from rig.commands.bench_access import EXIT_INVALID, load_or_report, open_bench
 from rig.errors import InputError
 
 
@@ -36,12 +36,8 @@ def run(args: argparse.Namespace) -> int:
     procedure = load_or_report(args.procedure, args.bench)
     if procedure is None:
         return EXIT_INVALID
-    from rig.engine.runner import EXIT_CODES, STATUS, Runner, unsupported_steps
+    from rig.engine.runner import EXIT_CODES, STATUS, Runner
 
-    refused = unsupported_steps(procedure)
-    if refused:
-        where = ", ".join(f"{s.kind} at {s.location}" for s in refused)
-        raise InputError(f"this engine cannot run these steps yet: {where}")
     if args.speed is not None and not args.speed > 0.0:
         raise InputError(f"--speed must be positive, got {args.speed}")
     bench = procedure.bench
@@ -55,15 +51,16 @@ def run(args: argparse.Namespace) -> int:
         clock: Clock = WallClock()
         if args.sim:
             clock = ScaledClock(args.speed) if args.speed else VirtualClock()
-        resources = instrument_resources(bench, sim=args.sim, clock=clock, stack=stack, seed=args.seed)
-        session = stack.enter_context(RigSession(bench, resources))
+        access = open_bench(bench, sim=args.sim, clock=clock, stack=stack, seed=args.seed)
+        session = stack.enter_context(RigSession(bench, access.resources))
         files = {"procedure.yaml": Path(procedure.source).read_text()}
         if bench.source:
             files["bench.yaml"] = Path(bench.source).read_text()
         metadata = {"sim": args.sim, "seed": args.seed, "identities": session.identities()}
         writer = store.create(procedure.name, bench.name, list(bench.channels), metadata, files)
         answer = None if (args.yes or args.sim) else _ask
-        runner = Runner(procedure, session, clock, writer, answer)
+        act = access.simulation.act if access.simulation is not None else None
+        runner = Runner(procedure, session, clock, writer, answer, act=act)
         previous = signal.signal(signal.SIGINT, lambda *_: runner.request_stop())
         try:
             outcome = runner.run()
@@ -74,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
             "reason": outcome.reason,
             "safe_state_confirmed": outcome.safe_state_confirmed,
             "measurements": outcome.measurements,
+            **outcome.findings,
+            "faults": outcome.faults,
         }
         writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, results)
     summary = {
@@ -85,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             name: {"value": m["value"], "unit": m["unit"], "outcome": m["outcome"]}
             for name, m in outcome.measurements.items()
         },
+        **outcome.findings,
     }
     if args.json:
         print(json.dumps(summary, default=str))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,11 @@ def register(sub: Any) -> None:
     show.add_argument("run_id", help="run id (or a unique prefix)")
     show.add_argument("--data-dir", dest="show_data_dir", help="data directory")
     show.add_argument("--json", dest="show_json", action="store_true", help="print JSON")
+    show.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="also draw the run (pressures, temperatures, steps, fitted decays) to this image",
+    )
     runs.set_defaults(handler=run)
 
 
@@ -33,6 +39,13 @@ def run(args: argparse.Namespace) -> int:
         summary = store.get(args.run_id)
         if summary is None:
             raise InputError(f"no run {args.run_id!r} (or more than one starts so) in {store.data_dir}")
+        plot = getattr(args, "plot", None)
+        if plot is not None:
+            # Imported here: matplotlib takes most of a second to load, and listing runs needs none of it.
+            from rig.report.run_plot import plot_run
+
+            # Drawn before anything is printed, so a file that cannot be written is the only output.
+            plot_run(summary.run_dir, plot)
         header, rows = read_samples(summary.run_dir)
         results_file = Path(summary.run_dir) / "results.json"
         detail = {
@@ -41,11 +54,15 @@ def run(args: argparse.Namespace) -> int:
             "channels": header[2:],
             "results": json.loads(results_file.read_text()) if results_file.exists() else None,
         }
-        if args.json or getattr(args, "show_json", False):
+        as_json = args.json or getattr(args, "show_json", False)
+        if as_json:
             print(json.dumps(detail))
         else:
             for key, value in detail.items():
                 print(f"{key:>10}: {value}")
+        if plot is not None:
+            # With --json, stdout stays one JSON document; the note goes to stderr.
+            print(f"plot written to {plot}", file=sys.stderr if as_json else sys.stdout)
         return 0
     runs = store.runs()
     if args.json:

@@ -3,14 +3,15 @@
 Every step samples every channel once per ``sample_period`` (timestamps from the clock),
 appends the samples to the run record and checks the bench's pressure limits on each
 sample (a trip stops the run at once). Whatever happens, the bench's safe state is
-applied at the end and verified by readback. Steps the engine does not run yet are
-refused before anything moves.
+applied at the end and verified by readback and by the pressures: a valve that does not
+show in the gas as the bench's volumes imply is a stuck valve, a fault.
 """
 
 from __future__ import annotations
 
 import enum
 import math
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,26 +19,27 @@ from typing import Any
 import numpy as np
 
 from drivers.errors import DriverError
-from rig.analysis import decide, fit_decay
+from rig.analysis import DecayFit, LiveLeakRate, fit_decay
 from rig.analysis.settling import detect_settling
 from rig.clock import Clock
+from rig.engine.measurements import (
+    SegmentRate,
+    decay_entry,
+    leaking_segment,
+    reference_leak_entry,
+    with_resolution,
+)
+from rig.engine.observer import NullObserver, RunObserver, StepProgress
 from rig.engine.session import RigSession
+from rig.engine.topology import segments
+from rig.engine.valve_watch import ValveWatch
 from rig.procedure.loader import Procedure, Step
 from rig.record.run_store import RunWriter
 
-RUNNABLE = {
-    "set_valves",
-    "wait",
-    "isolate",
-    "fill",
-    "vent",
-    "pump_down",
-    "measure_decay",
-    "stabilise",
-    "repeat",
-    "prompt",
-}
 ATMOSPHERE_PA = 101325.0
+# A channel whose instrument has failed this long (and this many periods) is an instrument fault.
+INSTRUMENT_FAULT_S = 30.0
+INSTRUMENT_FAULT_PERIODS = 5
 
 
 class RunVerdict(enum.Enum):
@@ -59,7 +61,14 @@ STATUS = {
 
 
 class Abort(Exception):  # noqa: N818 - the engine's own control flow, never shown as an error type
-    """Stop the run: an interlock, a fault, an operator, a step that could not do its job."""
+    """Stop the run: an interlock, a fault, an operator, a step that could not do its job.
+
+    ``kind`` is how the event log files it: ``interlock``, ``fault``, ``operator`` or ``step``.
+    """
+
+    def __init__(self, message: str, kind: str = "step") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass
@@ -70,24 +79,19 @@ class RunOutcome:
     reason: str
     measurements: dict[str, dict[str, Any]] = field(default_factory=dict)
     safe_state_confirmed: bool = False
-
-
-def unsupported_steps(procedure: Procedure) -> list[Step]:
-    """Steps of ``procedure`` this engine cannot run yet (checked before anything moves)."""
-
-    def walk(steps: Sequence[Step]) -> list[Step]:
-        out = []
-        for s in steps:
-            if s.kind not in RUNNABLE:
-                out.append(s)
-            out.extend(walk(s.steps))
-        return out
-
-    return walk((*procedure.setup, *procedure.main, *procedure.cleanup))
+    # Findings beyond measurements (compartment isolation adds ``leaking_segment``).
+    findings: dict[str, Any] = field(default_factory=dict)
+    # Instrument trouble the run rode through: channel → failed reads, instrument → retries.
+    faults: dict[str, Any] = field(default_factory=dict)
 
 
 class Runner:
-    """Runs one procedure on one session, recording into one run."""
+    """Runs one procedure on one session, recording into one run.
+
+    ``answer`` answers operator prompts (None: yes to all); ``act`` performs what a
+    confirmed prompt's ``action`` names (a simulated bench acts it out; None: recorded only);
+    ``observer`` watches (the live view).
+    """
 
     def __init__(
         self,
@@ -96,6 +100,8 @@ class Runner:
         clock: Clock,
         writer: RunWriter,
         answer: Callable[[str], bool] | None = None,
+        observer: RunObserver | None = None,
+        act: Callable[[str], None] | None = None,
     ) -> None:
         self.procedure = procedure
         self.bench = procedure.bench
@@ -103,6 +109,8 @@ class Runner:
         self.clock = clock
         self.writer = writer
         self.answer = answer
+        self.act = act
+        self.observer: RunObserver = observer or NullObserver()
         self.period_s = procedure.sample_period_s
         self.step_name = "start"
         # Ctrl-C presses: after the first the run stops at its next sample and cleans up; a second
@@ -110,36 +118,83 @@ class Runner:
         self.stops = 0
         self._in_cleanup = False
         self.series: dict[str, list[tuple[float, float | None]]] = {c: [] for c in self.bench.channels}
+        self.last: dict[str, float | None] = {}
+        self.watch = ValveWatch(self.bench, {})
+        self.read_failures: dict[str, int] = {}
+        self._failing_since: dict[str, float] = {}
+        self._plan = _flatten((*procedure.setup, *procedure.main, *procedure.cleanup))
+        self._executed = 0
 
     # --- sampling --------------------------------------------------------------------------------
 
     def sample(self) -> dict[str, float | None]:
-        """Read every channel now, record it, check the limits."""
+        """Read every channel now, record it, check the limits, the valves and the instruments."""
         t = self.clock.now()
         values = self.session.read_all()
         self.writer.sample(t, self.step_name, values)
+        self.observer.sampled(t, values)
         for name, value in values.items():
             self.series[name].append((t, value))
+        self.last = values
+        self._instrument_health(t)
+        low, high = self.bench.min_pressure_pa, self.bench.max_pressure_pa
+        for name, value in values.items():
             spec = self.bench.channels[name]
-            limits = (self.bench.min_pressure_pa, self.bench.max_pressure_pa)
-            if spec.measures == "pressure" and value is not None and not limits[0] <= value <= limits[1]:
+            if spec.measures == "pressure" and value is not None and not low <= value <= high:
                 raise Abort(
-                    f"interlock: {name} at {value:.6g} Pa is outside [{limits[0]:g}, {limits[1]:g}] Pa"
+                    f"interlock: {name} at {value:.6g} Pa is outside [{low:g}, {high:g}] Pa", "interlock"
                 )
+        stuck = self.watch.check(t, values)
+        if stuck is not None:
+            raise Abort(stuck, "fault")
         return values
 
-    def hold(self, duration_s: float, until: Callable[[dict[str, float | None]], bool] | None = None) -> bool:
-        """Sample for up to ``duration_s``; True as soon as ``until`` holds (False if time ran out)."""
+    def _instrument_health(self, t: float) -> None:
+        errors = self.session.read_errors
+        for channel, message in errors.items():
+            self.read_failures[channel] = self.read_failures.get(channel, 0) + 1
+            if channel not in self._failing_since:
+                self._failing_since[channel] = t
+                self.event("fault", f"{channel}: {message} (recorded as a dropout)", channel=channel)
+            elif t - (since := self._failing_since[channel]) > max(
+                INSTRUMENT_FAULT_S, INSTRUMENT_FAULT_PERIODS * self.period_s
+            ):
+                raise Abort(
+                    f"instrument fault: {channel} has not read since t = {since:.1f} s ({message})", "fault"
+                )
+        for channel in [c for c in self._failing_since if c not in errors]:
+            since = self._failing_since.pop(channel)
+            self.event("fault", f"{channel}: reading again after {t - since:.1f} s", channel=channel)
+
+    def hold(
+        self,
+        duration_s: float,
+        until: Callable[[dict[str, float | None]], bool] | None = None,
+        each: Callable[[float, dict[str, float | None]], None] | None = None,
+    ) -> bool:
+        """Sample for up to ``duration_s``; True as soon as ``until`` holds (False if time ran out).
+
+        ``each`` sees every sample with its time (a live estimate feeds on it).
+        """
         end = self.clock.now() + duration_s
         while True:
             if self.stops and not self._in_cleanup:
-                raise Abort("stopped by the operator (Ctrl-C)")
+                raise Abort("stopped by the operator (Ctrl-C)", "operator")
+            t = self.clock.now()
             values = self.sample()
+            if each is not None:
+                each(t, values)
             if until is not None and until(values):
                 return True
             if self.clock.now() + self.period_s > end + 1e-9:
                 return until is None
             self.clock.sleep(self.period_s)
+
+    def set_valves(self, states: dict[str, bool]) -> None:
+        """Move valves, then expect the gas to show it (see :mod:`rig.engine.valve_watch`)."""
+        t = self.clock.now()
+        self.session.set_valves(states)
+        self.watch.commanded(states, t, self.last)
 
     # --- the run ---------------------------------------------------------------------------------
 
@@ -154,59 +209,118 @@ class Runner:
         """Setup, main, then always cleanup and the safe state."""
         outcome = RunOutcome(RunVerdict.PASS, "all measurements passed")
         try:
+            self.watch = ValveWatch(self.bench, self.session.valve_states())
             for section in (self.procedure.setup, self.procedure.main):
                 self.steps(section, outcome)
         except Abort as exc:
             outcome.verdict, outcome.reason = RunVerdict.ABORTED, str(exc)
+            self.event(exc.kind, str(exc))
         except DriverError as exc:
             outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"instrument fault: {exc}"
+            self.event("fault", outcome.reason)
         except KeyboardInterrupt:
             outcome.verdict, outcome.reason = (
                 RunVerdict.ABORTED,
                 "stopped at once by the operator (second Ctrl-C)",
             )
+            self.event("operator", outcome.reason)
+        except Exception as exc:  # a bug of ours must still end in the safe state, and say what it was
+            outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"internal error: {exc!r}"
+            self.event("fault", outcome.reason, traceback=traceback.format_exc())
         self.event("cleanup", "cleanup and safe state")
         self._in_cleanup = True
         try:
             if self.stops < 2:
                 self.steps(self.procedure.cleanup, outcome)
         except (Abort, DriverError, KeyboardInterrupt) as exc:
-            self.event("fault", f"cleanup: {exc!r}")
+            self.event("fault", f"cleanup: {exc}")
+        except Exception as exc:
+            self.event("fault", f"cleanup: internal error: {exc!r}", traceback=traceback.format_exc())
         finally:
             outcome.safe_state_confirmed = self.safe_state()
             if not outcome.safe_state_confirmed and outcome.verdict is not RunVerdict.ABORTED:
-                outcome.verdict, outcome.reason = RunVerdict.ABORTED, "safe state not confirmed by readback"
+                outcome.verdict, outcome.reason = RunVerdict.ABORTED, "safe state not confirmed"
         if outcome.verdict is RunVerdict.PASS:
             outcome.verdict, outcome.reason = _aggregate(outcome.measurements)
+        outcome.faults = {
+            "failed_reads": dict(self.read_failures),
+            "dropouts": {c: sum(v is None for _, v in s) for c, s in self.series.items()},
+            "driver": self.session.transfer_stats(),
+        }
+        self.observer.finished(outcome.verdict.value, outcome.reason)
         return outcome
 
     def safe_state(self) -> bool:
-        """Drive every valve to the bench's safe state and confirm it by readback."""
+        """Drive every valve to the bench's safe state; confirm it by readback and in the gas.
+
+        After a second Ctrl-C the gas is not waited for: the readback alone confirms.
+        """
         try:
-            self.session.set_valves(self.bench.safe_state)
+            self.set_valves(self.bench.safe_state)
             states = self.session.valve_states()
         except DriverError as exc:
             self.event("fault", f"safe state: {exc}")
             return False
         ok = all(states[name] == open_ for name, open_ in self.bench.safe_state.items())
+        if ok and self.stops < 2:
+            ok = self._gas_follows()
         self.event("safe_state", "safe state confirmed" if ok else "safe state NOT confirmed", states=states)
         return ok
 
+    def _gas_follows(self) -> bool:
+        """Sample until every opened valve has shown in the pressures (bounded by the response time)."""
+        end = self.clock.now() + self.bench.valve_response_s + self.period_s
+        try:
+            while self.watch.pending and self.clock.now() <= end:
+                self.clock.sleep(self.period_s)
+                self.sample()
+        except Abort as exc:
+            self.event(exc.kind, f"safe state: {exc}")
+            return False
+        except DriverError as exc:
+            self.event("fault", f"safe state: {exc}")
+            return False
+        return not self.watch.pending
+
     def event(self, kind: str, message: str, **data: Any) -> None:
         """Record an event at the clock's time."""
-        self.writer.event(self.clock.now(), kind, message, step=self.step_name, **data)
+        t = self.clock.now()
+        self.writer.event(t, kind, message, step=self.step_name, **data)
+        self.observer.event(t, kind, message)
 
     def steps(self, steps: Sequence[Step], outcome: RunOutcome) -> None:
         """Run ``steps`` in order."""
         for step in steps:
+            if step.kind == "repeat":
+                self._repeat(step, outcome)
+                continue
             self.step_name = step.fields.get("name", step.kind)
             self.event("step", f"{step.kind} at {step.location}")
+            self._progress(step)
             getattr(self, f"_{step.kind}")(step, outcome)
+
+    def _progress(self, step: Step) -> None:
+        index = min(self._executed, len(self._plan) - 1)
+        self._executed += 1
+        nominal, maximum = _durations(step, self.bench.valve_response_s)
+        remaining = sum(_durations(s, self.bench.valve_response_s)[0] or 0.0 for s in self._plan[index + 1 :])
+        self.observer.step_started(
+            StepProgress(
+                name=self.step_name,
+                kind=step.kind,
+                index=index + 1,
+                total=len(self._plan),
+                started_s=self.clock.now(),
+                nominal_s=nominal,
+                max_s=maximum,
+                remaining_after_s=remaining,
+            )
+        )
 
     # --- the steps -------------------------------------------------------------------------------
 
     def _set_valves(self, step: Step, outcome: RunOutcome) -> None:
-        self.session.set_valves(step.fields["valves"])
+        self.set_valves(step.fields["valves"])
         self.sample()
 
     def _wait(self, step: Step, outcome: RunOutcome) -> None:
@@ -214,8 +328,7 @@ class Runner:
 
     def _isolate(self, step: Step, outcome: RunOutcome) -> None:
         volume = step.fields["volume"]
-        touching = {n: False for n, v in self.bench.valves.items() if volume in v.between}
-        self.session.set_valves(touching)
+        self.set_valves({n: False for n, v in self.bench.valves.items() if volume in v.between})
         self.sample()
 
     def _pressure_channel(self, step: Step) -> str:
@@ -227,14 +340,21 @@ class Runner:
                 return name
         raise Abort(f"{step.location}: no pressure channel on volume {volume!r}")
 
+    def _toward(self, channel: str, target: float, valves: tuple[str, ...], what: str) -> None:
+        """Expect ``channel`` to head for ``target`` now that a path is open (else a valve is stuck)."""
+        start = self.last.get(channel)
+        if start is not None:
+            self.watch.expect(channel, valves, start, target, self.clock.now(), what)
+
     def _fill(self, step: Step, outcome: RunOutcome) -> None:
         channel, target, tol = self._pressure_channel(step), step.fields["to"], step.fields["tolerance"]
         through = step.fields.get("through")
         if through is not None:
-            self.session.set_valves({through: True})
+            self.set_valves({through: True})
+        self._toward(channel, target, (through,) if through else (), "opened to fill")
         reached = self.hold(step.fields["timeout"], lambda v: _near(v.get(channel), target, tol))
         if through is not None:
-            self.session.set_valves({through: False})
+            self.set_valves({through: False})
         if not reached:
             raise Abort(
                 f"fill: {channel} did not reach {target:g} ± {tol:g} Pa in {step.fields['timeout']:g} s"
@@ -248,12 +368,13 @@ class Runner:
         )
         if through is None:
             raise Abort(f"vent: no valve between {volume!r} and the atmosphere")
-        self.session.set_valves({through: True})
+        self.set_valves({through: True})
         channel = self._pressure_channel(step)
         self.hold(step.fields.get("timeout", 60.0), lambda v: _near(v.get(channel), ATMOSPHERE_PA, 2000.0))
 
     def _pump_down(self, step: Step, outcome: RunOutcome) -> None:
         channel, below = self._pressure_channel(step), step.fields["below"]
+        self._toward(channel, below, (), "opened to pump down")
         if not self.hold(step.fields["timeout"], lambda v: v.get(channel) is not None and v[channel] < below):
             raise Abort(
                 f"pump_down: {channel} did not fall below {below:g} Pa in {step.fields['timeout']:g} s"
@@ -266,9 +387,12 @@ class Runner:
         reject_slope = step.fields["reject_limit"] / size  # Pa/s a leak at the limit produces
         start = len(self.series[channel])
 
+        # The raw pressure, not p·T_ref/T: over a short window a thermocouple's noise, scaled
+        # by p/T, would swamp the slope changes the detection looks for.
         def settled(_: dict[str, float | None]) -> bool:
             t, p = _arrays(self.series[channel][start:])
-            if t.size < 8 * max(int(window / self.period_s), 2):
+            # Four windows: the three consecutive agreeing changes the detection asks for.
+            if t.size < 4 * max(int(window / self.period_s), 2):
                 return False
             return detect_settling(t, p, -reject_slope, window).settled
 
@@ -277,46 +401,161 @@ class Runner:
                 raise Abort(f"stabilise: {channel} did not settle in {step.fields['max']:g} s")
             self.event("warning", "stabilise: not settled, continuing as the procedure says")
 
-    def _measure_decay(self, step: Step, outcome: RunOutcome) -> None:
-        channel, temp_channel = step.fields["channel"], step.fields.get("temperature")
+    def _fit_hold(
+        self,
+        name: str,
+        channel: str,
+        volume_m3: float,
+        duration_s: float,
+        temp_channel: str | None,
+        sign: float,
+    ) -> tuple[DecayFit, tuple[float, float]]:
+        """Hold for ``duration_s`` with a live estimate, then fit the samples of that window."""
+        live = LiveLeakRate(volume_m3)
+
+        def feed(t: float, values: dict[str, float | None]) -> None:
+            p = values.get(channel)
+            if p is None:
+                return
+            live.add(t, sign * p, values.get(temp_channel) if temp_channel else None)
+            if live.n >= 3:
+                self.observer.leak_rate(name, live.leak_rate_pa_m3_s, live.stderr_pa_m3_s, live.n)
+
         start = self.clock.now()
-        self.hold(step.fields["duration"])
-        rows = [(t, p) for t, p in self.series[channel] if t >= start]
-        t, p = _arrays(rows)
+        self.hold(duration_s, each=feed)
+        end = self.clock.now()
+        t, p = _arrays([(ti, pi) for ti, pi in self.series[channel] if ti >= start])
         temperature = None
         if temp_channel is not None:
             temps = dict(self.series[temp_channel])
             temperature = np.array([temps.get(ti, math.nan) or math.nan for ti in t])
-        sign = -1.0 if step.fields.get("direction") == "rise" else 1.0
-        volume = self.bench.volumes[step.fields["volume"]].size_m3
-        fit = fit_decay(t, sign * p, temperature, volume_m3=volume)
-        entry: dict[str, Any] = {
-            "value": fit.leak_rate_pa_m3_s,
-            "unit": "Pa*m**3/s",
-            "stderr": fit.stderr_pa_m3_s,
-            "ucl95": fit.upper_bound(0.95),
-            "n": fit.n,
-        }
-        if "limit" in step.fields:
-            decision = decide(fit, step.fields["limit"])
-            entry["outcome"] = decision.verdict.value
-            entry["limit"] = step.fields["limit"]
-            entry["additional_time_s"] = decision.additional_time_s
-        else:
-            entry["outcome"] = "MEASURED"
-        outcome.measurements[step.fields["name"]] = entry
-        self.event("measurement", f"{step.fields['name']}: {entry['outcome']}", **entry)
+        fit = fit_decay(t, sign * p, temperature, volume_m3=volume_m3)
+        return with_resolution(fit, self.bench, channel, p), (start, end)
+
+    def _measure_decay(self, step: Step, outcome: RunOutcome) -> None:
+        f = step.fields
+        sign = -1.0 if f.get("direction") == "rise" else 1.0
+        temp = f.get("temperature")
+        volume = self.bench.volumes[f["volume"]].size_m3
+        fit, window = self._fit_hold(f["name"], f["channel"], volume, f["duration"], temp, sign)
+        entry = decay_entry(fit, f["channel"], window, sign, f.get("limit"), temp is not None)
+        self._measured(outcome, f["name"], entry)
+
+    def _measured(self, outcome: RunOutcome, name: str, entry: dict[str, Any]) -> None:
+        outcome.measurements[name] = entry
+        self.event("measurement", f"{name}: {entry['outcome']}", name=name, **entry)
+
+    def _reference_leak_check(self, step: Step, outcome: RunOutcome) -> None:
+        f = step.fields
+        valve, channel, name = f["valve"], f["channel"], f["name"]
+        volume = self.bench.volumes[f["volume"]].size_m3
+        self.set_valves({valve: False})
+        background, _ = self._fit_hold(f"{name} (background)", channel, volume, f["duration"], None, 1.0)
+        self.set_valves({valve: True})
+        self.hold(f.get("settle", self.bench.valve_response_s))
+        with_leak, window = self._fit_hold(name, channel, volume, f["duration"], None, 1.0)
+        self.set_valves({valve: False})
+        entry = reference_leak_entry(with_leak, background, f["certified_rate"], f["tolerance_relative"])
+        entry.update(channel=channel, window_s=list(window))
+        self._measured(outcome, name, entry)
+
+    def _compartment_isolation(self, step: Step, outcome: RunOutcome) -> None:
+        f = step.fields
+        name, limit = f["name"], f.get("limit")
+        for hatch in f["hatches"]:
+            # One after another, as a crew would: each closure is confirmed before the next.
+            self.set_valves({hatch: False})
+            self.event("hatch", f"{hatch} closed", valve=hatch)
+            self.hold(self.bench.valve_response_s)
+        states = self.session.valve_states()
+        groups = [g for g in segments(self.bench, states) if self._segment_gauge(g)]
+        start = self.clock.now()
+        self.hold(f["watch"])
+        rates = []
+        for group in groups:
+            segment = "+".join(group)
+            channel = self._segment_gauge(group)
+            assert channel is not None
+            temp = next(
+                (
+                    c
+                    for c, s in self.bench.channels.items()
+                    if s.measures == "temperature" and s.volume in group
+                ),
+                None,
+            )
+            size = sum(self.bench.volumes[v].size_m3 for v in group)
+            rows = [(t, p) for t, p in self.series[channel] if t >= start]
+            t, p = _arrays(rows)
+            temperature = None
+            if temp is not None:
+                temps = dict(self.series[temp])
+                temperature = np.array([temps.get(ti, math.nan) or math.nan for ti in t])
+            fit = with_resolution(fit_decay(t, p, temperature, volume_m3=size), self.bench, channel, p)
+            entry = decay_entry(fit, channel, (start, self.clock.now()), 1.0, limit, temp is not None)
+            entry["volume_m3"] = size
+            rates.append(SegmentRate(segment, entry))
+        rates.sort(key=lambda r: r.rate, reverse=True)
+        for rank, ranked in enumerate(rates, start=1):
+            ranked.entry["rank"] = rank
+            self._measured(outcome, f"{name}.{ranked.name}", ranked.entry)
+        found = leaking_segment(rates, limit is not None)
+        outcome.findings["leaking_segment"] = found
+        ranking = ", ".join(f"{r.name} {r.rate:.3g}" for r in rates)
+        self.event("finding", f"{name}: leaking segment {found or 'none found'} (ranked: {ranking})")
+
+    def _segment_gauge(self, group: tuple[str, ...]) -> str | None:
+        return next(
+            (c for c, s in self.bench.channels.items() if s.measures == "pressure" and s.volume in group),
+            None,
+        )
 
     def _repeat(self, step: Step, outcome: RunOutcome) -> None:
         for _ in range(step.fields["times"]):
             self.steps(step.steps, outcome)
 
     def _prompt(self, step: Step, outcome: RunOutcome) -> None:
-        message = step.fields["message"]
+        message, action = step.fields["message"], step.fields.get("action")
         ok = True if self.answer is None else self.answer(message)
         self.event("prompt", message, answer="yes" if ok else "no")
         if ok != (step.fields.get("expect", "yes") == "yes"):
-            raise Abort(f"operator answered no to: {message}")
+            raise Abort(f"operator answered no to: {message}", "operator")
+        if ok and action is not None:
+            if self.act is not None:
+                self.act(action)
+            self.event("operator", f"operator action: {action}", action=action)
+        self.sample()
+
+
+def _flatten(steps: Sequence[Step]) -> list[Step]:
+    out: list[Step] = []
+    for s in steps:
+        if s.kind == "repeat":
+            for _ in range(s.fields.get("times", 1)):
+                out.extend(_flatten(s.steps))
+        else:
+            out.append(s)
+    return out
+
+
+def _durations(step: Step, response_s: float) -> tuple[float | None, float | None]:
+    """(nominal, maximum) seconds a step takes; None where it has no time of its own."""
+    f = step.fields
+    if step.kind in ("wait", "measure_decay"):
+        return f["duration"], f["duration"]
+    if step.kind == "reference_leak_check":
+        total = 2.0 * f["duration"] + f.get("settle", response_s)
+        return total, total
+    if step.kind == "compartment_isolation":
+        total = f["watch"] + response_s * len(f["hatches"])
+        return total, total
+    if step.kind in ("fill", "pump_down"):
+        return None, f["timeout"]
+    if step.kind == "vent":
+        return None, f.get("timeout", 60.0)
+    if step.kind == "stabilise":
+        return None, f["max"]
+    return None, None
 
 
 def _near(value: float | None, target: float, tolerance: float) -> bool:
@@ -333,7 +572,7 @@ def _aggregate(measurements: dict[str, dict[str, Any]]) -> tuple[RunVerdict, str
     outcomes = {name: m["outcome"] for name, m in measurements.items()}
     failed = [n for n, o in outcomes.items() if o == "FAIL"]
     if failed:
-        return RunVerdict.FAIL, f"above the limit: {', '.join(failed)}"
+        return RunVerdict.FAIL, f"failed: {', '.join(failed)}"
     unsure = [n for n, o in outcomes.items() if o == "INCONCLUSIVE"]
     if unsure:
         return RunVerdict.INCONCLUSIVE, f"not decisive, test longer: {', '.join(unsure)}"

@@ -25,6 +25,8 @@ class RigSession:
         self.bench = bench
         self._stack = ExitStack()
         self.instruments: dict[str, Any] = {}
+        # The last read_all's failures: channel → what the driver said.
+        self.read_errors: dict[str, str] = {}
         try:
             for name, spec in bench.instruments.items():
                 inst = open_instrument(spec.model, resources[name], address=spec.address, timeout_s=timeout_s)
@@ -51,12 +53,22 @@ class RigSession:
     def read_all(self) -> dict[str, float | None]:
         """Every channel once; a channel whose instrument fails reads None (recorded as a dropout)."""
         values: dict[str, float | None] = {}
+        errors: dict[str, str] = {}
         for name in self.bench.channels:
             try:
                 values[name] = self.read(name)
-            except DriverError:
+            except DriverError as exc:
                 values[name] = None
+                errors[name] = f"{type(exc).__name__}: {exc}"
+        self.read_errors = errors
         return values
+
+    def transfer_stats(self) -> dict[str, dict[str, int]]:
+        """What each driver's retries and reconnects hid so far (instrument → counts)."""
+        return {
+            name: {"retries": inst.stats.retries, "reconnects": inst.stats.reconnects}
+            for name, inst in self.instruments.items()
+        }
 
     def set_valves(self, states: dict[str, bool]) -> None:
         """Move valves (name → open), one confirmed relay command per instrument and direction."""

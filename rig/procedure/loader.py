@@ -247,8 +247,11 @@ def _value(checker: _Checker, path: P, ftype: str) -> Any:
         return rate
     if ftype == "text":
         return doc.text(path)
-    if ftype == "number":
-        return doc.number(path)
+    if ftype == "fraction":
+        fraction = doc.number(path)
+        if not 0.0 < fraction <= 1.0:
+            raise doc.error(path, f"expected a fraction in (0, 1], e.g. 0.1 for 10 %, got {fraction:g}")
+        return fraction
     if ftype == "count":
         count = doc.integer(path)
         if count < 1:

@@ -3,8 +3,9 @@
 A field's type is one of: ``pressure``, ``time``, ``volume``, ``temperature`` (quantities
 with units), ``leak_rate`` (Pa·m³/s, sccm, mbar·L/s, lb/day …), ``text``, ``count`` (a
 whole number ≥ 1), ``volume_ref`` / ``channel_ref`` / ``valve_ref`` (names the bench must
-have), ``valve_states`` (valve name → open/closed), ``steps`` (a nested list of steps),
-``answer`` (yes/no) or ``choice:a|b``. A trailing ``?`` marks an optional field.
+have), ``valve_list`` (valve names), ``valve_states`` (valve name → open/closed),
+``steps`` (a nested list of steps), ``fraction`` (a number in (0, 1]), ``answer``
+(yes/no) or ``choice:a|b``. A trailing ``?`` marks an optional field.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ STEP_KINDS: dict[str, dict[str, str]] = {
     "wait": {"duration": "time"},
     # Run the nested steps a number of times.
     "repeat": {"times": "count", "steps": "steps"},
-    # Open a calibrated leak, measure it and compare with its certificate.
+    # Measure the background with a calibrated leak's valve closed, then with it open, and
+    # compare the difference with the leak's certificate (within a relative tolerance).
     "reference_leak_check": {
         "name": "text",
         "valve": "valve_ref",
@@ -58,10 +60,17 @@ STEP_KINDS: dict[str, dict[str, str]] = {
         "volume": "volume_ref",
         "duration": "time",
         "certified_rate": "leak_rate",
-        "tolerance_relative": "number",
+        "tolerance_relative": "fraction",
+        "settle": "time?",
     },
-    # Close hatches one after another, watch each segment, name the leaking one.
-    "compartment_isolation": {"name": "text", "hatches": "valve_list", "watch": "time"},
-    # Ask the operator; answered automatically in simulation and with --yes.
-    "prompt": {"message": "text", "expect": "answer?"},
+    # Close hatches one after another, watch each segment, rank them and name the leaking one.
+    "compartment_isolation": {
+        "name": "text",
+        "hatches": "valve_list",
+        "watch": "time",
+        "limit": "leak_rate?",
+    },
+    # Ask the operator; answered automatically in simulation and with --yes. ``action`` names
+    # what the operator does (a simulated bench can act it out, e.g. repair a seal).
+    "prompt": {"message": "text", "expect": "answer?", "action": "text?"},
 }

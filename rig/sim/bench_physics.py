@@ -16,6 +16,9 @@ physics:
     - {between: [chamber, atmosphere], kind: capillary, diameter: 5 um, length: 5 mm}
     - {between: [chamber, atmosphere], kind: molecular, conductance: 1e-9 m**3/s}
     - {between: [chamber, atmosphere], kind: permeation, conductance: 1e-12 m**3/s, starts_at: 10 min}
+    - {name: seal, between: [article, chamber], kind: orifice, diameter: 5 um}
+  actions:                    # what an operator's confirmed prompt `action:` does in simulation
+    repair_seal: [{leak: seal, diameter: 1 um}]       # or {leak: seal, sealed: true}
   outgassing: [{volume: chamber, rate: 1e-7 Pa*m**3/s, reference_time: 1 h, exponent: 1}]
   sensors:
     p_chamber: {type: CMR, min: 0.01 Pa, max: 110 kPa, accuracy: 0.0025, noise: 0.3 Pa, resolution: 0.01 Pa}
@@ -27,6 +30,7 @@ faults:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +46,7 @@ from rig.sim.simulated_bench import GaugeChannel, RelayValve, SimulatedBench, Th
 
 CHANNEL_COUNTS = {"TPG361": 1, "TPG362": 2, "TPG366": 6, "MKS937B": 6}
 LEAK_KINDS = {"orifice", "capillary", "molecular", "permeation"}
-PHYSICS_KEYS = {"seed", "outside", "volumes", "valves", "pumps", "leaks", "outgassing", "sensors"}
+PHYSICS_KEYS = {"seed", "outside", "volumes", "valves", "pumps", "leaks", "outgassing", "sensors", "actions"}
 P = tuple[Any, ...]
 
 
@@ -83,8 +87,12 @@ def build_simulation(bench: BenchSpec, clock: Clock, seed: int | None = None) ->
         relays.append(RelayValve(name, spec.instrument, spec.channel, valve, spec.normally_open))
     for i, _ in enumerate(doc.sequence((*root, "pumps"))):
         elements.append(_pump(doc, (*root, "pumps", i), places))
+    named: dict[str, tuple[FlowElement, P]] = {}
     for i, _ in enumerate(doc.sequence((*root, "leaks"))):
-        elements.append(_leak(doc, (*root, "leaks", i), places))
+        leak = _leak(doc, (*root, "leaks", i), places)
+        elements.append(leak)
+        if doc.get((*root, "leaks", i, "name")) is not None:
+            named[doc.text((*root, "leaks", i, "name"))] = (leak, (*root, "leaks", i))
     for i, _ in enumerate(doc.sequence((*root, "outgassing"))):
         walls = Reservoir(f"walls:{i}", 0.0)
         outside.append(walls)
@@ -92,7 +100,8 @@ def build_simulation(bench: BenchSpec, clock: Clock, seed: int | None = None) ->
     network = GasNetwork(volumes, outside, elements, start_s=clock.now())
     gauges, thermocouples = _sensors(doc, bench, base_seed)
     faults = FaultSchedule(_faults(doc, bench), clock.now)
-    return SimulatedBench(network, clock, gauges, thermocouples, relays, faults=faults)
+    actions = {name: _action(doc, p, named) for name, p in doc.items((*root, "actions"))}
+    return SimulatedBench(network, clock, gauges, thermocouples, relays, faults=faults, actions=actions)
 
 
 def simulated_instruments(bench: BenchSpec) -> list[SimulatedInstrument]:
@@ -180,7 +189,16 @@ def _pump(doc: Doc, p: P, places: set[str]) -> Pump:
 
 
 def _leak(doc: Doc, p: P, places: set[str]) -> FlowElement:
-    allowed = {"between", "kind", "diameter", "length", "discharge_coefficient", "conductance", "starts_at"}
+    allowed = {
+        "name",
+        "between",
+        "kind",
+        "diameter",
+        "length",
+        "discharge_coefficient",
+        "conductance",
+        "starts_at",
+    }
     doc.mapping(p, allowed=allowed, required=frozenset({"between", "kind"}))
     ends = doc.sequence((*p, "between"))
     if len(ends) != 2:
@@ -201,6 +219,41 @@ def _leak(doc: Doc, p: P, places: set[str]) -> FlowElement:
     return Conductance(
         a, b, doc.quantity((*p, "conductance"), "conductance", positive=True), starts_at_s=starts
     )
+
+
+def _action(doc: Doc, p: P, leaks: dict[str, tuple[FlowElement, P]]) -> list[Callable[[], None]]:
+    """An operator action: changes to named leaks, applied when a confirmed prompt names it."""
+    changes: list[Callable[[], None]] = []
+    for i, _ in enumerate(doc.sequence(p)):
+        q = (*p, i)
+        doc.mapping(q, allowed={"leak", "diameter", "conductance", "sealed"}, required=frozenset({"leak"}))
+        name = doc.text((*q, "leak"))
+        if name not in leaks:
+            raise doc.error(
+                (*q, "leak"), f"no leak named {name!r} (named leaks: {', '.join(leaks) or 'none'})"
+            )
+        changes.append(_change(doc, q, *leaks[name]))
+    return changes
+
+
+def _change(doc: Doc, q: P, leak: FlowElement, leak_path: P) -> Callable[[], None]:
+    """Set one leak's size as the action says (the same result however often it is done)."""
+    sealed = doc.get((*q, "sealed"))
+    if sealed is not None and sealed is not True:
+        raise doc.error((*q, "sealed"), "write `sealed: true` (or leave it out)")
+    if isinstance(leak, Orifice | Capillary):
+        attribute = "cd_area_m2" if isinstance(leak, Orifice) else "diameter_m"
+        value = 0.0
+        if not sealed:
+            new = doc.quantity((*q, "diameter"), "length", positive=True)
+            old = doc.quantity((*leak_path, "diameter"), "length", positive=True)
+            value = leak.cd_area_m2 * (new / old) ** 2 if isinstance(leak, Orifice) else new
+    elif isinstance(leak, Conductance):
+        attribute = "conductance_m3_s"
+        value = 0.0 if sealed else doc.quantity((*q, "conductance"), "conductance", positive=True)
+    else:  # pragma: no cover - leaks are built only as the kinds above
+        raise doc.error(q, "this leak cannot be changed")
+    return lambda: setattr(leak, attribute, value)
 
 
 def _outgassing(doc: Doc, p: P, walls: str, volumes: list[GasVolume]) -> Outgassing:

@@ -10,7 +10,7 @@ ignores its relay while the relay still reads back as commanded.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +86,7 @@ class SimulatedBench:
         valves: Sequence[RelayValve] = (),
         analog_outputs: Sequence[AnalogOutput] = (),
         faults: FaultSchedule | None = None,
+        actions: dict[str, list[Callable[[], None]]] | None = None,
     ) -> None:
         self.network = network
         self.clock = clock
@@ -97,6 +98,7 @@ class SimulatedBench:
         self.gauge_at = {(g.instrument, g.channel): g for g in self.gauges}
         self._thermocouple_at = {(c.instrument, c.channel): c for c in self.thermocouples}
         self._analog_at = {(a.instrument, a.channel): a for a in self.analog_outputs}
+        self.actions = dict(actions or {})
         self._lock = threading.RLock()
         self._relays: dict[tuple[str, int], bool] = {}
 
@@ -106,6 +108,16 @@ class SimulatedBench:
         if t > self.network.t:
             self.network.advance_to(t)
         return self.network.t
+
+    def act(self, action: str) -> None:
+        """Do what an operator's confirmed ``action`` does to the physics, from now on."""
+        if action not in self.actions:
+            known = ", ".join(self.actions) or "none"
+            raise KeyError(f"the simulated bench has no action {action!r} (actions: {known})")
+        with self._lock:
+            self.now()  # the past keeps the old physics: integrate up to now first
+            for change in self.actions[action]:
+                change()
 
     # --- views for the servers -----------------------------------------------------------------
 

@@ -68,27 +68,6 @@ def test_run_ends_in_the_safe_state_in_the_physics(tmp_path: Path) -> None:
             assert rig.simulation.valve_is_open(valve) == open_, valve
 
 
-def test_unsupported_steps_are_refused_before_anything_moves(tmp_path: Path) -> None:
-    text = (
-        (PROCEDURES / "pressure_decay.yaml")
-        .read_text()
-        .replace(
-            "  - isolate: {volume: article}",
-            "  - isolate: {volume: article}\n"
-            "  - compartment_isolation: {name: c, hatches: [vent], watch: 1 min}",
-        )
-    )
-    (tmp_path / "benches").mkdir()
-    bench = (PROCEDURES / "benches" / "vacuum_chamber_mockup.yaml").read_text()
-    (tmp_path / "benches" / "vacuum_chamber_mockup.yaml").write_text(bench)
-    path = tmp_path / "p.yaml"
-    path.write_text(text)
-    done = rig_run(str(path), "--sim", "--data-dir", str(tmp_path / "data"))
-    assert done.returncode == 2
-    assert "cannot run these steps yet: compartment_isolation" in done.stderr
-    assert not (tmp_path / "data" / "runs").exists()
-
-
 def started_run(data_dir: Path, timeout_s: float = 60.0) -> Path:
     """The run directory once it holds a few samples (bounded wait)."""
     import time

@@ -1,0 +1,340 @@
+"""The corpus of broken inputs: each is refused with its problems located, and none reaches an instrument.
+
+Every ``tests/procedure/corpus/NN_*.yaml`` is a broken procedure and every ``bench_NN_*.yaml`` a
+broken bench (checked with ``procedure_for_benches.yaml`` and ``--bench``). A case's first lines
+say what must be reported, one line per problem, in any order::
+
+    # expect: 6:41: unknown valve 'vnt'
+    # expect: bench_04_negative_volume.yaml:9:19: volume must be positive
+
+``LINE:COL: fragment`` is a problem in the file itself; a leading ``FILE:`` puts it in another
+corpus file (the bench a procedure names). The corpus benches name their instruments'
+resources as ``TCPIP::127.0.0.1::{port}::SOCKET``: the tests copy the corpus with ``{port}``
+replaced by a listener's port (on lines after, or columns right of, every expected place),
+so ``rig run`` without ``--sim`` would reach that listener if it ever contacted an instrument.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from rig.cli import main
+
+CORPUS = Path(__file__).parent / "corpus"
+PLACEHOLDER = "{port}"
+BENCH_PROCEDURE = "procedure_for_benches.yaml"
+SUPPORT_FILES = {"good_bench.yaml", "good_procedure.yaml", BENCH_PROCEDURE}
+EXPECT = re.compile(
+    r"^# expect: (?:(?P<file>[\w.-]+\.yaml):)?(?P<line>\d+):(?P<col>\d+): (?P<fragment>\S.*)$"
+)
+# Problems found while the procedure file itself is read (YAML syntax, tags, aliases) reach the
+# command line as an InputError and carry its "rig CMD: error: " prefix; the others do not.
+CLI_PREFIX = r"(?:rig (?:validate|run): error: )?"
+
+# Cases the validator gets wrong today (the tests are written for the right behaviour).
+KNOWN_BUGS: dict[str, str] = {
+    "06_alias_to_a_quantity.yaml": (
+        "an alias of a scalar is accepted: located_yaml._Converter only records mapping and sequence "
+        "nodes in `seen`, so `*period` silently repeats the anchored value"
+    ),
+    "58_broken_bench_with_valve_steps.yaml": (
+        "when the bench fails to load, loader._value falls back to doc.text() for every bench reference, "
+        "so a valid `valves:` mapping and `hatches:` list get spurious 'expected text' problems"
+    ),
+    "62_several_unknown_and_missing_keys.yaml": (
+        "Doc.mapping raises at the first unknown key: a second unknown key and a missing 'main' in the "
+        "same mapping are not reported"
+    ),
+    "bench_08_physics_unknown_key.yaml": "load_bench never checks the physics: part; unknown keys pass",
+    "bench_25_negative_uncertainty.yaml": "a negative volume uncertainty is accepted (bench._volume)",
+    "bench_26_negative_noise.yaml": (
+        "a negative channel noise is accepted by bench._channel; minimum_detectable_leak then raises an "
+        "unlocated InputError ('resolution and noise cannot be negative') through load_procedure"
+    ),
+}
+# Cases checked through a real `python -m rig` process; the others call rig.cli.main in-process.
+SUBPROCESS_CASES = {
+    "03_yaml_tab.yaml",
+    "04_python_tag.yaml",
+    "22_unknown_valve.yaml",
+    "59_several_problems.yaml",
+    "60_problems_here_and_in_the_bench.yaml",
+    "bench_07_safe_state_unknown_valve.yaml",
+}
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One problem a case must report: in which corpus file, where, and part of its message."""
+
+    file: str
+    line: int
+    col: int
+    fragment: str
+
+
+@dataclass(frozen=True)
+class Case:
+    """A corpus file and the problems it must produce."""
+
+    name: str
+    expected: tuple[Expected, ...]
+
+    @property
+    def is_bench(self) -> bool:
+        """Whether the broken file is a bench (given with --bench to a valid procedure)."""
+        return self.name.startswith("bench_")
+
+    def args(self, root: Path) -> list[str]:
+        """The procedure argument and options that check this case in the corpus copy ``root``."""
+        if self.is_bench:
+            return [str(root / BENCH_PROCEDURE), "--bench", str(root / self.name)]
+        return [str(root / self.name)]
+
+
+def read_case(path: Path) -> Case:
+    """The case in ``path``: its leading ``# expect:`` lines."""
+    lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+    expected = []
+    for line in lines:
+        match = EXPECT.match(line)
+        if match is None:
+            break
+        expected.append(
+            Expected(
+                file=match["file"] or path.name,
+                line=int(match["line"]),
+                col=int(match["col"]),
+                fragment=match["fragment"],
+            )
+        )
+    return Case(path.name, tuple(expected))
+
+
+def corpus_cases() -> list[Case]:
+    """Every case in the corpus, procedures first."""
+    paths = sorted(CORPUS.glob("[0-9][0-9]_*.yaml")) + sorted(CORPUS.glob("bench_[0-9][0-9]_*.yaml"))
+    return [read_case(path) for path in paths]
+
+
+CASES = corpus_cases()
+
+
+def case_params() -> list[object]:
+    """The cases as pytest parameters, the known validator bugs marked as strict xfails."""
+    return [
+        pytest.param(
+            case,
+            id=case.name.removesuffix(".yaml"),
+            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[case.name])]
+            if case.name in KNOWN_BUGS
+            else [],
+        )
+        for case in CASES
+    ]
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that counts the connections it accepts (and closes them at once)."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._server.getsockname()[1]
+        self._lock = threading.Lock()
+        self._accepted = 0
+        self._stop = threading.Event()
+        self._server.settimeout(0.05)  # accept() wakes up to notice the stop
+        self._thread = threading.Thread(target=self._serve, name="corpus-listener", daemon=True)
+        self._thread.start()
+
+    @property
+    def accepted(self) -> int:
+        """How many connections were accepted so far."""
+        with self._lock:
+            return self._accepted
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self._accepted += 1
+            conn.close()
+
+    def close(self) -> None:
+        """Stop listening and wait for the thread."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._server.close()
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[Listener]:
+    server = Listener()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def corpus(listener: Listener, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the corpus whose benches name the listener as every instrument's resource."""
+    root = tmp_path_factory.mktemp("corpus")
+    port = str(listener.port).encode()
+    for path in CORPUS.iterdir():
+        if path.is_file():
+            (root / path.name).write_bytes(path.read_bytes().replace(PLACEHOLDER.encode(), port))
+    return root
+
+
+def rig_subprocess(*args: str) -> tuple[int, str]:
+    """``python -m rig ARGS``: exit code and stderr."""
+    done = subprocess.run(
+        [sys.executable, "-m", "rig", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    return done.returncode, done.stderr
+
+
+def rig_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """``rig ARGS`` through :func:`rig.cli.main`: exit code and stderr.
+
+    An exception escaping ``main`` is returned as exit code 1 with its traceback on stderr, as a
+    ``python -m rig`` process would end, so a crash fails the test's assertions like any wrong output.
+    """
+    capsys.readouterr()
+    try:
+        code = main(list(args))
+    except Exception:
+        print(traceback.format_exc(), file=sys.stderr)
+        code = 1
+    return code, capsys.readouterr().err
+
+
+def rig(capsys: pytest.CaptureFixture[str], case: Case, *args: str) -> tuple[int, str]:
+    """Run ``rig ARGS`` for ``case``, in a process of its own for the few SUBPROCESS_CASES."""
+    if case.name in SUBPROCESS_CASES:
+        return rig_subprocess(*args)
+    return rig_in_process(capsys, *args)
+
+
+def assert_reported(case: Case, root: Path, stderr: str) -> None:
+    """Each expected problem has its own stderr line at its place, and nothing else is reported."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    unused = list(lines)
+    for exp in case.expected:
+        place = f"{root / exp.file}:{exp.line}:{exp.col}: "
+        located = re.compile(rf"^{CLI_PREFIX}{re.escape(place)}.*{re.escape(exp.fragment)}")
+        match = next((line for line in unused if located.match(line)), None)
+        assert match is not None, (
+            f"no line `{exp.file}:{exp.line}:{exp.col}: ...{exp.fragment}...` in:\n{stderr}"
+        )
+        unused.remove(match)
+    assert not unused, f"{len(unused)} unexpected line(s):\n" + "\n".join(unused)
+
+
+@pytest.mark.parametrize("case", case_params())
+def test_rig_validate_reports_each_problem_at_its_place(
+    case: Case, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``rig validate`` exits 2 with one ``file:line:col: message`` line per expected problem."""
+    code, stderr = rig(capsys, case, "validate", *case.args(corpus))
+    assert code == 2, stderr
+    assert_reported(case, corpus, stderr)
+
+
+@pytest.mark.parametrize("case", case_params())
+def test_rig_run_refuses_without_contacting_an_instrument(
+    case: Case, corpus: Path, listener: Listener, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``rig run`` (no --sim) reports the same problems, opens no connection and records no run."""
+    data = tmp_path / "data"
+    before = listener.accepted
+    code, stderr = rig(capsys, case, "run", *case.args(corpus), "--data-dir", str(data), "--json")
+    assert listener.accepted == before, "rig run connected to the bench's instrument resource"
+    assert code == 2, stderr
+    assert_reported(case, corpus, stderr)
+    assert not data.exists() or not [p for p in data.rglob("*") if p.is_dir()], "a run directory was created"
+
+
+@pytest.mark.parametrize("name", ["good_procedure.yaml", BENCH_PROCEDURE])
+def test_the_corpus_baselines_are_valid(name: str, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The procedures and bench the cases depart from validate, so each case fails for its own defect."""
+    code, stderr = rig_in_process(capsys, "validate", str(corpus / name))
+    assert code == 0, stderr
+
+
+def test_the_corpus_is_large_and_every_expectation_is_located() -> None:
+    assert len(CASES) >= 40
+    names = {case.name for case in CASES}
+    assert set(KNOWN_BUGS) <= names, "KNOWN_BUGS names a file that is not a case"
+    assert set(SUBPROCESS_CASES) <= names, "SUBPROCESS_CASES names a file that is not a case"
+    strays = {p.name for p in CORPUS.iterdir()} - names - SUPPORT_FILES
+    assert not strays, f"corpus files that are neither cases nor support files: {strays}"
+    for case in CASES:
+        assert case.expected, f"{case.name}: no `# expect: LINE:COL: fragment` line at the top"
+        for exp in case.expected:
+            assert exp.line >= 1 and exp.col >= 1 and exp.fragment.strip(), (case.name, exp)
+            target = CORPUS / exp.file
+            assert target.is_file(), f"{case.name}: expectation names a missing file {exp.file}"
+            lines = target.read_bytes().decode("utf-8", errors="replace").splitlines() or [""]
+            assert exp.line <= len(lines), (case.name, exp)
+            line = lines[exp.line - 1]
+            assert exp.col <= len(line) + 1, (case.name, exp)
+            # Replacing the port must not move the expected place.
+            assert PLACEHOLDER not in line[: exp.col - 1], (case.name, exp)
+        if case.is_bench:
+            assert all(exp.file == case.name for exp in case.expected), case.name
+
+
+# Load-time problems of the procedure file itself (a subset of the cases above).
+LOAD_TIME_CASES = [
+    "01_yaml_bad_indent.yaml",
+    "03_yaml_tab.yaml",
+    "04_python_tag.yaml",
+    "07_duplicate_field.yaml",
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="rig.located_yaml.load's LocatedError escapes load_procedure as a plain InputError, so cli.main "
+    "prints it as 'rig validate: error: FILE:LINE:COL: ...' unlike every other problem line",
+)
+@pytest.mark.parametrize("name", LOAD_TIME_CASES)
+def test_load_time_problems_print_like_every_other_problem(
+    name: str, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A syntax error's line starts with its location, like the other problems (editors match on it)."""
+    _, stderr = rig_in_process(capsys, "validate", str(corpus / name))
+    assert stderr.startswith(f"{corpus / name}:"), stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="steps.py documents `answer` as yes/no, but YAML 1.1 reads a bare yes as true and "
+    "Doc.choice refuses it ('expected text, got a boolean (True)')",
+)
+def test_an_unquoted_yes_answer_is_accepted(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "yes_answer.yaml"
+    path.write_text(
+        "procedure: yes_answer\nversion: 1\nmain:\n  - prompt: {message: Seal repaired, expect: yes}\n"
+    )
+    code, stderr = rig_in_process(capsys, "validate", str(path), "--bench", str(corpus / "good_bench.yaml"))
+    assert code == 0, stderr
