@@ -1,8 +1,8 @@
 """Bench files: the instruments, channels, valves and volumes of a rig, its limits and safe state.
 
 A bench file is YAML with quantities in units. Simulated benches add a ``physics:``
-part (read only by ``rig.sim``) and may declare ``faults:``. Every mistake is reported
-as ``file:line:col: message`` before anything is contacted.
+part (built only by ``rig.sim``; its top keys are checked here) and may declare ``faults:``.
+Every mistake is reported as ``file:line:col: message`` before anything is contacted.
 
     bench: vacuum_chamber_mockup
     instruments:
@@ -10,7 +10,7 @@ as ``file:line:col: message`` before anything is contacted.
     volumes:
       chamber: {size: 50 L, uncertainty: 0.5 L}
     channels:
-      p_chamber: {instrument: gauges, channel: 1, measures: pressure, volume: chamber}
+      p_chamber: {instrument: gauges, channel: 1, measures: pressure, volume: chamber, accuracy: 0.0025}
     valves:
       vent: {instrument: daq, channel: 202, between: [chamber, atmosphere]}
     limits: {max_pressure: 3 bar, min_pressure: 0 Pa, valve_response: 10 s}
@@ -39,6 +39,10 @@ TOP_KEYS = {
     "bench", "description", "instruments", "volumes", "channels", "valves", "limits", "safe_state",
     "physics", "faults",
 }  # fmt: skip
+# The parts of ``physics:``. Defined here, not in rig.sim, so loading a bench refuses a
+# misspelt part without importing the simulator (rig.sim.bench_physics uses this same set).
+PHYSICS_KEYS = {"seed", "outside", "volumes", "valves", "pumps", "leaks", "outgassing", "sensors", "actions"}
+CHANNEL_KEYS = {"instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class ChannelSpec:
     volume: str | None = None
     resolution_pa: float | None = None  # the smallest pressure step the channel reports
     noise_pa: float | None = None  # its white noise (1 σ)
+    accuracy: float | None = None  # its relative accuracy, a fraction of the reading (0.0025 = 0.25 %)
 
 
 @dataclass(frozen=True)
@@ -112,10 +117,14 @@ def load_bench(path: str | Path) -> BenchSpec:
     """Read and validate a bench file; problems raise :class:`rig.located_yaml.LocatedError`."""
     doc = load(path)
     doc.mapping((), allowed=TOP_KEYS, required=frozenset({"bench", "instruments"}))
+    doc.mapping(("physics",), allowed=PHYSICS_KEYS)
     instruments = {name: _instrument(doc, name, p) for name, p in doc.items(("instruments",))}
     volumes = {name: _volume(doc, name, p) for name, p in doc.items(("volumes",))}
     channels = {name: _channel(doc, name, p, instruments, volumes) for name, p in doc.items(("channels",))}
+    _one_name_per_input(doc, "channels", channels, "channel", "one input read under two names")
     valves = {name: _valve(doc, name, p, instruments) for name, p in doc.items(("valves",))}
+    # Two valves on one relay move together: commanding one would silently move the other.
+    _one_name_per_input(doc, "valves", valves, "valve", "moving one would move the other")
     limits = doc.mapping(("limits",), allowed={"max_pressure", "min_pressure", "valve_response"})
     response = doc.quantity(("limits", "valve_response"), "time", "10 s", positive=True) if limits else 10.0
     max_p = doc.quantity(("limits", "max_pressure"), "pressure", "1e9 Pa") if limits else 1e9
@@ -156,8 +165,47 @@ def _volume(doc: Doc, name: str, p: tuple[Any, ...]) -> VolumeSpec:
     return VolumeSpec(
         name,
         doc.quantity((*p, "size"), "volume", positive=True),
-        doc.quantity((*p, "uncertainty"), "volume", "0 L"),
+        _not_negative(doc, (*p, "uncertainty"), "volume", "an uncertainty") or 0.0,
     )
+
+
+def _not_negative(doc: Doc, path: tuple[Any, ...], kind: str, what: str) -> float | None:
+    """The quantity at ``path`` (None if absent), refused if negative: ``what`` is a spread or a step."""
+    if not doc.has(path):
+        return None
+    value = doc.quantity(path, kind)
+    if value < 0.0:
+        raise doc.error(path, f"{what} cannot be negative, got {doc.get(path)!r}")
+    return value
+
+
+def _accuracy(doc: Doc, path: tuple[Any, ...]) -> float | None:
+    """A relative accuracy (None if absent): a fraction of the reading, strictly between 0 and 1."""
+    if not doc.has(path):
+        return None
+    accuracy = doc.number(path)
+    if not 0.0 < accuracy < 1.0:
+        raise doc.error(
+            path,
+            "accuracy is a fraction of the reading between 0 and 1 (e.g. 0.0025 for 0.25 %), "
+            f"got {accuracy:g}",
+        )
+    return accuracy
+
+
+def _one_name_per_input(
+    doc: Doc, section: str, specs: dict[str, ChannelSpec] | dict[str, ValveSpec], what: str, why: str
+) -> None:
+    """Refuse a second name for one instrument channel, at the second one's ``channel``."""
+    first: dict[tuple[str, int], str] = {}
+    for name, spec in specs.items():
+        taken = first.setdefault((spec.instrument, spec.channel), name)
+        if taken != name:
+            raise doc.error(
+                (section, name, "channel"),
+                f"{what} {name!r} is on channel {spec.channel} of {spec.instrument!r}, "
+                f"like {what} {taken!r}: {why}",
+            )
 
 
 def _reference(doc: Doc, path: tuple[Any, ...], names: dict[str, Any], what: str) -> str:
@@ -175,16 +223,18 @@ def _channel(
     instruments: dict[str, InstrumentSpec],
     volumes: dict[str, VolumeSpec],
 ) -> ChannelSpec:
-    allowed = {"instrument", "channel", "measures", "volume", "resolution", "noise"}
-    doc.mapping(p, allowed=allowed, required=frozenset({"instrument"}))
+    doc.mapping(p, allowed=CHANNEL_KEYS, required=frozenset({"instrument"}))
     instrument = _reference(doc, (*p, "instrument"), instruments, "instrument")
     volume = (
         _reference(doc, (*p, "volume"), volumes, "volume") if doc.get((*p, "volume")) is not None else None
     )
-    resolution = doc.quantity((*p, "resolution"), "pressure") if doc.has((*p, "resolution")) else None
-    noise = doc.quantity((*p, "noise"), "pressure") if doc.has((*p, "noise")) else None
+    resolution = _not_negative(doc, (*p, "resolution"), "pressure", "a resolution")
+    noise = _not_negative(doc, (*p, "noise"), "pressure", "noise")
+    accuracy = _accuracy(doc, (*p, "accuracy"))
     measures = doc.choice((*p, "measures"), MEASURES)
-    return ChannelSpec(name, instrument, doc.integer((*p, "channel")), measures, volume, resolution, noise)
+    return ChannelSpec(
+        name, instrument, doc.integer((*p, "channel")), measures, volume, resolution, noise, accuracy
+    )
 
 
 def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, InstrumentSpec]) -> ValveSpec:

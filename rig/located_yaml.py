@@ -2,13 +2,14 @@
 
 Loaded with PyYAML's safe composer (no Python tags, ever); duplicate keys and
 anchors/aliases are refused (a bench or procedure needs neither, and aliases are how a
-"billion laughs" file explodes). :class:`Doc` wraps the loaded data with typed getters
-that turn every mistake into a :class:`LocatedError` naming the exact spot.
+"billion laughs" file explodes), whether they mark a mapping, a list or a single value.
+:class:`Doc` wraps the loaded data with typed getters that turn every mistake into a
+:class:`LocatedError` naming the exact spot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,30 @@ class LocatedError(InputError):
         super().__init__(f"{location}: {message}")
         self.location = location
         self.detail = message
+
+
+class LocatedProblems(LocatedError):  # noqa: N818 - it is a LocatedError, holding several
+    """Several located problems found together, e.g. every unknown and missing key of one mapping.
+
+    It is a :class:`LocatedError` (at the first problem) so callers that expect one still work;
+    its text is one ``file:line:col: message`` line per problem, and ``problems`` lists them for
+    callers that collect every problem (the procedure checker unpacks it).
+    """
+
+    def __init__(self, problems: Sequence[LocatedError]) -> None:
+        if not problems:
+            raise ValueError("LocatedProblems needs at least one problem")
+        super().__init__(problems[0].location, problems[0].detail)
+        self.args = ("\n".join(str(p) for p in problems),)
+        self.problems = list(problems)
+
+
+def raise_all(problems: Sequence[LocatedError]) -> None:
+    """Raise nothing for no problems, the problem itself for one, :class:`LocatedProblems` for more."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise LocatedProblems(problems)
 
 
 Path_ = tuple[str | int, ...]
@@ -88,21 +113,26 @@ class Doc:
     def mapping(
         self, path: Path_, allowed: set[str] | None = None, required: frozenset[str] = frozenset()
     ) -> dict[str, Any]:
-        """The mapping at ``path`` ({} if absent); unknown or missing keys are errors."""
+        """The mapping at ``path`` ({} if absent); unknown or missing keys are errors.
+
+        Every unknown and every missing key is reported at once (as :class:`LocatedProblems` when
+        there are several), so one round of fixing clears them all.
+        """
         value = self.get(path)
         if value is None and not required:
             return {}
         if not isinstance(value, dict):
             raise self.error(path, f"expected a mapping, got {_kind(value)}")
+        problems: list[LocatedError] = []
         if allowed is not None:
-            for key in value:
-                if key not in allowed:
-                    raise self.key_error(
-                        (*path, key), f"unknown key {key!r} (expected one of: {', '.join(sorted(allowed))})"
-                    )
-        for key in sorted(required):
-            if key not in value:
-                raise self.error(path, f"missing key {key!r}")
+            expected = ", ".join(sorted(allowed))
+            problems += [
+                self.key_error((*path, key), f"unknown key {key!r} (expected one of: {expected})")
+                for key in value
+                if key not in allowed
+            ]
+        problems += [self.error(path, f"missing key {key!r}") for key in sorted(required) if key not in value]
+        raise_all(problems)
         return value
 
     def items(self, path: Path_) -> Iterator[tuple[str, Path_]]:
@@ -130,6 +160,15 @@ class Doc:
 
     def choice(self, path: Path_, options: set[str], default: str | None = None) -> str:
         """A string that must be one of ``options``."""
+        raw = self.get(path)
+        if isinstance(raw, bool):
+            # YAML 1.1 reads a bare yes/no/on/off/true/false as a boolean: say so, or the
+            # "got a boolean" puzzles whoever wrote `on`.
+            raise self.error(
+                path,
+                f"expected text, got {_kind(raw)}: YAML reads a bare yes/no/on/off/true/false as a "
+                f"boolean (quote it); write one of: {', '.join(sorted(options))}",
+            )
         value = self.text(path, default)
         if value not in options:
             raise self.error(path, f"{value!r} is not one of: {', '.join(sorted(options))}")
@@ -216,18 +255,49 @@ def load(path: str | Path) -> Doc:
 
 def loads(text: str, file: str = "<string>") -> Doc:
     """Load YAML ``text`` (named ``file`` in errors)."""
+    loader = _AnchorRecordingLoader(text, file)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
         raise LocatedError(where, f"YAML syntax: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise LocatedError(Location(file, 1, 1), f"YAML: {exc}") from None
+    finally:
+        loader.dispose()
     doc = Doc({}, {}, file)
     if node is not None:
-        doc.data = _Converter(file, doc).convert(node, (), Location(file, 1, 1), 0)
+        doc.data = _Converter(file, doc, loader.aliased_at).convert(node, (), Location(file, 1, 1), 0)
+    # Converting refuses every alias (at the place it is used); an anchor nothing refers to is
+    # harmless but still refused, as promised, so a file never depends on anchors being ignored.
+    if loader.anchored_at:
+        raise LocatedError(loader.anchored_at[0], "anchors and aliases are not allowed")
     return doc
+
+
+class _AnchorRecordingLoader(yaml.SafeLoader):
+    """The safe loader, noting where each anchor (``&name``) and alias (``*name``) stands.
+
+    Composed nodes forget both: an alias becomes the anchored node itself, at the anchor's place.
+    """
+
+    def __init__(self, stream: str, file: str) -> None:
+        super().__init__(stream)
+        self.file = file
+        self.anchored_at: list[Location] = []  # in document order
+        self.aliased_at: list[Location] = []
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # the stubs leave it untyped
+        mark = event.start_mark
+        where = Location(self.file, mark.line + 1, mark.column + 1) if mark else Location(self.file, 1, 1)
+        # An alias event's `anchor` is the name it refers to, not a new anchor.
+        if isinstance(event, yaml.AliasEvent):
+            self.aliased_at.append(where)
+        elif isinstance(event, yaml.NodeEvent) and event.anchor:
+            self.anchored_at.append(where)
+        return super().compose_node(parent, index)
 
 
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -237,29 +307,43 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 class _Converter:
     """Turns composed nodes into plain data, recording where each value and key stands."""
 
-    def __init__(self, file: str, doc: Doc) -> None:
+    def __init__(self, file: str, doc: Doc, aliases: list[Location]) -> None:
         self.file = file
         self.doc = doc
         self.seen: set[int] = set()
+        self.aliases = aliases  # where each alias stands, in document order
 
     def at(self, node: yaml.Node) -> Location:
         return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
-    def convert(self, node: yaml.Node, path: Path_, mention: Location, depth: int) -> Any:
-        """``mention`` is where the value is referred to (its key), used for alias errors."""
+    def visit(self, node: yaml.Node, mention: Location | None) -> None:
+        """Note ``node`` as converted; meeting it again means an alias (the composer shares the node).
+
+        The error stands at ``mention``, or (None) at the alias itself: conversion walks the file
+        in order and an anchor comes before its aliases, so the first node met twice is the
+        file's first alias.
+        """
+        if id(node) in self.seen:
+            where = mention or (self.aliases[0] if self.aliases else self.at(node))
+            raise LocatedError(where, "anchors and aliases are not allowed")
+        self.seen.add(id(node))
+
+    def convert(self, node: yaml.Node, path: Path_, mention: Location | None, depth: int) -> Any:
+        """``mention`` is where the value is referred to (its key; None: itself), for alias errors."""
         where = self.at(node)
         self.doc._locations[path] = where
-        if id(node) in self.seen:
-            raise LocatedError(mention, "anchors and aliases are not allowed")
+        # Every kind of node, scalars included: an alias of a plain value repeats it as silently
+        # as an alias of a mapping does.
+        self.visit(node, mention)
         if depth > MAX_DEPTH:
             raise LocatedError(where, f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, yaml.MappingNode):
             self._check_tag(node, _MAP_TAG)
-            self.seen.add(id(node))
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                key = self.scalar(key_node)
                 key_at = self.at(key_node)
+                self.visit(key_node, None)
+                key = self.scalar(key_node)
                 if not isinstance(key, str):
                     raise LocatedError(key_at, f"keys must be text, got {_kind(key)}")
                 if key in out:
@@ -269,8 +353,7 @@ class _Converter:
             return out
         if isinstance(node, yaml.SequenceNode):
             self._check_tag(node, _SEQ_TAG)
-            self.seen.add(id(node))
-            return [self.convert(v, (*path, i), self.at(v), depth + 1) for i, v in enumerate(node.value)]
+            return [self.convert(v, (*path, i), None, depth + 1) for i, v in enumerate(node.value)]
         return self.scalar(node)
 
     def _check_tag(self, node: yaml.Node, expected: str) -> None:

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from rig import bench as bench_module
 from rig.bench import load_bench
 from rig.clock import VirtualClock
 from rig.located_yaml import LocatedError
+from rig.sim import bench_physics
 from rig.sim.backend import GaugeStatus
 from rig.sim.bench_physics import build_simulation
 
@@ -92,6 +94,32 @@ def position(text: str, marker: str) -> str:
         ),
         (("between: [chamber, atmosphere]", "between: [chamber]"), "[chamber]", "exactly two places"),
         (("bench: b", "bench: b\nbench: c"), "bench: c", "duplicate key 'bench'"),
+        (("size: 10 L}", "size: 10 L, uncertainty: -1 L}"), "-1 L", "uncertainty cannot be negative"),
+        (("volume: chamber}", "volume: chamber, noise: -0.3 Pa}"), "-0.3 Pa", "noise cannot be negative"),
+        (
+            ("volume: chamber}", "volume: chamber, resolution: -1 Pa}"),
+            "-1 Pa",
+            "resolution cannot be negative",
+        ),
+        (("volume: chamber}", "volume: chamber, accuracy: 0}"), "0}", "accuracy is a fraction"),
+        (("volume: chamber}", "volume: chamber, accuracy: 1.5}"), "1.5}", "accuracy is a fraction"),
+        (("volume: chamber}", "volume: chamber, accuracy: 1 %}"), "1 %}", "expected a finite number"),
+        (("  outside:", "  wormholes: []\n  outside:"), "wormholes", "unknown key 'wormholes'"),
+        (
+            ("physics:\n  outside:\n    atmosphere: {pressure: 1 atm}\n", "physics: [seed]\n"),
+            "[seed]",
+            "expected a mapping",
+        ),
+        (
+            ("valves:\n", "valves:\n  supply: {instrument: daq, channel: 201, between: [supply, chamber]}\n"),
+            "201, between: [chamber",
+            "valve 'vent' is on channel 201 of 'daq', like valve 'supply': moving one would move the other",
+        ),
+        (
+            ("valves:\n", "  p2: {instrument: gauges, channel: 1, measures: pressure}\nvalves:\n"),
+            "1, measures: pressure}\nvalves",
+            "channel 'p2' is on channel 1 of 'gauges', like channel 'p'",
+        ),
     ],
 )
 def test_mistakes_are_located(tmp_path: Path, change: tuple[str, str], marker: str, message: str) -> None:
@@ -134,3 +162,26 @@ def test_unknown_fault_kind_is_located(tmp_path: Path) -> None:
     bench = load_bench(write(tmp_path, text))
     with pytest.raises(LocatedError, match=rf"bench.yaml:{position(text, 'meteor')}: 'meteor' is not one of"):
         build_simulation(bench, VirtualClock())
+
+
+def test_one_input_may_carry_two_names_on_different_instruments(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "  daq: {model: DAQ970A}\n", "  daq: {model: DAQ970A}\n  daq2: {model: DAQ970A}\n"
+    ).replace(
+        "valves:\n", "valves:\n  supply: {instrument: daq2, channel: 201, between: [supply, chamber]}\n"
+    )
+    bench = load_bench(write(tmp_path, text))
+    assert {v.instrument for v in bench.valves.values()} == {"daq", "daq2"}
+
+
+def test_channel_accuracy_is_optional(tmp_path: Path) -> None:
+    text = MINIMAL.replace("volume: chamber}", "volume: chamber, accuracy: 0.0025}")
+    assert load_bench(write(tmp_path, text)).channels["p"].accuracy == 0.0025
+    assert load_bench(write(tmp_path, MINIMAL)).channels["p"].accuracy is None
+
+
+def test_the_physics_parts_are_defined_once_and_checked_at_load() -> None:
+    assert bench_physics.PHYSICS_KEYS is bench_module.PHYSICS_KEYS
+    # Every part the shipped benches use is known.
+    for path in BENCHES.glob("*.yaml"):
+        load_bench(path)

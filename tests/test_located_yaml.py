@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rig.located_yaml import LocatedError, load, loads
+from rig.located_yaml import LocatedError, LocatedProblems, load, loads
 
 
 def error_of(text: str) -> str:
@@ -25,6 +25,12 @@ def test_values_and_their_locations() -> None:
     [
         ("a: 1\na: 2\n", "bench.yaml:2:1: duplicate key 'a'"),
         ("a: &x [1]\nb: *x\n", "bench.yaml:2:1: anchors and aliases are not allowed"),
+        # Scalars too: an alias of a plain value repeats it as silently as one of a mapping.
+        ("a: &x 1 s\nb: *x\n", "bench.yaml:2:1: anchors and aliases are not allowed"),
+        ("a: [&x 1, *x]\n", "bench.yaml:1:11: anchors and aliases are not allowed"),
+        ("&k a: 1\n*k : 2\n", "bench.yaml:2:1: anchors and aliases are not allowed"),
+        # An anchor nothing refers to is refused at the anchor.
+        ("a: 1\nb: &unused 2\n", "bench.yaml:2:4: anchors and aliases are not allowed"),
         ("a: !!python/object:os.system {}\n", "bench.yaml:1:4: tag"),
         ("a: !!python/name:os.system\n", "bench.yaml:1:4: cannot read value"),
         ("a: [1, 2\n", "bench.yaml:2:1: YAML syntax"),
@@ -58,3 +64,40 @@ def test_missing_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
     with pytest.raises(InputError, match="no such file"):
         load(tmp_path / "absent.yaml")
+
+
+def test_a_mapping_reports_every_unknown_and_missing_key_at_once() -> None:
+    doc = loads("v:\n  size: 1 L\n  colour: red\n  shape: round\n", "b.yaml")
+    with pytest.raises(LocatedProblems) as info:
+        doc.mapping(("v",), allowed={"size", "uncertainty", "name"}, required=frozenset({"name", "size"}))
+    assert [str(p) for p in info.value.problems] == [
+        "b.yaml:3:3: unknown key 'colour' (expected one of: name, size, uncertainty)",
+        "b.yaml:4:3: unknown key 'shape' (expected one of: name, size, uncertainty)",
+        "b.yaml:2:3: missing key 'name'",
+    ]
+    # Still a LocatedError at the first problem, whose text is one line per problem.
+    assert isinstance(info.value, LocatedError)
+    assert str(info.value.location) == "b.yaml:3:3"
+    assert str(info.value).splitlines() == [str(p) for p in info.value.problems]
+
+
+def test_a_single_bad_key_is_a_plain_located_error() -> None:
+    doc = loads("v: {size: 1 L, colour: red}\n", "b.yaml")
+    with pytest.raises(LocatedError) as info:
+        doc.mapping(("v",), allowed={"size"})
+    assert type(info.value) is LocatedError
+    assert str(info.value) == "b.yaml:1:16: unknown key 'colour' (expected one of: size)"
+
+
+def test_located_problems_needs_a_problem() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        LocatedProblems([])
+
+
+def test_a_choice_read_as_a_boolean_says_why() -> None:
+    doc = loads("valve: on\n", "b.yaml")
+    with pytest.raises(LocatedError) as info:
+        doc.choice(("valve",), {"open", "closed"})
+    message = str(info.value)
+    assert message.startswith("b.yaml:1:8: expected text, got a boolean (True)")
+    assert "quote it" in message and "closed, open" in message

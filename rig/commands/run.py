@@ -42,7 +42,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--speed must be positive, got {args.speed}")
     bench = procedure.bench
 
+    from rich.console import Console
+
     from rig.clock import Clock, ScaledClock, VirtualClock, WallClock
+    from rig.engine.live_view import LiveView
     from rig.engine.session import RigSession
     from rig.record.run_store import RunStore
 
@@ -56,11 +59,18 @@ def run(args: argparse.Namespace) -> int:
         files = {"procedure.yaml": Path(procedure.source).read_text()}
         if bench.source:
             files["bench.yaml"] = Path(bench.source).read_text()
-        metadata = {"sim": args.sim, "seed": args.seed, "identities": session.identities()}
+        metadata = {
+            "sim": args.sim,
+            "seed": args.seed,
+            "identities": session.identities(),
+            "settings": session.settings(),
+        }
         writer = store.create(procedure.name, bench.name, list(bench.channels), metadata, files)
         answer = None if (args.yes or args.sim) else _ask
         act = access.simulation.act if access.simulation is not None else None
-        runner = Runner(procedure, session, clock, writer, answer, act=act)
+        # On stderr, so that stdout stays the one JSON line a script reads.
+        view = stack.enter_context(LiveView(bench, clock.now, Console(stderr=True)))
+        runner = Runner(procedure, session, clock, writer, answer, observer=view, act=act)
         previous = signal.signal(signal.SIGINT, lambda *_: runner.request_stop())
         try:
             outcome = runner.run()

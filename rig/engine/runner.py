@@ -123,6 +123,7 @@ class Runner:
         self.read_failures: dict[str, int] = {}
         self._failing_since: dict[str, float] = {}
         self._plan = _flatten((*procedure.setup, *procedure.main, *procedure.cleanup))
+        self._tripped = False
         self._executed = 0
 
     # --- sampling --------------------------------------------------------------------------------
@@ -214,6 +215,7 @@ class Runner:
                 self.steps(section, outcome)
         except Abort as exc:
             outcome.verdict, outcome.reason = RunVerdict.ABORTED, str(exc)
+            self._tripped = exc.kind == "interlock"
             self.event(exc.kind, str(exc))
         except DriverError as exc:
             outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"instrument fault: {exc}"
@@ -227,19 +229,25 @@ class Runner:
         except Exception as exc:  # a bug of ours must still end in the safe state, and say what it was
             outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"internal error: {exc!r}"
             self.event("fault", outcome.reason, traceback=traceback.format_exc())
-        self.event("cleanup", "cleanup and safe state")
         self._in_cleanup = True
+        # After an interlock trip the safe state comes first and alone: cleanup steps could
+        # move valves away from it (a vent, a refill) while the bench is out of its limits.
+        skip_cleanup = self.stops >= 2 or self._tripped
+        self.event(
+            "cleanup", "safe state only (cleanup skipped)" if skip_cleanup else "cleanup and safe state"
+        )
         try:
-            if self.stops < 2:
+            if not skip_cleanup:
                 self.steps(self.procedure.cleanup, outcome)
         except (Abort, DriverError, KeyboardInterrupt) as exc:
             self.event("fault", f"cleanup: {exc}")
         except Exception as exc:
             self.event("fault", f"cleanup: internal error: {exc!r}", traceback=traceback.format_exc())
         finally:
-            outcome.safe_state_confirmed = self.safe_state()
-            if not outcome.safe_state_confirmed and outcome.verdict is not RunVerdict.ABORTED:
-                outcome.verdict, outcome.reason = RunVerdict.ABORTED, "safe state not confirmed"
+            why = self.safe_state()
+            outcome.safe_state_confirmed = why is None
+            if why is not None and outcome.verdict is not RunVerdict.ABORTED:
+                outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"safe state not confirmed: {why}"
         if outcome.verdict is RunVerdict.PASS:
             outcome.verdict, outcome.reason = _aggregate(outcome.measurements)
         outcome.faults = {
@@ -250,37 +258,37 @@ class Runner:
         self.observer.finished(outcome.verdict.value, outcome.reason)
         return outcome
 
-    def safe_state(self) -> bool:
+    def safe_state(self) -> str | None:
         """Drive every valve to the bench's safe state; confirm it by readback and in the gas.
 
-        After a second Ctrl-C the gas is not waited for: the readback alone confirms.
+        Returns None when confirmed, else why not. After a second Ctrl-C the gas is not
+        waited for: the readback alone confirms.
         """
         try:
             self.set_valves(self.bench.safe_state)
+            self.event("safe_state", "safe state commanded")
             states = self.session.valve_states()
         except DriverError as exc:
             self.event("fault", f"safe state: {exc}")
-            return False
-        ok = all(states[name] == open_ for name, open_ in self.bench.safe_state.items())
-        if ok and self.stops < 2:
-            ok = self._gas_follows()
-        self.event("safe_state", "safe state confirmed" if ok else "safe state NOT confirmed", states=states)
-        return ok
+            return f"instrument fault: {exc}"
+        wrong = [name for name, open_ in self.bench.safe_state.items() if states[name] != open_]
+        why = f"{', '.join(wrong)} read back wrong" if wrong else None
+        if why is None and self.stops < 2:
+            why = self._gas_follows()
+        message = "safe state confirmed" if why is None else f"safe state NOT confirmed: {why}"
+        self.event("safe_state", message, states=states)
+        return why
 
-    def _gas_follows(self) -> bool:
+    def _gas_follows(self) -> str | None:
         """Sample until every opened valve has shown in the pressures (bounded by the response time)."""
         end = self.clock.now() + self.bench.valve_response_s + self.period_s
         try:
             while self.watch.pending and self.clock.now() <= end:
                 self.clock.sleep(self.period_s)
                 self.sample()
-        except Abort as exc:
-            self.event(exc.kind, f"safe state: {exc}")
-            return False
-        except DriverError as exc:
-            self.event("fault", f"safe state: {exc}")
-            return False
-        return not self.watch.pending
+        except (Abort, DriverError) as exc:
+            return str(exc)
+        return None if not self.watch.pending else "valves did not show in the pressures in time"
 
     def event(self, kind: str, message: str, **data: Any) -> None:
         """Record an event at the clock's time."""
@@ -387,13 +395,17 @@ class Runner:
         reject_slope = step.fields["reject_limit"] / size  # Pa/s a leak at the limit produces
         start = len(self.series[channel])
 
+        per_window = max(int(window / self.period_s), 2)
+
         # The raw pressure, not p·T_ref/T: over a short window a thermocouple's noise, scaled
         # by p/T, would swamp the slope changes the detection looks for.
         def settled(_: dict[str, float | None]) -> bool:
-            t, p = _arrays(self.series[channel][start:])
-            # Four windows: the three consecutive agreeing changes the detection asks for.
-            if t.size < 4 * max(int(window / self.period_s), 2):
+            count = len(self.series[channel]) - start
+            # Four windows: the three consecutive agreeing changes the detection asks for; and
+            # only a completed window can change the answer, so the detection runs once per window.
+            if count < 4 * per_window or count % per_window:
                 return False
+            t, p = _arrays(self.series[channel][start:])
             return detect_settling(t, p, -reject_slope, window).settled
 
         if not self.hold(step.fields["max"], settled):

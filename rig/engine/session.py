@@ -13,7 +13,8 @@ from contextlib import ExitStack
 from types import TracebackType
 from typing import Any
 
-from drivers.errors import DriverError
+from drivers.errors import DriverError, InstrumentError
+from drivers.readings import PressureReading
 from drivers.registry import DRIVERS, open_instrument
 from rig.bench import BenchSpec
 
@@ -27,6 +28,9 @@ class RigSession:
         self.instruments: dict[str, Any] = {}
         # The last read_all's failures: channel → what the driver said.
         self.read_errors: dict[str, str] = {}
+        self._groups: dict[str, list[str]] = defaultdict(list)
+        for channel_name, channel in bench.channels.items():
+            self._groups[channel.instrument].append(channel_name)
         try:
             for name, spec in bench.instruments.items():
                 inst = open_instrument(spec.model, resources[name], address=spec.address, timeout_s=timeout_s)
@@ -39,11 +43,28 @@ class RigSession:
         """Each instrument's own identification."""
         return {name: inst.identity() for name, inst in self.instruments.items()}
 
+    def settings(self) -> dict[str, dict[str, Any]]:
+        """What each gauge controller is set to that bears on its readings (for the run record).
+
+        The unit a controller reports in, and the gauge heads it sees; a DAQ's relay and
+        input channels are in the bench file already.
+        """
+        out: dict[str, dict[str, Any]] = {}
+        for name, inst in self.instruments.items():
+            if not self._is_gauge(name):
+                continue
+            unit = inst.unit()
+            entry: dict[str, Any] = {"unit": getattr(unit, "name", str(unit))}
+            if hasattr(inst, "gauge_ids"):
+                entry["gauges"] = inst.gauge_ids()
+            out[name] = entry
+        return out
+
     def read(self, channel: str) -> float | None:
         """One channel in SI (Pa, K, V); None when the gauge reports no pressure (a dropout)."""
         spec = self.bench.channels[channel]
         inst = self.instruments[spec.instrument]
-        if DRIVERS[self.bench.instruments[spec.instrument].model][2] == "gauge":
+        if self._is_gauge(spec.instrument):
             reading = inst.read(spec.channel)
             return reading.pressure_pa if reading.ok else None
         if spec.measures == "temperature":
@@ -51,17 +72,51 @@ class RigSession:
         return float(inst.volts(spec.channel))
 
     def read_all(self) -> dict[str, float | None]:
-        """Every channel once; a channel whose instrument fails reads None (recorded as a dropout)."""
+        """Every channel once, one transaction per instrument where the instrument allows it.
+
+        A channel whose instrument fails reads None (recorded as a dropout) and its reason
+        goes to :attr:`read_errors`. When a batch fails for a reason of the instrument's own
+        (an open thermocouple), its channels are read one by one so that one bad channel
+        does not blank the others; a timeout or a lost connection is not retried per channel,
+        which would multiply the wait.
+        """
         values: dict[str, float | None] = {}
         errors: dict[str, str] = {}
-        for name in self.bench.channels:
+        for instrument, names in self._groups.items():
             try:
-                values[name] = self.read(name)
+                values.update(self._read_group(instrument, names))
+            except InstrumentError:
+                for name in names:
+                    try:
+                        values[name] = self.read(name)
+                    except DriverError as exc:
+                        values[name], errors[name] = None, f"{type(exc).__name__}: {exc}"
             except DriverError as exc:
-                values[name] = None
-                errors[name] = f"{type(exc).__name__}: {exc}"
+                for name in names:
+                    values[name], errors[name] = None, f"{type(exc).__name__}: {exc}"
         self.read_errors = errors
-        return values
+        return {name: values[name] for name in self.bench.channels}
+
+    def _read_group(self, instrument: str, names: list[str]) -> dict[str, float | None]:
+        inst = self.instruments[instrument]
+        channels = self.bench.channels
+        if self._is_gauge(instrument):
+            if len(names) == 1:
+                return {names[0]: self.read(names[0])}
+            readings = {r.channel: r for r in inst.read_all()}
+            return {n: _pressure(readings[channels[n].channel]) for n in names}
+        out: dict[str, float | None] = {}
+        temperatures = [n for n in names if channels[n].measures == "temperature"]
+        if temperatures:
+            kelvin = inst.temperatures_k([channels[n].channel for n in temperatures])
+            out.update({n: float(kelvin[channels[n].channel]) for n in temperatures})
+        for n in names:
+            if n not in out:
+                out[n] = float(inst.volts(channels[n].channel))
+        return out
+
+    def _is_gauge(self, instrument: str) -> bool:
+        return bool(DRIVERS[self.bench.instruments[instrument].model][2] == "gauge")
 
     def transfer_stats(self) -> dict[str, dict[str, int]]:
         """What each driver's retries and reconnects hid so far (instrument → counts)."""
@@ -107,3 +162,7 @@ class RigSession:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _pressure(reading: PressureReading) -> float | None:
+    return reading.pressure_pa if reading.ok else None

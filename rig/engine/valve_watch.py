@@ -1,12 +1,16 @@
 """Stuck-valve detection: a commanded valve must show in the pressures as the bench implies.
 
 A relay reads back what it was told, even when the valve behind it has seized, so the
-readback alone cannot prove a valve moved. The gas can: when a valve opens between two
-places at different pressures, the measured side must move toward the other side's
-pressure within the bench's ``valve_response`` time; when a fill or pump-down opens a
-path, its gauge must move toward the target. A side counts only when its pressure is
-known (a gauged volume, or the atmosphere), and only when the difference is well above
-what the gauge can resolve, so a quiet bench never trips it.
+readback alone cannot prove a valve moved. The gas can. When a valve opens between two
+places at different pressures, the gas on one side must head for the other side's
+pressure within the bench's ``valve_response`` time. What is watched is the
+volume-weighted mean pressure ΣpᵢVᵢ/ΣVᵢ of the volumes the valve's side already joins:
+valves opened inside that group only move gas around in it, which leaves the mean where
+it was (an adiabatic redistribution conserves Σnᵢ·Tᵢ, hence Σpᵢ·Vᵢ), so only the valve
+under test can move it. A side is judged only when every volume in it is gauged and it
+is not open to an unknown outside (a supply, a pump), and only when the difference is well
+above what the gauges can tell apart; a fill or a pump-down likewise expects its gauge to
+head for the target once its path is open.
 """
 
 from __future__ import annotations
@@ -16,21 +20,25 @@ from dataclasses import dataclass
 
 from rig.bench import BenchSpec
 from rig.engine.topology import joined
-from rig.procedure.loader import ATMOSPHERE_PA, display_step_pa, sensor_floor
+from rig.procedure.loader import ATMOSPHERE_PA, display_step_pa, sensor_accuracy, sensor_floor
 
-# A move counts once it exceeds this many steps of the gauge's floor (noise, resolution, digits).
+# A move counts once it exceeds this many steps of the gauges' floor (noise, resolution, digits).
 MOVE_FLOORS = 5.0
 # ...and this share of the pressure difference, so a sluggish drift cannot pass for a response.
 MOVE_SHARE = 1e-3
+OPENED = "opened"
+# A vented volume within this share of the standard atmosphere is at the atmosphere.
+AT_ATMOSPHERE = 0.05
 # An expectation is only set when the difference is this many times the move it asks for.
 MARGIN = 4.0
 
 
 @dataclass(frozen=True)
 class Expectation:
-    """``channel`` must move from ``start_pa`` toward ``toward_pa`` by ``move_pa`` before ``deadline_s``."""
+    """The mean of ``weights`` (channel → volume share) must move from ``start_pa`` toward
+    ``toward_pa`` by ``move_pa`` before ``deadline_s``."""
 
-    channel: str
+    weights: tuple[tuple[str, float], ...]
     valves: tuple[str, ...]
     start_pa: float
     toward_pa: float
@@ -38,25 +46,32 @@ class Expectation:
     commanded_s: float
     deadline_s: float
     what: str
-    # Valves opened together can push a gauge the other way first (a small volume drains
-    # into an evacuated one before the vent refills both): then any move proves a response.
-    either_way: bool = False
 
-    def met_by(self, pressure_pa: float | None) -> bool:
-        """Whether the gauge moved far enough toward the target (or at all, if ``either_way``)."""
-        if pressure_pa is None or not math.isfinite(pressure_pa):
+    def mean(self, values: dict[str, float | None]) -> float | None:
+        """The watched mean pressure in ``values`` (None if a gauge has no reading)."""
+        total = 0.0
+        for channel, weight in self.weights:
+            value = values.get(channel)
+            if value is None or not math.isfinite(value):
+                return None
+            total += weight * value
+        return total
+
+    def met_by(self, values: dict[str, float | None]) -> bool:
+        """Whether the mean has moved far enough toward the target."""
+        mean = self.mean(values)
+        if mean is None:
             return False
-        moved = pressure_pa - self.start_pa
-        if self.either_way:
-            return abs(moved) >= self.move_pa
-        return moved * math.copysign(1.0, self.toward_pa - self.start_pa) >= self.move_pa
+        return (mean - self.start_pa) * math.copysign(1.0, self.toward_pa - self.start_pa) >= self.move_pa
 
-    def failure(self, pressure_pa: float | None) -> str:
+    def failure(self, values: dict[str, float | None]) -> str:
         """Why the valve is taken to be stuck."""
-        moved = "no reading" if pressure_pa is None else f"moved {pressure_pa - self.start_pa:+.3g} Pa"
+        mean = self.mean(values)
+        moved = "no reading" if mean is None else f"moved {mean - self.start_pa:+.3g} Pa"
         valves = " / ".join(self.valves) or "the open path"
+        channels = " + ".join(channel for channel, _ in self.weights)
         return (
-            f"stuck valve: {valves} {self.what} at t = {self.commanded_s:.1f} s, but {self.channel} "
+            f"stuck valve: {valves} {self.what} at t = {self.commanded_s:.1f} s, but {channels} "
             f"({self.start_pa:.6g} Pa) did not move {self.move_pa:.3g} Pa toward {self.toward_pa:.6g} Pa "
             f"within {self.deadline_s - self.commanded_s:g} s ({moved})"
         )
@@ -65,10 +80,8 @@ class Expectation:
 class ValveWatch:
     """Pending expectations of one run, checked on every sample.
 
-    ``states`` is what the valves were last commanded to (name → open); it decides which
-    volumes already share their gas, so the move each side owes is its share of the
-    difference: a small volume opened onto a large one moves nearly all the way, the
-    large one a little, and a side open to the outside (a pump, a supply) is not judged.
+    ``states`` is what the valves were last commanded to (name → open): it decides which
+    volumes already share their gas.
     """
 
     def __init__(self, bench: BenchSpec, states: dict[str, bool]) -> None:
@@ -79,87 +92,111 @@ class ValveWatch:
     def commanded(self, states: dict[str, bool], t_s: float, last: dict[str, float | None]) -> None:
         """Valves were commanded at ``t_s``; ``last`` is the sample just before."""
         opening = [n for n, open_ in states.items() if open_ and not self.states.get(n, False)]
-        closing = [n for n, open_ in states.items() if not open_]
-        self.pending = [e for e in self.pending if not set(closing) & set(e.valves)]
+        closing = {n for n, open_ in states.items() if not open_}
+        self.pending = [e for e in self.pending if not closing & set(e.valves)]
+        if opening:
+            # New paths regroup the volumes: a valve still owing its response is judged again on
+            # the new groups (from the readings now), else gas let in by the new valves could
+            # pass for its response.
+            owing = list(
+                dict.fromkeys(
+                    e.valves[0] for e in self.pending if e.what == OPENED and e.valves[0] not in opening
+                )
+            )
+            self.pending = [e for e in self.pending if e.what != OPENED]
+            opening += owing
         after = {**self.states, **states}
         for name in opening:
             # Judge each valve against everything else this command leaves open.
             others = {**after, name: False}
             ends = self.bench.valves[name].between
             for side, other in (ends, ends[::-1]):
-                self._expect_side(name, others, side, other, t_s, last, len(opening) > 1)
+                own, far = joined(self.bench, others, side), joined(self.bench, others, other)
+                if own != far:  # else already joined through another open valve: nothing changes
+                    self._expect_gas(name, own, far, t_s, last)
         self.states = after
 
-    def _expect_side(
+    def _expect_gas(
         self,
         valve: str,
-        others: dict[str, bool],
-        side: str,
-        other: str,
+        own: frozenset[str],
+        far: frozenset[str],
         t_s: float,
         last: dict[str, float | None],
-        either_way: bool,
     ) -> None:
-        own, far = joined(self.bench, others, side), joined(self.bench, others, other)
-        if own == far:
-            return  # already joined through another open valve: nothing changes
         own_gas, far_gas = self._gas(own, last), self._gas(far, last)
-        channel = self._gauge(own, prefer=side)
-        if own_gas is None or far_gas is None or channel is None or math.isinf(own_gas[1]):
+        if far_gas is not None and math.isinf(far_gas[1]) and not self._at_atmosphere(far, last):
+            # Open to the atmosphere through a vent that has only just been opened: the far
+            # end is not at the atmosphere yet, and what it is now is nobody's to say.
             return
-        start = last.get(channel)
-        if start is None:
+        if own_gas is None or far_gas is None or math.isinf(own_gas[1]):
             return
         (p_own, v_own), (p_far, v_far) = own_gas, far_gas
         final = p_far if math.isinf(v_far) else (p_own * v_own + p_far * v_far) / (v_own + v_far)
-        self.expect(channel, (valve,), start, final, t_s, "opened", either_way)
-
-    def move_needed(self, channel: str, start_pa: float, toward_pa: float) -> float | None:
-        """The move that proves a response, or None when the difference is too small to tell."""
-        resolution, noise = sensor_floor(self.bench, channel)
-        model = self.bench.instruments[self.bench.channels[channel].instrument].model
-        floor = max(resolution, noise, display_step_pa(model, max(start_pa, toward_pa)))
-        move = max(MOVE_FLOORS * floor, MOVE_SHARE * abs(toward_pa - start_pa))
-        return move if abs(toward_pa - start_pa) >= MARGIN * move else None
+        weights = tuple(
+            (self._gauge(volume), self.bench.volumes[volume].size_m3 / v_own) for volume in sorted(own)
+        )
+        # Two gauges at one pressure disagree by up to their accuracies: only a difference
+        # beyond that is surely real, and only that much can be asked of the gas.
+        unsure = self._offset(own, p_own) + self._offset(far, p_far)
+        self._add(weights, (valve,), p_own, final, t_s, OPENED, unsure)
 
     def expect(
+        self, channel: str, valves: tuple[str, ...], start_pa: float, toward_pa: float, t_s: float, what: str
+    ) -> None:
+        """Ask ``channel`` to head for ``toward_pa`` within the bench's valve response time."""
+        self._add(((channel, 1.0),), valves, start_pa, toward_pa, t_s, what)
+
+    def _add(
         self,
-        channel: str,
+        weights: tuple[tuple[str, float], ...],
         valves: tuple[str, ...],
         start_pa: float,
         toward_pa: float,
         t_s: float,
         what: str,
-        either_way: bool = False,
+        unsure_pa: float = 0.0,
     ) -> None:
-        """Ask ``channel`` to move toward ``toward_pa`` within the bench's valve response time."""
-        move = self.move_needed(channel, start_pa, toward_pa)
+        move = self.move_needed([c for c, _ in weights], start_pa, toward_pa, unsure_pa)
         if move is not None:
             deadline = t_s + self.bench.valve_response_s
-            self.pending.append(
-                Expectation(channel, valves, start_pa, toward_pa, move, t_s, deadline, what, either_way)
-            )
+            self.pending.append(Expectation(weights, valves, start_pa, toward_pa, move, t_s, deadline, what))
+
+    def move_needed(
+        self, channels: list[str], start_pa: float, toward_pa: float, unsure_pa: float = 0.0
+    ) -> float | None:
+        """The move that proves a response, or None when the difference is too small to tell.
+
+        ``unsure_pa`` is how much of the difference may be the gauges' disagreement.
+        """
+        floor = 0.0
+        for channel in channels:
+            resolution, noise = sensor_floor(self.bench, channel)
+            model = self.bench.instruments[self.bench.channels[channel].instrument].model
+            floor = max(floor, resolution, noise, display_step_pa(model, max(start_pa, toward_pa)))
+        move = max(MOVE_FLOORS * floor, MOVE_SHARE * abs(toward_pa - start_pa))
+        return move if abs(toward_pa - start_pa) - unsure_pa >= MARGIN * move else None
 
     def check(self, t_s: float, values: dict[str, float | None]) -> str | None:
         """Drop the expectations met by this sample; the reason of the first one overdue, if any."""
         still = []
         for e in self.pending:
-            if e.met_by(values.get(e.channel)):
+            if e.met_by(values):
                 continue
             if t_s > e.deadline_s:
                 self.pending = []
-                return e.failure(values.get(e.channel))
+                return e.failure(values)
             still.append(e)
         self.pending = still
         return None
 
-    # --- the bench as a graph of places joined by open valves ----------------------------------
+    # --- the gas in joined places ----------------------------------------------------------------
 
     def _gas(self, places: frozenset[str], last: dict[str, float | None]) -> tuple[float, float] | None:
-        """(pressure, volume) of joined places: volume-weighted over their gauges; None if unknown.
+        """(mean pressure, volume) of joined places, volume-weighted over their gauges.
 
         The atmosphere makes the volume unbounded at its pressure; any other outside place
-        (a supply, a pump) makes the pressure unknown, and so does an ungauged volume.
+        (a supply, a pump) makes the pressure unknown (None), and so does an ungauged volume.
         """
         outside = places - set(self.bench.volumes)
         if outside - {"atmosphere"}:
@@ -168,7 +205,7 @@ class ValveWatch:
             return ATMOSPHERE_PA, math.inf
         total = weighted = 0.0
         for volume in places:
-            channel = self._gauge(frozenset({volume}), prefer=volume)
+            channel = self._gauge(volume)
             pressure = last.get(channel) if channel else None
             if pressure is None:
                 return None
@@ -176,10 +213,24 @@ class ValveWatch:
             total, weighted = total + size, weighted + pressure * size
         return weighted / total, total
 
-    def _gauge(self, places: frozenset[str], prefer: str) -> str | None:
-        gauges = [
-            (spec.volume != prefer, name)
-            for name, spec in self.bench.channels.items()
-            if spec.measures == "pressure" and spec.volume in places
-        ]
-        return min(gauges)[1] if gauges else None
+    def _offset(self, places: frozenset[str], pressure_pa: float) -> float:
+        """How far the gauges of ``places`` (or the atmosphere's day-to-day swing) may be off."""
+        if "atmosphere" in places:
+            return AT_ATMOSPHERE * ATMOSPHERE_PA
+        gauges = [self._gauge(v) for v in places & set(self.bench.volumes)]
+        accuracies = [sensor_accuracy(self.bench, g) for g in gauges if g]
+        return max(accuracies, default=0.0) * abs(pressure_pa)
+
+    def _at_atmosphere(self, places: frozenset[str], last: dict[str, float | None]) -> bool:
+        """Whether every gauged volume among ``places`` reads the atmosphere (within 5 %)."""
+        for volume in places & set(self.bench.volumes):
+            value = last.get(self._gauge(volume))
+            if value is None or abs(value - ATMOSPHERE_PA) > AT_ATMOSPHERE * ATMOSPHERE_PA:
+                return False
+        return True
+
+    def _gauge(self, volume: str) -> str:
+        """The first pressure channel on ``volume`` ("" if none: its reading is then unknown)."""
+        return next(
+            (n for n, s in self.bench.channels.items() if s.measures == "pressure" and s.volume == volume), ""
+        )

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from rig.analysis.detectability import minimum_detectable_leak
 from rig.bench import BenchSpec, load_bench
 from rig.errors import InputError
-from rig.located_yaml import Doc, LocatedError, load
+from rig.located_yaml import Doc, LocatedError, LocatedProblems, load
 from rig.procedure.steps import STEP_KINDS
 from rig.units import T_TWENTY_C_K, parse_leak_rate
 
@@ -80,6 +80,9 @@ class _Checker:
         """Run ``check``; a located problem is recorded and None returned, so checking goes on."""
         try:
             return check()
+        except LocatedProblems as exc:
+            self.problems.extend(exc.problems)
+            return None
         except LocatedError as exc:
             self.problems.append(exc)
             return None
@@ -87,12 +90,20 @@ class _Checker:
 
 def load_procedure(path: str | Path, bench_path: str | Path | None = None) -> Procedure:
     """Read and validate a procedure; every problem found raises one :class:`ProcedureInvalid`."""
-    doc = load(path)
+    try:
+        doc = load(path)
+    except LocatedProblems as exc:
+        raise ProcedureInvalid(exc.problems) from None
+    except LocatedError as exc:
+        # A file that does not even parse is one more located problem, printed like the others
+        # (editors jump to `file:line:col:` only at the start of a line).
+        raise ProcedureInvalid([exc]) from None
     checker = _Checker(doc, None)
     checker.attempt(
         lambda: doc.mapping((), allowed=TOP_KEYS, required=frozenset({"procedure", "version", "main"}))
     )
-    version = checker.attempt(lambda: doc.integer(("version",)))
+    # An absent version is already a missing key; "expected a whole number" would say it twice.
+    version = checker.attempt(lambda: doc.integer(("version",))) if doc.has(("version",)) else None
     if version is not None and version != VERSION:
         checker.problems.append(
             doc.error(("version",), f"version {version} is not known (this rig reads {VERSION})")
@@ -174,7 +185,23 @@ def _step(checker: _Checker, path: P) -> Step:
         checker.levels_pa[values["volume"]] = values["below"]
     if kind == "measure_decay" and {"limit", "channel", "volume", "duration"} <= values.keys():
         checker.attempt(lambda: _resolvable(checker, (*fpath, "limit"), values))
+    if kind == "prompt" and "action" in values:
+        checker.attempt(lambda: _actable(checker, (*fpath, "action"), values["action"]))
     return Step(kind, values, str(doc.where(path)), nested)
+
+
+def _actable(checker: _Checker, path: P, action: str) -> None:
+    """A simulated bench must be able to act out what the operator is asked to do."""
+    bench = checker.bench
+    if bench is None or bench.doc is None or not bench.simulated:
+        return  # a real bench: the action is the operator's, recorded as said
+    known = list(bench.doc.mapping(("physics", "actions")))
+    if action not in known:
+        raise checker.doc.error(
+            path,
+            f"the simulated bench {bench.name!r} cannot act out {action!r} "
+            f"(its physics.actions: {', '.join(known) or 'none'})",
+        )
 
 
 def _resolvable(checker: _Checker, path: P, values: dict[str, Any]) -> None:
@@ -225,11 +252,55 @@ def sensor_floor(bench: BenchSpec, channel: str) -> tuple[float, float]:
     doc = bench.doc
     if doc is not None and bench.simulated and (resolution is None or noise is None):
         sensor = ("physics", "sensors", channel)
+        # The defaults are rig.sim.bench_physics's: what the simulated gauge does when not told.
         if resolution is None:
-            resolution = doc.quantity((*sensor, "resolution"), "pressure", "0 Pa")
+            resolution = _sensor_spread(doc, (*sensor, "resolution"), "0 Pa")
         if noise is None:
-            noise = doc.quantity((*sensor, "noise"), "pressure", "0.2 Pa")
+            noise = _sensor_spread(doc, (*sensor, "noise"), "0.2 Pa")
     return resolution or 0.0, noise or 0.0
+
+
+def _sensor_spread(doc: Doc, path: P, default: str) -> float:
+    """A simulated sensor's resolution or noise, refused here (located) if negative.
+
+    The bench's own channel values are checked when it loads; the physics part is read only on
+    demand, and a negative value would otherwise fail later without a place.
+    """
+    value = doc.quantity(path, "pressure", default)
+    if value < 0.0:
+        raise doc.error(path, f"{path[-1]} cannot be negative, got {doc.get(path)!r}")
+    return value
+
+
+# The relative accuracy assumed for a gauge the bench says nothing about. 5 % of reading is
+# what the coarsest gauges a rig carries (Pirani / cold-cathode combinations) are specified at;
+# capacitance gauges do 0.25 %. Assuming the coarse figure can only overstate an uncertainty,
+# never understate it.
+DEFAULT_ACCURACY = 0.05
+# The accuracy rig.sim.bench_physics gives a simulated pressure gauge whose sensor omits it.
+SIMULATED_GAUGE_ACCURACY = 0.0025
+
+
+def sensor_accuracy(bench: BenchSpec, channel: str) -> float:
+    """The relative accuracy (a fraction of the reading) of ``channel``'s gauge.
+
+    The channel's ``accuracy:`` if the bench declares one; else, on a simulated bench, the
+    accuracy its simulated pressure sensor has (``physics.sensors.<channel>.accuracy``, or the
+    simulator's default); else :data:`DEFAULT_ACCURACY`.
+    """
+    spec = bench.channels[channel]
+    if spec.accuracy is not None:
+        return spec.accuracy
+    doc = bench.doc
+    # Only pressure channels on a volume are simulated as gauges with a relative accuracy (a
+    # thermocouple's accuracy is in kelvin).
+    if doc is None or not bench.simulated or spec.measures != "pressure" or spec.volume is None:
+        return DEFAULT_ACCURACY
+    path = ("physics", "sensors", channel, "accuracy")
+    accuracy = doc.number(path, SIMULATED_GAUGE_ACCURACY)
+    if not 0.0 < accuracy < 1.0:
+        raise doc.error(path, f"accuracy is a fraction of the reading between 0 and 1, got {accuracy:g}")
+    return accuracy
 
 
 def _value(checker: _Checker, path: P, ftype: str) -> Any:
@@ -258,9 +329,17 @@ def _value(checker: _Checker, path: P, ftype: str) -> Any:
             raise doc.error(path, f"expected at least 1, got {count}")
         return count
     if ftype == "answer":
+        # YAML 1.1 reads a bare `yes`/`no` as a boolean: take it as the answer it spells.
+        raw = doc.get(path)
+        if isinstance(raw, bool):
+            return "yes" if raw else "no"
         return doc.choice(path, {"yes", "no"})
     if ftype.startswith("choice:"):
         return doc.choice(path, set(ftype.removeprefix("choice:").split("|")))
+    if ftype == "valve_list":
+        return _valve_list(doc, path, bench)
+    if ftype == "valve_states":
+        return _valve_states(doc, path, bench)
     if bench is None:
         return doc.text(path)  # the bench failed to load; its own error says why
     if ftype == "volume_ref":
@@ -269,23 +348,31 @@ def _value(checker: _Checker, path: P, ftype: str) -> Any:
         return _name(doc, path, bench.channels, "channel", bench)
     if ftype == "valve_ref":
         return _name(doc, path, bench.valves, "valve", bench)
-    if ftype == "valve_list":
-        items = doc.sequence(path)
-        if not items:
-            raise doc.error(path, "expected a list of valves")
-        return [_name(doc, (*path, i), bench.valves, "valve", bench) for i in range(len(items))]
-    if ftype == "valve_states":
-        states = {}
-        for valve, vpath in doc.items(path):
-            if valve not in bench.valves:
-                raise doc.key_error(
-                    vpath, f"unknown valve {valve!r} (bench {bench.name!r} has: {', '.join(bench.valves)})"
-                )
-            states[valve] = doc.choice(vpath, {"open", "closed"}) == "open"
-        if not states:
-            raise doc.error(path, "name at least one valve")
-        return states
     raise AssertionError(f"field type {ftype!r} has no check")  # pragma: no cover
+
+
+# Without a bench (it failed to load, and its own error says why) the valve names cannot be
+# checked, but the shape of the field can: a list of names, or names mapped to open/closed.
+def _valve_list(doc: Doc, path: P, bench: BenchSpec | None) -> list[str]:
+    items = doc.sequence(path)
+    if not items:
+        raise doc.error(path, "expected a list of valves")
+    if bench is None:
+        return [doc.text((*path, i)) for i in range(len(items))]
+    return [_name(doc, (*path, i), bench.valves, "valve", bench) for i in range(len(items))]
+
+
+def _valve_states(doc: Doc, path: P, bench: BenchSpec | None) -> dict[str, bool]:
+    states = {}
+    for valve, vpath in doc.items(path):
+        if bench is not None and valve not in bench.valves:
+            raise doc.key_error(
+                vpath, f"unknown valve {valve!r} (bench {bench.name!r} has: {', '.join(bench.valves)})"
+            )
+        states[valve] = doc.choice(vpath, {"open", "closed"}) == "open"
+    if not states:
+        raise doc.error(path, "name at least one valve")
+    return states
 
 
 def _name(doc: Doc, path: P, names: dict[str, Any], what: str, bench: BenchSpec) -> str:

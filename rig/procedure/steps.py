@@ -5,7 +5,8 @@ with units), ``leak_rate`` (Pa·m³/s, sccm, mbar·L/s, lb/day …), ``text``, `
 whole number ≥ 1), ``volume_ref`` / ``channel_ref`` / ``valve_ref`` (names the bench must
 have), ``valve_list`` (valve names), ``valve_states`` (valve name → open/closed),
 ``steps`` (a nested list of steps), ``fraction`` (a number in (0, 1]), ``answer``
-(yes/no) or ``choice:a|b``. A trailing ``?`` marks an optional field.
+(yes/no, quoted or bare: YAML reads a bare yes/no as a boolean, taken as the answer it
+spells) or ``choice:a|b``. A trailing ``?`` marks an optional field.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rig.bench import MODELS, BenchSpec
+from rig.bench import MODELS, PHYSICS_KEYS, BenchSpec
 from rig.clock import Clock
 from rig.located_yaml import Doc
 from rig.sim.faults import KINDS, Fault, FaultSchedule
@@ -46,7 +46,6 @@ from rig.sim.simulated_bench import GaugeChannel, RelayValve, SimulatedBench, Th
 
 CHANNEL_COUNTS = {"TPG361": 1, "TPG362": 2, "TPG366": 6, "MKS937B": 6}
 LEAK_KINDS = {"orifice", "capillary", "molecular", "permeation"}
-PHYSICS_KEYS = {"seed", "outside", "volumes", "valves", "pumps", "leaks", "outgassing", "sensors", "actions"}
 P = tuple[Any, ...]
 
 
@@ -92,7 +91,12 @@ def build_simulation(bench: BenchSpec, clock: Clock, seed: int | None = None) ->
         leak = _leak(doc, (*root, "leaks", i), places)
         elements.append(leak)
         if doc.get((*root, "leaks", i, "name")) is not None:
-            named[doc.text((*root, "leaks", i, "name"))] = (leak, (*root, "leaks", i))
+            name = doc.text((*root, "leaks", i, "name"))
+            if name in named:
+                raise doc.error(
+                    (*root, "leaks", i, "name"), f"a second leak named {name!r}: names must be unique"
+                )
+            named[name] = (leak, (*root, "leaks", i))
     for i, _ in enumerate(doc.sequence((*root, "outgassing"))):
         walls = Reservoir(f"walls:{i}", 0.0)
         outside.append(walls)
@@ -241,6 +245,13 @@ def _change(doc: Doc, q: P, leak: FlowElement, leak_path: P) -> Callable[[], Non
     sealed = doc.get((*q, "sealed"))
     if sealed is not None and sealed is not True:
         raise doc.error((*q, "sealed"), "write `sealed: true` (or leave it out)")
+    size = "conductance" if isinstance(leak, Conductance) else "diameter"
+    given = doc.get((*q, size)) is not None
+    if sealed and given:
+        raise doc.error((*q, size), f"a sealed leak has no {size}: give one or the other")
+    if not sealed and not given:
+        kind = type(leak).__name__.lower()
+        raise doc.error(q, f"this {kind} leak's action needs its new `{size}:` (or `sealed: true`)")
     if isinstance(leak, Orifice | Capillary):
         attribute = "cd_area_m2" if isinstance(leak, Orifice) else "diameter_m"
         value = 0.0

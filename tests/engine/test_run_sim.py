@@ -51,6 +51,32 @@ def test_shipped_procedure_runs_in_simulation(tmp_path: Path, name: str) -> None
         check=True,
     )
     assert json.loads(listed.stdout)[0]["status"] == "passed"
+    # Off a terminal the live view prints one plain line per step, on stderr, and the verdict.
+    assert "step 1/" in done.stderr and "PASS" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "verdict", "outcomes"),
+    [
+        ("reference_leak_check", 0, "PASS", {"leak_standard": "PASS"}),
+        ("seal_repair_certification", 0, "PASS", {"before_repair": "MEASURED", "after_repair": "PASS"}),
+        ("compartment_isolation", 1, "FAIL", {"isolation.prk": "FAIL"}),
+    ],
+)
+def test_the_other_shipped_procedures_run_from_the_command_line(
+    tmp_path: Path, name: str, code: int, verdict: str, outcomes: dict[str, str]
+) -> None:
+    done = rig_run(str(PROCEDURES / f"{name}.yaml"), "--sim", "--data-dir", str(tmp_path), "--json")
+    assert done.returncode == code, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["verdict"] == verdict
+    for measurement, outcome in outcomes.items():
+        assert result["measurements"][measurement]["outcome"] == outcome
+    assert ("leaking_segment" in result) == (name == "compartment_isolation")
+    if name == "compartment_isolation":
+        assert result["leaking_segment"] == "prk"
+    saved = json.loads((Path(result["run_dir"]) / "results.json").read_text())
+    assert saved["verdict"] == verdict and "faults" in saved
 
 
 def test_run_ends_in_the_safe_state_in_the_physics(tmp_path: Path) -> None:

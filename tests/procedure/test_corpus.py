@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from rig.cli import main
+from rig.procedure.loader import load_procedure
 
 CORPUS = Path(__file__).parent / "corpus"
 PLACEHOLDER = "{port}"
@@ -37,31 +38,9 @@ SUPPORT_FILES = {"good_bench.yaml", "good_procedure.yaml", BENCH_PROCEDURE}
 EXPECT = re.compile(
     r"^# expect: (?:(?P<file>[\w.-]+\.yaml):)?(?P<line>\d+):(?P<col>\d+): (?P<fragment>\S.*)$"
 )
-# Problems found while the procedure file itself is read (YAML syntax, tags, aliases) reach the
-# command line as an InputError and carry its "rig CMD: error: " prefix; the others do not.
-CLI_PREFIX = r"(?:rig (?:validate|run): error: )?"
-
-# Cases the validator gets wrong today (the tests are written for the right behaviour).
-KNOWN_BUGS: dict[str, str] = {
-    "06_alias_to_a_quantity.yaml": (
-        "an alias of a scalar is accepted: located_yaml._Converter only records mapping and sequence "
-        "nodes in `seen`, so `*period` silently repeats the anchored value"
-    ),
-    "58_broken_bench_with_valve_steps.yaml": (
-        "when the bench fails to load, loader._value falls back to doc.text() for every bench reference, "
-        "so a valid `valves:` mapping and `hatches:` list get spurious 'expected text' problems"
-    ),
-    "62_several_unknown_and_missing_keys.yaml": (
-        "Doc.mapping raises at the first unknown key: a second unknown key and a missing 'main' in the "
-        "same mapping are not reported"
-    ),
-    "bench_08_physics_unknown_key.yaml": "load_bench never checks the physics: part; unknown keys pass",
-    "bench_25_negative_uncertainty.yaml": "a negative volume uncertainty is accepted (bench._volume)",
-    "bench_26_negative_noise.yaml": (
-        "a negative channel noise is accepted by bench._channel; minimum_detectable_leak then raises an "
-        "unlocated InputError ('resolution and noise cannot be negative') through load_procedure"
-    ),
-}
+# Cases the validator gets wrong today (the tests are written for the right behaviour), each
+# marked as a strict xfail with the reason. None at present.
+KNOWN_BUGS: dict[str, str] = {}
 # Cases checked through a real `python -m rig` process; the others call rig.cli.main in-process.
 SUBPROCESS_CASES = {
     "03_yaml_tab.yaml",
@@ -238,7 +217,7 @@ def assert_reported(case: Case, root: Path, stderr: str) -> None:
     unused = list(lines)
     for exp in case.expected:
         place = f"{root / exp.file}:{exp.line}:{exp.col}: "
-        located = re.compile(rf"^{CLI_PREFIX}{re.escape(place)}.*{re.escape(exp.fragment)}")
+        located = re.compile(rf"^{re.escape(place)}.*{re.escape(exp.fragment)}")
         match = next((line for line in unused if located.match(line)), None)
         assert match is not None, (
             f"no line `{exp.file}:{exp.line}:{exp.col}: ...{exp.fragment}...` in:\n{stderr}"
@@ -301,40 +280,43 @@ def test_the_corpus_is_large_and_every_expectation_is_located() -> None:
             assert all(exp.file == case.name for exp in case.expected), case.name
 
 
-# Load-time problems of the procedure file itself (a subset of the cases above).
+# Load-time problems of the procedure file itself (a subset of the cases above): the file does not
+# parse, or is refused while it is read (tags, aliases, duplicate keys, bytes that are not UTF-8).
 LOAD_TIME_CASES = [
     "01_yaml_bad_indent.yaml",
     "03_yaml_tab.yaml",
     "04_python_tag.yaml",
+    "05_alias_to_a_step.yaml",
+    "06_alias_to_a_quantity.yaml",
     "07_duplicate_field.yaml",
+    "50_not_utf8.yaml",
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rig.located_yaml.load's LocatedError escapes load_procedure as a plain InputError, so cli.main "
-    "prints it as 'rig validate: error: FILE:LINE:COL: ...' unlike every other problem line",
-)
 @pytest.mark.parametrize("name", LOAD_TIME_CASES)
 def test_load_time_problems_print_like_every_other_problem(
     name: str, corpus: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A syntax error's line starts with its location, like the other problems (editors match on it)."""
-    _, stderr = rig_in_process(capsys, "validate", str(corpus / name))
+    code, stderr = rig_in_process(capsys, "validate", str(corpus / name))
+    assert code == 2, stderr
     assert stderr.startswith(f"{corpus / name}:"), stderr
+    assert "error:" not in stderr, stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="steps.py documents `answer` as yes/no, but YAML 1.1 reads a bare yes as true and "
-    "Doc.choice refuses it ('expected text, got a boolean (True)')",
+@pytest.mark.parametrize(
+    ("written", "answer"), [("yes", "yes"), ("no", "no"), ("'yes'", "yes"), ("true", "yes")]
 )
 def test_an_unquoted_yes_answer_is_accepted(
-    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    written: str, answer: str, corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """YAML 1.1 reads a bare yes/no as a boolean; as a prompt's answer it means what it spells."""
     path = tmp_path / "yes_answer.yaml"
     path.write_text(
-        "procedure: yes_answer\nversion: 1\nmain:\n  - prompt: {message: Seal repaired, expect: yes}\n"
+        "procedure: yes_answer\nversion: 1\nmain:\n"
+        f"  - prompt: {{message: Seal repaired, expect: {written}}}\n"
     )
     code, stderr = rig_in_process(capsys, "validate", str(path), "--bench", str(corpus / "good_bench.yaml"))
     assert code == 0, stderr
+    procedure = load_procedure(path, corpus / "good_bench.yaml")
+    assert procedure.main[0].fields["expect"] == answer

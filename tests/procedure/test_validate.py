@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from rig.procedure.loader import ProcedureInvalid, load_procedure
+from rig.bench import load_bench
+from rig.located_yaml import LocatedError
+from rig.procedure.loader import (
+    DEFAULT_ACCURACY,
+    SIMULATED_GAUGE_ACCURACY,
+    ProcedureInvalid,
+    load_procedure,
+    sensor_accuracy,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCEDURES = ROOT / "procedures"
@@ -135,3 +143,87 @@ def test_a_controller_that_prints_too_few_digits_is_refused(tmp_path: Path) -> N
     with pytest.raises(ProcedureInvalid, match=r"steps of 1e\+03 Pa") as info:
         load_procedure(PROCEDURES / "pressure_decay.yaml", tmp_path / "coarse.yaml")
     assert "at 2e+05 Pa" in str(info.value)  # the level the fill brought the article to
+
+
+MOCKUP = PROCEDURES / "benches" / "vacuum_chamber_mockup.yaml"
+CORPUS_BENCH = Path(__file__).parent / "corpus" / "good_bench.yaml"
+
+
+def test_a_file_that_does_not_parse_is_one_located_problem(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("procedure: p\nversion: 1\nmain:\n  - wait: {duration: 1 s\n")
+    with pytest.raises(ProcedureInvalid) as info:
+        load_procedure(path, MOCKUP)
+    assert len(info.value.problems) == 1
+    assert str(info.value).startswith(f"{path}:5:1: YAML syntax")
+    done = rig("validate", str(path), "--bench", str(MOCKUP))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"{path}:5:1: YAML syntax"), done.stderr
+
+
+def test_valve_steps_are_still_checked_for_shape_when_the_bench_fails(tmp_path: Path) -> None:
+    (tmp_path / "bench.yaml").write_text("bench: b\ninstruments:\n  g: {model: TPG999}\n")
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "procedure: p\nversion: 1\nbench: bench.yaml\nmain:\n"
+        "  - set_valves: {valves: {vent: closed, supply: ajar}}\n"
+        "  - compartment_isolation: {name: c, hatches: [hatch, [x]], watch: 1 min}\n"
+    )
+    with pytest.raises(ProcedureInvalid) as info:
+        load_procedure(path)
+    lines = [str(p) for p in info.value.problems]
+    assert len(lines) == 3, lines
+    assert lines[0].startswith(f"{tmp_path / 'bench.yaml'}:3:14: 'TPG999' is not one of")
+    assert lines[1].startswith(f"{path}:5:49: 'ajar' is not one of: closed, open")
+    assert lines[2].startswith(f"{path}:6:55: expected text, got a list")
+
+
+def test_every_unknown_and_missing_key_of_a_step_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("procedure: p\nversion: 1\nmain:\n  - fill: {volume: article, speed: 1, colour: red}\n")
+    with pytest.raises(ProcedureInvalid) as info:
+        load_procedure(path, MOCKUP)
+    details = sorted(p.detail.split(" (")[0] for p in info.value.problems)
+    assert details == [
+        "missing key 'timeout'",
+        "missing key 'to'",
+        "missing key 'tolerance'",
+        "unknown key 'colour'",
+        "unknown key 'speed'",
+    ]
+
+
+def test_sensor_accuracy_of_a_simulated_bench_is_its_sensors() -> None:
+    bench = load_bench(MOCKUP)
+    assert sensor_accuracy(bench, "p_chamber") == 0.05
+    assert sensor_accuracy(bench, "p_article") == 0.0025
+    # A thermocouple's accuracy is in kelvin, not a fraction of the reading.
+    assert sensor_accuracy(bench, "t_chamber") == DEFAULT_ACCURACY
+
+
+def test_a_declared_accuracy_wins_and_the_default_is_conservative(tmp_path: Path) -> None:
+    text = MOCKUP.read_text()
+    declared = text.replace(
+        "p_article: {instrument: gauges, channel: 2, measures: pressure, volume: article}",
+        "p_article: {instrument: gauges, channel: 2, measures: pressure, volume: article, accuracy: 0.001}",
+    )
+    assert declared != text
+    (tmp_path / "declared.yaml").write_text(declared)
+    assert sensor_accuracy(load_bench(tmp_path / "declared.yaml"), "p_article") == 0.001
+    # A simulated sensor that does not state its accuracy has the simulator's.
+    silent = text.replace("accuracy: 0.0025, noise: 0.3 Pa, resolution: 0.01 Pa, drift", "drift")
+    assert silent != text
+    (tmp_path / "silent.yaml").write_text(silent)
+    assert sensor_accuracy(load_bench(tmp_path / "silent.yaml"), "p_article") == SIMULATED_GAUGE_ACCURACY
+    # A real bench that says nothing: assume the coarse figure, never a flattering one.
+    assert sensor_accuracy(load_bench(CORPUS_BENCH), "p_article") == DEFAULT_ACCURACY == 0.05
+
+
+def test_a_simulated_accuracy_out_of_range_is_located(tmp_path: Path) -> None:
+    text = MOCKUP.read_text()
+    bad = text.replace("accuracy: 0.05, noise: 0 Pa", "accuracy: 5, noise: 0 Pa")
+    assert bad != text
+    (tmp_path / "bench.yaml").write_text(bad)
+    line = bad[: bad.index("accuracy: 5,")].count("\n") + 1
+    with pytest.raises(LocatedError, match=rf"bench.yaml:{line}:\d+: accuracy is a fraction"):
+        sensor_accuracy(load_bench(tmp_path / "bench.yaml"), "p_chamber")
