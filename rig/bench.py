@@ -19,6 +19,7 @@ Every mistake is reported as ``file:line:col: message`` before anything is conta
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,11 +38,16 @@ MODELS = {
 MEASURES = {"pressure", "temperature", "voltage"}
 TOP_KEYS = {
     "bench", "description", "instruments", "volumes", "channels", "valves", "limits", "safe_state",
-    "physics", "faults",
+    "physics", "faults", "calibrations", "reference_leaks", "environment",
 }  # fmt: skip
 # The parts of ``physics:``. Defined here, not in rig.sim, so loading a bench refuses a
 # misspelt part without importing the simulator (rig.sim.bench_physics uses this same set).
-PHYSICS_KEYS = {"seed", "outside", "volumes", "valves", "pumps", "leaks", "outgassing", "sensors", "actions"}
+PHYSICS_KEYS = {
+    "seed", "outside", "volumes", "valves", "pumps", "leaks", "outgassing", "sensors", "actions",
+    "start_date",
+}  # fmt: skip
+# An unmeasured drift of the gas temperature a test without a thermometer must allow for.
+DEFAULT_TEMPERATURE_DRIFT_K_S = 0.5 / 3600.0
 CHANNEL_KEYS = {"instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy"}
 
 
@@ -90,6 +96,43 @@ class ValveSpec:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """A gauge's or thermometer's calibration: its certificate, when it was done and is due.
+
+    ``uncertainty`` is a standard uncertainty (k = 1): relative (a fraction of the reading)
+    for a pressure channel, in K for a temperature channel.
+    """
+
+    name: str
+    certificate: str
+    date: dt.date
+    due: dt.date
+    uncertainty: float
+
+    def status(self, today: dt.date) -> str:
+        """``current`` or ``expired`` on ``today``."""
+        return "current" if today <= self.due else "expired"
+
+
+@dataclass(frozen=True)
+class ReferenceLeak:
+    """A calibrated leak behind one of the bench's valves, as its certificate states it."""
+
+    valve: str
+    certificate: str
+    rate_pa_m3_s: float
+    uncertainty_rel: float  # standard (k = 1), a fraction of the rate
+    gas: str
+    temperature_k: float
+    date: dt.date
+    due: dt.date
+
+    def status(self, today: dt.date) -> str:
+        """``current`` or ``expired`` on ``today``."""
+        return "current" if today <= self.due else "expired"
+
+
+@dataclass(frozen=True)
 class BenchSpec:
     """A whole bench file, validated; ``doc`` keeps the parsed YAML for the physics part."""
 
@@ -104,6 +147,9 @@ class BenchSpec:
     safe_state: dict[str, bool]  # valve name → open
     # How long an opened valve may take to show in the pressures before it counts as stuck.
     valve_response_s: float = 10.0
+    calibrations: dict[str, Calibration] = field(default_factory=dict)  # channel name → calibration
+    reference_leaks: dict[str, ReferenceLeak] = field(default_factory=dict)  # valve name → leak
+    temperature_drift_k_s: float = DEFAULT_TEMPERATURE_DRIFT_K_S
     description: str = ""
     doc: Doc | None = field(default=None, repr=False, compare=False)
 
@@ -111,6 +157,16 @@ class BenchSpec:
     def simulated(self) -> bool:
         """Whether the file has a physics part (it can run in simulation)."""
         return self.doc is not None and self.doc.get(("physics",)) is not None
+
+    def simulated_date(self) -> dt.date | None:
+        """The calendar day a simulation of this bench starts on (``physics.start_date``), if given.
+
+        In simulation, calibrations are checked against this day, so a simulated bench's
+        certificates do not expire with the wall calendar and tests stay reproducible.
+        """
+        if self.doc is None or self.doc.get(("physics", "start_date")) is None:
+            return None
+        return _date(self.doc, ("physics", "start_date"))
 
 
 def load_bench(path: str | Path) -> BenchSpec:
@@ -136,6 +192,16 @@ def load_bench(path: str | Path) -> BenchSpec:
         if valve not in valves:
             raise doc.key_error(p, f"safe_state names {valve!r}, which is not a valve of this bench")
         safe[valve] = doc.choice(p, {"open", "closed"}) == "open"
+    environment = doc.mapping(("environment",), allowed={"temperature_drift"})
+    drift = (
+        doc.quantity(("environment", "temperature_drift"), "temperature drift")
+        if environment.get("temperature_drift") is not None
+        else DEFAULT_TEMPERATURE_DRIFT_K_S
+    )
+    if drift < 0.0:
+        raise doc.error(("environment", "temperature_drift"), "a temperature drift bound cannot be negative")
+    calibrations = {name: _calibration(doc, name, p, channels) for name, p in doc.items(("calibrations",))}
+    leaks = {name: _reference_leak(doc, name, p, valves) for name, p in doc.items(("reference_leaks",))}
     return BenchSpec(
         name=doc.text(("bench",)),
         source=str(path),
@@ -147,8 +213,83 @@ def load_bench(path: str | Path) -> BenchSpec:
         min_pressure_pa=min_p,
         safe_state=safe,
         valve_response_s=response,
+        calibrations=calibrations,
+        reference_leaks=leaks,
+        temperature_drift_k_s=drift,
         description=doc.text(("description",), " ").strip(),
         doc=doc,
+    )
+
+
+def _date(doc: Doc, path: tuple[Any, ...]) -> dt.date:
+    value = doc.get(path)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise doc.error(path, f"expected a date such as 2026-05-04, got {value!r}")
+
+
+def _fraction(doc: Doc, path: tuple[Any, ...]) -> float:
+    """A relative uncertainty: a fraction (0.0025) or a percentage ("0.25 %")."""
+    value = doc.get(path)
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            fraction = float(value.strip()[:-1]) / 100.0
+        except ValueError:
+            raise doc.error(path, f"expected a percentage such as '0.25 %', got {value!r}") from None
+    else:
+        fraction = doc.number(path)
+    if not 0.0 < fraction < 1.0:
+        raise doc.error(path, f"a relative uncertainty lies between 0 and 100 %, got {value!r}")
+    return fraction
+
+
+def _dates(doc: Doc, p: tuple[Any, ...]) -> tuple[dt.date, dt.date]:
+    done, due = _date(doc, (*p, "date")), _date(doc, (*p, "due"))
+    if due < done:
+        raise doc.error((*p, "due"), f"due {due} is before the calibration date {done}")
+    return done, due
+
+
+def _calibration(doc: Doc, name: str, p: tuple[Any, ...], channels: dict[str, ChannelSpec]) -> Calibration:
+    doc.mapping(
+        p,
+        allowed={"certificate", "date", "due", "uncertainty"},
+        required=frozenset({"certificate", "date", "due", "uncertainty"}),
+    )
+    if name not in channels:
+        raise doc.key_error(p, f"calibration of {name!r}, which is not a channel of this bench")
+    measures = channels[name].measures
+    if measures == "temperature":
+        uncertainty = doc.quantity((*p, "uncertainty"), "temperature", positive=True)
+    else:
+        uncertainty = _fraction(doc, (*p, "uncertainty"))
+    done, due = _dates(doc, p)
+    return Calibration(name, doc.text((*p, "certificate")), done, due, uncertainty)
+
+
+def _reference_leak(doc: Doc, name: str, p: tuple[Any, ...], valves: dict[str, ValveSpec]) -> ReferenceLeak:
+    keys = {"certificate", "rate", "uncertainty", "gas", "temperature", "date", "due"}
+    doc.mapping(p, allowed=keys, required=frozenset(keys))
+    if name not in valves:
+        raise doc.key_error(p, f"a reference leak behind {name!r}, which is not a valve of this bench")
+    rate = doc.quantity((*p, "rate"), "leak rate", positive=True)
+    done, due = _dates(doc, p)
+    return ReferenceLeak(
+        name,
+        doc.text((*p, "certificate")),
+        rate,
+        _fraction(doc, (*p, "uncertainty")),
+        doc.text((*p, "gas")),
+        doc.quantity((*p, "temperature"), "temperature", positive=True),
+        done,
+        due,
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from rig import __version__
-from rig.commands import analyze, instruments, run, runs, sim, validate
+from rig.commands import analyze, instruments, plan, run, runs, sim, validate, verify
 from rig.errors import InputError
 
 EXIT_USAGE = 2
@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.register(sub)
     runs.register(sub)
     run.register(sub)
+    plan.register(sub)
+    verify.register(sub)
     return parser
 
 

@@ -48,6 +48,7 @@ SI_UNITS = {
     "area": "m**2",
     "conductance": "m**3/s",
     "leak rate": "Pa*m**3/s",
+    "temperature drift": "K/s",
 }
 
 # pint's generic quantity type, spelled once.

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import hashlib
 import json
+import platform
 import signal
+import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from rig import __version__
 from rig.commands.bench_access import EXIT_INVALID, load_or_report, open_bench
 from rig.errors import InputError
+from rig.record.integrity import seal_run
 
 
 def register(sub: Any) -> None:
@@ -25,6 +31,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--data-dir", help="where run records go (default: the user's data directory)")
     p.add_argument("--yes", action="store_true", help="answer every operator prompt with yes")
+    p.add_argument(
+        "--allow-expired-calibration",
+        action="store_true",
+        help="run although a gauge, thermometer or leak standard is out of calibration (the record says so)",
+    )
+    p.add_argument("--operator", help="who runs the test (default: the login name)")
     p.add_argument(
         "--json", action="store_true", help="end with one JSON line: run_id, verdict, measurements"
     )
@@ -41,6 +53,17 @@ def run(args: argparse.Namespace) -> int:
     if args.speed is not None and not args.speed > 0.0:
         raise InputError(f"--speed must be positive, got {args.speed}")
     bench = procedure.bench
+    from rig.engine.calibration import calibration_day, calibration_report
+
+    checked_on = calibration_day(bench, args.sim)
+    calibrations, problems = calibration_report(procedure, checked_on)
+    if problems and not args.allow_expired_calibration:
+        for problem in problems:
+            print(f"calibration: {problem}", file=sys.stderr)
+        raise InputError(
+            f"refused: {len(problems)} calibration problem(s) on {checked_on} (listed above); recalibrate, "
+            "or run with --allow-expired-calibration and the record and certificate will say so"
+        )
 
     from rich.console import Console
 
@@ -59,12 +82,22 @@ def run(args: argparse.Namespace) -> int:
         files = {"procedure.yaml": Path(procedure.source).read_text()}
         if bench.source:
             files["bench.yaml"] = Path(bench.source).read_text()
-        metadata = {
+        procedure_text = files["procedure.yaml"].encode("utf-8")  # the hash of the copy the run keeps
+        metadata: dict[str, Any] = {
             "sim": args.sim,
             "seed": args.seed,
+            "operator": args.operator or _login(),
+            "software": {"rig": __version__, "python": platform.python_version()},
+            "procedure_sha256": hashlib.sha256(procedure_text).hexdigest(),
             "identities": session.identities(),
             "settings": session.settings(),
+            "calibration_checked_on": checked_on.isoformat(),
+            "calibrations": calibrations,
         }
+        if problems:
+            metadata["calibration_override"] = problems
+            for problem in problems:
+                print(f"calibration (overridden): {problem}", file=sys.stderr)
         writer = store.create(procedure.name, bench.name, list(bench.channels), metadata, files)
         answer = None if (args.yes or args.sim) else _ask
         act = access.simulation.act if access.simulation is not None else None
@@ -85,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
             "faults": outcome.faults,
         }
         writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, results)
+    # Sealed once everything is written: any later change to any file of the run shows in `rig verify`.
+    seal_run(writer.run_dir)
     summary = {
         "run_id": writer.run_id,
         "run_dir": str(writer.run_dir),
@@ -108,3 +143,10 @@ def _ask(message: str) -> bool:
         return input(f"{message} [y/N] ").strip().lower() in ("y", "yes")
     except EOFError:
         return False
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in a bare container
+        return "unknown"

@@ -9,36 +9,45 @@ line (``window_s``, ``line``) so a plot can draw what was fitted.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from rig.analysis import DecayFit, decide
+from rig.analysis.budget import Budget, uncertainty_budget, with_budget
 from rig.bench import BenchSpec
-from rig.procedure.loader import display_step_pa, sensor_floor
+from rig.engine.type_b import type_b_for
+from rig.units import T_TWENTY_C_K
 
 UNIT = "Pa*m**3/s"
 # Coverage factor of the reference-leak comparison (GUM's k = 2, about 95 %).
 COVERAGE_K = 2.0
 
 
-def with_resolution(fit: DecayFit, bench: BenchSpec, channel: str, pressures: np.ndarray) -> DecayFit:
-    """``fit`` with the gauge's resolution as a Type-B uncertainty over the fit's duration.
+def with_type_b(
+    fit: DecayFit,
+    bench: BenchSpec,
+    channel: str,
+    volumes: tuple[str, ...],
+    temperature_channel: str | None,
+    pressures: np.ndarray,
+    temperatures: np.ndarray | None = None,
+) -> tuple[DecayFit, Budget]:
+    """``fit`` with the bench's Type-B terms folded into its uncertainty, and the budget.
 
-    A change smaller than one step of the gauge (its own resolution, or the last digit its
-    controller prints at these pressures) can hide entirely in the window: treated as a
-    rectangular spread of ±step over the duration, u = V·step/(duration·√3).
+    The gauge's step is taken at the highest pressure of the window (the coarsest printed
+    digit); p/T for the temperature terms at the window's means.
     """
-    resolution, _ = sensor_floor(bench, channel)
     finite = pressures[np.isfinite(pressures)]
-    level = float(np.max(np.abs(finite))) if finite.size else 0.0
-    model = bench.instruments[bench.channels[channel].instrument].model
-    step = max(resolution, display_step_pa(model, level))
-    duration = fit.line.duration
-    if not (step > 0.0 and duration > 0.0):
-        return fit
-    return replace(fit, type_b_pa_m3_s=fit.volume_m3 * step / (duration * math.sqrt(3.0)))
+    top = float(np.max(np.abs(finite))) if finite.size else 0.0
+    mean_p = float(np.mean(finite)) if finite.size else 0.0
+    mean_t = T_TWENTY_C_K
+    if temperatures is not None and np.isfinite(temperatures).any():
+        mean_t = float(np.nanmean(temperatures))
+    type_b = type_b_for(bench, channel, volumes, temperature_channel, top)
+    budget = uncertainty_budget(fit, type_b, mean_p, mean_t, compensated=temperatures is not None)
+    return with_budget(fit, budget), budget
 
 
 def decay_entry(
@@ -48,6 +57,7 @@ def decay_entry(
     sign: float,
     limit: float | None,
     compensated: bool,
+    budget: Budget | None = None,
 ) -> dict[str, Any]:
     """A decay (or, with ``sign`` −1, rise) fit as a measurement against ``limit``.
 
@@ -58,7 +68,7 @@ def decay_entry(
         "value": fit.leak_rate_pa_m3_s,
         "unit": UNIT,
         "stderr": fit.stderr_pa_m3_s,
-        "stderr_resolution": fit.type_b_pa_m3_s,
+        "stderr_type_b": fit.type_b_pa_m3_s,
         "ucl95": fit.upper_bound(0.95),
         "lcl95": fit.lower_bound(0.95),
         "n": fit.n,
@@ -71,25 +81,53 @@ def decay_entry(
             "compensated_to_k": fit.t_ref_k if compensated else None,
         },
     }
+    if budget is not None:
+        entry["uncertainty"] = {**budget.terms, "combined": budget.combined}
     if limit is None:
         entry["outcome"] = "MEASURED"
         return entry
     decision = decide(fit, limit)
     entry.update(outcome=decision.verdict.value, limit=limit, additional_time_s=decision.additional_time_s)
+    entry["refusal"] = None
+    if budget is not None:
+        e2930 = budget.e2930(limit)
+        entry["e2930"] = e2930
+        if decision.verdict.value == "PASS" and not e2930["met"]:
+            # A pass this test cannot resolve is no pass: E2930 asks for a tenth of the limit.
+            entry["outcome"] = "INCONCLUSIVE"
+            entry["refusal"] = (
+                f"not certified: the test resolves {e2930['test_resolution']:.3g} Pa·m³/s, more than a "
+                f"tenth of the limit ({e2930['required']:.3g} Pa·m³/s, ASTM E2930); test longer or use "
+                "a finer gauge"
+            )
     return entry
 
 
 def reference_leak_entry(
-    with_leak: DecayFit, background: DecayFit, certified: float, tolerance_relative: float
+    with_leak: DecayFit,
+    background: DecayFit,
+    certified: float,
+    tolerance_relative: float,
+    *,
+    correlated_rel: float = 0.0,
+    certificate_rel: float = 0.0,
 ) -> dict[str, Any]:
     """The calibrated leak's rate (with it open minus without) against its certificate.
 
-    PASS when the whole k = 2 interval lies within ``certified`` ± ``tolerance_relative``;
-    FAIL when the whole interval lies outside it; INCONCLUSIVE otherwise. The leak may
-    flow into the volume (a rise) or out of it: its size is what the certificate states.
+    The two fits' own uncertainties are independent and add in quadrature; what scales both
+    alike (the volume, the gauge's span: ``correlated_rel``) scales their difference, and the
+    certificate's own uncertainty (``certificate_rel``) widens the comparison. PASS when the
+    whole k = 2 interval lies within ``certified`` ± ``tolerance_relative``; FAIL when the
+    whole interval lies outside it; INCONCLUSIVE otherwise. The leak may flow into the
+    volume (a rise) or out of it: its size is what the certificate states.
     """
     measured = abs(with_leak.leak_rate_pa_m3_s - background.leak_rate_pa_m3_s)
-    stderr = math.hypot(with_leak.stderr_pa_m3_s, background.stderr_pa_m3_s)
+    stderr = math.sqrt(
+        with_leak.stderr_pa_m3_s**2
+        + background.stderr_pa_m3_s**2
+        + (correlated_rel * measured) ** 2
+        + (certificate_rel * certified) ** 2
+    )
     band = tolerance_relative * certified
     off = abs(measured - certified)
     if off + COVERAGE_K * stderr <= band:
@@ -142,3 +180,40 @@ def leaking_segment(rates: list[SegmentRate], has_limit: bool) -> str | None:
         if not has_limit and segment.lower_bound > 0.0:
             return segment.name
     return None
+
+
+# The terms that differ between two measurements on one bench: volume and gauge span scale both
+# alike and cancel in their ratio.
+INDEPENDENT_TERMS = ("fit", "resolution", "temperature")
+
+
+def comparison(
+    name: str, before_name: str, before: dict[str, Any], after_name: str, after: dict[str, Any]
+) -> dict[str, Any]:
+    """The reduction factor before/after of two leak-rate entries, with its 95 % interval.
+
+    With both rates clearly above zero the interval is the usual log-normal one,
+    R·exp(±1.96·u(ln R)) with u(ln R)² = (u_b/Q_b)² + (u_a/Q_a)² from the independent terms;
+    otherwise it is bounded by the rates' own 95 % bounds (lcl_b/ucl_a up to infinity when
+    the repaired leak may be nil), which is wider and never flatters the repair.
+    """
+    qb, qa = float(before["value"]), float(after["value"])
+    ub, ua = _independent(before), _independent(after)
+    entry: dict[str, Any] = {"name": name, "before": before_name, "after": after_name, "unit": "1"}
+    if qb > 0.0 and qa > 0.0 and qa - 1.96 * ua > 0.0 and qb - 1.96 * ub > 0.0:
+        ratio = qb / qa
+        u_ln = math.hypot(ub / qb, ua / qa)
+        entry.update(
+            reduction_factor=ratio, interval95=[ratio * math.exp(-1.96 * u_ln), ratio * math.exp(1.96 * u_ln)]
+        )
+        return entry
+    low = max(qb - 1.96 * ub, 0.0) / (qa + 1.96 * ua) if qa + 1.96 * ua > 0.0 else math.inf
+    entry.update(reduction_factor=qb / qa if qa > 0.0 else math.inf, interval95=[low, math.inf])
+    return entry
+
+
+def _independent(entry: dict[str, Any]) -> float:
+    terms = entry.get("uncertainty")
+    if not terms:
+        return float(entry["stderr"])
+    return math.sqrt(sum(float(terms.get(t, 0.0)) ** 2 for t in INDEPENDENT_TERMS))

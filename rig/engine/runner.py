@@ -13,25 +13,28 @@ import enum
 import math
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from drivers.errors import DriverError
 from rig.analysis import DecayFit, LiveLeakRate, fit_decay
+from rig.analysis.budget import Budget
 from rig.analysis.settling import detect_settling
 from rig.clock import Clock
 from rig.engine.measurements import (
     SegmentRate,
+    comparison,
     decay_entry,
     leaking_segment,
     reference_leak_entry,
-    with_resolution,
+    with_type_b,
 )
 from rig.engine.observer import NullObserver, RunObserver, StepProgress
 from rig.engine.session import RigSession
 from rig.engine.topology import segments
+from rig.engine.type_b import type_b_for
 from rig.engine.valve_watch import ValveWatch
 from rig.procedure.loader import Procedure, Step
 from rig.record.run_store import RunWriter
@@ -413,17 +416,41 @@ class Runner:
                 raise Abort(f"stabilise: {channel} did not settle in {step.fields['max']:g} s")
             self.event("warning", "stabilise: not settled, continuing as the procedure says")
 
+    def _window(
+        self, channel: str, temp_channel: str | None, start: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Times, pressures and (aligned, if a thermometer is named) temperatures since ``start``."""
+        t, p = _arrays([(ti, pi) for ti, pi in self.series[channel] if ti >= start])
+        if temp_channel is None:
+            return t, p, None
+        temps = dict(self.series[temp_channel])
+        return t, p, np.array([temps.get(ti, math.nan) or math.nan for ti in t])
+
+    def _fit_window(
+        self,
+        channel: str,
+        volumes: tuple[str, ...],
+        temp_channel: str | None,
+        start: float,
+        sign: float = 1.0,
+    ) -> tuple[DecayFit, Budget]:
+        """Fit the window since ``start`` and fold in the bench's Type-B terms."""
+        t, p, temperature = self._window(channel, temp_channel, start)
+        size = sum(self.bench.volumes[v].size_m3 for v in volumes)
+        fit = fit_decay(t, sign * p, temperature, volume_m3=size)
+        return with_type_b(fit, self.bench, channel, volumes, temp_channel, p, temperature)
+
     def _fit_hold(
         self,
         name: str,
         channel: str,
-        volume_m3: float,
+        volume: str,
         duration_s: float,
         temp_channel: str | None,
         sign: float,
-    ) -> tuple[DecayFit, tuple[float, float]]:
+    ) -> tuple[DecayFit, Budget, tuple[float, float]]:
         """Hold for ``duration_s`` with a live estimate, then fit the samples of that window."""
-        live = LiveLeakRate(volume_m3)
+        live = LiveLeakRate(self.bench.volumes[volume].size_m3)
 
         def feed(t: float, values: dict[str, float | None]) -> None:
             p = values.get(channel)
@@ -435,22 +462,15 @@ class Runner:
 
         start = self.clock.now()
         self.hold(duration_s, each=feed)
-        end = self.clock.now()
-        t, p = _arrays([(ti, pi) for ti, pi in self.series[channel] if ti >= start])
-        temperature = None
-        if temp_channel is not None:
-            temps = dict(self.series[temp_channel])
-            temperature = np.array([temps.get(ti, math.nan) or math.nan for ti in t])
-        fit = fit_decay(t, sign * p, temperature, volume_m3=volume_m3)
-        return with_resolution(fit, self.bench, channel, p), (start, end)
+        fit, budget = self._fit_window(channel, (volume,), temp_channel, start, sign)
+        return fit, budget, (start, self.clock.now())
 
     def _measure_decay(self, step: Step, outcome: RunOutcome) -> None:
         f = step.fields
         sign = -1.0 if f.get("direction") == "rise" else 1.0
         temp = f.get("temperature")
-        volume = self.bench.volumes[f["volume"]].size_m3
-        fit, window = self._fit_hold(f["name"], f["channel"], volume, f["duration"], temp, sign)
-        entry = decay_entry(fit, f["channel"], window, sign, f.get("limit"), temp is not None)
+        fit, budget, window = self._fit_hold(f["name"], f["channel"], f["volume"], f["duration"], temp, sign)
+        entry = decay_entry(fit, f["channel"], window, sign, f.get("limit"), temp is not None, budget)
         self._measured(outcome, f["name"], entry)
 
     def _measured(self, outcome: RunOutcome, name: str, entry: dict[str, Any]) -> None:
@@ -459,16 +479,29 @@ class Runner:
 
     def _reference_leak_check(self, step: Step, outcome: RunOutcome) -> None:
         f = step.fields
-        valve, channel, name = f["valve"], f["channel"], f["name"]
-        volume = self.bench.volumes[f["volume"]].size_m3
+        valve, channel, name, volume = f["valve"], f["channel"], f["name"], f["volume"]
         self.set_valves({valve: False})
-        background, _ = self._fit_hold(f"{name} (background)", channel, volume, f["duration"], None, 1.0)
+        background, bg_budget, _ = self._fit_hold(
+            f"{name} (background)", channel, volume, f["duration"], None, 1.0
+        )
         self.set_valves({valve: True})
         self.hold(f.get("settle", self.bench.valve_response_s))
-        with_leak, window = self._fit_hold(name, channel, volume, f["duration"], None, 1.0)
+        with_leak, leak_budget, window = self._fit_hold(name, channel, volume, f["duration"], None, 1.0)
         self.set_valves({valve: False})
-        entry = reference_leak_entry(with_leak, background, f["certified_rate"], f["tolerance_relative"])
+        # The volume and the gauge's span scale both fits alike: they enter once, on the difference.
+        type_b = type_b_for(self.bench, channel, (volume,), None, 0.0)
+        certificate = self.bench.reference_leaks.get(valve)
+        entry = reference_leak_entry(
+            _independent_part(with_leak, leak_budget),
+            _independent_part(background, bg_budget),
+            f["certified_rate"],
+            f["tolerance_relative"],
+            correlated_rel=math.hypot(type_b.volume_rel, type_b.gauge_rel),
+            certificate_rel=certificate.uncertainty_rel if certificate else 0.0,
+        )
         entry.update(channel=channel, window_s=list(window))
+        if certificate is not None:
+            entry["certificate"] = certificate.certificate
         self._measured(outcome, name, entry)
 
     def _compartment_isolation(self, step: Step, outcome: RunOutcome) -> None:
@@ -491,20 +524,14 @@ class Runner:
             temp = next(
                 (
                     c
-                    for c, s in self.bench.channels.items()
-                    if s.measures == "temperature" and s.volume in group
+                    for c, sp in self.bench.channels.items()
+                    if sp.measures == "temperature" and sp.volume in group
                 ),
                 None,
             )
+            fit, budget = self._fit_window(channel, group, temp, start)
+            entry = decay_entry(fit, channel, (start, self.clock.now()), 1.0, limit, temp is not None, budget)
             size = sum(self.bench.volumes[v].size_m3 for v in group)
-            rows = [(t, p) for t, p in self.series[channel] if t >= start]
-            t, p = _arrays(rows)
-            temperature = None
-            if temp is not None:
-                temps = dict(self.series[temp])
-                temperature = np.array([temps.get(ti, math.nan) or math.nan for ti in t])
-            fit = with_resolution(fit_decay(t, p, temperature, volume_m3=size), self.bench, channel, p)
-            entry = decay_entry(fit, channel, (start, self.clock.now()), 1.0, limit, temp is not None)
             entry["volume_m3"] = size
             rates.append(SegmentRate(segment, entry))
         rates.sort(key=lambda r: r.rate, reverse=True)
@@ -520,6 +547,21 @@ class Runner:
         return next(
             (c for c, s in self.bench.channels.items() if s.measures == "pressure" and s.volume in group),
             None,
+        )
+
+    def _compare(self, step: Step, outcome: RunOutcome) -> None:
+        f = step.fields
+        before, after = outcome.measurements.get(f["before"]), outcome.measurements.get(f["after"])
+        if before is None or after is None:
+            raise Abort(f"compare: {f['before']!r} or {f['after']!r} was not measured")
+        result = comparison(f["name"], f["before"], before, f["after"], after)
+        outcome.findings.setdefault("comparisons", []).append(result)
+        low, high = result["interval95"]
+        self.event(
+            "finding",
+            f"{f['name']}: reduction factor {result['reduction_factor']:.3g} "
+            f"(95 % interval {low:.3g} to {high:.3g})",
+            **result,
         )
 
     def _repeat(self, step: Step, outcome: RunOutcome) -> None:
@@ -589,3 +631,9 @@ def _aggregate(measurements: dict[str, dict[str, Any]]) -> tuple[RunVerdict, str
     if unsure:
         return RunVerdict.INCONCLUSIVE, f"not decisive, test longer: {', '.join(unsure)}"
     return RunVerdict.PASS, "every measurement within its limit" if outcomes else "no measurement taken"
+
+
+def _independent_part(fit: DecayFit, budget: Budget) -> DecayFit:
+    """``fit`` with only the Type-B terms that differ from one fit to the next (steps, temperature)."""
+    own = math.hypot(budget.terms["resolution"], budget.terms["temperature"])
+    return replace(fit, type_b_pa_m3_s=own)

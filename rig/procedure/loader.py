@@ -75,6 +75,8 @@ class _Checker:
     # The pressure each volume was last brought to by a fill or pump-down, in procedure order:
     # the level at which a later measurement reads its gauge.
     levels_pa: dict[str, float] = field(default_factory=dict)
+    # The measure_decay names met so far: what a compare step may refer to.
+    measured: list[str] = field(default_factory=list)
 
     def attempt(self, check: Callable[[], T]) -> T | None:
         """Run ``check``; a located problem is recorded and None returned, so checking goes on."""
@@ -185,6 +187,18 @@ def _step(checker: _Checker, path: P) -> Step:
         checker.levels_pa[values["volume"]] = values["below"]
     if kind == "measure_decay" and {"limit", "channel", "volume", "duration"} <= values.keys():
         checker.attempt(lambda: _resolvable(checker, (*fpath, "limit"), values))
+    if kind == "measure_decay" and "name" in values:
+        checker.measured.append(values["name"])
+    if kind == "compare":
+        for role in ("before", "after"):
+            if role in values and values[role] not in checker.measured:
+                known = ", ".join(checker.measured) or "none yet"
+                checker.problems.append(
+                    doc.error(
+                        (*fpath, role),
+                        f"{values[role]!r} is not a measurement taken before this step (measured: {known})",
+                    )
+                )
     if kind == "prompt" and "action" in values:
         checker.attempt(lambda: _actable(checker, (*fpath, "action"), values["action"]))
     return Step(kind, values, str(doc.where(path)), nested)

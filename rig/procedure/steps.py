@@ -71,6 +71,9 @@ STEP_KINDS: dict[str, dict[str, str]] = {
         "watch": "time",
         "limit": "leak_rate?",
     },
+    # Compare two measurements of this procedure (a repair's before and after): the reduction
+    # factor before/after with its 95 % interval.
+    "compare": {"name": "text", "before": "text", "after": "text"},
     # Ask the operator; answered automatically in simulation and with --yes. ``action`` names
     # what the operator does (a simulated bench can act it out, e.g. repair a seal).
     "prompt": {"message": "text", "expect": "answer?", "action": "text?"},

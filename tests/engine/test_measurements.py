@@ -20,7 +20,7 @@ from rig.engine.measurements import (
     decay_entry,
     leaking_segment,
     reference_leak_entry,
-    with_resolution,
+    with_type_b,
 )
 
 LITRE = 1e-3
@@ -72,7 +72,7 @@ def test_a_decay_entry_reports_the_fit() -> None:
     entry = decay_entry(fit, "p_article", (1000.0, 1300.0), 1.0, None, compensated=False)
     assert entry["value"] == fit.leak_rate_pa_m3_s == pytest.approx(5e-4, rel=1e-2)
     assert entry["unit"] == UNIT == "Pa*m**3/s"
-    assert entry["stderr"] == fit.stderr_pa_m3_s and entry["stderr_resolution"] == 0.0
+    assert entry["stderr"] == fit.stderr_pa_m3_s and entry["stderr_type_b"] == 0.0
     assert entry["ucl95"] == fit.upper_bound(0.95) and entry["lcl95"] == fit.lower_bound(0.95)
     assert entry["lcl95"] < entry["value"] < entry["ucl95"]
     assert entry["n"] == t.size and entry["channel"] == "p_article"
@@ -135,7 +135,7 @@ def test_a_decay_entry_against_a_limit(limit: float, outcome: str) -> None:
         assert entry["additional_time_s"] is None
 
 
-# --- with_resolution -----------------------------------------------------------------------------
+# --- with_type_b ---------------------------------------------------------------------------------
 
 
 def test_a_flat_quantized_trace_is_not_a_silent_pass(bench: BenchSpec) -> None:
@@ -147,18 +147,33 @@ def test_a_flat_quantized_trace_is_not_a_silent_pass(bench: BenchSpec) -> None:
     limit = 1e-6
     assert fit.stderr_pa_m3_s == 0.0
     assert decay_entry(fit, "p_stepped", (0.0, 300.0), 1.0, limit, compensated=False)["outcome"] == "PASS"
-    guarded = with_resolution(fit, bench, "p_stepped", p)
+    guarded, budget = with_type_b(fit, bench, "p_stepped", ("article",), None, p)
     expected = LITRE * 10.0 / (300.0 * math.sqrt(3.0))
-    assert guarded.type_b_pa_m3_s == pytest.approx(expected, rel=1e-12)
-    assert guarded.stderr_pa_m3_s == pytest.approx(expected, rel=1e-12)
+    assert budget.terms["resolution"] == pytest.approx(expected, rel=1e-12)
+    assert guarded.stderr_pa_m3_s == pytest.approx(budget.combined, rel=1e-12)
+    assert guarded.stderr_pa_m3_s >= expected
     assert guarded.line == fit.line and guarded.volume_m3 == fit.volume_m3
-    entry = decay_entry(guarded, "p_stepped", (0.0, 300.0), 1.0, limit, compensated=False)
-    assert entry["stderr_resolution"] == pytest.approx(expected, rel=1e-12)
-    assert entry["outcome"] != "PASS"
+    entry = decay_entry(guarded, "p_stepped", (0.0, 300.0), 1.0, limit, compensated=False, budget=budget)
+    assert entry["uncertainty"]["resolution"] == pytest.approx(expected, rel=1e-12)
     assert entry["outcome"] == "INCONCLUSIVE"
-    # A limit well above what one step can hide still passes.
-    loose = decay_entry(guarded, "p_stepped", (0.0, 300.0), 1.0, 10.0 * expected, compensated=False)
-    assert loose["outcome"] == "PASS"
+    # A limit well above what the test can hide, and resolving (E2930), still passes.
+    loose = decay_entry(guarded, "p_stepped", (0.0, 300.0), 1.0, 1000.0 * expected, False, budget)
+    assert loose["outcome"] == "PASS" and loose["e2930"]["met"] and loose["refusal"] is None
+
+
+def test_a_pass_the_test_cannot_resolve_is_refused(bench: BenchSpec) -> None:
+    # ASTM E2930: the test's resolution (one step over the test, V·step/D) must be a tenth of the
+    # limit. A limit the fit would pass but the step cannot resolve is INCONCLUSIVE, saying why.
+    t = times()
+    p = np.full(t.size, 200_000.0)
+    guarded, budget = with_type_b(fit_decay(t, p, volume_m3=LITRE), bench, "p_stepped", ("article",), None, p)
+    resolution = LITRE * 10.0 / 300.0
+    limit = 5.0 * resolution  # needs a resolution of limit/10
+    entry = decay_entry(guarded, "p_stepped", (0.0, 300.0), 1.0, limit, False, budget)
+    assert entry["e2930"]["test_resolution"] == pytest.approx(resolution)
+    assert entry["e2930"]["met"] is False
+    assert entry["outcome"] == "INCONCLUSIVE"
+    assert "ASTM E2930" in entry["refusal"]
 
 
 def test_a_controller_s_last_digit_is_a_step_at_the_trace_s_level(bench: BenchSpec) -> None:
@@ -167,17 +182,19 @@ def test_a_controller_s_last_digit_is_a_step_at_the_trace_s_level(bench: BenchSp
     for level, step in [(200_000.0, 10.0), (50_000.0, 1.0)]:
         p = np.full(t.size, level)
         p[7] = np.nan  # a dropout does not change the level
-        guarded = with_resolution(fit_decay(t, p, volume_m3=LITRE), bench, "p_digits", p)
-        assert guarded.type_b_pa_m3_s == pytest.approx(LITRE * step / (300.0 * math.sqrt(3.0)))
+        _, budget = with_type_b(fit_decay(t, p, volume_m3=LITRE), bench, "p_digits", ("article",), None, p)
+        assert budget.terms["resolution"] == pytest.approx(LITRE * step / (300.0 * math.sqrt(3.0)))
 
 
-def test_a_gauge_without_steps_adds_nothing(bench: BenchSpec) -> None:
+def test_a_gauge_without_steps_adds_no_resolution_term(bench: BenchSpec) -> None:
     t = times()
     p = np.full(t.size, 200_000.0)
     fit = fit_decay(t, p, volume_m3=LITRE)
-    assert with_resolution(fit, bench, "p_analog", p) is fit
+    _, budget = with_type_b(fit, bench, "p_analog", ("article",), None, p)
+    assert budget.terms["resolution"] == 0.0
     # Nothing finite to take a level from: no printed digit either.
-    assert with_resolution(fit, bench, "p_digits", np.full(t.size, np.nan)) is fit
+    _, budget = with_type_b(fit, bench, "p_digits", ("article",), None, np.full(t.size, np.nan))
+    assert budget.terms["resolution"] == 0.0
 
 
 # --- reference_leak_entry ------------------------------------------------------------------------

@@ -1,0 +1,179 @@
+"""The uncertainty budget of a leak rate (GUM style) and the ASTM E2930 resolution rule.
+
+A fit's standard error says how well the samples pin the slope; it cannot say what the
+samples cannot show. Those are Type-B terms, each a standard uncertainty in Pa·m³/s,
+combined in quadrature with the fit's:
+
+* **resolution**: a change smaller than one step of the gauge (its own resolution or the
+  last digit its controller prints) can hide in the window; rectangular over ±step:
+  V·step/(D·√3).
+* **volume**: Q = −V·dp/dt scales with V: |Q|·u(V)/V.
+* **gauge calibration**: a span error of the gauge scales every pressure difference,
+  hence the slope: |Q|·u_rel.
+* **temperature**: with compensation (p·T_ref/T), the thermometer's calibration scales the
+  result by T_ref/T (|Q|·u(T)/T) and its resolution hides a drift of one step over the
+  window (V·p/T·r_T/(D·√3)); without compensation, an unmeasured drift of the gas
+  temperature of up to ``drift`` K/s reads as V·(p/T)·drift (rectangular: /√3).
+
+The E2930 rule (leak-physics §2): a test may certify a limit only if its resolution — the
+smallest leak that moves the reading by one step over the test, V·step/D, with the
+thermometer's step likewise when compensated — is at most a tenth of the limit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from scipy import special
+
+from rig.analysis.decay import DecayFit
+
+E2930_FRACTION = 0.1
+SQRT3 = math.sqrt(3.0)
+
+
+@dataclass(frozen=True)
+class TypeB:
+    """What is known of a measurement beyond its samples (standard uncertainties, k = 1)."""
+
+    volume_rel: float = 0.0  # u(V)/V
+    gauge_rel: float = 0.0  # the gauge's relative calibration uncertainty (span)
+    resolution_pa: float = 0.0  # one step of the reading at the test's pressure
+    temperature_k: float = 0.0  # the thermometer's calibration uncertainty
+    temperature_resolution_k: float = 0.0  # one step of the thermometer's reading
+    temperature_drift_k_s: float = 0.0  # bound on an unmeasured gas-temperature drift (no compensation)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Standard uncertainties of one leak rate, Pa·m³/s, and what the test could resolve."""
+
+    terms: dict[str, float]
+    test_resolution_pa_m3_s: float
+
+    @property
+    def combined(self) -> float:
+        """All terms in quadrature."""
+        return math.sqrt(sum(u * u for u in self.terms.values()))
+
+    @property
+    def type_b(self) -> float:
+        """Every term but the fit's, in quadrature."""
+        return math.sqrt(sum(u * u for name, u in self.terms.items() if name != "fit"))
+
+    def e2930(self, limit_pa_m3_s: float) -> dict[str, float | bool]:
+        """The E2930 check against ``limit_pa_m3_s``: the test's resolution, what is required, met."""
+        required = E2930_FRACTION * limit_pa_m3_s
+        return {
+            "test_resolution": self.test_resolution_pa_m3_s,
+            "required": required,
+            "met": self.test_resolution_pa_m3_s <= required,
+        }
+
+
+def type_b_terms(
+    rate_pa_m3_s: float,
+    volume_m3: float,
+    duration_s: float,
+    pressure_pa: float,
+    temperature_k: float,
+    type_b: TypeB,
+    compensated: bool,
+) -> tuple[dict[str, float], float]:
+    """The Type-B terms for a leak of ``rate_pa_m3_s`` measured over ``duration_s``, and the
+    test's resolution (both Pa·m³/s)."""
+    q = abs(rate_pa_m3_s)
+    step_rate = volume_m3 * type_b.resolution_pa / duration_s
+    p_over_t = pressure_pa / temperature_k
+    terms = {
+        "resolution": step_rate / SQRT3,
+        "volume": q * type_b.volume_rel,
+        "gauge_calibration": q * type_b.gauge_rel,
+    }
+    if compensated:
+        thermometer_step = volume_m3 * p_over_t * type_b.temperature_resolution_k / duration_s
+        terms["temperature"] = math.hypot(q * type_b.temperature_k / temperature_k, thermometer_step / SQRT3)
+        resolution = math.hypot(step_rate, thermometer_step)
+    else:
+        terms["temperature"] = volume_m3 * p_over_t * type_b.temperature_drift_k_s / SQRT3
+        resolution = step_rate
+    return terms, resolution
+
+
+def uncertainty_budget(
+    fit: DecayFit, type_b: TypeB, pressure_pa: float, temperature_k: float, compensated: bool
+) -> Budget:
+    """The budget of ``fit`` (its own standard error first, then the Type-B terms)."""
+    duration = fit.line.duration
+    if not duration > 0.0:
+        return Budget({"fit": fit.volume_m3 * fit.line.slope_stderr}, math.inf)
+    terms, resolution = type_b_terms(
+        fit.leak_rate_pa_m3_s, fit.volume_m3, duration, pressure_pa, temperature_k, type_b, compensated
+    )
+    return Budget({"fit": fit.volume_m3 * fit.line.slope_stderr, **terms}, resolution)
+
+
+def with_budget(fit: DecayFit, budget: Budget) -> DecayFit:
+    """``fit`` whose standard uncertainty is the budget's combined one (bounds and verdicts follow)."""
+    return replace(fit, type_b_pa_m3_s=budget.type_b)
+
+
+@dataclass(frozen=True)
+class PlannedTest:
+    """How a test of a given duration is expected to come out."""
+
+    duration_s: float
+    stderr_pa_m3_s: float
+    terms: dict[str, float]
+    test_resolution_pa_m3_s: float
+
+
+def planned_test(
+    duration_s: float,
+    *,
+    rate_pa_m3_s: float,
+    volume_m3: float,
+    sample_period_s: float,
+    noise_pa: float,
+    pressure_pa: float,
+    temperature_k: float,
+    type_b: TypeB,
+    compensated: bool,
+    temperature_noise_k: float = 0.0,
+    rho: float = 0.0,
+) -> PlannedTest:
+    """The expected budget of a test of ``duration_s``, before it is run.
+
+    The fit's part is the OLS slope error of n = D/Δt + 1 evenly spaced samples with white
+    noise σ (of p·T_ref/T when compensated: the thermometer's noise scaled by p/T adds in
+    quadrature), inflated for lag-1 autocorrelation ρ by √((1 + ρ)/(1 − ρ)).
+    """
+    n = math.floor(duration_s / sample_period_s) + 1
+    sigma = (
+        math.hypot(noise_pa, pressure_pa * temperature_noise_k / temperature_k) if compensated else noise_pa
+    )
+    if n < 3:
+        fit_se = math.inf
+    else:
+        s_tt = n * (n * n - 1.0) * sample_period_s**2 / 12.0
+        fit_se = volume_m3 * sigma / math.sqrt(s_tt) * math.sqrt((1.0 + rho) / (1.0 - rho))
+    terms, resolution = type_b_terms(
+        rate_pa_m3_s, volume_m3, duration_s, pressure_pa, temperature_k, type_b, compensated
+    )
+    terms = {"fit": fit_se, **terms}
+    return PlannedTest(duration_s, math.sqrt(sum(u * u for u in terms.values())), terms, resolution)
+
+
+def decisive(
+    test: PlannedTest, rate_pa_m3_s: float, limit_pa_m3_s: float, confidence: float, power: float
+) -> bool:
+    """Whether ``test`` decides a true leak of ``rate_pa_m3_s`` against the limit with ``power``.
+
+    A PASS must also meet the E2930 resolution rule, or it cannot be certified.
+    """
+    gap = abs(rate_pa_m3_s - limit_pa_m3_s)
+    z = float(special.ndtri(confidence)) + float(special.ndtri(power))
+    if rate_pa_m3_s < limit_pa_m3_s and test.test_resolution_pa_m3_s > E2930_FRACTION * limit_pa_m3_s:
+        return False
+    return gap >= z * test.stderr_pa_m3_s

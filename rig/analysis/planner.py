@@ -1,0 +1,603 @@
+"""How long a leak test must run to decide its limit: planned from the bench, then checked.
+
+The plan uses the engine's own uncertainty model (:mod:`rig.analysis.budget`): the fit's
+standard error for n samples of the gauge's noise, the bench's Type-B terms and the ASTM
+E2930 resolution rule, at the pressure the procedure reads the gauge. The shortest duration
+D that decides an assumed leak (``expected``, half the limit unless told) with the asked
+power is found by doubling, then bisection.
+
+Two things the engine's verdict does that the bare budget does not are modelled here, so
+that the plan is what a run will see:
+
+* **quantisation**: the gauge's readings move in steps (its resolution, or the last printed
+  digit). The rounding error adds step²/12 to the residual variance, and when the gauge's
+  noise is smaller than a step it repeats from one sample to the next, which the fit reads
+  as lag-1 autocorrelation and inflates its error for (AR(1), as
+  :func:`rig.analysis.linefit.line_statistics` does);
+* **Student's t**: the verdict's one-sided bound uses t on the effective degrees of freedom,
+  not the normal quantile, which matters when the autocorrelation leaves few of them.
+
+:func:`monte_carlo_check` then draws synthetic tests of that duration through the compiled
+fit, the bench's Type-B terms and the engine's verdict (``decay_entry``), and
+:func:`simulation_check` runs the procedure itself on the simulated bench.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from rig.analysis.budget import E2930_FRACTION, PlannedTest, TypeB, decisive, planned_test
+from rig.analysis.decay import fit_decay
+from rig.bench import BenchSpec
+from rig.engine.type_b import thermometer, type_b_for
+from rig.errors import InputError
+from rig.procedure.loader import ATMOSPHERE_PA, Procedure, Step, sensor_floor
+from rig.units import T_TWENTY_C_K
+
+CONFIDENCE = 0.95  # the verdict's one-sided bounds (rig.analysis.verdict.decide's default)
+POWER = 0.9
+MIN_DURATION_S = 1.0
+MAX_DURATION_S = 30 * 86400.0
+# A decay is planned only while the expected leak lowers the pressure by at most this fraction:
+# beyond it the leak itself slows with the pressure and the straight line the fit draws (and the
+# constant rate the plan assumes) no longer describe the test.
+MAX_DECAY_FRACTION = 0.1
+RELATIVE_TOLERANCE = 0.01  # bisection stops when the bracket is within 1 %
+# A thermocouple on a DAQ when the bench does not say (rig.sim.bench_physics's default too).
+DEFAULT_THERMOMETER_NOISE_K = 0.01
+# The engine caps the lag-1 autocorrelation it inflates for (rig.analysis.linefit.RHO_CAP).
+RHO_CAP = 0.99
+# Terms of the quantisation-error autocovariance series; the tail is below 1/(2π²·K) of a step².
+SERIES_TERMS = 4000
+
+
+@dataclass(frozen=True)
+class MeasurementSetup:
+    """One ``measure_decay`` step on its bench: what the plan needs to know, in SI units."""
+
+    bench: BenchSpec
+    name: str
+    channel: str
+    volume: str
+    volume_m3: float
+    temperature_channel: str | None
+    sign: float  # +1 for a decay, -1 for a rise (the factor the engine multiplies pressures by)
+    level_pa: float  # the pressure the window starts at (the preceding fill or pump-down)
+    level_margin_pa: float  # how far above ``level_pa`` the start may be (the fill's tolerance)
+    sample_period_s: float
+    gauge_noise_pa: float  # the gauge's constant white noise (1 σ)
+    gauge_noise_relative: float  # and its part proportional to the reading (a simulated Pirani's)
+    thermometer_noise_k: float
+    duration_s: float  # as the procedure has it
+    limit_pa_m3_s: float | None  # the step's own limit, if it has one
+    temperature_k: float = T_TWENTY_C_K
+
+    @property
+    def compensated(self) -> bool:
+        """Whether the fit is temperature-compensated (the step names a thermometer)."""
+        return self.temperature_channel is not None
+
+    def pressures(self, rate_pa_m3_s: float, duration_s: float) -> tuple[float, float]:
+        """(highest, mean) pressure of a window of ``duration_s`` on a leak of ``rate_pa_m3_s``.
+
+        The engine takes the gauge's step at the window's highest pressure and p/T at its mean;
+        a rise ends higher than it starts, a decay starts highest.
+        """
+        change = rate_pa_m3_s * duration_s / self.volume_m3
+        start = self.level_pa
+        end = start - self.sign * change
+        top = max(start + self.level_margin_pa, end)
+        return top, max((start + end) / 2.0, 0.0)
+
+    def type_b(self, rate_pa_m3_s: float, duration_s: float) -> TypeB:
+        """The bench's Type-B inputs for this window, as :func:`rig.engine.measurements.with_type_b` finds."""
+        top, _ = self.pressures(rate_pa_m3_s, duration_s)
+        return type_b_for(self.bench, self.channel, (self.volume,), self.temperature_channel, top)
+
+    def decay_limit_s(self, rate_pa_m3_s: float) -> float:
+        """How long a decay of ``rate_pa_m3_s`` stays within :data:`MAX_DECAY_FRACTION` of its level."""
+        if self.sign < 0.0 or not rate_pa_m3_s > 0.0:
+            return math.inf
+        return MAX_DECAY_FRACTION * self.level_pa * self.volume_m3 / rate_pa_m3_s
+
+    def gauge_noise_at(self, pressure_pa: float) -> float:
+        """The gauge's white noise (1 σ, Pa) at ``pressure_pa``."""
+        return math.hypot(self.gauge_noise_pa, self.gauge_noise_relative * abs(pressure_pa))
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """How a test of one duration is expected to come out, with what went into it."""
+
+    test: PlannedTest
+    type_b: TypeB
+    noise_pa: float  # the residual scatter of the pressure: the gauge's noise and its rounding
+    temperature_noise_k: float
+    rho: float  # the lag-1 autocorrelation the fit will see
+    dof: float  # effective degrees of freedom of the verdict's t
+    t_quantile: float
+    pressure_pa: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The shortest decisive duration (None when none within the bound), and why."""
+
+    setup: MeasurementSetup
+    limit_pa_m3_s: float
+    expected_pa_m3_s: float
+    power: float
+    confidence: float
+    duration_s: float | None
+    reason: str | None
+    model: Forecast  # at ``duration_s``, or at the bound when there is none
+
+    @property
+    def expected_outcome(self) -> str:
+        """The verdict a decisive test gives on the expected leak."""
+        return "PASS" if self.expected_pa_m3_s < self.limit_pa_m3_s else "FAIL"
+
+    def achieved_power(self) -> float:
+        """The probability, under the plan's model, that a test of the planned length decides."""
+        return _power(self.model, self.expected_pa_m3_s, self.limit_pa_m3_s)
+
+    def e2930(self) -> dict[str, float | bool]:
+        """The E2930 resolution check at the planned (or bounding) duration."""
+        required = E2930_FRACTION * self.limit_pa_m3_s
+        resolution = self.model.test.test_resolution_pa_m3_s
+        return {"test_resolution": resolution, "required": required, "met": resolution <= required}
+
+
+@dataclass(frozen=True)
+class MonteCarlo:
+    """Synthetic tests of the planned duration put through the engine's fit and verdict."""
+
+    draws: int
+    seed: int
+    duration_s: float
+    outcomes: dict[str, int]
+    expected_outcome: str
+    rates_pa_m3_s: np.ndarray
+    fit_stderrs_pa_m3_s: np.ndarray  # each draw's own fit term (k = 1), to set beside the planned one
+
+    @property
+    def decisive(self) -> int:
+        """Draws that gave the verdict the expected leak deserves."""
+        return self.outcomes.get(self.expected_outcome, 0)
+
+    @property
+    def fraction(self) -> float:
+        """The decisive fraction."""
+        return self.decisive / self.draws if self.draws else math.nan
+
+    @property
+    def standard_error(self) -> float:
+        """The binomial standard error of :attr:`fraction`."""
+        f = self.fraction
+        return math.sqrt(max(f * (1.0 - f), 0.0) / self.draws) if self.draws else math.nan
+
+
+@dataclass(frozen=True)
+class SimulatedRun:
+    """One run of the procedure on the simulated bench, with the measurement at the planned length."""
+
+    seed: int
+    verdict: str
+    reason: str
+    outcome: str | None  # the planned measurement's: PASS, FAIL, INCONCLUSIVE (None if it never ran)
+    rate_pa_m3_s: float | None
+    stderr_pa_m3_s: float | None
+
+    @property
+    def decisive(self) -> bool:
+        """Whether the measurement reached PASS or FAIL."""
+        return self.outcome in ("PASS", "FAIL")
+
+
+# --- the measurement and its bench --------------------------------------------------------------
+
+
+def _walk(steps: tuple[Step, ...]) -> Iterator[Step]:
+    """Steps in the order the validator reads them: a repeat's nested steps, then the repeat."""
+    for step in steps:
+        yield from _walk(step.steps)
+        yield step
+
+
+def _procedure_steps(procedure: Procedure) -> Iterator[Step]:
+    yield from _walk(procedure.setup)
+    yield from _walk(procedure.main)
+    yield from _walk(procedure.cleanup)
+
+
+def measurements(procedure: Procedure) -> list[Step]:
+    """The procedure's ``measure_decay`` steps, in order."""
+    return [s for s in _procedure_steps(procedure) if s.kind == "measure_decay"]
+
+
+def choose_measurement(procedure: Procedure, name: str | None = None) -> Step:
+    """The step called ``name``; by default the first ``measure_decay`` with a limit (or the first)."""
+    found = measurements(procedure)
+    if not found:
+        raise InputError(f"procedure {procedure.name!r} has no measure_decay step to plan")
+    if name is not None:
+        named = [s for s in found if s.fields.get("name") == name]
+        if not named:
+            known = ", ".join(str(s.fields.get("name")) for s in found)
+            raise InputError(f"no measure_decay step named {name!r} (the procedure has: {known})")
+        return named[0]
+    return next((s for s in found if "limit" in s.fields), found[0])
+
+
+def level_before(procedure: Procedure, target: Step) -> tuple[float, float]:
+    """(level, margin) in Pa: where ``target``'s volume was last brought, and how far above it may sit.
+
+    The same walk as the validator's ``_Checker.levels_pa`` (a ``fill``'s ``to``, a
+    ``pump_down``'s ``below``, in procedure order; the atmosphere when neither came first); the
+    margin is the fill's tolerance, since the window may start that far above its target.
+    """
+    volume = target.fields["volume"]
+    level, margin = ATMOSPHERE_PA, 0.0
+    for step in _procedure_steps(procedure):
+        if step is target:
+            break
+        f = step.fields
+        if f.get("volume") != volume:
+            continue
+        if step.kind == "fill" and "to" in f:
+            level, margin = f["to"], f.get("tolerance", 0.0)
+        elif step.kind == "pump_down" and "below" in f:
+            level, margin = f["below"], 0.0
+    return level, margin
+
+
+def _sensor_value(bench: BenchSpec, channel: str, key: str, kind: str | None, default: float) -> float:
+    """A simulated sensor's ``physics.sensors.<channel>.<key>`` (``kind`` a quantity kind, or a number)."""
+    doc = bench.doc
+    path = ("physics", "sensors", channel, key)
+    if doc is None or not bench.simulated or doc.get(path) is None:
+        return default
+    return doc.quantity(path, kind) if kind is not None else doc.number(path)
+
+
+def setup_for(procedure: Procedure, step: Step) -> MeasurementSetup:
+    """What the plan needs to know about ``step`` (a ``measure_decay`` of ``procedure``)."""
+    bench = procedure.bench
+    f = step.fields
+    level, margin = level_before(procedure, step)
+    _, noise = sensor_floor(bench, f["channel"])
+    temp_channel = f.get("temperature")
+    t_noise = DEFAULT_THERMOMETER_NOISE_K
+    if temp_channel is not None:
+        t_noise = _sensor_value(bench, temp_channel, "noise", "temperature", DEFAULT_THERMOMETER_NOISE_K)
+    return MeasurementSetup(
+        bench=bench,
+        name=f["name"],
+        channel=f["channel"],
+        volume=f["volume"],
+        volume_m3=bench.volumes[f["volume"]].size_m3,
+        temperature_channel=temp_channel,
+        sign=-1.0 if f.get("direction") == "rise" else 1.0,
+        level_pa=level,
+        level_margin_pa=margin,
+        sample_period_s=procedure.sample_period_s,
+        gauge_noise_pa=noise,
+        # sensor_floor reads only the constant part of a simulated gauge's noise.
+        gauge_noise_relative=_sensor_value(bench, f["channel"], "noise_relative", None, 0.0),
+        thermometer_noise_k=t_noise,
+        duration_s=f["duration"],
+        limit_pa_m3_s=f.get("limit"),
+    )
+
+
+# --- the model -----------------------------------------------------------------------------------
+
+
+def quantisation_autocovariance(step_pa: float, noise_pa: float, drift_pa: float) -> float:
+    """Lag-1 autocovariance (Pa²) of the rounding error of readings in steps of ``step_pa``.
+
+    The reading moves by ``drift_pa`` per sample and carries white noise ``noise_pa`` before
+    it is rounded. With the phase uniform over a step (a window spanning several steps), the
+    rounding error's Fourier series gives Σₖ cos(2πkδ)·exp(−4π²k²s²)/(2π²k²) step², with δ and s
+    the drift and the noise in steps. Without noise and drift it is the whole variance,
+    step²/12 (a trace stuck on one digit); noise of half a step or more makes it white.
+    """
+    if not step_pa > 0.0:
+        return 0.0
+    delta = abs(drift_pa) / step_pa
+    s = noise_pa / step_pa
+    k = np.arange(1, SERIES_TERMS + 1, dtype=np.float64)
+    terms = np.cos(2.0 * np.pi * k * delta) * np.exp(-4.0 * np.pi**2 * k**2 * s**2) / (2.0 * np.pi**2 * k**2)
+    return float(np.sum(terms)) * step_pa**2
+
+
+def forecast(setup: MeasurementSetup, duration_s: float, rate_pa_m3_s: float) -> Forecast:
+    """How a test of ``duration_s`` on a leak of ``rate_pa_m3_s`` comes out, in the engine's terms."""
+    type_b = setup.type_b(rate_pa_m3_s, duration_s)
+    _, mean_p = setup.pressures(rate_pa_m3_s, duration_s)
+    step = type_b.resolution_pa
+    gauge = setup.gauge_noise_at(mean_p)
+    # The rounding error is part of the residual scatter (step²/12), and the thermometer's own
+    # rounding part of its noise.
+    noise = math.hypot(gauge, step / math.sqrt(12.0))
+    t_noise = 0.0
+    if setup.compensated:
+        t_noise = math.hypot(setup.thermometer_noise_k, type_b.temperature_resolution_k / math.sqrt(12.0))
+    drift = rate_pa_m3_s * setup.sample_period_s / setup.volume_m3
+    variance = noise**2 + (mean_p * t_noise / setup.temperature_k) ** 2
+    cov = quantisation_autocovariance(step, gauge, drift)
+    rho = min(max(cov / variance, 0.0), RHO_CAP) if variance > 0.0 else 0.0
+    test = planned_test(
+        duration_s,
+        rate_pa_m3_s=rate_pa_m3_s,
+        volume_m3=setup.volume_m3,
+        sample_period_s=setup.sample_period_s,
+        noise_pa=noise,
+        pressure_pa=mean_p,
+        temperature_k=setup.temperature_k,
+        type_b=type_b,
+        compensated=setup.compensated,
+        temperature_noise_k=t_noise,
+        rho=rho,
+    )
+    # The engine's degrees of freedom: effective samples (n over the AR(1) inflation) less two.
+    n = math.floor(duration_s / setup.sample_period_s) + 1
+    n_eff = n * (1.0 - rho) / (1.0 + rho)
+    dof = max(n_eff - 2.0, 1.0)
+    t_q = float(special.stdtrit(dof, CONFIDENCE))
+    return Forecast(test, type_b, noise, t_noise, rho, dof, t_q, mean_p)
+
+
+def _confidence_for(model: Forecast) -> float:
+    """The normal confidence whose quantile is the verdict's t: ``decisive`` then judges as the verdict does."""
+    return float(special.ndtr(model.t_quantile))
+
+
+def _decides(model: Forecast, expected: float, limit: float, power: float) -> bool:
+    return decisive(model.test, expected, limit, _confidence_for(model), power)
+
+
+def _power(model: Forecast, expected: float, limit: float) -> float:
+    """P(decisive) if the estimate scatters with the planned standard error (0 if E2930 refuses a pass)."""
+    se = model.test.stderr_pa_m3_s
+    if expected < limit and model.test.test_resolution_pa_m3_s > E2930_FRACTION * limit:
+        return 0.0
+    if not math.isfinite(se):
+        return 0.0
+    if se == 0.0:
+        return 1.0
+    return float(special.ndtr(abs(limit - expected) / se - model.t_quantile))
+
+
+def decides_at(
+    setup: MeasurementSetup, duration_s: float, limit_pa_m3_s: float, expected_pa_m3_s: float, power: float = POWER
+) -> bool:
+    """Whether a test of ``duration_s`` decides ``expected`` against the limit with ``power`` (the plan's test)."""
+    model = forecast(setup, duration_s, expected_pa_m3_s)
+    return _decides(model, expected_pa_m3_s, limit_pa_m3_s, power)
+
+
+def _round_up(duration_s: float, period_s: float) -> float:
+    """A whole number of sample periods: the engine's window spans ⌊D/Δt⌋·Δt, so less would fall short."""
+    return math.ceil(duration_s / period_s - 1e-9) * period_s
+
+
+def plan_duration(
+    setup: MeasurementSetup,
+    limit_pa_m3_s: float,
+    expected_pa_m3_s: float | None = None,
+    power: float = POWER,
+    *,
+    max_duration_s: float = MAX_DURATION_S,
+) -> Plan:
+    """The shortest test that decides ``expected`` (default: half the limit) against the limit.
+
+    Doubling from :data:`MIN_DURATION_S` (or three samples) until decisive, then bisection to
+    1 %, rounded up to whole sample periods. When even ``max_duration_s`` cannot decide, the
+    plan has ``duration_s`` None and a ``reason``.
+    """
+    if not (limit_pa_m3_s > 0.0 and math.isfinite(limit_pa_m3_s)):
+        raise InputError(f"the limit must be a positive leak rate, got {limit_pa_m3_s} Pa·m³/s")
+    expected = limit_pa_m3_s / 2.0 if expected_pa_m3_s is None else expected_pa_m3_s
+    if not (expected >= 0.0 and math.isfinite(expected)):
+        raise InputError(f"the expected leak rate must be zero or positive, got {expected} Pa·m³/s")
+    if not 0.5 <= power < 1.0:
+        raise InputError(f"the power must be at least 0.5 and below 1, got {power:g}")
+
+    def plan(duration: float | None, reason: str | None, at: float) -> Plan:
+        model = forecast(setup, at, expected)
+        return Plan(setup, limit_pa_m3_s, expected, power, CONFIDENCE, duration, reason, model)
+
+    def ok(duration: float) -> bool:
+        return _decides(forecast(setup, duration, expected), expected, limit_pa_m3_s, power)
+
+    bound = _round_up(max_duration_s, setup.sample_period_s)
+    decay_limit = setup.decay_limit_s(expected)
+    drained = ""
+    if decay_limit < bound:
+        bound = max(math.floor(decay_limit / setup.sample_period_s), 2) * setup.sample_period_s
+        drained = (
+            f"the expected leak lowers the pressure by {MAX_DECAY_FRACTION:.0%} in {bound:g} s, after which "
+            "a straight-line decay no longer describes it, and "
+        )
+    if expected == limit_pa_m3_s:
+        return plan(None, "the expected leak equals the limit: no test can decide it", bound)
+    # Doubling from below, not a look at the bound first: a rise climbs into coarser gauge digits
+    # and larger p/T terms as it lengthens, so deciding is not monotonic in the duration there.
+    lo = 0.0
+    hi = min(max(MIN_DURATION_S, 2.0 * setup.sample_period_s), bound)
+    while not ok(hi):
+        if hi >= bound:
+            return plan(None, drained + _why_not(setup, expected, limit_pa_m3_s, power, bound), bound)
+        lo, hi = hi, min(2.0 * hi, bound)
+    while hi - lo > RELATIVE_TOLERANCE * hi and hi - lo > setup.sample_period_s:
+        mid = (lo + hi) / 2.0
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    duration = min(_round_up(hi, setup.sample_period_s), bound)
+    # Rounding up only lengthens; the check guards the step changes of a rise (a coarser digit).
+    while not ok(duration):
+        if duration >= bound:
+            return plan(None, drained + _why_not(setup, expected, limit_pa_m3_s, power, bound), bound)
+        duration = min(duration + setup.sample_period_s, bound)
+    return plan(duration, None, duration)
+
+
+def _why_not(setup: MeasurementSetup, expected: float, limit: float, power: float, bound: float) -> str:
+    """Why a test of ``bound`` (the longest considered) still cannot decide."""
+    model = forecast(setup, bound, expected)
+    test = model.test
+    gap = abs(limit - expected)
+    z = model.t_quantile + float(special.ndtri(power))
+    days = f"{bound / 86400.0:.3g} days" if bound >= 86400.0 else f"{bound:g} s"
+    if expected < limit and test.test_resolution_pa_m3_s > E2930_FRACTION * limit:
+        return (
+            f"even {days} resolves only {test.test_resolution_pa_m3_s:.3g} Pa·m³/s, more than a tenth of "
+            f"the limit ({E2930_FRACTION * limit:.3g} Pa·m³/s, ASTM E2930): a pass could never be certified"
+        )
+    # The terms that a longer test does not reduce: relative calibrations, and an unmeasured drift.
+    fixed = {"volume", "gauge_calibration"} | (set() if setup.compensated else {"temperature"})
+    floor = math.sqrt(sum(u * u for name, u in test.terms.items() if name in fixed))
+    if setup.compensated:
+        floor = math.hypot(floor, expected * model.type_b.temperature_k / setup.temperature_k)
+    if z * floor >= gap:
+        return (
+            f"the Type-B terms a longer test does not reduce ({floor:.3g} Pa·m³/s: volume, gauge and "
+            "thermometer calibration, temperature drift) alone exceed what deciding needs "
+            f"({gap / z:.3g} Pa·m³/s for a gap of {gap:.3g} Pa·m³/s to the limit)"
+        )
+    return (
+        f"even {days} leaves a standard uncertainty of {test.stderr_pa_m3_s:.3g} Pa·m³/s, more than "
+        f"deciding needs ({gap / z:.3g} Pa·m³/s for a gap of {gap:.3g} Pa·m³/s to the limit)"
+    )
+
+
+# --- the checks ----------------------------------------------------------------------------------
+
+
+def monte_carlo_check(
+    setup: MeasurementSetup,
+    duration_s: float,
+    limit_pa_m3_s: float,
+    expected_pa_m3_s: float,
+    draws: int = 200,
+    seed: int = 0,
+) -> MonteCarlo:
+    """Draw ``draws`` tests of ``duration_s`` on a true leak of ``expected`` and judge each as a run does.
+
+    Each draw: the gauge's white noise, rounded to the step the Type-B resolution uses (from a
+    random start within a step), the thermometer's noise and rounding when compensated; then
+    the compiled fit, the bench's Type-B terms and ``decay_entry``'s verdict with E2930.
+    """
+    # Imported here: the engine's measurement code pulls in more than planning needs.
+    from rig.engine.measurements import decay_entry, with_type_b
+
+    if draws < 1:
+        raise InputError(f"the Monte Carlo check needs at least one draw, got {draws}")
+    rng = np.random.default_rng(seed)
+    type_b = setup.type_b(expected_pa_m3_s, duration_s)
+    step = type_b.resolution_pa
+    t_step = type_b.temperature_resolution_k
+    n = math.floor(duration_s / setup.sample_period_s + 1e-9) + 1
+    t = np.arange(n, dtype=np.float64) * setup.sample_period_s
+    slope = -setup.sign * expected_pa_m3_s / setup.volume_m3
+    outcomes: Counter[str] = Counter()
+    rates = np.empty(draws)
+    fit_se = np.empty(draws)
+    expected_outcome = "PASS" if expected_pa_m3_s < limit_pa_m3_s else "FAIL"
+    for i in range(draws):
+        start = setup.level_pa + (rng.uniform(0.0, step) if step > 0.0 else 0.0)
+        true_p = start + slope * t
+        p = true_p + rng.standard_normal(n) * np.hypot(setup.gauge_noise_pa, setup.gauge_noise_relative * true_p)
+        if step > 0.0:
+            p = np.round(p / step) * step
+        temperature = None
+        if setup.compensated:
+            temperature = setup.temperature_k + rng.standard_normal(n) * setup.thermometer_noise_k
+            if t_step > 0.0:
+                temperature = np.round(temperature / t_step) * t_step
+        fit = fit_decay(t, setup.sign * p, temperature, volume_m3=setup.volume_m3)
+        fit, budget = with_type_b(
+            fit, setup.bench, setup.channel, (setup.volume,), setup.temperature_channel, p, temperature
+        )
+        entry = decay_entry(
+            fit, setup.channel, (0.0, float(t[-1])), setup.sign, limit_pa_m3_s, setup.compensated, budget
+        )
+        outcomes[str(entry["outcome"])] += 1
+        rates[i] = fit.leak_rate_pa_m3_s
+        fit_se[i] = budget.terms["fit"]
+    return MonteCarlo(draws, seed, duration_s, dict(outcomes), expected_outcome, rates, fit_se)
+
+
+def with_duration(procedure: Procedure, name: str, duration_s: float) -> Procedure:
+    """``procedure`` with every ``measure_decay`` called ``name`` lasting ``duration_s``."""
+
+    def edit(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        out = []
+        for step in steps:
+            if step.kind == "measure_decay" and step.fields.get("name") == name:
+                step = dataclasses.replace(step, fields={**step.fields, "duration": duration_s})
+            if step.steps:
+                step = dataclasses.replace(step, steps=edit(step.steps))
+            out.append(step)
+        return tuple(out)
+
+    return dataclasses.replace(
+        procedure, setup=edit(procedure.setup), main=edit(procedure.main), cleanup=edit(procedure.cleanup)
+    )
+
+
+def simulation_check(
+    procedure: Procedure, name: str, duration_s: float, runs: int, seed: int | None = None
+) -> list[SimulatedRun]:
+    """Run ``procedure`` ``runs`` times on its simulated bench with measurement ``name`` lasting ``duration_s``.
+
+    In process, on a virtual clock, over the real stack (drivers to the simulated servers);
+    seeds ``seed``, ``seed`` + 1, … (default: the bench file's ``physics.seed``). The leak is
+    whatever the bench's physics makes it, not the planned one: the rates are reported.
+    """
+    from rig.clock import VirtualClock
+    from rig.engine.runner import STATUS, Runner
+    from rig.engine.session import RigSession
+    from rig.record.run_store import RunStore
+    from rig.sim.simulated_rig import SimulatedRig
+
+    bench = procedure.bench
+    if not bench.simulated or bench.doc is None:
+        raise InputError(f"bench {bench.name!r} has no physics: part; --simulate needs one")
+    if runs < 1:
+        raise InputError(f"--simulate needs at least one run, got {runs}")
+    base = seed if seed is not None else bench.doc.integer(("physics", "seed"), 0)
+    edited = with_duration(procedure, name, duration_s)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rig-plan-") as tmp:
+        store = RunStore(Path(tmp))
+        for i in range(runs):
+            clock = VirtualClock()
+            with SimulatedRig(bench, clock, seed=base + i) as rig:
+                resources = {n: e["resource"] for n, e in rig.resources().items()}
+                with RigSession(bench, resources) as session:
+                    writer = store.create(edited.name, bench.name, list(bench.channels), {}, {})
+                    outcome = Runner(edited, session, clock, writer, act=rig.simulation.act).run()
+                    writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, {})
+            entry: dict[str, Any] = outcome.measurements.get(name, {})
+            results.append(
+                SimulatedRun(
+                    seed=base + i,
+                    verdict=outcome.verdict.value,
+                    reason=outcome.reason,
+                    outcome=entry.get("outcome"),
+                    rate_pa_m3_s=entry.get("value"),
+                    stderr_pa_m3_s=entry.get("stderr"),
+                )
+            )
+    return results
