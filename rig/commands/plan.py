@@ -60,8 +60,12 @@ def register(sub: Any) -> None:
         metavar="N",
         help=f"check the plan with N synthetic tests (default N: {DEFAULT_DRAWS})",
     )
-    p.add_argument("--simulate", type=int, metavar="K", help="check the plan with K runs on the simulated bench")
-    p.add_argument("--seed", type=int, help="seed of the checks (default: 0; the bench file's for --simulate)")
+    p.add_argument(
+        "--simulate", type=int, metavar="K", help="check the plan with K runs on the simulated bench"
+    )
+    p.add_argument(
+        "--seed", type=int, help="seed of the checks (default: 0; the bench file's for --simulate)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
 
@@ -135,7 +139,11 @@ def summarise(
 ) -> dict[str, Any]:
     """The plan as the JSON object ``rig plan --json`` prints."""
     setup, model = plan.setup, plan.model
-    method = "analytic" + ("+monte-carlo" if mc is not None else "") + ("+simulation" if sim is not None else "")
+    method = "analytic"
+    if mc is not None:
+        method += "+monte-carlo"
+    if sim is not None:
+        method += "+simulation"
     result: dict[str, Any] = {
         "duration_s": plan.duration_s,
         "duration": hms(plan.duration_s) if plan.duration_s is not None else None,
@@ -212,7 +220,7 @@ def print_summary(r: dict[str, Any]) -> None:
     print(
         f"  limit {r['limit_sccm']:.4g} sccm ({r['limit_pa_m3_s']:.3g} Pa·m³/s); planned for "
         f"{r['expected_sccm']:.4g} sccm ({r['expected_pa_m3_s']:.3g} Pa·m³/s, {r['expected_basis']}) "
-        f"→ {r['expected_outcome']} with power {r['power']:g}"
+        f"→ {r['expected_outcome'] or 'no verdict'} with power {r['power']:g}"
     )
     if r["duration_s"] is None:
         print(f"  no test up to {hms(r['evaluated_at_s'])} can decide: {r['reason']}")
@@ -229,20 +237,23 @@ def print_summary(r: dict[str, Any]) -> None:
         + (f"{combined:.3g}" if combined is not None else "inf")
     )
     e = r["e2930"]
+    applies = " (a pass's rule; this plan is for a fail)" if r["expected_outcome"] == "FAIL" else ""
     print(
         f"  E2930: resolves {e['test_resolution']:.3g} Pa·m³/s, required ≤ {e['required']:.3g}: "
         + ("met" if e["met"] else "not met")
+        + applies
     )
     mc = r["monte_carlo"]
     if mc is not None:
         print(
             f"  Monte Carlo: {mc['decisive']}/{mc['draws']} {mc['expected_outcome']} "
-            f"({100.0 * mc['fraction']:.1f} % ± {100.0 * mc['fraction_stderr']:.1f}), outcomes {mc['outcomes']}"
+            f"({100.0 * mc['fraction']:.1f} % ± {100.0 * mc['fraction_stderr']:.1f}); "
+            f"outcomes {mc['outcomes']}"
         )
     sim = r["simulation"]
     if sim is not None:
         rates = ", ".join(f"{q:.3g}" if q is not None else "—" for q in sim["rates_pa_m3_s"])
+        outcomes = ", ".join(map(str, sim["outcomes"]))
         print(
-            f"  simulation: {sim['decisive']}/{sim['runs']} decisive ({', '.join(map(str, sim['outcomes']))}); "
-            f"measured {rates} Pa·m³/s"
+            f"  simulation: {sim['decisive']}/{sim['runs']} decisive ({outcomes}); measured {rates} Pa·m³/s"
         )

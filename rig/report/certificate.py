@@ -53,7 +53,7 @@ SCCM_REFERENCE_K = T_ZERO_C_K
 LEAK_UNIT = "Pa·m³/s"
 SCCM_UNIT = "sccm (0 °C)"
 CONTEXT_FRACTION = 0.15  # how much of the run around a fit window its plot shows, per side
-PLOT_SIZE_IN = (7.5, 4.3)
+PLOT_SIZE_IN = (7.5, 4.6)
 PLOT_DPI = 150
 TEMPLATE = "templates/certificate.html.j2"
 OVERRIDE_TEXT = (
@@ -335,8 +335,9 @@ def _decay_plot(name: str, entry: Mapping[str, Any], inputs: _PlotInputs) -> tup
     if t_ref is not None:
         thermometer = inputs.temperature_channel
         if thermometer is not None and thermometer in samples.channels:
-            # The line is a fit of p·T_ref/T: samples drawn as raw p would sit off it by the
-            # gas temperature's offset from T_ref (0.05 % per 0.15 K, far more than the decay).
+            # The line is a fit of p·T_ref/T: samples drawn as raw p would sit off it by the gas
+            # temperature's offset from T_ref (0.05 % per 0.15 K: 100 Pa at 2 bar, more than a
+            # repaired seal's whole decay).
             p = p * t_ref / samples.channels[thermometer][shown]
             caption_p += f" compensated to {t_ref:g} K with {thermometer} (p·{t_ref:g} K/T)"
             ylabel = f"p·{t_ref:g} K/T"
@@ -369,10 +370,9 @@ def _decay_plot(name: str, entry: Mapping[str, Any], inputs: _PlotInputs) -> tup
     fig, ax = plt.subplots(figsize=PLOT_SIZE_IN, layout="constrained")
     try:
         inside = (t >= w0) & (t <= w1)
-        ax.plot(
-            minutes(t[~inside]), rel(p[~inside]), ".", ms=2, color="0.75", label="samples outside the window"
-        )
-        ax.plot(minutes(t[inside]), rel(p[inside]), ".", ms=2, color="0.3", label="samples in the fit window")
+        outside_label, inside_label = "samples around the fit window", "samples in the fit window"
+        ax.plot(minutes(t[~inside]), rel(p[~inside]), ".", ms=2, color="0.75", label=outside_label)
+        ax.plot(minutes(t[inside]), rel(p[inside]), ".", ms=2, color="0.3", label=inside_label)
         y_span = [rel(p[inside])]
         lcl, ucl = _number(entry.get("lcl95")), _number(entry.get("ucl95"))
         direction = inputs.direction
@@ -393,7 +393,7 @@ def _decay_plot(name: str, entry: Mapping[str, Any], inputs: _PlotInputs) -> tup
                     color=FIT_COLOUR,
                     alpha=0.25,
                     lw=0,
-                    label="leak rate between its one-sided 95 % bounds",
+                    label="leak rates between the one-sided 95 % bounds",
                 )
                 y_span += [rel(low), rel(high)]
         ax.plot(
@@ -406,32 +406,33 @@ def _decay_plot(name: str, entry: Mapping[str, Any], inputs: _PlotInputs) -> tup
         )
         y_span.append(rel(p_fit(xs)))
         limit = _number(entry.get("limit"))
-        if limit is not None:
-            s = _slope_for_rate(limit, value, slope, inputs.volume_m3, direction)
-            if s is not None:
-                path = start + s * (xs - w0)
-                ax.plot(
-                    minutes(xs),
-                    rel(path),
-                    "--",
-                    lw=1.6,
-                    color=LIMIT_COLOUR,
-                    label=f"a leak at the limit ({_num(limit)} {LEAK_UNIT})",
-                )
-                y_span.append(rel(path))
-                rates = _rates(entry)
-                note = f"limit: {_num(rates.sccm(limit))} {SCCM_UNIT}" if rates else f"limit: {_num(limit)}"
-                # Written at the end of the dashed line, which is where the eye compares it with the fit.
-                ax.annotate(
-                    note,
-                    (float(minutes(xs)[-1]), float(rel(path)[-1])),
-                    xytext=(-4, 4 if s > 0 else -4),
-                    textcoords="offset points",
-                    ha="right",
-                    va="bottom" if s > 0 else "top",
-                    fontsize=8,
-                    color=LIMIT_COLOUR,
-                )
+        limit_slope = (
+            None if limit is None else _slope_for_rate(limit, value, slope, inputs.volume_m3, direction)
+        )
+        if limit is not None and limit_slope is not None:
+            path = start + limit_slope * (xs - w0)
+            ax.plot(
+                minutes(xs),
+                rel(path),
+                "--",
+                lw=1.6,
+                color=LIMIT_COLOUR,
+                label=f"a leak at the limit ({_num(limit)} {LEAK_UNIT})",
+            )
+            y_span.append(rel(path))
+            rates = _rates(entry)
+            note = f"limit: {_num(rates.sccm(limit))} {SCCM_UNIT}" if rates else f"limit: {_num(limit)}"
+            # Written at the end of the dashed line, which is where the eye compares it with the fit.
+            ax.annotate(
+                note,
+                (float(minutes(xs)[-1]), float(rel(path)[-1])),
+                xytext=(-4, 4 if limit_slope > 0 else -4),
+                textcoords="offset points",
+                ha="right",
+                va="bottom" if limit_slope > 0 else "top",
+                fontsize=8,
+                color=LIMIT_COLOUR,
+            )
         finite = np.concatenate([a[np.isfinite(a)] for a in y_span])
         if finite.size:
             lo, hi = float(finite.min()), float(finite.max())
@@ -442,8 +443,8 @@ def _decay_plot(name: str, entry: Mapping[str, Any], inputs: _PlotInputs) -> tup
         ax.set_xlabel("time since the start of the fit window [min]")
         ax.set_ylabel(f"{ylabel} − {ref_text} [Pa]")
         ax.set_title(f"{name}: {entry.get('outcome', '?')}", fontsize=11)
-        # Away from the data: a decay starts high on the left, a rise low on the left.
-        ax.legend(loc="lower left" if direction == "decay" else "upper left", fontsize=8)
+        # Under the axes: inside, every corner is data for some run (a pump-down, a vent, the lines).
+        fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
         ax.grid(alpha=0.3)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=PLOT_DPI)
@@ -456,7 +457,9 @@ def _decay_plot(name: str, entry: Mapping[str, Any], inputs: _PlotInputs) -> tup
         "leak rates lie between the one-sided 95 % bounds"
     )
     caption += (
-        "; dashed, the pressure path a leak at the limit would follow from the fit's start." if limit else "."
+        "; dashed, the pressure path a leak at the limit would follow from the fit's start."
+        if limit_slope is not None
+        else "."
     )
     return buffer.getvalue(), caption
 
@@ -868,12 +871,16 @@ def load_certificate(
 
     key = (public_key_hex or "").strip()
     integrity = [
-        Fact("public key (hex)", key or "none given: this certificate is not signed", mono=bool(key)),
+        Fact(
+            "public key (Ed25519, hex)", key or "none given: this certificate is not signed", mono=bool(key)
+        ),
     ]
     verify_hint = (
-        "The run directory is signed with the private key matching this public key. To check that "
-        "the records behind this certificate have not changed since the run, run `rig verify RUN_DIR` "
-        "on the run directory and compare the key it reports with the one above."
+        "The run directory is sealed: manifest.json holds the SHA-256 of every file in it and "
+        "manifest.sig its signature by the private key that matches the public key above. To check "
+        f"that nothing changed since, run `rig verify RUN_DIR --public-key {key}`: it prints OK, or "
+        "names every file altered, added or removed. Plain `rig verify RUN_DIR` shows only that "
+        "nothing changed since somebody sealed it; the key it prints must be the one above."
         if key
         else "Without a signature nothing shows whether the run's records changed after the run."
     )
@@ -921,7 +928,7 @@ _FONTS: dict[str, str] = {}
 
 
 def _fonts() -> dict[str, str]:
-    """Register DejaVu (shipped with matplotlib) once: the PDF's base-14 fonts lack ³, −, ≤, µ-less Greek."""
+    """Register DejaVu (shipped with matplotlib) once: the base-14 PDF fonts lack −, ≤, → and Greek."""
     if _FONTS:
         return _FONTS
     import matplotlib

@@ -74,6 +74,12 @@ def ink(image: Image.Image) -> float:
     return float((a < 240).mean())
 
 
+def sci(x: float) -> str:
+    """Three significant digits with a short exponent, as certificates print leak rates (5.00e-4)."""
+    mantissa, exponent = f"{x:.2e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
 def squash(text: str) -> str:
     """Whitespace (line breaks of the PDF's wrapping included) as single spaces."""
     return re.sub(r"\s+", " ", text).strip()
@@ -306,12 +312,12 @@ def test_html_of_a_simulated_run_states_the_verdict_numbers_hash_and_key(sim_run
     assert info["run_id"] in html and info["started"] in html
     value = entry["value"]
     sccm = convert_leak_rate(value, "sccm", pv_temperature_k=T_TWENTY_C_K, sccm_reference_k=T_ZERO_C_K)
-    assert f"{value:.2e}".replace("e-04", "e-4") + " Pa·m³/s" in html
+    assert f"{sci(value)} Pa·m³/s" in html
     assert f"{sccm:.3g} sccm (0 °C)" in html
     limit_sccm = convert_leak_rate(entry["limit"], "sccm", pv_temperature_k=T_TWENTY_C_K)
     assert f"= {limit_sccm:.3g} sccm" in html  # the procedure's 0.5 sccm, back from Pa·m³/s
     for bound in ("ucl95", "lcl95"):
-        assert f"{entry[bound]:.2e}".replace("e-04", "e-4") in html
+        assert f"{sci(entry[bound])} Pa·m³/s" in html
     # Recorded by the run, or (an older run) computed from procedure.yaml: the same either way.
     assert hashlib.sha256((sim_run.run_dir / "procedure.yaml").read_bytes()).hexdigest() in html
     assert KEY in html and "rig verify RUN_DIR" in html
@@ -365,7 +371,7 @@ def test_html_of_a_run_with_every_optional_field(every_field: Generated) -> None
     assert "20 min" in html  # additional_time_s 1200
     assert "fell by a factor of 24.7 (95 % interval 18.9 to 33.6)" in html
     assert "the reduction factor has no upper bound (95 % interval: at least 12.5)" in html
-    assert "2.2e-5" not in html and "2.20e-5 Pa·m³/s" in html
+    assert "2.20e-5 Pa·m³/s = 0.0121 sccm (0 °C)" in html  # the limit
     # One plot per fitted measurement.
     assert len(data_uri_pngs(html)) == 2
     # The injected markup in the procedure's description is text, not markup.
