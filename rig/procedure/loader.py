@@ -199,9 +199,30 @@ def _step(checker: _Checker, path: P) -> Step:
                         f"{values[role]!r} is not a measurement taken before this step (measured: {known})",
                     )
                 )
+    if kind == "reference_leak_check" and {"valve", "certified_rate"} <= values.keys():
+        checker.attempt(lambda: _certified(checker, (*fpath, "certified_rate"), values))
     if kind == "prompt" and "action" in values:
         checker.attempt(lambda: _actable(checker, (*fpath, "action"), values["action"]))
     return Step(kind, values, str(doc.where(path)), nested)
+
+
+# How far a procedure's certified rate may differ from the bench's certificate (rounding only).
+CERTIFIED_RATE_AGREEMENT = 5e-3
+
+
+def _certified(checker: _Checker, path: P, values: dict[str, Any]) -> None:
+    """A reference-leak check must compare with what the leak standard's certificate says."""
+    bench = checker.bench
+    leak = bench.reference_leaks.get(values["valve"]) if bench is not None else None
+    if leak is None:
+        return
+    stated = values["certified_rate"]
+    if abs(stated - leak.rate_pa_m3_s) > CERTIFIED_RATE_AGREEMENT * leak.rate_pa_m3_s:
+        raise checker.doc.error(
+            path,
+            f"certified_rate {stated:.4g} Pa·m³/s disagrees with certificate {leak.certificate} of the leak "
+            f"behind {values['valve']!r} ({leak.rate_pa_m3_s:.4g} Pa·m³/s)",
+        )
 
 
 def _actable(checker: _Checker, path: P, action: str) -> None:

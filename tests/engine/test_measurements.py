@@ -174,6 +174,8 @@ def test_a_pass_the_test_cannot_resolve_is_refused(bench: BenchSpec) -> None:
     assert entry["e2930"]["met"] is False
     assert entry["outcome"] == "INCONCLUSIVE"
     assert "ASTM E2930" in entry["refusal"]
+    # The resolution falls as 1/D: twice as long resolves a tenth of this limit.
+    assert entry["additional_time_s"] == pytest.approx(300.0)
 
 
 def test_a_controller_s_last_digit_is_a_step_at_the_trace_s_level(bench: BenchSpec) -> None:

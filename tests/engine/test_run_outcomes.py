@@ -123,7 +123,9 @@ def test_a_wrong_certificate_fails_the_reference_check_and_the_rig_ends_safe(tmp
     text = (PROCEDURES / "reference_leak_check.yaml").read_text()
     wrong = tmp_path / "wrong_certificate.yaml"
     wrong.write_text(text.replace("certified_rate: 8.0e-4 Pa*m**3/s", "certified_rate: 1.2e-3 Pa*m**3/s"))
-    done = run(tmp_path, wrong, bench=MOCKUP)
+    # The bench's certificate for the standard says the same wrong rate (else validation refuses).
+    bench = variant(tmp_path, MOCKUP, lambda t: t.replace("rate: 8.0e-4 Pa*m**3/s", "rate: 1.2e-3 Pa*m**3/s"))
+    done = run(tmp_path, wrong, bench=bench)
     assert done.outcome.verdict is RunVerdict.FAIL
     assert done.outcome.measurements["leak_standard"]["outcome"] == "FAIL"
     assert done.outcome.safe_state_confirmed

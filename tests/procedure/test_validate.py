@@ -227,3 +227,17 @@ def test_a_simulated_accuracy_out_of_range_is_located(tmp_path: Path) -> None:
     line = bad[: bad.index("accuracy: 5,")].count("\n") + 1
     with pytest.raises(LocatedError, match=rf"bench.yaml:{line}:\d+: accuracy is a fraction"):
         sensor_accuracy(load_bench(tmp_path / "bench.yaml"), "p_chamber")
+
+
+def test_a_reference_check_must_agree_with_the_leak_standard_s_certificate(tmp_path: Path) -> None:
+    text = (PROCEDURES / "reference_leak_check.yaml").read_text()
+    path = tmp_path / "benches" / "vacuum_chamber_mockup.yaml"
+    path.parent.mkdir()
+    path.write_text((PROCEDURES / "benches" / "vacuum_chamber_mockup.yaml").read_text())
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(text.replace("certified_rate: 8.0e-4 Pa*m**3/s", "certified_rate: 9.0e-4 Pa*m**3/s"))
+    with pytest.raises(ProcedureInvalid) as info:
+        load_procedure(wrong)
+    (problem,) = info.value.problems
+    assert "disagrees with certificate RL-AIR-2026-0778" in str(problem)
+    assert str(problem).startswith(f"{wrong}:25:23:")
