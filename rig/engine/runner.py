@@ -40,6 +40,8 @@ from rig.procedure.loader import Procedure, Step
 from rig.record.run_store import RunWriter
 
 ATMOSPHERE_PA = 101325.0
+# The steps that look back at their own samples (fits, settling); the others only record them.
+SERIES_STEPS = frozenset({"stabilise", "measure_decay", "reference_leak_check", "compartment_isolation"})
 # A channel whose instrument has failed this long (and this many periods) is an instrument fault.
 INSTRUMENT_FAULT_S = 30.0
 INSTRUMENT_FAULT_PERIODS = 5
@@ -120,7 +122,11 @@ class Runner:
         # one stops at once, skipping the cleanup steps but never the safe state.
         self.stops = 0
         self._in_cleanup = False
+        # The samples of the current step, kept in memory only by steps that fit or judge them
+        # (the record on disk has them all): a week of monitoring must not grow the process.
         self.series: dict[str, list[tuple[float, float | None]]] = {c: [] for c in self.bench.channels}
+        self._keep_series = False
+        self.dropouts: dict[str, int] = dict.fromkeys(self.bench.channels, 0)
         self.last: dict[str, float | None] = {}
         self.watch = ValveWatch(self.bench, {})
         self.read_failures: dict[str, int] = {}
@@ -138,7 +144,10 @@ class Runner:
         self.writer.sample(t, self.step_name, values)
         self.observer.sampled(t, values)
         for name, value in values.items():
-            self.series[name].append((t, value))
+            if value is None:
+                self.dropouts[name] += 1
+            if self._keep_series:
+                self.series[name].append((t, value))
         self.last = values
         self._instrument_health(t)
         low, high = self.bench.min_pressure_pa, self.bench.max_pressure_pa
@@ -255,7 +264,7 @@ class Runner:
             outcome.verdict, outcome.reason = _aggregate(outcome.measurements)
         outcome.faults = {
             "failed_reads": dict(self.read_failures),
-            "dropouts": {c: sum(v is None for _, v in s) for c, s in self.series.items()},
+            "dropouts": dict(self.dropouts),
             "driver": self.session.transfer_stats(),
         }
         self.observer.finished(outcome.verdict.value, outcome.reason)
@@ -308,6 +317,9 @@ class Runner:
             self.step_name = step.fields.get("name", step.kind)
             self.event("step", f"{step.kind} at {step.location}")
             self._progress(step)
+            for kept in self.series.values():
+                kept.clear()
+            self._keep_series = step.kind in SERIES_STEPS
             getattr(self, f"_{step.kind}")(step, outcome)
 
     def _progress(self, step: Step) -> None:
