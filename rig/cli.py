@@ -51,6 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"rig {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except (RecursionError, MemoryError) as exc:
+        # Last line of defence against hostile input that slipped past the loaders' own limits
+        # (nesting, size): one line and exit 2, never a traceback.
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "too large for memory"
+        print(f"rig {args.command}: error: input {what}", file=sys.stderr)
+        return EXIT_USAGE
     return code
 
 

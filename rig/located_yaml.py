@@ -9,6 +9,7 @@ anchors/aliases are refused (a bench or procedure needs neither, and aliases are
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ from rig.units import SI_UNITS, parse
 
 MAX_FILE_BYTES = 2_000_000
 MAX_DEPTH = 32
+# Whole numbers beyond this are refused: no count or channel needs more, floats lose exactness
+# above 2**53, and a 100 000-digit integer is a denial of service, not a setting.
+MAX_INTEGER = 2**53
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,8 @@ class Doc:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(path, f"expected a whole number, got {_kind(value)}")
+        if abs(value) > MAX_INTEGER:
+            raise self.error(path, f"whole number too large (more than {MAX_INTEGER})")
         return value
 
     def number(self, path: Path_, default: float | None = None) -> float:
@@ -217,6 +223,8 @@ class Doc:
             raise self.error(path, str(exc).split(": ", 1)[-1]) from None
         except Exception:  # pint's dimensionality error
             raise self.error(path, f"{value!r} is not a {kind}") from None
+        if not math.isfinite(si):  # e.g. "1e308 h": finite as written, infinite in seconds
+            raise self.error(path, f"{value!r} is too large a {kind}")
         if positive and not si > 0.0:
             raise self.error(path, f"{kind} must be positive, got {value!r}")
         return si
@@ -255,7 +263,14 @@ def load(path: str | Path) -> Doc:
 
 def loads(text: str, file: str = "<string>") -> Doc:
     """Load YAML ``text`` (named ``file`` in errors)."""
-    loader = _AnchorRecordingLoader(text, file)
+    try:
+        loader = _AnchorRecordingLoader(text, file)
+    except yaml.reader.ReaderError as exc:  # a control character: the reader checks in its constructor
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise LocatedError(
+            Location(file, line, col), f"character #x{exc.character:04x} is not allowed"
+        ) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -287,6 +302,7 @@ class _AnchorRecordingLoader(yaml.SafeLoader):
         self.file = file
         self.anchored_at: list[Location] = []  # in document order
         self.aliased_at: list[Location] = []
+        self.depth = 0  # of the node being composed (the root is 0, as the converter counts)
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]  # the stubs leave it untyped
@@ -297,7 +313,15 @@ class _AnchorRecordingLoader(yaml.SafeLoader):
             self.aliased_at.append(where)
         elif isinstance(event, yaml.NodeEvent) and event.anchor:
             self.anchored_at.append(where)
-        return super().compose_node(parent, index)
+        # PyYAML composes recursively: "[[[[...]]]]" 100 000 deep is a RecursionError (a crash),
+        # so refuse the nesting here, as the converter would, before Python's stack runs out.
+        if self.depth > MAX_DEPTH:
+            raise LocatedError(where, f"nested more than {MAX_DEPTH} levels deep")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -368,5 +392,7 @@ class _Converter:
             return loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             raise LocatedError(self.at(node), f"cannot read value ({str(exc).splitlines()[0]})") from None
+        except ValueError:  # an integer of more than 4300 digits (Python's int() limit)
+            raise LocatedError(self.at(node), "number too large") from None
         finally:
             loader.dispose()

@@ -60,6 +60,25 @@ _MASS_FLOW = ureg.Quantity(1.0, "kg/s").dimensionality
 _STANDARD_FLOW = ureg.Quantity(1.0, "scc/s").dimensionality
 
 
+# Hostile-input guards. pint evaluates what it parses with Python integers, so "10**10**10 L"
+# would compute a number with ten billion digits (a hang, then out of memory): a quantity or
+# unit text is short, and every power is a small literal exponent that is not raised again.
+MAX_QUANTITY_CHARS = 200
+_LEADING_NUMBER = re.compile(r"[-+]?\s*(?:\d|\.\d|\(|nan\b|inf)", re.IGNORECASE)
+_POWER = re.compile(r"\*\*|\^")
+_SMALL_EXPONENT = re.compile(r"\s*\(?\s*[+-]?\s*\d{1,2}(?:\.\d+)?(?![\d.])(?![\s)]*(?:\*\*|\^|\())")
+
+
+def _screen(text: str) -> str | None:
+    """Why ``text`` is refused before pint sees it (None: fine)."""
+    if len(text) > MAX_QUANTITY_CHARS:
+        return f"longer than {MAX_QUANTITY_CHARS} characters"
+    for m in _POWER.finditer(text):
+        if not _SMALL_EXPONENT.match(text, m.end()):
+            return "a power must be a small number (e.g. m**3), not an expression"
+    return None
+
+
 def _normalise(text: str) -> str:
     """Accept the typographic forms people paste from datasheets (·, ³, µ)."""
     out = text.strip().replace("·", "*").replace("⋅", "*").replace("³", "**3").replace("²", "**2")
@@ -70,17 +89,34 @@ def parse(text: str, what: str) -> Quantity:
     """Parse ``text`` as a quantity with units; ``what`` names it in error messages."""
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"{what}: expected a quantity with units, got {text!r}")
+    text_n = _normalise(text)
+    refused = _screen(text_n)
+    if refused is not None:
+        raise InputError(f"{what}: cannot read {_short(text)} as a quantity ({refused})")
     try:
-        q: Quantity = ureg.Quantity(_normalise(text))
-    except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError) as exc:
-        raise InputError(f"{what}: cannot read {text!r} as a quantity ({exc})") from None
+        q: Quantity = ureg.Quantity(text_n)
+    except Exception as exc:
+        raise InputError(
+            f"{what}: cannot read {_short(text)} as a quantity ({_short(str(exc) or type(exc).__name__)})"
+        ) from None
     if not isinstance(q, pint.Quantity):
-        raise InputError(f"{what}: cannot read {text!r} as a quantity")
+        raise InputError(f"{what}: cannot read {_short(text)} as a quantity")
+    if not _LEADING_NUMBER.match(text_n):  # pint reads a bare "s" as 1 s: a forgotten number, not 1
+        raise InputError(f"{what}: {_short(text)} has no number (write e.g. '1 L', '10 min', '2 bar')")
     if q.dimensionless:
-        raise InputError(f"{what}: {text!r} has no units (write e.g. '1 L', '10 min', '2 bar')")
-    if not math.isfinite(float(q.magnitude)):
-        raise InputError(f"{what}: {text!r} is not a finite number")
+        raise InputError(f"{what}: {_short(text)} has no units (write e.g. '1 L', '10 min', '2 bar')")
+    try:
+        magnitude = float(q.magnitude)
+    except (OverflowError, TypeError, ValueError):  # an integer beyond float range
+        magnitude = math.inf
+    if not math.isfinite(magnitude):
+        raise InputError(f"{what}: {_short(text)} is not a finite number")
     return q
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``repr(text)``, cut to ``limit`` characters so a hostile value cannot flood the message."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
 
 
 def to_si(text: str, kind: str, what: str) -> float:
@@ -105,13 +141,15 @@ def positive_si(text: str, kind: str, what: str) -> float:
 def array_converter(unit: str, kind: str) -> Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]]:
     """A function converting an array in ``unit`` to the SI unit of ``kind`` (offsets honoured)."""
     target = SI_UNITS[kind]
+    if _screen(_normalise(unit)) is not None:
+        raise InputError(f"unknown unit {_short(unit)}")
     try:
         u = ureg.Unit(_normalise(unit))
         probe = ureg.Quantity(np.array([0.0, 1.0]), u).to(target).magnitude
     except pint.errors.DimensionalityError:
         raise InputError(f"unit {unit!r} is not a {kind} unit (expected e.g. {target})") from None
-    except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError):
-        raise InputError(f"unknown unit {unit!r}") from None
+    except Exception:
+        raise InputError(f"unknown unit {_short(unit)}") from None
     offset, scale = float(probe[0]), float(probe[1] - probe[0])
     if offset == 0.0 and scale == 1.0:
         return lambda values: values
@@ -146,10 +184,12 @@ def leak_rate_unit_factor(
     ``pv_temperature_k`` is the temperature at which the pV throughput is evaluated;
     ``sccm_reference_k`` the reference temperature of standard volumes (at 1 atm).
     """
+    if _screen(_normalise(unit)) is not None:
+        raise InputError(f"unknown leak-rate unit {_short(unit)}")
     try:
         u = ureg.Unit(_normalise(unit))
-    except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError):
-        raise InputError(f"unknown leak-rate unit {unit!r}") from None
+    except Exception:
+        raise InputError(f"unknown leak-rate unit {_short(unit)}") from None
     return _throughput_per_unit(u, pv_temperature_k, sccm_reference_k)
 
 

@@ -157,6 +157,20 @@ def test_faults_from_the_bench_file_act_on_the_simulation(tmp_path: Path) -> Non
     assert not sim.valve_is_open("vent")
 
 
+def test_a_drop_fault_reads_its_period(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        "faults:\n"
+        "  - {instrument: gauges, kind: drop, at: 0 s, every: 7}\n"
+        "  - {instrument: daq, kind: drop, at: 1 min}\n"
+    )
+    sim = build_simulation(load_bench(write(tmp_path, text)), VirtualClock())
+    assert sim.faults.for_instrument("gauges").active("drop") == 7.0
+    assert sim.faults.for_instrument("daq").active("drop") is None  # not yet
+    bad = MINIMAL + "faults:\n  - {instrument: gauges, kind: drop, at: 0 s, every: 1}\n"
+    with pytest.raises(LocatedError, match="at least 2"):
+        build_simulation(load_bench(write(tmp_path, bad)), VirtualClock())
+
+
 def test_unknown_fault_kind_is_located(tmp_path: Path) -> None:
     text = MINIMAL + "faults:\n  - {instrument: gauges, kind: meteor, at: 1 s}\n"
     bench = load_bench(write(tmp_path, text))

@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
         temperature_column=args.temperature_column,
     )
     fit = fit_decay(series.time_s, series.pressure_pa, series.temperature_k, volume_m3, t_ref_k)
+    if not (math.isfinite(fit.leak_rate_pa_m3_s) and math.isfinite(fit.stderr_pa_m3_s)):
+        # Finite inputs can still overflow the fit (e.g. pressures near 1e308): a number, or an error.
+        raise InputError(f"{args.file}: the values are too large to fit (the leak rate overflows)")
     decision = decide(fit, limit) if limit is not None else None
     result = summarise(fit, decision, sccm_ref_k, args.file)
     if args.plot:

@@ -299,7 +299,10 @@ class Runner:
                 self.clock.sleep(self.period_s)
                 self.sample()
         except (Abort, DriverError) as exc:
-            return str(exc)
+            # A gauge that cannot read cannot show the gas: name its fault first, so that the
+            # record does not blame only a "stuck valve … (no reading)" (fault campaign).
+            failing = "; ".join(f"{c}: {m}" for c, m in self.session.read_errors.items())
+            return f"instrument fault: {failing} ({exc})" if failing else str(exc)
         return None if not self.watch.pending else "valves did not show in the pressures in time"
 
     def event(self, kind: str, message: str, **data: Any) -> None:

@@ -14,9 +14,15 @@ from types import TracebackType
 from typing import Any
 
 from drivers.errors import DriverError, InstrumentError
-from drivers.readings import PressureReading
+from drivers.readings import GaugeState, PressureReading
 from drivers.registry import DRIVERS, open_instrument
 from rig.bench import BenchSpec
+
+# Gauge states that are the gauge's own failure, not the pressure being out of its range: they
+# read as a dropout like a failed instrument, and count and abort like one (fault campaign:
+# a sensor error in the middle of a decay used to be an uncounted dropout, and the fit then
+# quietly used the part of the window before it).
+SENSOR_FAULTS = frozenset({GaugeState.SENSOR_ERROR, GaugeState.NO_SENSOR, GaugeState.IDENTIFICATION_ERROR})
 
 
 class RigSession:
@@ -28,6 +34,7 @@ class RigSession:
         self.instruments: dict[str, Any] = {}
         # The last read_all's failures: channel → what the driver said.
         self.read_errors: dict[str, str] = {}
+        self._sensor_faults: dict[str, str] = {}
         self._groups: dict[str, list[str]] = defaultdict(list)
         for channel_name, channel in bench.channels.items():
             self._groups[channel.instrument].append(channel_name)
@@ -65,8 +72,7 @@ class RigSession:
         spec = self.bench.channels[channel]
         inst = self.instruments[spec.instrument]
         if self._is_gauge(spec.instrument):
-            reading = inst.read(spec.channel)
-            return reading.pressure_pa if reading.ok else None
+            return self._pressure(channel, inst.read(spec.channel))
         if spec.measures == "temperature":
             return float(inst.temperature_k(spec.channel))
         return float(inst.volts(spec.channel))
@@ -82,6 +88,7 @@ class RigSession:
         """
         values: dict[str, float | None] = {}
         errors: dict[str, str] = {}
+        self._sensor_faults = {}
         for instrument, names in self._groups.items():
             try:
                 values.update(self._read_group(instrument, names))
@@ -94,7 +101,7 @@ class RigSession:
             except DriverError as exc:
                 for name in names:
                     values[name], errors[name] = None, f"{type(exc).__name__}: {exc}"
-        self.read_errors = errors
+        self.read_errors = {**self._sensor_faults, **errors}
         return {name: values[name] for name in self.bench.channels}
 
     def _read_group(self, instrument: str, names: list[str]) -> dict[str, float | None]:
@@ -104,7 +111,7 @@ class RigSession:
             if len(names) == 1:
                 return {names[0]: self.read(names[0])}
             readings = {r.channel: r for r in inst.read_all()}
-            return {n: _pressure(readings[channels[n].channel]) for n in names}
+            return {n: self._pressure(n, readings[channels[n].channel]) for n in names}
         out: dict[str, float | None] = {}
         temperatures = [n for n in names if channels[n].measures == "temperature"]
         if temperatures:
@@ -114,6 +121,11 @@ class RigSession:
             if n not in out:
                 out[n] = float(inst.volts(channels[n].channel))
         return out
+
+    def _pressure(self, channel: str, reading: PressureReading) -> float | None:
+        if reading.state in SENSOR_FAULTS:
+            self._sensor_faults[channel] = f"gauge reports {reading.state.value}"
+        return reading.pressure_pa if reading.ok else None
 
     def _is_gauge(self, instrument: str) -> bool:
         return bool(DRIVERS[self.bench.instruments[instrument].model][2] == "gauge")
@@ -162,7 +174,3 @@ class RigSession:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-def _pressure(reading: PressureReading) -> float | None:
-    return reading.pressure_pa if reading.ok else None

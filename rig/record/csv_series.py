@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from rig.units import array_converter
 
 _HEADER = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<unit>[^\]]*)\])?\s*$")
 _KINDS = {"time": "time", "pressure": "pressure", "temperature": "temperature"}
+# Hostile-input bounds: a recording larger than these is refused before it exhausts memory or
+# time (5 million samples is 58 days at 1 Hz; each costs 24 bytes here, more in the fit).
+MAX_CSV_BYTES = 256 * 1024 * 1024
+MAX_ROWS = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -60,9 +65,17 @@ def _number(cell: str, where: str, column: str) -> float:
     if not text:
         return math.nan
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise InputError(f"{where}: column {column!r}: {text!r} is not a number") from None
+        raise InputError(f"{where}: column {column!r}: {_short(text)} is not a number") from None
+    if math.isinf(value):  # "inf", or a number beyond float range such as 1e999: never a reading
+        raise InputError(f"{where}: column {column!r}: {_short(text)} is not a finite number")
+    return value
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """``repr(text)`` cut short, so a hostile cell cannot flood the one-line message."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
 
 
 def read_series(
@@ -81,8 +94,11 @@ def read_series(
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such file")
+    size = p.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise InputError(f"{p}: file too large ({size} bytes; at most {MAX_CSV_BYTES})")
     wanted = {"time": time_column.lower(), "pressure": pressure_column.lower()}
-    rows: list[tuple[float, float, float]] = []
+    rows = array("d")  # time, pressure, temperature of each sample, flat
     header: dict[str, _Column] | None = None
     temp_col: _Column | None = None
     try:
@@ -109,7 +125,9 @@ def read_series(
                 needed = max(tcol.index, pcol.index, temp_col.index if temp_col else 0)
                 if len(row) <= needed:
                     raise InputError(f"{where}: expected at least {needed + 1} cells, got {len(row)}")
-                rows.append(
+                if len(rows) >= 3 * MAX_ROWS:
+                    raise InputError(f"{where}: more than {MAX_ROWS} samples")
+                rows.extend(
                     (
                         _number(row[tcol.index], where, tcol.name),
                         _number(row[pcol.index], where, pcol.name),
@@ -127,6 +145,8 @@ def read_series(
     time_s = _to_si(data[:, 0], tcol, "time", p)
     pressure_pa = _to_si(data[:, 1], pcol, "pressure", p)
     temperature_k = _to_si(data[:, 2], temp_col, "temperature", p) if temp_col else None
+    if temperature_k is not None:
+        _check_absolute_temperature(temperature_k, p)
     _check_increasing(time_s, p)
     return Series(time_s, pressure_pa, temperature_k, str(p))
 
@@ -150,4 +170,15 @@ def _check_increasing(time_s: FloatArray, path: Path) -> None:
         raise InputError(
             f"{path}: time does not increase at data row {i + 1} "
             f"({time_s[finite[bad[0]]]!r} s then {time_s[i]!r} s)"
+        )
+
+
+def _check_absolute_temperature(temperature_k: FloatArray, path: Path) -> None:
+    """A gas temperature at or below absolute zero is a wrong unit or a broken sensor, not data."""
+    bad = np.flatnonzero(~(temperature_k > 0.0) & ~np.isnan(temperature_k))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(
+            f"{path}: temperature at data row {i + 1} is {float(temperature_k[i])!r} K, "
+            "not above absolute zero (a Celsius column needs its unit: 'temperature[degC]')"
         )

@@ -102,7 +102,8 @@ class ServerFaults(Protocol):
         """The magnitude of fault ``kind`` if it is active now (0.0 when it has none), else None.
 
         Connection-level kinds: "latency" (magnitude: added delay in s of wall time),
-        "timeout" (no reply), "garbled" (corrupted reply), "disconnect" (connection dropped).
+        "timeout" (no reply), "garbled" (corrupted reply), "disconnect" (connection dropped),
+        "drop" (magnitude N: every N-th reply while it is active is lost, a transient timeout).
         """
         ...
 

@@ -330,7 +330,7 @@ def _faults(doc: Doc, bench: BenchSpec) -> list[Fault]:
     out = []
     for i, _ in enumerate(doc.sequence(("faults",))):
         p: P = ("faults", i)
-        allowed = {"instrument", "kind", "at", "duration", "channel", "delay", "shift"}
+        allowed = {"instrument", "kind", "at", "duration", "channel", "delay", "shift", "every"}
         doc.mapping(p, allowed=allowed, required=frozenset({"instrument", "kind", "at"}))
         instrument = doc.text((*p, "instrument"))
         if instrument not in bench.instruments:
@@ -341,6 +341,10 @@ def _faults(doc: Doc, bench: BenchSpec) -> list[Fault]:
             magnitude = doc.quantity((*p, "delay"), "time", "0.5 s", positive=True)
         elif kind == "zero_shift":
             magnitude = doc.quantity((*p, "shift"), "pressure", "10 Pa")
+        elif kind == "drop":
+            magnitude = float(doc.integer((*p, "every"), 50))
+            if magnitude < 2:
+                raise doc.error((*p, "every"), "a drop loses every N-th reply: N must be at least 2")
         duration = (
             doc.quantity((*p, "duration"), "time", positive=True) if doc.get((*p, "duration")) else math.inf
         )

@@ -1,8 +1,8 @@
 """Faults declared in a simulated bench file, active over a window of simulation time.
 
 Connection-level kinds act in the protocol servers (latency, timeout, garbled,
-disconnect); the others act on the bench behind them (a channel reporting sensor error,
-a relay that reads back closed while its valve stays put, a gauge zero shift).
+disconnect, drop: every N-th reply lost); the others act on the bench behind them (a
+channel reporting sensor error, a relay that reads back closed while its valve stays put, a gauge zero shift).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-CONNECTION_KINDS = frozenset({"latency", "timeout", "garbled", "disconnect"})
+CONNECTION_KINDS = frozenset({"latency", "timeout", "garbled", "disconnect", "drop"})
 BENCH_KINDS = frozenset({"sensor_error", "stuck_valve", "zero_shift"})
 KINDS = CONNECTION_KINDS | BENCH_KINDS
 
@@ -20,8 +20,9 @@ KINDS = CONNECTION_KINDS | BENCH_KINDS
 class Fault:
     """One declared fault: ``kind`` on ``instrument`` (and ``channel``) from ``at_s`` for ``duration_s``.
 
-    ``magnitude`` is the added delay in s for latency and the offset in Pa for a zero
-    shift; other kinds ignore it. A duration of inf lasts to the end of the run.
+    ``magnitude`` is the added delay in s for latency, the offset in Pa for a zero
+    shift and N for a drop (every N-th reply lost, deterministically); other kinds ignore it.
+    A duration of inf lasts to the end of the run.
     """
 
     instrument: str

@@ -8,94 +8,16 @@ sit as the safe state says and whether the gas followed.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from rig.clock import VirtualClock
 from rig.engine.observer import NullObserver, StepProgress
-from rig.engine.runner import STATUS, Runner, RunOutcome, RunVerdict
-from rig.engine.session import RigSession
-from rig.procedure.loader import Procedure, load_procedure
-from rig.record.run_store import RunStore, read_samples
-from rig.sim.simulated_bench import SimulatedBench
-from rig.sim.simulated_rig import SimulatedRig
-
-ROOT = Path(__file__).resolve().parents[2]
-PROCEDURES = ROOT / "procedures"
-MOCKUP = PROCEDURES / "benches" / "vacuum_chamber_mockup.yaml"
-ISS = PROCEDURES / "benches" / "iss_segment_mockup.yaml"
-ATMOSPHERE_PA = 101325.0
+from rig.engine.runner import Runner, RunVerdict
+from rig.record.run_store import read_samples
+from tests.engine.sim_runs import ISS, MOCKUP, PROCEDURES, run, variant, with_faults
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class Finished:
-    """A finished in-process run, with its simulation still at hand."""
-
-    outcome: RunOutcome
-    simulation: SimulatedBench
-    clock: VirtualClock
-    run_dir: Path
-    procedure: Procedure
-
-    def events(self) -> list[dict[str, Any]]:
-        lines = (self.run_dir / "events.jsonl").read_text().splitlines()
-        return [json.loads(line) for line in lines]
-
-    def safe_in_physics(self, settle_s: float = 120.0) -> None:
-        """The valves sit as the safe state says, and the vented volumes reach the atmosphere."""
-        self.clock.advance(settle_s)  # opening delays, then the gas
-        bench = self.procedure.bench
-        for valve, open_ in bench.safe_state.items():
-            assert self.simulation.valve_is_open(valve) == open_, valve
-        for volume in ("chamber", "article"):
-            if volume in bench.volumes:
-                assert abs(self.simulation.true_pressure_pa(volume) - ATMOSPHERE_PA) < 2000.0, volume
-
-
-def run(
-    tmp_path: Path,
-    procedure: str | Path,
-    bench: Path | None = None,
-    seed: int = 3,
-    observer: Callable[[Runner], Any] | None = None,
-) -> Finished:
-    """Run ``procedure`` (a shipped name or a path) in simulation, in-process."""
-    path = PROCEDURES / f"{procedure}.yaml" if isinstance(procedure, str) else procedure
-    loaded = load_procedure(path, bench)
-    clock = VirtualClock()
-    with SimulatedRig(loaded.bench, clock, seed=seed) as rig:
-        resources = {n: e["resource"] for n, e in rig.resources().items()}
-        with RigSession(loaded.bench, resources, timeout_s=0.5) as session:
-            store = RunStore(tmp_path / "data")
-            writer = store.create(loaded.name, loaded.bench.name, list(loaded.bench.channels), {}, {})
-            runner = Runner(loaded, session, clock, writer, act=rig.simulation.act)
-            if observer is not None:
-                runner.observer = observer(runner)
-            outcome = runner.run()
-            writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, {})
-    return Finished(outcome, rig.simulation, clock, writer.run_dir, loaded)
-
-
-def variant(tmp_path: Path, source: Path, edit: Callable[[str], str], name: str = "bench.yaml") -> Path:
-    """A copy of a bench file with one edit (asserted to change something)."""
-    text = source.read_text()
-    changed = edit(text)
-    assert changed != text, "the edit changed nothing"
-    path = tmp_path / name
-    path.write_text(changed)
-    return path
-
-
-def with_faults(tmp_path: Path, *faults: str) -> Path:
-    """The mockup bench with a ``faults:`` list."""
-    return variant(tmp_path, MOCKUP, lambda t: t + "\nfaults:\n" + "".join(f"  - {f}\n" for f in faults))
 
 
 # --- the shipped procedures ---------------------------------------------------------------------

@@ -163,6 +163,9 @@ class InstrumentServer(abc.ABC):
         self._counters_lock = threading.Lock()
         self._port = 0
         self.discarded_requests = 0
+        self.dropped_replies = 0
+        # Replies sent (or lost) while a "drop" fault was active: every N-th of them is lost.
+        self._drop_count = 0
         self.refused_connections = 0
         self.served_connections = 0
 
@@ -364,6 +367,8 @@ class InstrumentServer(abc.ABC):
         for reply in replies:
             if self.faults.active("timeout") is not None:
                 continue
+            if self._dropped():
+                continue
             latency_s = self.faults.active("latency")
             if latency_s and latency_s > 0 and self._stop.wait(min(latency_s, _MAX_LATENCY_S)):
                 return False
@@ -377,6 +382,18 @@ class InstrumentServer(abc.ABC):
             except OSError:
                 # Includes the send timeout: a client that never reads is dropped.
                 return False
+        return True
+
+    def _dropped(self) -> bool:
+        """Whether this reply is the N-th one under an active "drop" fault (then it is lost)."""
+        every = self.faults.active("drop")
+        if every is None or every < 1:
+            return False
+        with self._counters_lock:
+            self._drop_count += 1
+            if self._drop_count % max(1, round(every)):
+                return False
+            self.dropped_replies += 1
         return True
 
 

@@ -247,6 +247,23 @@ def test_fault_timeout_swallows_the_request(
     assert protocol.probe(client) == list(protocol.replies)
 
 
+def test_fault_drop_loses_every_nth_reply_only(
+    protocol: Protocol, server: InstrumentServer, faults: SwitchableFaults, clients: list[RawClient]
+) -> None:
+    client = _connect(server, clients)
+    faults.set("drop", 3)
+    sent = list(protocol.replies) * 3
+    for _ in range(3):
+        client.send(protocol.request)
+    # Deterministic: the 3rd, 6th, ... reply under the fault is lost, the others arrive in order.
+    expected = [reply for i, reply in enumerate(sent, start=1) if i % 3]
+    assert [client.read_until(protocol.terminator) for _ in expected] == expected
+    assert client.nothing_within()
+    assert server.dropped_replies == len(sent) - len(expected)
+    faults.clear()
+    assert protocol.probe(client) == list(protocol.replies)
+
+
 def test_fault_garbled_reply_has_no_number(
     protocol: Protocol, server: InstrumentServer, faults: SwitchableFaults, clients: list[RawClient]
 ) -> None:

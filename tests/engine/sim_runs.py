@@ -1,0 +1,118 @@
+"""Shared helpers for in-process simulated runs (the run-outcome tests and the fault campaign).
+
+A run goes over the real stack (pyvisa-py over loopback TCP to the simulated servers) on a
+virtual clock; what is returned keeps the simulation at hand, so that the physics itself
+can be asked whether the valves sit as the safe state says and whether the gas followed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rig.clock import VirtualClock
+from rig.engine.runner import STATUS, Runner, RunOutcome
+from rig.engine.session import RigSession
+from rig.procedure.loader import Procedure, load_procedure
+from rig.record.run_store import RunStore
+from rig.sim.simulated_bench import SimulatedBench
+from rig.sim.simulated_rig import SimulatedRig
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCEDURES = ROOT / "procedures"
+MOCKUP = PROCEDURES / "benches" / "vacuum_chamber_mockup.yaml"
+ISS = PROCEDURES / "benches" / "iss_segment_mockup.yaml"
+ATMOSPHERE_PA = 101325.0
+
+
+@dataclass
+class Finished:
+    """A finished in-process run, with its simulation still at hand."""
+
+    outcome: RunOutcome
+    simulation: SimulatedBench
+    clock: VirtualClock
+    run_dir: Path
+    procedure: Procedure
+
+    def events(self) -> list[dict[str, Any]]:
+        lines = (self.run_dir / "events.jsonl").read_text().splitlines()
+        return [json.loads(line) for line in lines]
+
+    def unsafe_in_physics(self, settle_s: float = 120.0) -> list[str]:
+        """What of the safe state the physics does not show (empty: all of it), after ``settle_s``."""
+        self.clock.advance(settle_s)  # opening delays, then the gas
+        bench = self.procedure.bench
+        wrong = [v for v, open_ in bench.safe_state.items() if self.simulation.valve_is_open(v) != open_]
+        for volume in ("chamber", "article"):
+            p = self.simulation.true_pressure_pa(volume) if volume in bench.volumes else ATMOSPHERE_PA
+            if abs(p - ATMOSPHERE_PA) >= 2000.0:
+                wrong.append(f"{volume} at {p:.0f} Pa")
+        return wrong
+
+    def safe_in_physics(self, settle_s: float = 120.0) -> None:
+        """The valves sit as the safe state says, and the vented volumes reach the atmosphere."""
+        wrong = self.unsafe_in_physics(settle_s)
+        assert not wrong, wrong
+
+
+def run(
+    tmp_path: Path,
+    procedure: str | Path,
+    bench: Path | None = None,
+    seed: int = 3,
+    observer: Callable[[Runner], Any] | None = None,
+    timeout_s: float = 0.5,
+    prepare: Callable[[Runner, SimulatedBench], None] | None = None,
+) -> Finished:
+    """Run ``procedure`` (a shipped name or a path) in simulation, in-process.
+
+    The run is recorded in ``tmp_path / "data"`` as ``rig run`` records it (``results.json``
+    with the verdict, the reason and the ``faults`` counts), so ``rig runs`` lists it.
+    ``prepare`` sees the runner and the simulation before the run starts (e.g. to schedule a
+    fault when a step begins).
+    """
+    path = PROCEDURES / f"{procedure}.yaml" if isinstance(procedure, str) else procedure
+    loaded = load_procedure(path, bench)
+    clock = VirtualClock()
+    with SimulatedRig(loaded.bench, clock, seed=seed) as rig:
+        resources = {n: e["resource"] for n, e in rig.resources().items()}
+        with RigSession(loaded.bench, resources, timeout_s=timeout_s) as session:
+            store = RunStore(tmp_path / "data")
+            writer = store.create(loaded.name, loaded.bench.name, list(loaded.bench.channels), {}, {})
+            runner = Runner(loaded, session, clock, writer, act=rig.simulation.act)
+            if observer is not None:
+                runner.observer = observer(runner)
+            if prepare is not None:
+                prepare(runner, rig.simulation)
+            outcome = runner.run()
+            results = {
+                "verdict": outcome.verdict.value,
+                "reason": outcome.reason,
+                "safe_state_confirmed": outcome.safe_state_confirmed,
+                "measurements": outcome.measurements,
+                **outcome.findings,
+                "faults": outcome.faults,
+            }
+            writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, results)
+    return Finished(outcome, rig.simulation, clock, writer.run_dir, loaded)
+
+
+def variant(tmp_path: Path, source: Path, edit: Callable[[str], str], name: str = "bench.yaml") -> Path:
+    """A copy of a bench file with one edit (asserted to change something)."""
+    text = source.read_text()
+    changed = edit(text)
+    assert changed != text, "the edit changed nothing"
+    path = tmp_path / name
+    path.write_text(changed)
+    return path
+
+
+def with_faults(tmp_path: Path, *faults: str, source: Path = MOCKUP, name: str = "bench.yaml") -> Path:
+    """The mockup bench (or ``source``) with a ``faults:`` list."""
+    return variant(
+        tmp_path, source, lambda t: t + "\nfaults:\n" + "".join(f"  - {f}\n" for f in faults), name
+    )
