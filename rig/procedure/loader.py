@@ -24,6 +24,7 @@ from rig.bench import BenchSpec, load_bench
 from rig.errors import InputError
 from rig.located_yaml import Doc, LocatedError, LocatedProblems, load
 from rig.procedure.steps import STEP_KINDS
+from rig.sim.gauges import DEFAULT_ACCURACY_REL
 from rig.units import T_TWENTY_C_K, parse_leak_rate
 
 VERSION = 1
@@ -312,8 +313,8 @@ def _sensor_spread(doc: Doc, path: P, default: str) -> float:
 # capacitance gauges do 0.25 %. Assuming the coarse figure can only overstate an uncertainty,
 # never understate it.
 DEFAULT_ACCURACY = 0.05
-# The accuracy rig.sim.bench_physics gives a simulated pressure gauge whose sensor omits it.
-SIMULATED_GAUGE_ACCURACY = 0.0025
+# The accuracy the simulator gives a simulated pressure gauge whose sensor omits it.
+SIMULATED_GAUGE_ACCURACY = DEFAULT_ACCURACY_REL
 
 
 def sensor_accuracy(bench: BenchSpec, channel: str) -> float:

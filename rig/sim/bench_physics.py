@@ -39,7 +39,7 @@ from rig.clock import Clock
 from rig.located_yaml import Doc
 from rig.sim.faults import KINDS, Fault, FaultSchedule
 from rig.sim.flows import Capillary, Conductance, FlowElement, Orifice, Outgassing, Pump, Valve
-from rig.sim.gauges import GaugeModel, ThermocoupleModel
+from rig.sim.gauges import DEFAULT_ACCURACY_REL, GaugeModel, ThermocoupleModel
 from rig.sim.network import GasNetwork
 from rig.sim.nodes import GasVolume, Reservoir
 from rig.sim.simulated_bench import GaugeChannel, RelayValve, SimulatedBench, ThermocoupleChannel
@@ -303,7 +303,7 @@ def _sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel],
                 sensor_id=doc.text((*p, "type"), "CMR"),
                 min_pa=doc.quantity((*p, "min"), "pressure", "0.01 Pa"),
                 max_pa=doc.quantity((*p, "max"), "pressure", "110 kPa", positive=True),
-                accuracy_rel=doc.number((*p, "accuracy"), 0.0025),
+                accuracy_rel=doc.number((*p, "accuracy"), DEFAULT_ACCURACY_REL),
                 noise_pa=doc.quantity((*p, "noise"), "pressure", "0.2 Pa"),
                 noise_rel=doc.number((*p, "noise_relative"), 0.0),
                 drift_pa_per_sqrt_s=doc.quantity((*p, "drift"), "pressure", "0 Pa"),
