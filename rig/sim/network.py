@@ -10,19 +10,24 @@ by adiabatic expansion, and the walls pull T back with the volume's time constan
     dT/dt = [Σ ṅ_in·(γ·T_in − T) − ṅ_out·(γ − 1)·T] / n + (T_wall − T)/τ(p)
 
 A filled vessel therefore never exceeds the adiabatic bound of leak-physics §3.5.
-Integration is SciPy's LSODA (switches between stiff and non-stiff methods), stopped at
-every instant where a valve moves or an element switches on, so no step straddles a
-discontinuity.
+Integration is SciPy's LSODA (switches between stiff and non-stiff methods), never stepping
+past an instant where a valve moves or an element switches on (its critical time), so no
+step straddles a discontinuity. One solver carries on from sample to sample and starts
+afresh only at such an instant or after the elements were altered from outside
+(``changed``). Starting afresh for every sample would cost the solver's warm-up each
+time, and SciPy 1.17's LSODA keeps a reference to the work arrays of every start, so a
+week of 1 Hz samples would grow the process by gigabytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.integrate import solve_ivp
+from scipy.integrate import LSODA
 
 from rig.sim.conductance import GAMMA_AIR
 from rig.sim.flows import Conductance, FlowElement, Outgassing, Valve
@@ -36,6 +41,8 @@ RTOL = 1e-9
 ATOL_MOLES = 1e-18
 ATOL_KELVIN = 1e-9
 MAX_STEP_S = 600.0
+# With no discontinuity ahead, a solver's critical time is this far on; reaching it, it restarts.
+HORIZON_S = 1e7
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,11 @@ class GasNetwork:
             [np.full(nv, ATOL_MOLES), np.full(nv, ATOL_KELVIN), np.full(len(self.reservoirs), 1e6)]
         )
         self.initial_total_moles = self.total_moles()
+        self._solver: LSODA | None = None
+        self._solver_bound = math.inf  # the solver's critical time: it never steps past it
+        self._bound_is_break = False  # whether that time is a discontinuity (else the horizon)
+        self._last_step: Callable[[float], FloatArray] | None = None  # interpolant, last step
+        self.starts = 0  # how many times the solver started afresh
 
     def _end(self, name: str, element: FlowElement) -> _End:
         if name in self._volume_index:
@@ -168,6 +180,10 @@ class GasNetwork:
                 times.add(e.since_s)
         return sorted(times)
 
+    def changed(self) -> None:
+        """Say that elements were altered from outside (an action): integrate afresh from now."""
+        self._solver = None
+
     def advance_to(self, t_s: float) -> None:
         """Integrate the network up to time ``t_s`` (no-op if it is not later than now)."""
         self.sample(np.array([t_s], dtype=np.float64))
@@ -184,39 +200,61 @@ class GasNetwork:
             return out
         if np.any(np.diff(times) < 0.0) or times[0] < self.t - 1e-12:
             raise ValueError("sample times must increase and not lie before the network's time")
-        target = float(times[-1])
-        edges = [*self._breaks(target), target]
         k = 0
         while k < times.size and times[k] <= self.t:
             out[k] = self.y
             k += 1
-        for edge in edges:
-            if edge <= self.t:
-                continue
-            stop = k
-            while stop < times.size and times[stop] <= edge:
-                stop += 1
-            # The segment's end is always evaluated too: it is the next segment's start.
-            wanted = times[k:stop]
-            if wanted.size == 0 or wanted[-1] != edge:
-                wanted = np.append(wanted, edge)
-            result = solve_ivp(
-                self._rhs,
-                (self.t, edge),
-                self.y,
-                method="LSODA",
-                t_eval=wanted,
-                rtol=RTOL,
-                atol=self._atol,
-                max_step=MAX_STEP_S,
-            )
-            if not result.success:
-                raise RuntimeError(f"gas network integration failed at t = {self.t} s: {result.message}")
-            out[k:stop] = result.y[:, : stop - k].T
-            self.y = np.array(result.y[:, -1], dtype=np.float64)
-            self.t = edge
-            k = stop
-            for e in self.elements:
-                if isinstance(e, Valve):
-                    e.settle(self.t)
+        target = float(times[-1])
+        while self.t < target:
+            solver = self._solver_from_now()
+            end = min(target, self._solver_bound)
+            while k < times.size and times[k] <= end:
+                out[k] = self._state_at(solver, float(times[k]))
+                k += 1
+            self.y = self._state_at(solver, end) if k == 0 or times[k - 1] != end else out[k - 1].copy()
+            self.t = end
+            if end >= self._solver_bound:
+                for e in self.elements:
+                    if isinstance(e, Valve):
+                        e.settle(self.t)
+                self._solver = None
         return out
+
+    def _solver_from_now(self) -> LSODA:
+        """The solver, carried on if nothing has changed since it started, else a fresh one."""
+        due = [e for e in self.elements if isinstance(e, Valve) and e.change_times(-math.inf, self.t)]
+        for valve in due:  # commanded with no delay: it moves now, so the solver must restart
+            valve.settle(self.t)
+        ahead = self._breaks(math.inf)
+        following = ahead[0] if ahead else None
+        if self._solver is not None and not due:
+            if self._bound_is_break:
+                if following == self._solver_bound:
+                    return self._solver
+            elif following is None or following > self._solver_bound:
+                return self._solver
+        self._bound_is_break = following is not None
+        self._solver_bound = following if following is not None else self.t + HORIZON_S
+        self._solver = LSODA(
+            self._rhs,
+            self.t,
+            self.y,
+            self._solver_bound,
+            rtol=RTOL,
+            atol=self._atol,
+            max_step=MAX_STEP_S,
+        )
+        self._last_step = None
+        self.starts += 1
+        return self._solver
+
+    def _state_at(self, solver: LSODA, t_s: float) -> FloatArray:
+        """The state at ``t_s``, stepping the solver on as far as it needs (never past its bound)."""
+        while solver.t < t_s:
+            message = solver.step()
+            if solver.status == "failed":
+                raise RuntimeError(f"gas network integration failed at t = {solver.t} s: {message}")
+            self._last_step = solver.dense_output()
+        if t_s == solver.t or self._last_step is None:
+            return np.array(solver.y, dtype=np.float64)
+        return np.asarray(self._last_step(t_s), dtype=np.float64)

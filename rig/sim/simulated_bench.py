@@ -118,6 +118,7 @@ class SimulatedBench:
             self.now()  # the past keeps the old physics: integrate up to now first
             for change in self.actions[action]:
                 change()
+            self.network.changed()
 
     # --- views for the servers -----------------------------------------------------------------
 

@@ -136,3 +136,67 @@ def test_pump_speed_follows_its_curve() -> None:
     assert pump.speed_at(10.0) == pytest.approx(0.007)  # halfway in log pressure
     assert pump.speed_at(1e6) == pytest.approx(0.009)
     assert Pump("chamber", "exhaust", 0.01).speed_at(5.0) == 0.01
+
+
+def commanded_bench() -> GasNetwork:
+    """The bench with its valves' moves commanded ahead of time."""
+    net = bench()
+    for when, (a, b), open_ in [
+        (1.0, ("supply", "chamber"), True),
+        (20.0, ("supply", "chamber"), False),
+        (30.0, ("chamber", "reference"), True),
+        (60.0, ("chamber", "atmosphere"), True),
+        (90.0, ("chamber", "atmosphere"), False),
+    ]:
+        net.valve(a, b).command(when, open_)
+    return net
+
+
+def test_sampling_one_instant_at_a_time_agrees_with_sampling_all_at_once() -> None:
+    times = np.linspace(0.5, 400.0, 800)
+    together = commanded_bench().sample(times)
+    one_by_one_net = commanded_bench()
+    one_by_one = np.vstack([one_by_one_net.sample(times[k : k + 1]) for k in range(times.size)])
+    nv = len(one_by_one_net.volumes)
+    np.testing.assert_allclose(one_by_one[:, : 2 * nv], together[:, : 2 * nv], rtol=1e-7, atol=1e-12)
+
+
+def test_the_solver_carries_on_from_sample_to_sample_and_restarts_only_where_a_valve_moves() -> None:
+    quiet = bench()
+    for t in range(1, 2001):
+        quiet.advance_to(float(t))
+    assert quiet.starts == 1
+    busy = commanded_bench()
+    for t in range(1, 2001):
+        busy.advance_to(float(t))
+    assert busy.starts == 6  # the first start, then one at each of the five moves
+
+
+def test_a_valve_with_no_delay_moves_the_moment_it_is_commanded() -> None:
+    def chamber_with_valve_at_once() -> GasNetwork:
+        return GasNetwork(
+            [GasVolume("chamber", 0.05, initial_pressure_pa=ATM)],
+            [exhaust()],
+            [Valve("chamber", "exhaust", 1e-6, opening_delay_s=0.0)],
+        )
+
+    ahead = chamber_with_valve_at_once()
+    ahead.valve("chamber", "exhaust").command(10.0, True)
+    late = chamber_with_valve_at_once()
+    late.advance_to(10.0)  # the solver has already stepped past 10 s with the valve shut
+    late.valve("chamber", "exhaust").command(10.0, True)
+    times = np.linspace(10.5, 60.0, 50)
+    np.testing.assert_allclose(late.sample(times)[:, 0], ahead.sample(times)[:, 0], rtol=1e-7)
+    assert late.moles("chamber") < 0.9 * late.initial_total_moles
+
+
+def test_an_element_altered_from_outside_takes_effect_from_the_moment_it_is_announced() -> None:
+    leak = Conductance("chamber", "atmosphere", 1e-9)
+    net = GasNetwork([GasVolume("chamber", 0.05, initial_pressure_pa=100.0)], [atmosphere()], [leak])
+    net.advance_to(100.0)
+    assert net.moles("chamber") > GasVolume("chamber", 0.05, initial_pressure_pa=100.0).initial_moles()
+    sealed_at = net.moles("chamber")
+    leak.conductance_m3_s = 0.0
+    net.changed()
+    states = net.sample(np.linspace(100.5, 300.0, 40))
+    np.testing.assert_allclose(states[:, 0], sealed_at, rtol=1e-9)
