@@ -13,7 +13,7 @@ Every mistake is reported as ``file:line:col: message`` before anything is conta
       p_chamber: {instrument: gauges, channel: 1, measures: pressure, volume: chamber, accuracy: 0.0025}
     valves:
       vent: {instrument: daq, channel: 202, between: [chamber, atmosphere]}
-    limits: {max_pressure: 3 bar, min_pressure: 0 Pa, valve_response: 10 s}
+    limits: {max_pressure: 3 bar, min_pressure: 0 Pa, valve_response: 10 s, vent_time: 10 min}
     safe_state: {vent: open}
 """
 
@@ -147,6 +147,8 @@ class BenchSpec:
     safe_state: dict[str, bool]  # valve name → open
     # How long an opened valve may take to show in the pressures before it counts as stuck.
     valve_response_s: float = 10.0
+    # How long the safe state may take to bring its vented volumes to the atmosphere.
+    vent_time_s: float = 600.0
     calibrations: dict[str, Calibration] = field(default_factory=dict)  # channel name → calibration
     reference_leaks: dict[str, ReferenceLeak] = field(default_factory=dict)  # valve name → leak
     temperature_drift_k_s: float = DEFAULT_TEMPERATURE_DRIFT_K_S
@@ -181,8 +183,9 @@ def load_bench(path: str | Path) -> BenchSpec:
     valves = {name: _valve(doc, name, p, instruments) for name, p in doc.items(("valves",))}
     # Two valves on one relay move together: commanding one would silently move the other.
     _one_name_per_input(doc, "valves", valves, "valve", "moving one would move the other")
-    limits = doc.mapping(("limits",), allowed={"max_pressure", "min_pressure", "valve_response"})
+    limits = doc.mapping(("limits",), allowed={"max_pressure", "min_pressure", "valve_response", "vent_time"})
     response = doc.quantity(("limits", "valve_response"), "time", "10 s", positive=True) if limits else 10.0
+    vent_time = doc.quantity(("limits", "vent_time"), "time", "10 min", positive=True) if limits else 600.0
     max_p = doc.quantity(("limits", "max_pressure"), "pressure", "1e9 Pa") if limits else 1e9
     min_p = doc.quantity(("limits", "min_pressure"), "pressure", "0 Pa") if limits else 0.0
     if min_p >= max_p:
@@ -213,6 +216,7 @@ def load_bench(path: str | Path) -> BenchSpec:
         min_pressure_pa=min_p,
         safe_state=safe,
         valve_response_s=response,
+        vent_time_s=vent_time,
         calibrations=calibrations,
         reference_leaks=leaks,
         temperature_drift_k_s=drift,

@@ -104,6 +104,8 @@ def position(text: str, marker: str) -> str:
         (("volume: chamber}", "volume: chamber, accuracy: 0}"), "0}", "accuracy is a fraction"),
         (("volume: chamber}", "volume: chamber, accuracy: 1.5}"), "1.5}", "accuracy is a fraction"),
         (("volume: chamber}", "volume: chamber, accuracy: 1 %}"), "1 %}", "expected a finite number"),
+        (("valves:\n", "limits: {vent_time: -5 min}\nvalves:\n"), "-5 min", "must be positive"),
+        (("valves:\n", "limits: {vent_time: 5 Pa}\nvalves:\n"), "5 Pa", "is not a time"),
         (("  outside:", "  wormholes: []\n  outside:"), "wormholes", "unknown key 'wormholes'"),
         (
             ("physics:\n  outside:\n    atmosphere: {pressure: 1 atm}\n", "physics: [seed]\n"),
@@ -192,6 +194,12 @@ def test_channel_accuracy_is_optional(tmp_path: Path) -> None:
     text = MINIMAL.replace("volume: chamber}", "volume: chamber, accuracy: 0.0025}")
     assert load_bench(write(tmp_path, text)).channels["p"].accuracy == 0.0025
     assert load_bench(write(tmp_path, MINIMAL)).channels["p"].accuracy is None
+
+
+def test_the_vent_time_defaults_to_ten_minutes(tmp_path: Path) -> None:
+    assert load_bench(write(tmp_path, MINIMAL)).vent_time_s == 600.0
+    text = MINIMAL.replace("valves:\n", "limits: {vent_time: 2 h}\nvalves:\n")
+    assert load_bench(write(tmp_path, text)).vent_time_s == 7200.0
 
 
 def test_the_physics_parts_are_defined_once_and_checked_at_load() -> None:

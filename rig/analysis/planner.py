@@ -48,7 +48,7 @@ from rig.analysis.decay import fit_decay
 from rig.bench import BenchSpec
 from rig.engine.type_b import type_b_for
 from rig.errors import InputError
-from rig.procedure.loader import ATMOSPHERE_PA, Procedure, Step, sensor_floor
+from rig.procedure.loader import ATMOSPHERE_PA, Procedure, Step, sensor_floor, sensor_noise_relative
 from rig.units import T_TWENTY_C_K
 
 CONFIDENCE = 0.95  # the verdict's one-sided bounds (rig.analysis.verdict.decide's default)
@@ -307,8 +307,7 @@ def setup_for(procedure: Procedure, step: Step) -> MeasurementSetup:
         level_margin_pa=margin,
         sample_period_s=procedure.sample_period_s,
         gauge_noise_pa=noise,
-        # sensor_floor reads only the constant part of a simulated gauge's noise.
-        gauge_noise_relative=_sensor_value(bench, f["channel"], "noise_relative", None, 0.0),
+        gauge_noise_relative=sensor_noise_relative(bench, f["channel"]),
         thermometer_noise_k=t_noise,
         duration_s=f["duration"],
         limit_pa_m3_s=f.get("limit"),

@@ -50,6 +50,12 @@ def with_type_b(
     return with_budget(fit, budget), budget
 
 
+# A rate this surely of the wrong sign (one-sided; about 3 standard uncertainties) means the
+# volume is not sealed off. 3σ rather than 2σ: a tight volume must not be refused 1 run in 40.
+WRONG_WAY_CONFIDENCE = 0.9987
+NOT_ISOLATED = "not isolated"
+
+
 def decay_entry(
     fit: DecayFit,
     channel: str,
@@ -103,7 +109,25 @@ def decay_entry(
                 f"tenth of the limit ({e2930['required']:.3g} Pa·m³/s, ASTM E2930); test longer or use "
                 "a finer gauge"
             )
+    if entry["outcome"] == "PASS" and fit.upper_bound(WRONG_WAY_CONFIDENCE) < 0.0:
+        # A sealed volume cannot gain gas in a decay nor lose it in a rise. If it surely does,
+        # it is not sealed off: something still feeds or pumps it, which hides any leak.
+        entry["outcome"] = "INCONCLUSIVE"
+        entry["additional_time_s"] = None
+        entry["refusal"] = wrong_way(sign, fit.leak_rate_pa_m3_s)
     return entry
+
+
+def wrong_way(sign: float, rate: float) -> str:
+    """Why a measurement whose pressure went the wrong way beyond its uncertainty proves nothing."""
+    if sign > 0:
+        went, cause = "rose", "something still feeds it (a supply valve not shut) or it is still warming"
+    else:
+        went, cause = "fell", "something still pumps it (a pump valve not shut) or it is still cooling"
+    return (
+        f"{NOT_ISOLATED}: the pressure {went} during the measurement ({rate:.3g} Pa·m³/s the wrong way, "
+        f"beyond its uncertainty); {cause}, which would hide any leak"
+    )
 
 
 def reference_leak_entry(

@@ -24,6 +24,7 @@ from rig.analysis.budget import Budget
 from rig.analysis.settling import detect_settling
 from rig.clock import Clock
 from rig.engine.measurements import (
+    NOT_ISOLATED,
     SegmentRate,
     comparison,
     decay_entry,
@@ -33,7 +34,7 @@ from rig.engine.measurements import (
 )
 from rig.engine.observer import NullObserver, RunObserver, StepProgress
 from rig.engine.session import RigSession
-from rig.engine.topology import segments
+from rig.engine.topology import joined, segments
 from rig.engine.type_b import type_b_for
 from rig.engine.valve_watch import ValveWatch
 from rig.procedure.loader import Procedure, Step
@@ -303,7 +304,27 @@ class Runner:
             # record does not blame only a "stuck valve … (no reading)" (fault campaign).
             failing = "; ".join(f"{c}: {m}" for c, m in self.session.read_errors.items())
             return f"instrument fault: {failing} ({exc})" if failing else str(exc)
-        return None if not self.watch.pending else "valves did not show in the pressures in time"
+        if self.watch.pending:
+            return "valves did not show in the pressures in time"
+        return self._vents_to_atmosphere()
+
+    def _vents_to_atmosphere(self) -> str | None:
+        """Sample until the volumes now open to the atmosphere read it, or stall short of it."""
+        vent = self.watch.venting(self.clock.now(), self.period_s)
+        if vent is None or vent.vented(self.last):
+            return None
+        self.event("safe_state", f"venting {', '.join(vent.floors)} to the atmosphere")
+        why = vent.check(self.clock.now(), self.last)
+        try:
+            while why is None and self.clock.now() <= vent.deadline_s + self.period_s:
+                self.clock.sleep(self.period_s)
+                values = self.sample()
+                if vent.vented(values):
+                    return None
+                why = vent.check(self.clock.now(), values)
+        except (Abort, DriverError) as exc:
+            return str(exc)
+        return why or "the vent did not finish in time"
 
     def event(self, kind: str, message: str, **data: Any) -> None:
         """Record an event at the clock's time."""
@@ -366,6 +387,17 @@ class Runner:
                 return name
         raise Abort(f"{step.location}: no pressure channel on volume {volume!r}")
 
+    def _open_ways_out(self, channel: str) -> tuple[str, ...]:
+        """The open valves between ``channel``'s volume (with all it is joined to) and the outside:
+        the ones a stuck valve would be among when a fill or a pump-down does not show."""
+        volume = self.bench.channels[channel].volume
+        if volume is None:
+            return ()
+        outside = joined(self.bench, self.watch.states, volume) - set(self.bench.volumes)
+        return tuple(
+            n for n, v in self.bench.valves.items() if self.watch.states.get(n) and set(v.between) & outside
+        )
+
     def _toward(self, channel: str, target: float, valves: tuple[str, ...], what: str) -> None:
         """Expect ``channel`` to head for ``target`` now that a path is open (else a valve is stuck)."""
         start = self.last.get(channel)
@@ -377,7 +409,8 @@ class Runner:
         through = step.fields.get("through")
         if through is not None:
             self.set_valves({through: True})
-        self._toward(channel, target, (through,) if through else (), "opened to fill")
+        valves = (through,) if through else self._open_ways_out(channel)
+        self._toward(channel, target, valves, "opened to fill")
         reached = self.hold(step.fields["timeout"], lambda v: _near(v.get(channel), target, tol))
         if through is not None:
             self.set_valves({through: False})
@@ -400,7 +433,7 @@ class Runner:
 
     def _pump_down(self, step: Step, outcome: RunOutcome) -> None:
         channel, below = self._pressure_channel(step), step.fields["below"]
-        self._toward(channel, below, (), "opened to pump down")
+        self._toward(channel, below, self._open_ways_out(channel), "opened to pump down")
         if not self.hold(step.fields["timeout"], lambda v: v.get(channel) is not None and v[channel] < below):
             raise Abort(
                 f"pump_down: {channel} did not fall below {below:g} Pa in {step.fields['timeout']:g} s"
@@ -643,6 +676,10 @@ def _aggregate(measurements: dict[str, dict[str, Any]]) -> tuple[RunVerdict, str
     if failed:
         return RunVerdict.FAIL, f"failed: {', '.join(failed)}"
     unsure = [n for n, o in outcomes.items() if o == "INCONCLUSIVE"]
+    refused = {n: measurements[n].get("refusal") or "" for n in unsure}
+    not_sealed = [f"{n}: {why}" for n, why in refused.items() if why.startswith(NOT_ISOLATED)]
+    if not_sealed:  # testing longer would not help: say what is wrong
+        return RunVerdict.INCONCLUSIVE, f"not decisive: {'; '.join(not_sealed)}"
     if unsure:
         return RunVerdict.INCONCLUSIVE, f"not decisive, test longer: {', '.join(unsure)}"
     return RunVerdict.PASS, "every measurement within its limit" if outcomes else "no measurement taken"

@@ -11,12 +11,17 @@ under test can move it. A side is judged only when every volume in it is gauged 
 is not open to an unknown outside (a supply, a pump), and only when the difference is well
 above what the gauges can tell apart; a fill or a pump-down likewise expects its gauge to
 head for the target once its path is open.
+
+Closing valves show in the gas less surely, but one case matters most: a volume the safe
+state opens to the atmosphere must come to read the atmosphere (:class:`Vent`). If it stalls
+short of it, another path is open that should not be (a pump valve that did not shut), and
+the safe state is not confirmed.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rig.bench import BenchSpec
 from rig.engine.topology import joined
@@ -29,6 +34,9 @@ MOVE_SHARE = 1e-3
 OPENED = "opened"
 # A vented volume within this share of the standard atmosphere is at the atmosphere.
 AT_ATMOSPHERE = 0.05
+# A vent that gets no closer to the atmosphere over this many response times has stalled
+# (long enough that the slow last stretch of a big volume's vent is not taken for a stall).
+VENT_WINDOW_RESPONSES = 6.0
 # An expectation is only set when the difference is this many times the move it asks for.
 MARGIN = 4.0
 
@@ -75,6 +83,50 @@ class Expectation:
             f"({self.start_pa:.6g} Pa) did not move {self.move_pa:.3g} Pa toward {self.toward_pa:.6g} Pa "
             f"within {self.deadline_s - self.commanded_s:g} s ({moved})"
         )
+
+
+@dataclass
+class Vent:
+    """The gauged volumes open to the atmosphere must come to read it by ``deadline_s``.
+
+    A volume that stops getting closer while still short of the atmosphere has stalled:
+    something else holds it there (a path to a pump or a supply left open).
+    """
+
+    floors: dict[str, float]  # channel → the least move that counts over a window
+    window_s: float
+    deadline_s: float
+    history: list[tuple[float, dict[str, float | None]]] = field(default_factory=list)
+
+    def check(self, t_s: float, values: dict[str, float | None]) -> str | None:
+        """None while venting goes on or is done (see :meth:`vented`), else why it failed."""
+        self.history.append((t_s, values))
+        while len(self.history) > 1 and self.history[1][0] <= t_s - self.window_s:
+            self.history.pop(0)
+        start_s, before = self.history[0]
+        for channel, floor in self.floors.items():
+            now = values.get(channel)
+            if now is None or _reads_atmosphere(now):
+                continue
+            if t_s > self.deadline_s:
+                return f"{channel} at {now:.6g} Pa has not reached the atmosphere by the bench's vent_time"
+            then = before.get(channel)
+            if then is None or t_s - start_s < self.window_s:
+                continue
+            if abs(ATMOSPHERE_PA - then) - abs(ATMOSPHERE_PA - now) < floor:
+                return (
+                    f"{channel} stalled at {now:.6g} Pa, short of the atmosphere (no closer in "
+                    f"{t_s - start_s:g} s): a path that should be shut is open"
+                )
+        return None
+
+    def vented(self, values: dict[str, float | None]) -> bool:
+        """Whether every watched gauge that reads reads the atmosphere."""
+        return all(v is None or _reads_atmosphere(v) for v in (values.get(c) for c in self.floors))
+
+
+def _reads_atmosphere(pressure_pa: float) -> bool:
+    return abs(pressure_pa - ATMOSPHERE_PA) <= AT_ATMOSPHERE * ATMOSPHERE_PA
 
 
 class ValveWatch:
@@ -169,13 +221,15 @@ class ValveWatch:
 
         ``unsure_pa`` is how much of the difference may be the gauges' disagreement.
         """
-        floor = 0.0
-        for channel in channels:
-            resolution, noise = sensor_floor(self.bench, channel)
-            model = self.bench.instruments[self.bench.channels[channel].instrument].model
-            floor = max(floor, resolution, noise, display_step_pa(model, max(start_pa, toward_pa)))
+        floor = max(self._floor(c, max(start_pa, toward_pa)) for c in channels)
         move = max(MOVE_FLOORS * floor, MOVE_SHARE * abs(toward_pa - start_pa))
         return move if abs(toward_pa - start_pa) - unsure_pa >= MARGIN * move else None
+
+    def _floor(self, channel: str, pressure_pa: float) -> float:
+        """The smallest change ``channel`` can show near ``pressure_pa`` (noise, resolution, digits)."""
+        resolution, noise = sensor_floor(self.bench, channel, pressure_pa)
+        model = self.bench.instruments[self.bench.channels[channel].instrument].model
+        return max(resolution, noise, display_step_pa(model, pressure_pa))
 
     def check(self, t_s: float, values: dict[str, float | None]) -> str | None:
         """Drop the expectations met by this sample; the reason of the first one overdue, if any."""
@@ -189,6 +243,22 @@ class ValveWatch:
             still.append(e)
         self.pending = still
         return None
+
+    def venting(self, t_s: float, period_s: float) -> Vent | None:
+        """What the valves now open to the atmosphere must show (None: nothing gauged is vented).
+
+        Gauges that read nothing (over range, or failing, which is recorded as a fault
+        elsewhere) are not judged.
+        """
+        places = joined(self.bench, self.states, "atmosphere")
+        if places - set(self.bench.volumes) - {"atmosphere"}:
+            return None  # also open to a pump or a supply: where it settles is not the atmosphere
+        channels = [c for c in (self._gauge(v) for v in sorted(places & set(self.bench.volumes))) if c]
+        if not channels:
+            return None
+        window = max(VENT_WINDOW_RESPONSES * self.bench.valve_response_s, 10.0 * period_s)
+        floors = {c: MOVE_FLOORS * self._floor(c, ATMOSPHERE_PA) for c in channels}
+        return Vent(floors, window, t_s + self.bench.vent_time_s)
 
     # --- the gas in joined places ----------------------------------------------------------------
 
@@ -225,7 +295,7 @@ class ValveWatch:
         """Whether every gauged volume among ``places`` reads the atmosphere (within 5 %)."""
         for volume in places & set(self.bench.volumes):
             value = last.get(self._gauge(volume))
-            if value is None or abs(value - ATMOSPHERE_PA) > AT_ATMOSPHERE * ATMOSPHERE_PA:
+            if value is None or not _reads_atmosphere(value):
                 return False
         return True
 

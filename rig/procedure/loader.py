@@ -246,7 +246,7 @@ def _resolvable(checker: _Checker, path: P, values: dict[str, Any]) -> None:
     if bench is None:
         return
     level = checker.levels_pa.get(values["volume"], ATMOSPHERE_PA)
-    resolution, noise = sensor_floor(bench, values["channel"])
+    resolution, noise = sensor_floor(bench, values["channel"], level)
     shown = display_step_pa(bench.instruments[bench.channels[values["channel"]].instrument].model, level)
     resolution = max(resolution, shown)
     if resolution == 0.0 and noise == 0.0:
@@ -281,8 +281,9 @@ def display_step_pa(model: str, pressure_pa: float) -> float:
     return float(10.0 ** (math.floor(math.log10(pressure_pa)) - (digits - 1)))
 
 
-def sensor_floor(bench: BenchSpec, channel: str) -> tuple[float, float]:
-    """(resolution, noise) in Pa of a pressure channel: from the bench, or its simulated sensor."""
+def sensor_floor(bench: BenchSpec, channel: str, pressure_pa: float = 0.0) -> tuple[float, float]:
+    """(resolution, noise) in Pa of a pressure channel reading ``pressure_pa``: from the bench, or
+    its simulated sensor (whose noise may have a part proportional to the reading)."""
     spec = bench.channels[channel]
     resolution, noise = spec.resolution_pa, spec.noise_pa
     doc = bench.doc
@@ -292,8 +293,19 @@ def sensor_floor(bench: BenchSpec, channel: str) -> tuple[float, float]:
         if resolution is None:
             resolution = _sensor_spread(doc, (*sensor, "resolution"), "0 Pa")
         if noise is None:
-            noise = _sensor_spread(doc, (*sensor, "noise"), "0.2 Pa")
+            noise = math.hypot(
+                _sensor_spread(doc, (*sensor, "noise"), "0.2 Pa"),
+                sensor_noise_relative(bench, channel) * pressure_pa,
+            )
     return resolution or 0.0, noise or 0.0
+
+
+def sensor_noise_relative(bench: BenchSpec, channel: str) -> float:
+    """The part of a simulated gauge's noise proportional to its reading (a Pirani's), else 0."""
+    path = ("physics", "sensors", channel, "noise_relative")
+    if bench.doc is None or not bench.simulated or bench.doc.get(path) is None:
+        return 0.0
+    return bench.doc.number(path)
 
 
 def _sensor_spread(doc: Doc, path: P, default: str) -> float:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.integrate import LSODA
+from scipy.integrate import BDF, LSODA, OdeSolver
 
 from rig.sim.conductance import GAMMA_AIR
 from rig.sim.flows import Conductance, FlowElement, Outgassing, Valve
@@ -43,6 +43,13 @@ ATOL_KELVIN = 1e-9
 MAX_STEP_S = 600.0
 # With no discontinuity ahead, a solver's critical time is this far on; reaching it, it restarts.
 HORIZON_S = 1e7
+# LSODA's own first step scales with the span to the critical time; from a far one it can stay
+# in its non-stiff method at a stability-bound step of ~0.1 ms (seen on the ISS mockup). A
+# solenoid's opening delay is tens of ms: a first step of 1 ms is small enough for any transient.
+FIRST_STEP_S: float | None = 1e-3  # None: LSODA's own choice
+# A solver that needs this many steps to reach the next sample crawls (a stiff stretch it did
+# not switch methods for): it is replaced by SciPy's BDF for the rest of its stretch.
+CRAWL_STEPS = 5000
 
 
 @dataclass(frozen=True)
@@ -86,11 +93,12 @@ class GasNetwork:
             [np.full(nv, ATOL_MOLES), np.full(nv, ATOL_KELVIN), np.full(len(self.reservoirs), 1e6)]
         )
         self.initial_total_moles = self.total_moles()
-        self._solver: LSODA | None = None
+        self._solver: OdeSolver | None = None
         self._solver_bound = math.inf  # the solver's critical time: it never steps past it
         self._bound_is_break = False  # whether that time is a discontinuity (else the horizon)
         self._last_step: Callable[[float], FloatArray] | None = None  # interpolant, last step
         self.starts = 0  # how many times the solver started afresh
+        self.crawls = 0  # how many times a crawling LSODA was replaced by BDF
 
     def _end(self, name: str, element: FlowElement) -> _End:
         if name in self._volume_index:
@@ -206,12 +214,12 @@ class GasNetwork:
             k += 1
         target = float(times[-1])
         while self.t < target:
-            solver = self._solver_from_now()
+            self._solver_from_now()
             end = min(target, self._solver_bound)
             while k < times.size and times[k] <= end:
-                out[k] = self._state_at(solver, float(times[k]))
+                out[k] = self._state_at(float(times[k]))
                 k += 1
-            self.y = self._state_at(solver, end) if k == 0 or times[k - 1] != end else out[k - 1].copy()
+            self.y = self._state_at(end) if k == 0 or times[k - 1] != end else out[k - 1].copy()
             self.t = end
             if end >= self._solver_bound:
                 for e in self.elements:
@@ -220,7 +228,7 @@ class GasNetwork:
                 self._solver = None
         return out
 
-    def _solver_from_now(self) -> LSODA:
+    def _solver_from_now(self) -> OdeSolver:
         """The solver, carried on if nothing has changed since it started, else a fresh one."""
         due = [e for e in self.elements if isinstance(e, Valve) and e.change_times(-math.inf, self.t)]
         for valve in due:  # commanded with no delay: it moves now, so the solver must restart
@@ -235,23 +243,34 @@ class GasNetwork:
                 return self._solver
         self._bound_is_break = following is not None
         self._solver_bound = following if following is not None else self.t + HORIZON_S
-        self._solver = LSODA(
+        self._solver = self._new_solver(LSODA, self.t, self.y)
+        self.starts += 1
+        return self._solver
+
+    def _new_solver(self, method: type[OdeSolver], t_s: float, y: FloatArray) -> OdeSolver:
+        self._last_step = None
+        return method(
             self._rhs,
-            self.t,
-            self.y,
+            t_s,
+            y,
             self._solver_bound,
             rtol=RTOL,
             atol=self._atol,
             max_step=MAX_STEP_S,
+            first_step=None if FIRST_STEP_S is None else min(FIRST_STEP_S, self._solver_bound - t_s),
         )
-        self._last_step = None
-        self.starts += 1
-        return self._solver
 
-    def _state_at(self, solver: LSODA, t_s: float) -> FloatArray:
+    def _state_at(self, t_s: float) -> FloatArray:
         """The state at ``t_s``, stepping the solver on as far as it needs (never past its bound)."""
+        solver = self._solver
+        assert solver is not None
+        steps = 0
         while solver.t < t_s:
+            if steps == CRAWL_STEPS and isinstance(solver, LSODA):
+                solver = self._solver = self._new_solver(BDF, solver.t, np.array(solver.y, dtype=np.float64))
+                self.crawls += 1
             message = solver.step()
+            steps += 1
             if solver.status == "failed":
                 raise RuntimeError(f"gas network integration failed at t = {solver.t} s: {message}")
             self._last_step = solver.dense_output()

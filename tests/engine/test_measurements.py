@@ -15,6 +15,7 @@ from rig.analysis import DecayFit, decide, fit_decay
 from rig.bench import BenchSpec, load_bench
 from rig.engine.measurements import (
     COVERAGE_K,
+    NOT_ISOLATED,
     UNIT,
     SegmentRate,
     decay_entry,
@@ -133,6 +134,28 @@ def test_a_decay_entry_against_a_limit(limit: float, outcome: str) -> None:
         assert entry["additional_time_s"] is not None and entry["additional_time_s"] > 0.0
     else:
         assert entry["additional_time_s"] is None
+
+
+@pytest.mark.parametrize(("sign", "went"), [(1.0, "rose"), (-1.0, "fell")])
+def test_a_pressure_going_the_wrong_way_is_no_pass(sign: float, went: str) -> None:
+    # A decay whose pressure rises (or a rise whose pressure falls) beyond its uncertainty is
+    # not sealed off: a valve to a supply or a pump is still open, and that hides any leak.
+    # The fitted trace is p·sign: it rises either way, about 8 standard errors the wrong way.
+    fit = synthetic(0.05, 0.3, seed=7)
+    assert fit.upper_bound(0.95) < 0.0
+    entry = decay_entry(fit, "p", (0.0, 300.0), sign, 1e-3, compensated=False)
+    assert decide(fit, 1e-3).verdict.value == "PASS"  # what the bound alone would have said
+    assert entry["outcome"] == "INCONCLUSIVE" and entry["additional_time_s"] is None
+    assert entry["refusal"].startswith(f"{NOT_ISOLATED}: the pressure {went} during the measurement")
+
+
+def test_a_tight_volume_whose_rate_straddles_zero_still_passes() -> None:
+    # Noise alone puts a tight volume's rate below zero half the time: that is no refusal.
+    refused = 0
+    for seed in range(200):
+        fit = synthetic(0.0, 0.3, seed=seed)
+        refused += decay_entry(fit, "p", (0.0, 300.0), 1.0, 1e-3, compensated=False)["outcome"] != "PASS"
+    assert refused <= 2  # about 0.13 % expected
 
 
 # --- with_type_b ---------------------------------------------------------------------------------

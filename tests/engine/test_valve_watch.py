@@ -13,7 +13,7 @@ import pytest
 
 from rig.bench import BenchSpec, load_bench
 from rig.engine.topology import joined, segments
-from rig.engine.valve_watch import MOVE_FLOORS, OPENED, Expectation, ValveWatch
+from rig.engine.valve_watch import MOVE_FLOORS, OPENED, VENT_WINDOW_RESPONSES, Expectation, ValveWatch
 from rig.procedure.loader import ATMOSPHERE_PA
 
 RESPONSE_S = 10.0
@@ -406,3 +406,56 @@ def test_a_fill_survives_a_re_grouping_and_ends_with_its_valve(bench: BenchSpec)
     assert [e.what for e in watch.pending] == ["opened to fill"]
     watch.commanded({"supply": False}, 2.0, readings(100_000.0, 100_000.0))
     assert watch.pending == []
+
+
+# --- the safe state's vent -----------------------------------------------------------------------
+
+WINDOW_S = VENT_WINDOW_RESPONSES * RESPONSE_S
+
+
+def test_the_volumes_open_to_the_atmosphere_are_vented(bench: BenchSpec) -> None:
+    watch = ValveWatch(bench, {"vent": True, "ab": True})
+    vent = watch.venting(100.0, 1.0)
+    assert vent is not None and sorted(vent.floors) == ["p_a", "p_b"]
+    assert vent.deadline_s == 100.0 + bench.vent_time_s == 100.0 + 600.0
+    assert vent.window_s == WINDOW_S
+    assert not vent.vented(readings(20_000.0, 20_000.0))
+    assert vent.vented(readings(ATMOSPHERE_PA * 0.97, ATMOSPHERE_PA * 1.02, 5.0))  # c is not vented
+
+
+def test_a_vent_getting_closer_goes_on_and_one_that_stalls_is_found(bench: BenchSpec) -> None:
+    moving = ValveWatch(bench, {"vent": True}).venting(0.0, 1.0)
+    stalled = ValveWatch(bench, {"vent": True}).venting(0.0, 1.0)
+    assert moving is not None and stalled is not None
+    for t in range(0, 200):
+        closer = 20_000.0 + 300.0 * t  # 300 Pa/s: still 20 kPa short at the end
+        assert moving.check(float(t), readings(closer, 0.0)) is None
+        held = 20_000.0 + 300.0 * min(t, 50)  # stops at 35 kPa
+        why = stalled.check(float(t), readings(held, 0.0))
+        if why is not None:
+            break
+    assert why is not None and why.startswith("p_a stalled at 35000 Pa, short of the atmosphere")
+    assert t == 50 + WINDOW_S  # found one window after it stopped getting closer
+
+
+def test_a_vent_still_short_at_the_vent_time_is_a_failure(bench: BenchSpec) -> None:
+    vent = ValveWatch(bench, {"vent": True}).venting(0.0, 1.0)
+    assert vent is not None
+    assert vent.check(600.0, readings(60_000.0 + 0.0, 0.0)) is None
+    assert vent.check(601.0, readings(61_000.0, 0.0)) == (
+        "p_a at 61000 Pa has not reached the atmosphere by the bench's vent_time"
+    )
+
+
+def test_nothing_is_vented_when_the_atmosphere_path_also_opens_to_a_pump(bench: BenchSpec) -> None:
+    watch = ValveWatch(bench, {"vent": True, "ab": True, "bc": True, "pump": True})
+    assert watch.venting(0.0, 1.0) is None
+    assert ValveWatch(bench, {"ab": True}).venting(0.0, 1.0) is None  # nothing open to the atmosphere
+
+
+def test_a_gauge_that_reads_nothing_is_not_judged_as_a_vent(bench: BenchSpec) -> None:
+    vent = ValveWatch(bench, {"vent": True}).venting(0.0, 1.0)
+    assert vent is not None
+    for t in range(0, 700):
+        assert vent.check(float(t), {"p_a": None}) is None
+    assert vent.vented({"p_a": None})

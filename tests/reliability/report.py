@@ -77,6 +77,7 @@ def render(full: bool, code: int, seconds: float, rows: list[dict[str, Any]], su
         f"(`{summary}`).",
         "",
     ]
+    lines += headline(suites)
     for suite, items in sorted(suites.items()):
         columns = list(dict.fromkeys(k for item in items for k in item if k != "suite"))
         lines += [f"## {suite} ({len(items)} cases)", "", "| " + " | ".join(columns) + " |"]
@@ -85,6 +86,61 @@ def render(full: bool, code: int, seconds: float, rows: list[dict[str, Any]], su
             lines.append("| " + " | ".join(_cell(item.get(c)) for c in columns) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def headline(suites: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The headline figures, counted from the rows (the tables below give every case)."""
+    lines = ["## What held", ""]
+    campaign = suites.get("fault campaign", [])
+    if campaign:
+        claimed = [r for r in campaign if r.get("safe_state_confirmed")]
+        away = [r for r in claimed if any(" at " in u for u in r.get("unsafe") or [])]
+        position = [r for r in claimed if r.get("unsafe") and r not in away]
+        refused = [r for r in campaign if not r.get("safe_state_confirmed")]
+        lost = [r for r in campaign if r.get("samples_before_fault_ok") is False]
+        seized = sum(1 for r in refused if not r.get("safe_in_physics"))
+        lines += [
+            f"- **Fault campaign:** {len(campaign)} runs. Safe state confirmed and shown by the physics: "
+            f"{len(claimed) - len(away) - len(position)}. Not confirmed, with the cause recorded: "
+            f"{len(refused)} ({seized} of them where a seized "
+            f"valve kept the physics from it). **Confirmed while a volume was left away from the atmosphere: "
+            f"{len(away)}.** Confirmed with a seized valve's position wrong but every volume at the "
+            f"atmosphere (no gas can show it): {len(position)}. Runs that lost a sample served before the "
+            f"fault: **{len(lost)}**.",
+        ]
+    kills = suites.get("crash_safety", [])
+    if kills:
+        worst = max(float(r.get("wall_s_lost", 0.0)) for r in kills)
+        listed = sum(1 for r in kills if r.get("status") == "interrupted")
+        lines.append(
+            f"- **Crash safety:** {len(kills)} SIGKILLs; samples lost at most {worst:.3g} s of wall time "
+            f"(bound 1 s); {listed} of {len(kills)} listed as `interrupted` by the next `rig runs`."
+        )
+    hostile = suites.get("hostile inputs", [])
+    if hostile:
+        other = [r for r in hostile if r.get("exit_code") != 2]
+        lines.append(
+            f"- **Hostile inputs:** {len(hostile)} cases; exit code 2 with a one-line message: "
+            f"{len(hostile) - len(other)}; **crashed or hung: {len(other)}**; slowest "
+            f"{max(float(r.get('wall_s', 0.0)) for r in hostile):.3g} s, largest peak memory "
+            f"{max(float(r.get('peak_rss_mb', 0.0)) for r in hostile):.0f} MB."
+        )
+    servers = suites.get("server_load", [])
+    if servers:
+        lines.append(
+            f"- **Servers under a garbage flood:** {len(servers)} servers; at least "
+            f"{min(int(r.get('probes_answered_correctly', 0)) for r in servers)} probes answered correctly "
+            f"each; slowest probe {max(float(r.get('slowest_probe_ms', 0.0)) for r in servers):.3g} ms."
+        )
+    for soak in suites.get("soak", []):
+        lines.append(
+            f"- **Soak:** {soak.get('simulated_hours')} simulated hours at 1 Hz in {soak.get('wall_s')} s; "
+            f"resident memory {soak.get('rss_after_1_h_mb')} MB after the first hour, "
+            f"{soak.get('rss_at_end_mb')} MB at the end (growth over a week "
+            f"{soak.get('growth_over_a_week_mb')} MB, bound {soak.get('bound_mb')} MB); the record grew "
+            f"{soak.get('record_bytes_per_hour_min')}–{soak.get('record_bytes_per_hour_max')} bytes per hour."
+        )
+    return [*lines, ""]
 
 
 def _cell(value: Any) -> str:

@@ -41,6 +41,12 @@ tests/engine/test_run_outcomes.py) and the physics is safe; only the stuck valve
 The DAQ (relays) failing for good is the one case where the physics cannot be made safe, and
 then the controller says so (``test_a_dead_relay_controller_is_never_claimed_safe``).
 
+``rate_of_rise.yaml`` (pump-down, isolate, rise) is where a seized valve hides best: its pump
+valve seized open as the chamber is isolated keeps pumping it, so the "rise" is flat or falling
+and a bound alone would PASS it. There the measurement is refused as not isolated, and the safe
+state's vent stalls short of the atmosphere, so it is not confirmed
+(``test_a_seized_valve_in_a_rate_of_rise``).
+
 CI runs one representative point per kind; ``RELIABILITY_FULL=1`` runs every kind × point.
 ``RELIABILITY_REPORT=path`` appends one JSON line per case (kind, point, verdict, reason,
 safe in physics, samples before the fault ok) for RELIABILITY.md.
@@ -138,8 +144,16 @@ CASES = [(k, p) for k in KINDS.values() for p in k.points if FULL or p == k.ci_p
 class _Arm(NullObserver):
     """Schedules the fault in the running simulation when its injection point comes."""
 
-    def __init__(self, runner: Runner, simulation: SimulatedBench, kind: Kind, point: str) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        simulation: SimulatedBench,
+        kind: Kind,
+        point: str,
+        points: dict[str, tuple[str, float]] = POINTS,
+    ) -> None:
         self.runner, self.simulation, self.kind, self.point = runner, simulation, kind, point
+        self.points = points
         self.at_s: float | None = None
 
     def arm(self, at_s: float) -> None:
@@ -148,7 +162,7 @@ class _Arm(NullObserver):
             self.simulation.faults.faults.append(Fault(at_s=at_s, **self.kind.fault))
 
     def event(self, t: float, kind: str, message: str) -> None:
-        step, offset = POINTS.get(self.point, ("", 0.0))
+        step, offset = self.points.get(self.point, ("", 0.0))
         if self.point == "cleanup" and kind == "cleanup":
             self.arm(t)
         elif kind == "step" and self.runner.step_name == step:
@@ -270,6 +284,79 @@ def test_fault_campaign(tmp_path: Path, kind: Kind, point: str, capsys: pytest.C
     else:  # bias: the engine cannot see a zero shift; the run ends with its verdict, safely
         assert outcome.verdict is not RunVerdict.ABORTED, outcome.reason
         assert outcome.safe_state_confirmed
+
+
+ROR_POINTS = {"isolate": ("isolate", 0.0), "rise": ("rise", 600.0)}  # and "start": seized before the run
+
+
+@dataclass(frozen=True)
+class RorCase:
+    """A seized valve of ``rate_of_rise.yaml`` (chamber pumped down, isolated, watched rising)."""
+
+    valve: str
+    channel: int
+    point: str
+    verdict: RunVerdict
+    cause: str  # in the run's reason
+    unsafe: tuple[str, ...]  # what of the safe state the physics must lack (not claimed)
+
+
+ROR_CASES = {
+    # The pump valve seized open as the chamber is isolated: the pump keeps the chamber down, so
+    # the "rise" is a fall (the measurement is refused as not isolated, where a bound alone would
+    # pass it), and the vent then stalls at what vent and pump balance to.
+    "pump open at isolate": RorCase(
+        "pump", 203, "isolate", RunVerdict.ABORTED, "short of the atmosphere", ("pump", "chamber", "article")
+    ),
+    # Seized shut before the run: the pump-down's gauge does not head for the target.
+    "pump shut from the start": RorCase("pump", 203, "start", RunVerdict.ABORTED, "stuck valve: pump", ()),
+    # The vent seized shut during the rise: the safe state's vent does not show in the gas.
+    "vent shut at rise": RorCase(
+        "vent", 202, "rise", RunVerdict.ABORTED, "stuck valve: vent", ("vent", "chamber", "article")
+    ),
+}
+ROR_RUN = list(ROR_CASES) if FULL else ["pump open at isolate"]
+
+
+@pytest.mark.parametrize("name", ROR_RUN)
+def test_a_seized_valve_in_a_rate_of_rise(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = ROR_CASES[name]
+    kind = Kind("stuck_valve", {"instrument": "daq", "kind": "stuck_valve", "channel": case.channel}, "abort")
+    arming: list[_Arm] = []
+
+    def prepare(runner: Runner, simulation: SimulatedBench) -> None:
+        armed = _Arm(runner, simulation, kind, case.point, ROR_POINTS)
+        runner.observer, arming[:] = armed, [armed]
+        if case.point == "start":
+            armed.arm(0.0)
+
+    done = run(tmp_path, "rate_of_rise", timeout_s=TIMEOUT_S, prepare=prepare)
+    outcome = done.outcome
+    at_s = arming[0].at_s
+    assert at_s is not None
+    unsafe = done.unsafe_in_physics()
+    lost = samples_before(done, at_s, "p_chamber")
+    _report(
+        kind=f"stuck_valve ({case.valve})",
+        point=f"rate_of_rise: {case.point}",
+        at_s=at_s,
+        verdict=outcome.verdict.value,
+        reason=outcome.reason,
+        safe_state_confirmed=outcome.safe_state_confirmed,
+        safe_in_physics=not unsafe,
+        unsafe=unsafe,
+        samples_before_fault_ok=lost is None,
+    )
+    assert outcome.verdict is case.verdict and case.cause in outcome.reason, outcome.reason
+    assert [u.split(" at ")[0] for u in unsafe] == list(case.unsafe), unsafe
+    assert outcome.safe_state_confirmed == (not unsafe)  # never claimed when the physics lacks it
+    assert lost is None, lost
+    check_abort_in_record(done, case.cause, capsys)
+    if name == "pump open at isolate":
+        (rise,) = json.loads((done.run_dir / "results.json").read_text())["measurements"].values()
+        assert rise["outcome"] == "INCONCLUSIVE" and rise["refusal"].startswith("not isolated")
 
 
 def test_transient_drops_do_not_abort_and_are_counted(tmp_path: Path) -> None:

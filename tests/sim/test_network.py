@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -200,3 +201,29 @@ def test_an_element_altered_from_outside_takes_effect_from_the_moment_it_is_anno
     net.changed()
     states = net.sample(np.linspace(100.5, 300.0, 40))
     np.testing.assert_allclose(states[:, 0], sealed_at, rtol=1e-9)
+
+
+def test_a_crawling_solver_is_replaced_and_the_states_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    # LSODA left to choose its first step toward a far critical time can stay in its non-stiff
+    # method at a ~0.1 ms step (the ISS mockup with a hatch shut did): BDF takes over.
+    from rig.bench import load_bench
+    from rig.clock import VirtualClock
+    from rig.sim import network
+    from rig.sim.bench_physics import build_simulation
+
+    iss = Path(__file__).resolve().parents[2] / "procedures" / "benches" / "iss_segment_mockup.yaml"
+
+    def hatch_shut_for_an_hour() -> GasNetwork:
+        sim = build_simulation(load_bench(iss), VirtualClock())
+        sim.daq_backend("daq").set_relay(204, True)
+        sim.network.advance_to(3600.0)
+        return sim.network
+
+    steady = hatch_shut_for_an_hour()
+    assert steady.crawls == 0
+    monkeypatch.setattr(network, "FIRST_STEP_S", None)
+    monkeypatch.setattr(network, "HORIZON_S", 86400.0)
+    crawled = hatch_shut_for_an_hour()
+    assert crawled.crawls == 1
+    gas = 2 * len(steady.volumes)  # moles and temperatures (not the reservoirs' tallies)
+    np.testing.assert_allclose(crawled.y[:gas], steady.y[:gas], rtol=1e-6)
