@@ -117,9 +117,9 @@ def run(args: argparse.Namespace) -> int:
             **outcome.findings,
             "faults": outcome.faults,
         }
-        writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, results)
-    # Sealed once everything is written: any later change to any file of the run shows in `rig verify`.
-    seal_run(writer.run_dir)
+        # Sealed once everything is written (any later change to any file shows in `rig verify`),
+        # and before the index marks the run ended: an ended run is a sealed one.
+        writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, results, seal=seal_run)
     summary = {
         "run_id": writer.run_id,
         "run_dir": str(writer.run_dir),

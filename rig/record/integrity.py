@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from rig.errors import InputError
+from rig.record.atomic import write_atomically
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -220,22 +221,6 @@ def _manifest_bytes(digests: dict[str, str], public_hex: str) -> bytes:
     return (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    # Replace, never truncate in place: a crash leaves the old file or the new one, whole.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp_name, 0o644)  # mkstemp makes it 0600; a run record is not a secret
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-
-
 def _seal(run_dir: Path, scan: _Scan, key_dir: Path | None) -> str:
     if scan.irregular:
         raise InputError(
@@ -246,8 +231,8 @@ def _seal(run_dir: Path, scan: _Scan, key_dir: Path | None) -> str:
     public_hex = public_key_hex(key)
     manifest = _manifest_bytes(scan.digests, public_hex)
     try:
-        _write_atomically(run_dir / MANIFEST, manifest)
-        _write_atomically(run_dir / SIGNATURE, key.sign(manifest).hex().encode("ascii") + b"\n")
+        write_atomically(run_dir / MANIFEST, manifest)
+        write_atomically(run_dir / SIGNATURE, key.sign(manifest).hex().encode("ascii") + b"\n")
     except OSError as exc:
         raise InputError(f"{run_dir}: cannot write the manifest: {exc.strerror or exc}") from exc
     return public_hex

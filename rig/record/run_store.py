@@ -18,12 +18,14 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from rig.record.atomic import write_atomically
 
 STATUSES = ("running", "passed", "failed", "inconclusive", "aborted", "interrupted")
 FLUSH_INTERVAL_S = 1.0
@@ -88,9 +90,9 @@ class RunStore:
         run_dir = self.data_dir / "runs" / run_id
         run_dir.mkdir(parents=True)
         for name, text in files.items():
-            (run_dir / name).write_text(text)
+            write_atomically(run_dir / name, text.encode("utf-8"))
         info = {"run_id": run_id, "procedure": procedure, "bench": bench, "started": started, **metadata}
-        (run_dir / "run.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+        write_atomically(run_dir / "run.json", (json.dumps(info, indent=2, default=str) + "\n").encode())
         with self._connect() as db:
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running', NULL, NULL, ?, ?)",
@@ -169,12 +171,27 @@ class RunWriter:
         self._events.write(line + "\n")
         self._sync(self._events)
 
-    def finish(self, status: str, verdict: str | None, reason: str | None, results: dict[str, Any]) -> None:
-        """Write the results, close the files and mark the run ended in the index."""
+    def finish(
+        self,
+        status: str,
+        verdict: str | None,
+        reason: str | None,
+        results: dict[str, Any],
+        seal: Callable[[Path], object] | None = None,
+    ) -> None:
+        """Write the results, close the files, ``seal`` the record, mark the run ended in the index.
+
+        The index is last, so a run the index shows ended is complete (and sealed, when
+        ``seal`` is given); a crash before it leaves the run ``interrupted``.
+        """
         if status not in STATUSES:
             raise ValueError(f"unknown run status {status!r}")
-        (self.run_dir / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+        # Whole or absent: a kill while finishing must not leave half a results.json.
+        results_json = json.dumps(results, indent=2, default=str) + "\n"
+        write_atomically(self.run_dir / "results.json", results_json.encode("utf-8"))
         self.close()
+        if seal is not None:
+            seal(self.run_dir)
         self.store.finish(self.run_id, status, verdict, reason)
 
     def close(self) -> None:

@@ -22,7 +22,6 @@ import html
 import io
 import json
 import math
-import os
 import platform
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +35,7 @@ import numpy as np
 import yaml
 
 from rig.errors import InputError
+from rig.record.atomic import write_atomically
 from rig.record.run_store import read_samples
 from rig.report.run_plot import FIT_COLOUR, FloatArray, RunSamples, decay_line, parse_samples
 from rig.units import T_TWENTY_C_K, T_ZERO_C_K, convert_leak_rate, leak_rate_unit_factor, to_si
@@ -1229,13 +1229,6 @@ def render_pdf(certificate: Certificate) -> bytes:
 # --------------------------------------------------------------------------- files
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` by renaming a finished temporary file: never a half certificate."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def write_certificate(
     run_dir: Path, public_key_hex: str | None = None, now: datetime | None = None
 ) -> tuple[Path, Path]:
@@ -1251,8 +1244,8 @@ def write_certificate(
     certificate = load_certificate(run_dir, public_key_hex, now)
     html_path, pdf_path = run_dir / "certificate.html", run_dir / "certificate.pdf"
     try:
-        _write_atomically(html_path, render_html(certificate).encode("utf-8"))
-        _write_atomically(pdf_path, render_pdf(certificate))
+        write_atomically(html_path, render_html(certificate).encode("utf-8"))
+        write_atomically(pdf_path, render_pdf(certificate))
     except OSError as exc:
         raise InputError(f"cannot write the certificate into {run_dir}: {exc.strerror or exc}") from None
     return html_path, pdf_path

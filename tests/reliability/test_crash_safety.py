@@ -16,6 +16,11 @@ stabilisation, the decay measurement, or the last seconds of that measurement). 
 * ``rig verify`` on it exits 1 saying the manifest is missing (a killed run is never sealed);
 * a new ``rig run`` into the same data directory works and is indexed next to the killed ones.
 
+Kills as a run ends (``test_a_run_killed_as_it_ends_is_left_whole_or_interrupted``, a short
+procedure): in the cleanup's safe state, while ``results.json`` is written, while the record is
+sealed, or as the process closes. Every file is whole (``results.json`` and the manifest are
+written to a temporary and renamed), and the index shows a run ended only once it is sealed.
+
 How the simulated time reached at the kill is known (the side channel). The run's clock maps
 ``CLOCK_MONOTONIC`` (shared by every process on the machine) to simulated time as
 ``t = S × (monotonic − wall0)``, with ``wall0`` the clock's creation in the child. Every row
@@ -294,6 +299,121 @@ def test_a_killed_run_is_readable_and_listed_as_interrupted(data_dir: Path, mome
             "status": ours[0]["status"],
         }
     )
+
+
+# A short run (fill, a minute's decay, the cleanup) to kill as it ends: in the cleanup's safe
+# state, while results.json is written, while the record is sealed, or as the index is told.
+SHORT = """\
+procedure: short_decay
+version: 1
+bench: {bench}
+sample_period: 1 s
+setup:
+  - set_valves: {{valves: {{vent: closed, pump: closed, reference: closed}}}}
+main:
+  - set_valves: {{valves: {{article: open}}}}
+  - fill: {{volume: article, to: 1.3 bar, tolerance: 50 mbar, timeout: 5 min, through: supply,
+           channel: p_article}}
+  - isolate: {{volume: article}}
+  - set_valves: {{valves: {{vent: open}}}}
+  - measure_decay: {{name: decay, channel: p_article, volume: article, duration: 1 min}}
+cleanup:
+  - set_valves: {{valves: {{supply: closed, pump: closed, vent: open, article: open}}}}
+"""
+END_KILLS = 12 if FULL else 2
+# (event that starts the clock, wall-time window of the kill after it): the cleanup's safe state
+# takes ~0.2 s of wall time at this speed; after "safe state confirmed" the finishing (results,
+# seal, index) takes a few ms, and then the process closes its simulated instruments.
+END_TRIGGERS = (('"kind": "cleanup"', (0.0, 0.25)), ('"safe state confirmed"', (0.0, 0.012)))
+
+
+def kill_as_it_ends(data_dir: Path, procedure: Path, marker: str, delay_s: float) -> tuple[Path, bool]:
+    """Run ``procedure``; SIGKILL it ``delay_s`` after ``marker`` shows in its events.
+
+    Returns the run directory and whether the kill came before the run ended by itself.
+    """
+    runs_dir = data_dir / "runs"
+    before = set(runs_dir.iterdir()) if runs_dir.exists() else set()
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "rig", "run", str(procedure), "--sim", "--speed", str(SPEED)),
+            *("--data-dir", str(data_dir), "--json"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S + 60.0
+        found = None
+        while found is None:
+            assert time.monotonic() < deadline, "the run never reached its cleanup"
+            if proc.poll() is not None and found is None:
+                assert proc.returncode == 0, proc.returncode
+                (found,) = set(runs_dir.iterdir()) - before  # ended before the marker was seen
+                return found, False
+            new = set(runs_dir.iterdir()) - before if runs_dir.exists() else set()
+            for run_dir in new:
+                events = run_dir / "events.jsonl"
+                if events.exists() and marker in events.read_text(encoding="utf-8"):
+                    found = run_dir
+            time.sleep(POLL_S)
+        kill_at = time.monotonic() + delay_s
+        while time.monotonic() < kill_at and proc.poll() is None:
+            time.sleep(POLL_S / 4)
+        killed = proc.poll() is None
+        if killed:
+            os.kill(proc.pid, signal.SIGKILL)
+        code = proc.wait(timeout=30)
+        assert code == (-signal.SIGKILL if killed else 0), code
+        return found, killed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_a_run_killed_as_it_ends_is_left_whole_or_interrupted(data_dir: Path, tmp_path: Path) -> None:
+    """Whatever the instant, every file is whole, and the index shows the run ended only if sealed."""
+    procedure = tmp_path / "short_decay.yaml"
+    procedure.write_text(SHORT.format(bench=ROOT / "procedures" / "benches" / "vacuum_chamber_mockup.yaml"))
+    rng = random.Random(SEED + 1)
+    stages: dict[str, int] = {}
+    for i in range(END_KILLS):
+        marker, window = END_TRIGGERS[i % len(END_TRIGGERS)]
+        run_dir, killed = kill_as_it_ends(data_dir, procedure, marker, rng.uniform(*window))
+        check_record_files(run_dir)
+        results = run_dir / "results.json"
+        if results.exists():
+            assert json.loads(results.read_text(encoding="utf-8"))["verdict"]  # whole, never half
+        assert not [p.name for p in run_dir.iterdir() if p.name.startswith(".")]  # no temporary left
+        listed = rig("runs", "--data-dir", str(data_dir), "--json")
+        assert listed.returncode == 0, listed.stderr
+        (ours,) = [r for r in json.loads(listed.stdout) if Path(r["run_dir"]) == run_dir]
+        verified = rig("verify", str(run_dir))
+        if ours["status"] == "interrupted":
+            assert killed
+            assert verified.returncode in (0, 1), verified.stderr
+            if verified.returncode == 1:  # unsealed (or the signature not yet written), nothing else
+                complaints = [line for line in verified.stdout.splitlines() if ": " in line]
+                assert complaints, verified.stdout
+                assert all(
+                    line.endswith(("manifest.json: missing", "manifest.sig: missing")) for line in complaints
+                ), verified.stdout
+            stage = (
+                "sealed, index not told"
+                if verified.returncode == 0
+                else ("finishing (results written)" if results.exists() else "in the cleanup's safe state")
+            )
+        else:
+            assert ours["status"] == "passed" and ours["ended"], ours
+            assert verified.returncode == 0, verified.stdout  # ended in the index: sealed
+            stage = "after the index was told" if killed else "not killed (finished first)"
+        stages[stage] = stages.get(stage, 0) + 1
+        with sqlite3.connect(data_dir / "runs.sqlite") as db:
+            assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        db.close()
+    record({"moment": "as the run ends", "kills": END_KILLS, "landed": stages})
 
 
 def test_a_new_run_after_the_kills_uses_the_same_index(data_dir: Path) -> None:
