@@ -108,13 +108,21 @@ def headline(suites: dict[str, list[dict[str, Any]]]) -> list[str]:
             f"atmosphere (no gas can show it): {len(position)}. Runs that lost a sample served before the "
             f"fault: **{len(lost)}**.",
         ]
-    kills = suites.get("crash_safety", [])
+    crashes = suites.get("crash_safety", [])
+    kills = [r for r in crashes if "landed" not in r]
     if kills:
         worst = max(float(r.get("wall_s_lost", 0.0)) for r in kills)
         listed = sum(1 for r in kills if r.get("status") == "interrupted")
         lines.append(
-            f"- **Crash safety:** {len(kills)} SIGKILLs; samples lost at most {worst:.3g} s of wall time "
-            f"(bound 1 s); {listed} of {len(kills)} listed as `interrupted` by the next `rig runs`."
+            f"- **Crash safety:** {len(kills)} SIGKILLs during the run; samples lost at most {worst:.3g} s "
+            f"of wall time (bound 1 s); {listed} of {len(kills)} listed as `interrupted` by the next "
+            "`rig runs`; no file corrupt (at most a cut last line, which the readers skip)."
+        )
+    for ends in (r for r in crashes if "landed" in r):
+        landed = "; ".join(f"{stage}: {n}" for stage, n in ends["landed"].items())
+        lines.append(
+            f"- **Killed as the run ends:** {ends['kills']} SIGKILLs ({landed}); every file whole, and "
+            "every run the index shows ended is sealed."
         )
     hostile = suites.get("hostile inputs", [])
     if hostile:
