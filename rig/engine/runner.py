@@ -387,15 +387,15 @@ class Runner:
                 return name
         raise Abort(f"{step.location}: no pressure channel on volume {volume!r}")
 
-    def _open_ways_out(self, channel: str) -> tuple[str, ...]:
-        """The open valves between ``channel``'s volume (with all it is joined to) and the outside:
-        the ones a stuck valve would be among when a fill or a pump-down does not show."""
+    def _open_path(self, channel: str) -> tuple[str, ...]:
+        """The open valves joining ``channel``'s volume to everything it shares gas with: the ones
+        a seized valve would be among when a fill or a pump-down does not show."""
         volume = self.bench.channels[channel].volume
         if volume is None:
             return ()
-        outside = joined(self.bench, self.watch.states, volume) - set(self.bench.volumes)
+        places = joined(self.bench, self.watch.states, volume)
         return tuple(
-            n for n, v in self.bench.valves.items() if self.watch.states.get(n) and set(v.between) & outside
+            n for n, v in self.bench.valves.items() if self.watch.states.get(n) and set(v.between) <= places
         )
 
     def _toward(self, channel: str, target: float, valves: tuple[str, ...], what: str) -> None:
@@ -409,8 +409,7 @@ class Runner:
         through = step.fields.get("through")
         if through is not None:
             self.set_valves({through: True})
-        valves = (through,) if through else self._open_ways_out(channel)
-        self._toward(channel, target, valves, "opened to fill")
+        self._toward(channel, target, self._open_path(channel), "opened to fill")
         reached = self.hold(step.fields["timeout"], lambda v: _near(v.get(channel), target, tol))
         if through is not None:
             self.set_valves({through: False})
@@ -433,7 +432,7 @@ class Runner:
 
     def _pump_down(self, step: Step, outcome: RunOutcome) -> None:
         channel, below = self._pressure_channel(step), step.fields["below"]
-        self._toward(channel, below, self._open_ways_out(channel), "opened to pump down")
+        self._toward(channel, below, self._open_path(channel), "opened to pump down")
         if not self.hold(step.fields["timeout"], lambda v: v.get(channel) is not None and v[channel] < below):
             raise Abort(
                 f"pump_down: {channel} did not fall below {below:g} Pa in {step.fields['timeout']:g} s"

@@ -35,7 +35,7 @@ def run_suites(full: bool) -> tuple[int, float, list[dict[str, Any]], str]:
             env["RELIABILITY_FULL"] = "1"
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-rx", "-p", "no:cacheprovider", "tests/reliability"],
+            [sys.executable, "-m", "pytest", "-q", "-rxf", "-p", "no:cacheprovider", "tests/reliability"],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -54,6 +54,8 @@ def run_suites(full: bool) -> tuple[int, float, list[dict[str, Any]], str]:
         {"suite": "known failures (strict xfail: fails today, must pass once fixed)", "test": k}
         for k in known
     ]
+    failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED")]
+    rows += [{"suite": "FAILED in this run", "test": f} for f in failed]
     return done.returncode, seconds, rows, summary
 
 

@@ -141,19 +141,25 @@ def _complete_lines(fh: io.TextIOBase, pending: list[str]) -> list[str]:
     return lines
 
 
-def kill_a_run(data_dir: Path, moment: Moment) -> Kill:
-    """Start a run, follow its record, SIGKILL it at ``moment``; return what was seen."""
+def start_run(data_dir: Path, procedure: str) -> tuple[Path, set[Path], subprocess.Popen[bytes]]:
+    """Start ``rig run procedure --sim --speed SPEED``: (runs dir, run dirs before it, the process)."""
     runs_dir = data_dir / "runs"
     before = set(runs_dir.iterdir()) if runs_dir.exists() else set()
     proc = subprocess.Popen(
         [
-            *(sys.executable, "-m", "rig", "run", PROCEDURE, "--sim", "--speed", str(SPEED)),
+            *(sys.executable, "-m", "rig", "run", procedure, "--sim", "--speed", str(SPEED)),
             *("--data-dir", str(data_dir), "--json"),
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    return runs_dir, before, proc
+
+
+def kill_a_run(data_dir: Path, moment: Moment) -> Kill:
+    """Start a run, follow its record, SIGKILL it at ``moment``; return what was seen."""
+    runs_dir, before, proc = start_run(data_dir, PROCEDURE)
     files: list[Any] = []
     try:
         deadline = time.monotonic() + START_TIMEOUT_S + moment.offset_s / SPEED
@@ -332,17 +338,7 @@ def kill_as_it_ends(data_dir: Path, procedure: Path, marker: str, delay_s: float
 
     Returns the run directory and whether the kill came before the run ended by itself.
     """
-    runs_dir = data_dir / "runs"
-    before = set(runs_dir.iterdir()) if runs_dir.exists() else set()
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "rig", "run", str(procedure), "--sim", "--speed", str(SPEED)),
-            *("--data-dir", str(data_dir), "--json"),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    runs_dir, before, proc = start_run(data_dir, str(procedure))
     try:
         deadline = time.monotonic() + START_TIMEOUT_S + 60.0
         found = None

@@ -34,10 +34,12 @@ drop            1 reply in 50 lost, whole run   ride      the driver's retry hid
                                                           results.faults.driver retries > 0
 ==============  ==============================  ========  ==================================================
 
-Injected *as the cleanup starts* (after the measurements), a gauge fault or an interlock trip
-does not change the verdict: the cleanup logs it ("fault" events, "cleanup: interlock: …"),
-the relays' readback confirms the safe state (dead gauges cannot gainsay it, as in
-tests/engine/test_run_outcomes.py) and the physics is safe; only the stuck valve aborts there.
+Injected *as the cleanup starts* (after the measurements), a gauge fault does not change the
+verdict: the cleanup logs it ("fault" events), the relays' readback confirms the safe state
+(dead gauges cannot gainsay it, as in tests/engine/test_run_outcomes.py) and the physics is
+safe. The interlock there is a +50 kPa zero shift, so after the vent the gauge still reads
+1.5 bar: the vent cannot be confirmed, and the safe state is not claimed (the trip is logged).
+The stuck valve aborts there too.
 The DAQ (relays) failing for good is the one case where the physics cannot be made safe, and
 then the controller says so (``test_a_dead_relay_controller_is_never_claimed_safe``).
 
@@ -68,7 +70,7 @@ import pytest
 
 from rig.cli import main as rig_main
 from rig.engine.observer import NullObserver
-from rig.engine.runner import Runner, RunVerdict
+from rig.engine.runner import Runner, RunOutcome, RunVerdict
 from rig.record.run_store import read_samples
 from rig.sim.faults import Fault
 from rig.sim.simulated_bench import SimulatedBench
@@ -199,6 +201,24 @@ def _report(**entry: Any) -> None:
             fh.write(json.dumps(entry) + "\n")
 
 
+def _report_run(
+    kind: str, point: str, at_s: float, outcome: RunOutcome, unsafe: list[str], lost: str | None, **extra: Any
+) -> None:
+    """One campaign row: the fault, where, and what the record and the physics showed."""
+    _report(
+        kind=kind,
+        point=point,
+        at_s=at_s,
+        verdict=outcome.verdict.value,
+        reason=outcome.reason,
+        safe_state_confirmed=outcome.safe_state_confirmed,
+        safe_in_physics=not unsafe,
+        unsafe=unsafe,
+        samples_before_fault_ok=lost is None,
+        **extra,
+    )
+
+
 def check_abort_in_record(done: Finished, cause: str, capsys: pytest.CaptureFixture[str]) -> None:
     """The reason names the cause, in the outcome, results.json, the events and ``rig runs``."""
     outcome = done.outcome
@@ -238,16 +258,13 @@ def test_fault_campaign(tmp_path: Path, kind: Kind, point: str, capsys: pytest.C
         at_s = next(e["t"] for e in events if e["kind"] == "interlock")
     unsafe = done.unsafe_in_physics()
     lost = samples_before(done, at_s, kind.channel)
-    _report(
-        kind=kind.name,
-        point=point,
-        at_s=at_s,
-        verdict=outcome.verdict.value,
-        reason=outcome.reason,
-        safe_state_confirmed=outcome.safe_state_confirmed,
-        safe_in_physics=not unsafe,
-        unsafe=unsafe,
-        samples_before_fault_ok=lost is None,
+    _report_run(
+        kind.name,
+        point,
+        at_s,
+        outcome,
+        unsafe,
+        lost,
         failed_reads=outcome.faults.get("failed_reads"),
         driver=outcome.faults.get("driver"),
     )
@@ -266,7 +283,12 @@ def test_fault_campaign(tmp_path: Path, kind: Kind, point: str, capsys: pytest.C
         assert not unsafe, (outcome.reason, unsafe)
     assert lost is None, lost
 
-    if kind.expect == "abort" and point == "cleanup" and kind.name != "stuck_valve":
+    if kind.expect == "abort" and point == "cleanup" and kind.name == "interlock":
+        # The trip is a +50 kPa zero shift: after the vent the gauge still reads 1.5 bar, so the
+        # vent cannot be confirmed (the physics is safe; the controller does not claim it).
+        assert not outcome.safe_state_confirmed and "stalled" in outcome.reason, outcome.reason
+        assert any(kind.cause in e["message"] for e in events if e["kind"] in ("fault", "interlock"))
+    elif kind.expect == "abort" and point == "cleanup" and kind.name != "stuck_valve":
         # After the measurements: the run keeps its verdict, the relays' readback confirms the
         # safe state (dead gauges cannot gainsay it) and the event log records the cause.
         assert outcome.verdict is not RunVerdict.ABORTED, outcome.reason
@@ -338,17 +360,7 @@ def test_a_seized_valve_in_a_rate_of_rise(
     assert at_s is not None
     unsafe = done.unsafe_in_physics()
     lost = samples_before(done, at_s, "p_chamber")
-    _report(
-        kind=f"stuck_valve ({case.valve})",
-        point=f"rate_of_rise: {case.point}",
-        at_s=at_s,
-        verdict=outcome.verdict.value,
-        reason=outcome.reason,
-        safe_state_confirmed=outcome.safe_state_confirmed,
-        safe_in_physics=not unsafe,
-        unsafe=unsafe,
-        samples_before_fault_ok=lost is None,
-    )
+    _report_run(f"stuck_valve ({case.valve})", f"rate_of_rise: {case.point}", at_s, outcome, unsafe, lost)
     assert outcome.verdict is case.verdict and case.cause in outcome.reason, outcome.reason
     assert [u.split(" at ")[0] for u in unsafe] == list(case.unsafe), unsafe
     assert outcome.safe_state_confirmed == (not unsafe)  # never claimed when the physics lacks it
