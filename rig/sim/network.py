@@ -217,8 +217,11 @@ class GasNetwork:
             self._solver_from_now()
             end = min(target, self._solver_bound)
             while k < times.size and times[k] <= end:
-                out[k] = self._state_at(float(times[k]))
-                k += 1
+                # Every sample time the solver's last step covers, interpolated in one call.
+                reached = self._step_to(float(times[k]))
+                stop = int(np.searchsorted(times, min(reached, end), side="right"))
+                out[k:stop] = self._states_in_last_step(times[k:stop])
+                k = stop
             self.y = self._state_at(end) if k == 0 or times[k - 1] != end else out[k - 1].copy()
             self.t = end
             if end >= self._solver_bound:
@@ -260,8 +263,8 @@ class GasNetwork:
             first_step=None if FIRST_STEP_S is None else min(FIRST_STEP_S, self._solver_bound - t_s),
         )
 
-    def _state_at(self, t_s: float) -> FloatArray:
-        """The state at ``t_s``, stepping the solver on as far as it needs (never past its bound)."""
+    def _step_to(self, t_s: float) -> float:
+        """Step the solver until it reaches ``t_s`` (never past its bound); return where it is."""
         solver = self._solver
         assert solver is not None
         steps = 0
@@ -274,6 +277,23 @@ class GasNetwork:
             if solver.status == "failed":
                 raise RuntimeError(f"gas network integration failed at t = {solver.t} s: {message}")
             self._last_step = solver.dense_output()
-        if t_s == solver.t or self._last_step is None:
-            return np.array(solver.y, dtype=np.float64)
-        return np.asarray(self._last_step(t_s), dtype=np.float64)
+        return float(solver.t)
+
+    def _states_in_last_step(self, times: FloatArray) -> FloatArray:
+        """Rows of the state at ``times``, all within the solver's last step (its end exactly)."""
+        solver = self._solver
+        assert solver is not None
+        rows = np.empty((times.size, self.y.size))
+        at_end = times == solver.t
+        rows[at_end] = solver.y
+        inside = ~at_end
+        if inside.any():
+            assert self._last_step is not None
+            rows[inside] = np.asarray(self._last_step(times[inside]), dtype=np.float64).T
+        return rows
+
+    def _state_at(self, t_s: float) -> FloatArray:
+        """The state at ``t_s``, stepping the solver on as far as it needs."""
+        self._step_to(t_s)
+        row: FloatArray = self._states_in_last_step(np.array([t_s], dtype=np.float64))[0]
+        return row
