@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from rig.record.integrity import KEY_DIR_ENV
+from tests.listening import Listener
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -16,3 +17,13 @@ def signing_keys_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Ite
     mp.setenv(KEY_DIR_ENV, str(tmp_path_factory.mktemp("keys")))
     yield
     mp.undo()
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[Listener]:
+    """A socket every refused input's bench names as its instruments: it must accept nothing."""
+    server = Listener()
+    try:
+        yield server
+    finally:
+        server.close()

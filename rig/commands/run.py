@@ -109,17 +109,10 @@ def run(args: argparse.Namespace) -> int:
             outcome = runner.run()
         finally:
             signal.signal(signal.SIGINT, previous)
-        results = {
-            "verdict": outcome.verdict.value,
-            "reason": outcome.reason,
-            "safe_state_confirmed": outcome.safe_state_confirmed,
-            "measurements": outcome.measurements,
-            **outcome.findings,
-            "faults": outcome.faults,
-        }
         # Sealed once everything is written (any later change to any file shows in `rig verify`),
         # and before the index marks the run ended: an ended run is a sealed one.
-        writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, results, seal=seal_run)
+        status = STATUS[outcome.verdict]
+        writer.finish(status, outcome.verdict.value, outcome.reason, outcome.results(), seal=seal_run)
     summary = {
         "run_id": writer.run_id,
         "run_dir": str(writer.run_dir),

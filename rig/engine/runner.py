@@ -90,6 +90,17 @@ class RunOutcome:
     # Instrument trouble the run rode through: channel → failed reads, instrument → retries.
     faults: dict[str, Any] = field(default_factory=dict)
 
+    def results(self) -> dict[str, Any]:
+        """What ``results.json`` holds: the verdict, the reason, the measurements, findings, faults."""
+        return {
+            "verdict": self.verdict.value,
+            "reason": self.reason,
+            "safe_state_confirmed": self.safe_state_confirmed,
+            "measurements": self.measurements,
+            **self.findings,
+            "faults": self.faults,
+        }
+
 
 class Runner:
     """Runs one procedure on one session, recording into one run.

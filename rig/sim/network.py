@@ -214,7 +214,7 @@ class GasNetwork:
             k += 1
         target = float(times[-1])
         while self.t < target:
-            self._solver_from_now()
+            self._ensure_solver()
             end = min(target, self._solver_bound)
             while k < times.size and times[k] <= end:
                 # Every sample time the solver's last step covers, interpolated in one call.
@@ -231,24 +231,25 @@ class GasNetwork:
                 self._solver = None
         return out
 
-    def _solver_from_now(self) -> OdeSolver:
-        """The solver, carried on if nothing has changed since it started, else a fresh one."""
+    def _ensure_solver(self) -> None:
+        """Carry the solver on if nothing has changed since it started, else start a fresh one."""
         due = [e for e in self.elements if isinstance(e, Valve) and e.change_times(-math.inf, self.t)]
         for valve in due:  # commanded with no delay: it moves now, so the solver must restart
             valve.settle(self.t)
         ahead = self._breaks(math.inf)
         following = ahead[0] if ahead else None
-        if self._solver is not None and not due:
-            if self._bound_is_break:
-                if following == self._solver_bound:
-                    return self._solver
-            elif following is None or following > self._solver_bound:
-                return self._solver
+        # A solver bound for a discontinuity holds while that is still the next one; one bound
+        # for the horizon, while no discontinuity has appeared before it.
+        if self._bound_is_break:
+            holds = following == self._solver_bound
+        else:
+            holds = following is None or following > self._solver_bound
+        if self._solver is not None and not due and holds:
+            return
         self._bound_is_break = following is not None
         self._solver_bound = following if following is not None else self.t + HORIZON_S
         self._solver = self._new_solver(LSODA, self.t, self.y)
         self.starts += 1
-        return self._solver
 
     def _new_solver(self, method: type[OdeSolver], t_s: float, y: FloatArray) -> OdeSolver:
         self._last_step = None

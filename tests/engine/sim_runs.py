@@ -89,15 +89,7 @@ def run(
             if prepare is not None:
                 prepare(runner, rig.simulation)
             outcome = runner.run()
-            results = {
-                "verdict": outcome.verdict.value,
-                "reason": outcome.reason,
-                "safe_state_confirmed": outcome.safe_state_confirmed,
-                "measurements": outcome.measurements,
-                **outcome.findings,
-                "faults": outcome.faults,
-            }
-            writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, results)
+            writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, outcome.results())
     return Finished(outcome, rig.simulation, clock, writer.run_dir, loaded)
 
 

@@ -17,12 +17,9 @@ so ``rig run`` without ``--sim`` would reach that listener if it ever contacted 
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
-import threading
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +27,9 @@ import pytest
 
 from rig.cli import main
 from rig.procedure.loader import load_procedure
+from tests.listening import PLACEHOLDER, Listener, copy_naming_listener
 
 CORPUS = Path(__file__).parent / "corpus"
-PLACEHOLDER = "{port}"
 BENCH_PROCEDURE = "procedure_for_benches.yaml"
 SUPPORT_FILES = {"good_bench.yaml", "good_procedure.yaml", BENCH_PROCEDURE}
 EXPECT = re.compile(
@@ -123,61 +120,11 @@ def case_params() -> list[object]:
     ]
 
 
-class Listener:
-    """A TCP server on 127.0.0.1 that counts the connections it accepts (and closes them at once)."""
-
-    def __init__(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.port: int = self._server.getsockname()[1]
-        self._lock = threading.Lock()
-        self._accepted = 0
-        self._stop = threading.Event()
-        self._server.settimeout(0.05)  # accept() wakes up to notice the stop
-        self._thread = threading.Thread(target=self._serve, name="corpus-listener", daemon=True)
-        self._thread.start()
-
-    @property
-    def accepted(self) -> int:
-        """How many connections were accepted so far."""
-        with self._lock:
-            return self._accepted
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with self._lock:
-                self._accepted += 1
-            conn.close()
-
-    def close(self) -> None:
-        """Stop listening and wait for the thread."""
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._server.close()
-
-
-@pytest.fixture(scope="module")
-def listener() -> Iterator[Listener]:
-    server = Listener()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
 @pytest.fixture(scope="module")
 def corpus(listener: Listener, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the corpus whose benches name the listener as every instrument's resource."""
     root = tmp_path_factory.mktemp("corpus")
-    port = str(listener.port).encode()
-    for path in CORPUS.iterdir():
-        if path.is_file():
-            (root / path.name).write_bytes(path.read_bytes().replace(PLACEHOLDER.encode(), port))
+    copy_naming_listener(CORPUS, root, listener)
     return root
 
 

@@ -33,10 +33,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.procedure.test_corpus import Listener
+from tests.listening import Listener, copy_naming_listener
 
 HOSTILE = Path(__file__).parent / "hostile"
-PLACEHOLDER = b"{port}"
 FULL = bool(os.environ.get("RELIABILITY_FULL"))
 TIMEOUT_S = 20.0
 MEMORY_CAP_BYTES = 1536 * 1024 * 1024
@@ -308,15 +307,6 @@ def all_cases() -> list[object]:
     return params
 
 
-@pytest.fixture(scope="module")
-def listener() -> Iterator[Listener]:
-    server = Listener()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
 @dataclass(frozen=True)
 class Corpus:
     root: Path
@@ -327,10 +317,7 @@ class Corpus:
 def corpus(listener: Listener, tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     """A copy of the corpus whose benches name the listener, plus the generated files."""
     root = tmp_path_factory.mktemp("hostile")
-    port = str(listener.port).encode()
-    for path in HOSTILE.iterdir():
-        if path.is_file():
-            (root / path.name).write_bytes(path.read_bytes().replace(PLACEHOLDER, port))
+    copy_naming_listener(HOSTILE, root, listener)
     (root / "good.csv").write_text("time,pressure\n" + GOOD_CSV)
     return Corpus(root, root / "tag_was_executed")
 
