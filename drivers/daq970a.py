@@ -256,9 +256,13 @@ class Daq970a(Instrument):
 
     def volts(self, channel: int) -> float:
         """``MEAS:VOLT:DC? (@ch)``: the DC voltage in V (autorange). Raises OverloadError beyond range."""
-        numbers = channel_numbers([channel])
+        return self.volts_many([channel])[channel]
+
+    def volts_many(self, channels: Iterable[int]) -> dict[int, float]:
+        """One ``MEAS:VOLT:DC?`` scan of ``channels``: channel → DC voltage in V (limit switches, outputs)."""
+        numbers = channel_numbers(channels)
         command = f"MEAS:VOLT:DC? {format_channel_list(numbers)}"
-        return self.query(lambda: self._measure(command, numbers))[channel]
+        return self.query(lambda: self._measure(command, numbers))
 
     def _measure(self, command: str, numbers: list[int]) -> dict[int, float]:
         # Readings come in channel-list order, which format_channel_list keeps ascending.

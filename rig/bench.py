@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.located_yaml import Doc, load
+from rig.valve_position import PositionFeedback, parse_position
 
 MODELS = {
     "TPG361": "gauge",
@@ -38,7 +39,7 @@ MODELS = {
 MEASURES = {"pressure", "temperature", "voltage"}
 TOP_KEYS = {
     "bench", "description", "instruments", "volumes", "channels", "valves", "limits", "safe_state",
-    "physics", "faults", "calibrations", "reference_leaks", "environment",
+    "physics", "faults", "calibrations", "reference_leaks", "environment", "atmosphere",
 }  # fmt: skip
 # The parts of ``physics:``. Defined here, not in rig.sim, so loading a bench refuses a
 # misspelt part without importing the simulator (rig.sim.bench_physics uses this same set).
@@ -49,6 +50,11 @@ PHYSICS_KEYS = {
 # An unmeasured drift of the gas temperature a test without a thermometer must allow for.
 DEFAULT_TEMPERATURE_DRIFT_K_S = 0.5 / 3600.0
 CHANNEL_KEYS = {"instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy"}
+# The atmosphere a bench vents to, when the bench file does not say: the standard atmosphere,
+# give or take the weather at sea level. A bench at altitude must declare its own, else its
+# vents never read "the atmosphere" and the safe state is never confirmed (never falsely).
+STANDARD_ATMOSPHERE_PA = 101325.0
+DEFAULT_ATMOSPHERE_UNCERTAINTY_PA = 2000.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class ValveSpec:
     channel: int
     between: tuple[str, str]
     normally_open: bool = False  # a hatch held open until its relay closes it
+    position: PositionFeedback | None = None  # limit switches, if the valve has them
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,9 @@ class BenchSpec:
     temperature_drift_k_s: float = DEFAULT_TEMPERATURE_DRIFT_K_S
     description: str = ""
     doc: Doc | None = field(default=None, repr=False, compare=False)
+    # The atmosphere's pressure where the bench stands, and how far it may be off (a bound).
+    atmosphere_pa: float = STANDARD_ATMOSPHERE_PA
+    atmosphere_uncertainty_pa: float = DEFAULT_ATMOSPHERE_UNCERTAINTY_PA
 
     @property
     def simulated(self) -> bool:
@@ -183,6 +193,7 @@ def load_bench(path: str | Path) -> BenchSpec:
     valves = {name: _valve(doc, name, p, instruments) for name, p in doc.items(("valves",))}
     # Two valves on one relay move together: commanding one would silently move the other.
     _one_name_per_input(doc, "valves", valves, "valve", "moving one would move the other")
+    _switch_inputs_free(doc, channels, valves)
     limits = doc.mapping(("limits",), allowed={"max_pressure", "min_pressure", "valve_response", "vent_time"})
     response = doc.quantity(("limits", "valve_response"), "time", "10 s", positive=True) if limits else 10.0
     vent_time = doc.quantity(("limits", "vent_time"), "time", "10 min", positive=True) if limits else 600.0
@@ -205,6 +216,7 @@ def load_bench(path: str | Path) -> BenchSpec:
         raise doc.error(("environment", "temperature_drift"), "a temperature drift bound cannot be negative")
     calibrations = {name: _calibration(doc, name, p, channels) for name, p in doc.items(("calibrations",))}
     leaks = {name: _reference_leak(doc, name, p, valves) for name, p in doc.items(("reference_leaks",))}
+    atmosphere_pa, atmosphere_u_pa = _atmosphere(doc)
     return BenchSpec(
         name=doc.text(("bench",)),
         source=str(path),
@@ -222,7 +234,20 @@ def load_bench(path: str | Path) -> BenchSpec:
         temperature_drift_k_s=drift,
         description=doc.text(("description",), " ").strip(),
         doc=doc,
+        atmosphere_pa=atmosphere_pa,
+        atmosphere_uncertainty_pa=atmosphere_u_pa,
     )
+
+
+def _atmosphere(doc: Doc) -> tuple[float, float]:
+    """``atmosphere: {pressure: 101.3 kPa, uncertainty: 1 kPa}``: what a vented volume must read."""
+    doc.mapping(("atmosphere",), allowed={"pressure", "uncertainty"})
+    path = ("atmosphere", "pressure")
+    pressure = doc.quantity(path, "pressure", f"{STANDARD_ATMOSPHERE_PA} Pa", positive=True)
+    uncertainty = _not_negative(doc, ("atmosphere", "uncertainty"), "pressure", "an uncertainty")
+    if doc.get(path) is not None and uncertainty is None:
+        raise doc.error(("atmosphere",), "say how far the atmosphere may be off: `uncertainty: 1 kPa`")
+    return pressure, DEFAULT_ATMOSPHERE_UNCERTAINTY_PA if uncertainty is None else uncertainty
 
 
 def _date(doc: Doc, path: tuple[Any, ...]) -> dt.date:
@@ -353,6 +378,25 @@ def _one_name_per_input(
             )
 
 
+def _switch_inputs_free(doc: Doc, channels: dict[str, ChannelSpec], valves: dict[str, ValveSpec]) -> None:
+    """Refuse a limit switch on an input that a channel or another switch already reads."""
+    taken = {(c.instrument, c.channel): f"channel {n!r}" for n, c in channels.items()}
+    for name, valve in valves.items():
+        if valve.position is None:
+            continue
+        switches = {"open": valve.position.open_channel, "closed": valve.position.closed_channel}
+        for key, channel in switches.items():
+            if channel is None:
+                continue
+            where = (valve.position.instrument, channel)
+            if where in taken or where == (valve.instrument, valve.channel):
+                raise doc.error(
+                    ("valves", name, "position", key),
+                    f"input {channel} of {where[0]!r} is already {taken.get(where, 'the valve relay')}",
+                )
+            taken[where] = f"the {key} switch of valve {name!r}"
+
+
 def _reference(doc: Doc, path: tuple[Any, ...], names: dict[str, Any], what: str) -> str:
     value = doc.text(path)
     if value not in names:
@@ -385,7 +429,7 @@ def _channel(
 def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, InstrumentSpec]) -> ValveSpec:
     doc.mapping(
         p,
-        allowed={"instrument", "channel", "between", "normally"},
+        allowed={"instrument", "channel", "between", "normally", "position"},
         required=frozenset({"instrument", "between"}),
     )
     instrument = _reference(doc, (*p, "instrument"), instruments, "instrument")
@@ -396,4 +440,8 @@ def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, Instr
         raise doc.error((*p, "between"), "a valve sits between exactly two places")
     between = (doc.text((*p, "between", 0)), doc.text((*p, "between", 1)))
     normally_open = doc.choice((*p, "normally"), {"open", "closed"}, "closed") == "open"
-    return ValveSpec(name, instrument, doc.integer((*p, "channel")), between, normally_open)
+    position = None
+    if doc.get((*p, "position")) is not None:
+        daqs = {n for n, spec in instruments.items() if MODELS[spec.model] == "daq"}
+        position = parse_position(doc, (*p, "position"), instrument, daqs)
+    return ValveSpec(name, instrument, doc.integer((*p, "channel")), between, normally_open, position)

@@ -23,21 +23,47 @@ class Clock(Protocol):
         """Wait ``seconds`` of this clock's time (returns at once for zero or less)."""
         ...
 
+    def wake(self) -> None:
+        """End a sleep in progress early (a stop request must not wait out a long sample period).
+
+        Safe to call from a signal handler; a clock that never really waits ignores it.
+        """
+        ...
+
+
+class _Sleeper:
+    """A real wait that :meth:`wake` ends early, even from a signal handler in the waiting thread."""
+
+    def __init__(self) -> None:
+        self._woken = threading.Event()
+
+    def wait(self, seconds: float) -> None:
+        if seconds > 0.0:
+            self._woken.wait(seconds)
+        self._woken.clear()
+
+    def wake(self) -> None:
+        self._woken.set()
+
 
 class WallClock:
     """Real time: monotonic seconds since the clock was made."""
 
     def __init__(self) -> None:
         self._start = time.monotonic()
+        self._sleeper = _Sleeper()
 
     def now(self) -> float:
         """Seconds since construction."""
         return time.monotonic() - self._start
 
     def sleep(self, seconds: float) -> None:
-        """Sleep for real."""
-        if seconds > 0.0:
-            time.sleep(seconds)
+        """Sleep for real (until :meth:`wake`)."""
+        self._sleeper.wait(seconds)
+
+    def wake(self) -> None:
+        """End the current sleep early."""
+        self._sleeper.wake()
 
 
 class VirtualClock:
@@ -69,6 +95,9 @@ class VirtualClock:
         if seconds > 0.0:
             self.advance(seconds)
 
+    def wake(self) -> None:
+        """Nothing to end: a virtual sleep never waits."""
+
 
 class ScaledClock:
     """Virtual time running ``speed`` times faster than real time (for ``--speed``)."""
@@ -79,12 +108,16 @@ class ScaledClock:
         self.speed = float(speed)
         self._start_s = float(start_s)
         self._wall0 = time.monotonic()
+        self._sleeper = _Sleeper()
 
     def now(self) -> float:
         """Simulation time: start + speed × real seconds elapsed."""
         return self._start_s + self.speed * (time.monotonic() - self._wall0)
 
     def sleep(self, seconds: float) -> None:
-        """Sleep ``seconds`` of simulation time, i.e. seconds / speed of real time."""
-        if seconds > 0.0:
-            time.sleep(seconds / self.speed)
+        """Sleep ``seconds`` of simulation time, i.e. seconds / speed of real time (until :meth:`wake`)."""
+        self._sleeper.wait(seconds / self.speed)
+
+    def wake(self) -> None:
+        """End the current sleep early."""
+        self._sleeper.wake()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import hashlib
 import json
 import platform
 import signal
 import sys
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -104,15 +106,18 @@ def run(args: argparse.Namespace) -> int:
         # On stderr, so that stdout stays the one JSON line a script reads.
         view = stack.enter_context(LiveView(bench, clock.now, Console(stderr=True)))
         runner = Runner(procedure, session, clock, writer, answer, observer=view, act=act)
-        previous = signal.signal(signal.SIGINT, lambda *_: runner.request_stop())
-        try:
+        # Stop signals stay routed to the runner while the record is finished: a second one must
+        # not kill the process between the results and the seal.
+        with _stop_requests(runner):
             outcome = runner.run()
-        finally:
-            signal.signal(signal.SIGINT, previous)
-        # Sealed once everything is written (any later change to any file shows in `rig verify`),
-        # and before the index marks the run ended: an ended run is a sealed one.
-        status = STATUS[outcome.verdict]
-        writer.finish(status, outcome.verdict.value, outcome.reason, outcome.results(), seal=seal_run)
+            # Sealed once everything is written (any later change to any file shows in `rig verify`),
+            # and before the index marks the run ended: an ended run is a sealed one.
+            status = STATUS[outcome.verdict]
+            unfinished = writer.finish(
+                status, outcome.verdict.value, outcome.reason, outcome.results(), seal=seal_run
+            )
+        for problem in unfinished:
+            print(f"rig run: record: {problem}", file=sys.stderr)
     summary = {
         "run_id": writer.run_id,
         "run_dir": str(writer.run_dir),
@@ -129,6 +134,27 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{outcome.verdict.value}: {outcome.reason} (run {writer.run_id}, {writer.run_dir})")
     return EXIT_CODES[outcome.verdict]
+
+
+# A terminal closed (SIGHUP) or a service manager stopping the controller (SIGTERM) is a
+# request to stop, like Ctrl-C: the bench must end in its safe state, never be left mid-fill.
+STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
+
+
+@contextlib.contextmanager
+def _stop_requests(runner: Any) -> Iterator[None]:
+    """Route the stop signals to ``runner.request_stop`` for as long as the run goes on."""
+    previous = {
+        sig: signal.signal(
+            sig, lambda number, _frame: runner.request_stop(STOP_SIGNALS[signal.Signals(number)])
+        )
+        for sig in STOP_SIGNALS
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _ask(message: str) -> bool:

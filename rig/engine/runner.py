@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import math
 import traceback
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,6 +24,8 @@ from rig.analysis import DecayFit, LiveLeakRate, fit_decay
 from rig.analysis.budget import Budget
 from rig.analysis.settling import detect_settling
 from rig.clock import Clock
+from rig.engine.abort import Abort
+from rig.engine.evidence import PositionWatch, boundary_valves, valve_evidence
 from rig.engine.measurements import (
     NOT_ISOLATED,
     SegmentRate,
@@ -33,12 +36,15 @@ from rig.engine.measurements import (
     with_type_b,
 )
 from rig.engine.observer import NullObserver, RunObserver, StepProgress
+from rig.engine.safe_state import apply_safe_state
 from rig.engine.session import RigSession
 from rig.engine.topology import joined, segments
 from rig.engine.type_b import type_b_for
 from rig.engine.valve_watch import ValveWatch
 from rig.procedure.loader import Procedure, Step
-from rig.record.run_store import RunWriter
+from rig.record.run_writer import RunWriter
+
+__all__ = ["EXIT_CODES", "STATUS", "Abort", "RunOutcome", "RunVerdict", "Runner"]
 
 ATMOSPHERE_PA = 101325.0
 # The steps that look back at their own samples (fits, settling); the others only record them.
@@ -66,17 +72,6 @@ STATUS = {
 }
 
 
-class Abort(Exception):  # noqa: N818 - the engine's own control flow, never shown as an error type
-    """Stop the run: an interlock, a fault, an operator, a step that could not do its job.
-
-    ``kind`` is how the event log files it: ``interlock``, ``fault``, ``operator`` or ``step``.
-    """
-
-    def __init__(self, message: str, kind: str = "step") -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
 @dataclass
 class RunOutcome:
     """What a run produced."""
@@ -85,6 +80,9 @@ class RunOutcome:
     reason: str
     measurements: dict[str, dict[str, Any]] = field(default_factory=dict)
     safe_state_confirmed: bool = False
+    # Why the safe state is not confirmed (None when it is), and what showed each part of it.
+    safe_state_reason: str | None = "the safe state was not applied"
+    safe_state_evidence: dict[str, str] = field(default_factory=dict)
     # Findings beyond measurements (compartment isolation adds ``leaking_segment``).
     findings: dict[str, Any] = field(default_factory=dict)
     # Instrument trouble the run rode through: channel → failed reads, instrument → retries.
@@ -96,6 +94,8 @@ class RunOutcome:
             "verdict": self.verdict.value,
             "reason": self.reason,
             "safe_state_confirmed": self.safe_state_confirmed,
+            "safe_state_reason": self.safe_state_reason,
+            "safe_state_evidence": self.safe_state_evidence,
             "measurements": self.measurements,
             **self.findings,
             "faults": self.faults,
@@ -130,10 +130,15 @@ class Runner:
         self.observer: RunObserver = observer or NullObserver()
         self.period_s = procedure.sample_period_s
         self.step_name = "start"
-        # Ctrl-C presses: after the first the run stops at its next sample and cleans up; a second
-        # one stops at once, skipping the cleanup steps but never the safe state.
+        # Stop requests (Ctrl-C, SIGTERM, SIGHUP): after the first the run stops at its next
+        # sample and cleans up; a second one stops at once, skipping the cleanup steps and the
+        # wait for the gas, but never the safe state's commands.
         self.stops = 0
+        self._stop_why = ""
+        self._stops_logged = 0
+        self._waiting_for_operator = False
         self._in_cleanup = False
+        self._in_safe_state = False
         # The samples of the current step, kept in memory only by steps that fit or judge them
         # (the record on disk has them all): a week of monitoring must not grow the process.
         self.series: dict[str, list[tuple[float, float | None]]] = {c: [] for c in self.bench.channels}
@@ -141,6 +146,9 @@ class Runner:
         self.dropouts: dict[str, int] = dict.fromkeys(self.bench.channels, 0)
         self.last: dict[str, float | None] = {}
         self.watch = ValveWatch(self.bench, {})
+        self.positions = PositionWatch(self.bench)
+        # The samples of the last two valve responses: what the gas shows of a closed valve.
+        self.recent: deque[tuple[float, dict[str, float | None]]] = deque()
         self.read_failures: dict[str, int] = {}
         self._failing_since: dict[str, float] = {}
         self._plan = _flatten((*procedure.setup, *procedure.main, *procedure.cleanup))
@@ -155,6 +163,13 @@ class Runner:
         values = self.session.read_all()
         self.writer.sample(t, self.step_name, values)
         self.observer.sampled(t, values)
+        self._remember(t, values)
+        if self.stops > self._stops_logged:
+            self._stops_logged = self.stops
+            self.event("operator", f"stop requested ({self._stop_why}); a second request stops at once")
+        if self.writer.failure is not None and not self._in_cleanup:
+            # The bench must not run on unrecorded: stop, and let the safe state go on without a disk.
+            raise Abort(f"record: {self.writer.failure}", "fault")
         for name, value in values.items():
             if value is None:
                 self.dropouts[name] += 1
@@ -170,9 +185,26 @@ class Runner:
                     f"interlock: {name} at {value:.6g} Pa is outside [{low:g}, {high:g}] Pa", "interlock"
                 )
         stuck = self.watch.check(t, values)
+        if stuck is None and self.positions.pending:
+            stuck = self.positions.check(t, self.session.valve_positions(list(self.positions.pending)))
         if stuck is not None:
             raise Abort(stuck, "fault")
         return values
+
+    def _remember(self, t: float, values: dict[str, float | None]) -> None:
+        self.recent.append((t, values))
+        keep_s = 2.0 * self.bench.valve_response_s + self.period_s
+        while len(self.recent) > 2 and self.recent[1][0] <= t - keep_s:
+            self.recent.popleft()
+
+    def pause(self, seconds: float) -> None:
+        """Wait on the clock; a stop request ends the wait early (see :meth:`request_stop`)."""
+        if not self._stopping_now():
+            self.clock.sleep(seconds)
+
+    def _stopping_now(self) -> bool:
+        first = bool(self.stops) and not self._in_cleanup
+        return first or (self.stops >= 2 and not self._in_safe_state)
 
     def _instrument_health(self, t: float) -> None:
         errors = self.session.read_errors
@@ -203,8 +235,8 @@ class Runner:
         """
         end = self.clock.now() + duration_s
         while True:
-            if self.stops and not self._in_cleanup:
-                raise Abort("stopped by the operator (Ctrl-C)", "operator")
+            if self._stopping_now():
+                raise Abort(self._stop_reason(), "operator")
             t = self.clock.now()
             values = self.sample()
             if each is not None:
@@ -213,22 +245,35 @@ class Runner:
                 return True
             if self.clock.now() + self.period_s > end + 1e-9:
                 return until is None
-            self.clock.sleep(self.period_s)
+            self.pause(self.period_s)
 
     def set_valves(self, states: dict[str, bool]) -> None:
         """Move valves, then expect the gas to show it (see :mod:`rig.engine.valve_watch`)."""
         t = self.clock.now()
         self.session.set_valves(states)
         self.watch.commanded(states, t, self.last)
+        self.positions.commanded(states, t)
 
     # --- the run ---------------------------------------------------------------------------------
 
-    def request_stop(self) -> None:
-        """The operator's Ctrl-C: the first stops gracefully, a second one at once (safe state still)."""
+    def request_stop(self, why: str = "Ctrl-C") -> None:
+        """A stop request (Ctrl-C, SIGTERM, SIGHUP); safe to call from a signal handler.
+
+        The first stops the run at its next sample and runs the cleanup steps; a second stops
+        the cleanup steps too and does not wait for the gas. Neither interrupts an instrument
+        transaction or the safe state's commands: this only sets a flag and ends a wait early,
+        except while the run waits for the operator's answer to a prompt, which it interrupts.
+        """
         self.stops += 1
-        if self.stops > 1:
+        self._stop_why = self._stop_why or why
+        self.clock.wake()
+        if self._waiting_for_operator:
             raise KeyboardInterrupt
-        self.event("operator", "stop requested (Ctrl-C); a second Ctrl-C stops at once")
+
+    def _stop_reason(self) -> str:
+        if self.stops >= 2:
+            return f"stopped at once by the operator ({self._stop_why}, twice)"
+        return f"stopped by the operator ({self._stop_why})"
 
     def run(self) -> RunOutcome:
         """Setup, main, then always cleanup and the safe state."""
@@ -244,11 +289,8 @@ class Runner:
         except DriverError as exc:
             outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"instrument fault: {exc}"
             self.event("fault", outcome.reason)
-        except KeyboardInterrupt:
-            outcome.verdict, outcome.reason = (
-                RunVerdict.ABORTED,
-                "stopped at once by the operator (second Ctrl-C)",
-            )
+        except KeyboardInterrupt:  # only while waiting for an operator's answer
+            outcome.verdict, outcome.reason = RunVerdict.ABORTED, self._stop_reason()
             self.event("operator", outcome.reason)
         except Exception as exc:  # a bug of ours must still end in the safe state, and say what it was
             outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"internal error: {exc!r}"
@@ -268,10 +310,16 @@ class Runner:
         except Exception as exc:
             self.event("fault", f"cleanup: internal error: {exc!r}", traceback=traceback.format_exc())
         finally:
-            why = self.safe_state()
-            outcome.safe_state_confirmed = why is None
-            if why is not None and outcome.verdict is not RunVerdict.ABORTED:
-                outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"safe state not confirmed: {why}"
+            self._in_safe_state = True
+            safe = apply_safe_state(self)
+            outcome.safe_state_confirmed = safe.confirmed
+            outcome.safe_state_reason, outcome.safe_state_evidence = safe.reason, safe.evidence
+            if not safe.confirmed and outcome.verdict is not RunVerdict.ABORTED:
+                outcome.verdict = RunVerdict.ABORTED
+                outcome.reason = f"safe state not confirmed: {safe.reason}"
+        if self.writer.failure is not None and outcome.verdict is not RunVerdict.ABORTED:
+            # A record that could not be written whole certifies nothing.
+            outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"record: {self.writer.failure}"
         if outcome.verdict is RunVerdict.PASS:
             outcome.verdict, outcome.reason = _aggregate(outcome.measurements)
         outcome.faults = {
@@ -281,61 +329,6 @@ class Runner:
         }
         self.observer.finished(outcome.verdict.value, outcome.reason)
         return outcome
-
-    def safe_state(self) -> str | None:
-        """Drive every valve to the bench's safe state; confirm it by readback and in the gas.
-
-        Returns None when confirmed, else why not. After a second Ctrl-C the gas is not
-        waited for: the readback alone confirms.
-        """
-        try:
-            self.set_valves(self.bench.safe_state)
-            self.event("safe_state", "safe state commanded")
-            states = self.session.valve_states()
-        except DriverError as exc:
-            self.event("fault", f"safe state: {exc}")
-            return f"instrument fault: {exc}"
-        wrong = [name for name, open_ in self.bench.safe_state.items() if states[name] != open_]
-        why = f"{', '.join(wrong)} read back wrong" if wrong else None
-        if why is None and self.stops < 2:
-            why = self._gas_follows()
-        message = "safe state confirmed" if why is None else f"safe state NOT confirmed: {why}"
-        self.event("safe_state", message, states=states)
-        return why
-
-    def _gas_follows(self) -> str | None:
-        """Sample until every opened valve has shown in the pressures (bounded by the response time)."""
-        end = self.clock.now() + self.bench.valve_response_s + self.period_s
-        try:
-            while self.watch.pending and self.clock.now() <= end:
-                self.clock.sleep(self.period_s)
-                self.sample()
-        except (Abort, DriverError) as exc:
-            # A gauge that cannot read cannot show the gas: name its fault first, so that the
-            # record does not blame only a "stuck valve … (no reading)" (fault campaign).
-            failing = "; ".join(f"{c}: {m}" for c, m in self.session.read_errors.items())
-            return f"instrument fault: {failing} ({exc})" if failing else str(exc)
-        if self.watch.pending:
-            return "valves did not show in the pressures in time"
-        return self._vents_to_atmosphere()
-
-    def _vents_to_atmosphere(self) -> str | None:
-        """Sample until the volumes now open to the atmosphere read it, or stall short of it."""
-        vent = self.watch.venting(self.clock.now(), self.period_s)
-        if vent is None or vent.vented(self.last):
-            return None
-        self.event("safe_state", f"venting {', '.join(vent.floors)} to the atmosphere")
-        why = vent.check(self.clock.now(), self.last)
-        try:
-            while why is None and self.clock.now() <= vent.deadline_s + self.period_s:
-                self.clock.sleep(self.period_s)
-                values = self.sample()
-                if vent.vented(values):
-                    return None
-                why = vent.check(self.clock.now(), values)
-        except (Abort, DriverError) as exc:
-            return str(exc)
-        return why or "the vent did not finish in time"
 
     def event(self, kind: str, message: str, **data: Any) -> None:
         """Record an event at the clock's time."""
@@ -529,7 +522,32 @@ class Runner:
         temp = f.get("temperature")
         fit, budget, window = self._fit_hold(f["name"], f["channel"], f["volume"], f["duration"], temp, sign)
         entry = decay_entry(fit, f["channel"], window, sign, f.get("limit"), temp is not None, budget)
+        self._isolated(entry, (f["volume"],))
         self._measured(outcome, f["name"], entry)
+
+    def _isolated(self, entry: dict[str, Any], volumes: tuple[str, ...]) -> None:
+        """A verdict rests on the valves that part ``volumes`` from the rest being shut: without
+        evidence that they are, no PASS; with evidence that one is not, no verdict at all."""
+        if entry.get("outcome") not in ("PASS", "FAIL"):
+            return
+        valves = boundary_valves(self.bench, self.watch.states, volumes)
+        try:
+            positions = self.session.valve_positions(valves)
+        except DriverError as exc:
+            self.event("fault", f"limit switches: {exc}")
+            positions = {}
+        contradicted: list[str] = []
+        unshown: list[str] = []
+        for valve in valves:
+            found = valve_evidence(self.watch, valve, False, positions, self.recent)
+            if not found.shown:
+                (contradicted if valve in positions else unshown).append(found.how)
+        if contradicted or (unshown and entry["outcome"] == "PASS"):
+            entry.update(
+                outcome="INCONCLUSIVE",
+                additional_time_s=None,
+                refusal=f"{NOT_ISOLATED}: " + "; ".join(contradicted or unshown),
+            )
 
     def _measured(self, outcome: RunOutcome, name: str, entry: dict[str, Any]) -> None:
         outcome.measurements[name] = entry
@@ -545,6 +563,9 @@ class Runner:
         self.set_valves({valve: True})
         self.hold(f.get("settle", self.bench.valve_response_s))
         with_leak, leak_budget, window = self._fit_hold(name, channel, volume, f["duration"], None, 1.0)
+        # Judged while the standard is still open: the chamber's other valves must be shut.
+        isolation: dict[str, Any] = {"outcome": "PASS"}
+        self._isolated(isolation, (volume,))
         self.set_valves({valve: False})
         # The volume and the gauge's span scale both fits alike: they enter once, on the difference.
         type_b = type_b_for(self.bench, channel, (volume,), None, 0.0)
@@ -560,6 +581,8 @@ class Runner:
         entry.update(channel=channel, window_s=list(window))
         if certificate is not None:
             entry["certificate"] = certificate.certificate
+        if isolation["outcome"] != "PASS" and entry["outcome"] == "PASS":
+            entry.update(outcome="INCONCLUSIVE", refusal=isolation["refusal"])
         self._measured(outcome, name, entry)
 
     def _compartment_isolation(self, step: Step, outcome: RunOutcome) -> None:
@@ -589,6 +612,7 @@ class Runner:
             )
             fit, budget = self._fit_window(channel, group, temp, start)
             entry = decay_entry(fit, channel, (start, self.clock.now()), 1.0, limit, temp is not None, budget)
+            self._isolated(entry, group)
             size = sum(self.bench.volumes[v].size_m3 for v in group)
             entry["volume_m3"] = size
             rates.append(SegmentRate(segment, entry))
@@ -628,7 +652,13 @@ class Runner:
 
     def _prompt(self, step: Step, outcome: RunOutcome) -> None:
         message, action = step.fields["message"], step.fields.get("action")
-        ok = True if self.answer is None else self.answer(message)
+        if self._stopping_now():
+            raise Abort(self._stop_reason(), "operator")
+        self._waiting_for_operator = True
+        try:
+            ok = True if self.answer is None else self.answer(message)
+        finally:
+            self._waiting_for_operator = False
         self.event("prompt", message, answer="yes" if ok else "no")
         if ok != (step.fields.get("expect", "yes") == "yes"):
             raise Abort(f"operator answered no to: {message}", "operator")

@@ -17,6 +17,7 @@ from drivers.errors import DriverError, InstrumentError
 from drivers.readings import GaugeState, PressureReading
 from drivers.registry import DRIVERS, open_instrument
 from rig.bench import BenchSpec
+from rig.valve_position import Position
 
 # Gauge states that are the gauge's own failure, not the pressure being out of its range: they
 # read as a dropout like a failed instrument, and count and abort like one (fault campaign:
@@ -162,6 +163,26 @@ class RigSession:
                 valve = self.bench.valves[n]
                 out[n] = closed[valve.channel] != valve.normally_open
         return out
+
+    def valve_positions(self, names: list[str]) -> dict[str, Position]:
+        """Where the limit switches of the valves ``names`` (those that have switches) say they are.
+
+        One voltage scan per DAQ the switches are wired to.
+        """
+        wired = {n: self.bench.valves[n].position for n in names}
+        by_instrument: dict[str, list[int]] = defaultdict(list)
+        for feedback in wired.values():
+            if feedback is not None:
+                by_instrument[feedback.instrument].extend(feedback.channels())
+        volts: dict[str, dict[int, float]] = {
+            instrument: self.instruments[instrument].volts_many(channels)
+            for instrument, channels in by_instrument.items()
+        }
+        return {
+            n: feedback.position(volts[feedback.instrument])
+            for n, feedback in wired.items()
+            if feedback is not None
+        }
 
     def close(self) -> None:
         """Close every driver."""

@@ -13,9 +13,12 @@ above what the gauges can tell apart; a fill or a pump-down likewise expects its
 head for the target once its path is open.
 
 Closing valves show in the gas less surely, but one case matters most: a volume the safe
-state opens to the atmosphere must come to read the atmosphere (:class:`Vent`). If it stalls
-short of it, another path is open that should not be (a pump valve that did not shut), and
-the safe state is not confirmed.
+state opens to the atmosphere must come to read the atmosphere (:class:`Vent`), within what
+its gauge can tell (:func:`atmosphere_tolerance_pa`: the gauge's stated accuracy, its noise
+and steps, and how far the bench's atmosphere may be off). If it stalls short of it, another
+path is open that should not be (a pump valve that did not shut), and the safe state is not
+confirmed. What the watch saw (which valves showed open) is evidence for the safe state's
+claims (:mod:`rig.engine.evidence`).
 """
 
 from __future__ import annotations
@@ -25,15 +28,15 @@ from dataclasses import dataclass, field
 
 from rig.bench import BenchSpec
 from rig.engine.topology import joined
-from rig.procedure.loader import ATMOSPHERE_PA, display_step_pa, sensor_accuracy, sensor_floor
+from rig.procedure.loader import display_step_pa, sensor_accuracy, sensor_floor
 
 # A move counts once it exceeds this many steps of the gauges' floor (noise, resolution, digits).
 MOVE_FLOORS = 5.0
 # ...and this share of the pressure difference, so a sluggish drift cannot pass for a response.
 MOVE_SHARE = 1e-3
 OPENED = "opened"
-# A vented volume within this share of the standard atmosphere is at the atmosphere.
-AT_ATMOSPHERE = 0.05
+# A single reading's noise may put it this many standard deviations off.
+NOISE_COVERAGE = 4.0
 # A vent that gets no closer to the atmosphere over this many response times has stalled
 # (long enough that the slow last stretch of a big volume's vent is not taken for a stall).
 VENT_WINDOW_RESPONSES = 6.0
@@ -96,6 +99,8 @@ class Vent:
     floors: dict[str, float]  # channel → the least move that counts over a window
     window_s: float
     deadline_s: float
+    atmosphere_pa: float
+    tolerances: dict[str, float]  # channel → how far from the atmosphere it may read, vented
     history: list[tuple[float, dict[str, float | None]]] = field(default_factory=list)
 
     def check(self, t_s: float, values: dict[str, float | None]) -> str | None:
@@ -104,16 +109,23 @@ class Vent:
         while len(self.history) > 1 and self.history[1][0] <= t_s - self.window_s:
             self.history.pop(0)
         start_s, before = self.history[0]
+        atmosphere = self.atmosphere_pa
         for channel, floor in self.floors.items():
             now = values.get(channel)
-            if now is None or _reads_atmosphere(now):
+            if (
+                now is None
+                and t_s - start_s >= self.window_s
+                and all(v.get(channel) is None for _, v in self.history)
+            ):
+                return f"{channel} has had no reading for {t_s - start_s:g} s: the vent cannot be shown"
+            if now is None or self.reads_atmosphere(channel, now):
                 continue
             if t_s > self.deadline_s:
                 return f"{channel} at {now:.6g} Pa has not reached the atmosphere by the bench's vent_time"
             then = before.get(channel)
             if then is None or t_s - start_s < self.window_s:
                 continue
-            if abs(ATMOSPHERE_PA - then) - abs(ATMOSPHERE_PA - now) < floor:
+            if abs(atmosphere - then) - abs(atmosphere - now) < floor:
                 return (
                     f"{channel} stalled at {now:.6g} Pa, short of the atmosphere (no closer in "
                     f"{t_s - start_s:g} s): a path that should be shut is open"
@@ -121,12 +133,21 @@ class Vent:
         return None
 
     def vented(self, values: dict[str, float | None]) -> bool:
-        """Whether every watched gauge that reads reads the atmosphere."""
-        return all(v is None or _reads_atmosphere(v) for v in (values.get(c) for c in self.floors))
+        """Whether every watched gauge reads the atmosphere (a gauge without a reading does not)."""
+        return all(
+            (value := values.get(c)) is not None and self.reads_atmosphere(c, value) for c in self.floors
+        )
+
+    def reads_atmosphere(self, channel: str, pressure_pa: float) -> bool:
+        """Whether ``channel`` reading ``pressure_pa`` is at the atmosphere, as far as it can tell."""
+        return abs(pressure_pa - self.atmosphere_pa) <= self.tolerances[channel]
 
 
-def _reads_atmosphere(pressure_pa: float) -> bool:
-    return abs(pressure_pa - ATMOSPHERE_PA) <= AT_ATMOSPHERE * ATMOSPHERE_PA
+def atmosphere_tolerance_pa(bench: BenchSpec, channel: str, floor_pa: float, noise_pa: float) -> float:
+    """How far a gauge at the bench's atmosphere may read from it: its stated accuracy (a bound,
+    ASTM-style), a noise excursion, its floor of steps, and how far the atmosphere may be off."""
+    accuracy = sensor_accuracy(bench, channel) * bench.atmosphere_pa
+    return accuracy + NOISE_COVERAGE * noise_pa + floor_pa + bench.atmosphere_uncertainty_pa
 
 
 class ValveWatch:
@@ -140,11 +161,20 @@ class ValveWatch:
         self.bench = bench
         self.states = dict(states)
         self.pending: list[Expectation] = []
+        # Valve → when the gas showed it open, since it was last commanded open (evidence).
+        self.shown_open: dict[str, float] = {}
+        # Valve → when it was last commanded to the state it is in (a change, not a repeat).
+        self.changed_at: dict[str, float] = {}
 
     def commanded(self, states: dict[str, bool], t_s: float, last: dict[str, float | None]) -> None:
         """Valves were commanded at ``t_s``; ``last`` is the sample just before."""
         opening = [n for n, open_ in states.items() if open_ and not self.states.get(n, False)]
         closing = {n for n, open_ in states.items() if not open_}
+        for name, open_ in states.items():
+            if open_ != self.states.get(name):
+                self.changed_at[name] = t_s
+        for name in closing:
+            self.shown_open.pop(name, None)
         self.pending = [e for e in self.pending if not closing & set(e.valves)]
         if opening:
             # New paths regroup the volumes: a valve still owing its response is judged again on
@@ -176,7 +206,7 @@ class ValveWatch:
         t_s: float,
         last: dict[str, float | None],
     ) -> None:
-        own_gas, far_gas = self._gas(own, last), self._gas(far, last)
+        own_gas, far_gas = self.gas(own, last), self.gas(far, last)
         if far_gas is not None and math.isinf(far_gas[1]) and not self._at_atmosphere(far, last):
             # Open to the atmosphere through a vent that has only just been opened: the far
             # end is not at the atmosphere yet, and what it is now is nobody's to say.
@@ -186,11 +216,11 @@ class ValveWatch:
         (p_own, v_own), (p_far, v_far) = own_gas, far_gas
         final = p_far if math.isinf(v_far) else (p_own * v_own + p_far * v_far) / (v_own + v_far)
         weights = tuple(
-            (self._gauge(volume), self.bench.volumes[volume].size_m3 / v_own) for volume in sorted(own)
+            (self.gauge(volume), self.bench.volumes[volume].size_m3 / v_own) for volume in sorted(own)
         )
         # Two gauges at one pressure disagree by up to their accuracies: only a difference
         # beyond that is surely real, and only that much can be asked of the gas.
-        unsure = self._offset(own, p_own) + self._offset(far, p_far)
+        unsure = self.offset(own, p_own) + self.offset(far, p_far)
         self._add(weights, (valve,), p_own, final, t_s, OPENED, unsure)
 
     def expect(
@@ -221,21 +251,27 @@ class ValveWatch:
 
         ``unsure_pa`` is how much of the difference may be the gauges' disagreement.
         """
-        floor = max(self._floor(c, max(start_pa, toward_pa)) for c in channels)
+        floor = max(self.floor(c, max(start_pa, toward_pa)) for c in channels)
         move = max(MOVE_FLOORS * floor, MOVE_SHARE * abs(toward_pa - start_pa))
         return move if abs(toward_pa - start_pa) - unsure_pa >= MARGIN * move else None
 
-    def _floor(self, channel: str, pressure_pa: float) -> float:
+    def floor(self, channel: str, pressure_pa: float) -> float:
         """The smallest change ``channel`` can show near ``pressure_pa`` (noise, resolution, digits)."""
         resolution, noise = sensor_floor(self.bench, channel, pressure_pa)
         model = self.bench.instruments[self.bench.channels[channel].instrument].model
         return max(resolution, noise, display_step_pa(model, pressure_pa))
+
+    def noise(self, channel: str, pressure_pa: float) -> float:
+        """The white noise (1 σ) of ``channel`` near ``pressure_pa``."""
+        return sensor_floor(self.bench, channel, pressure_pa)[1]
 
     def check(self, t_s: float, values: dict[str, float | None]) -> str | None:
         """Drop the expectations met by this sample; the reason of the first one overdue, if any."""
         still = []
         for e in self.pending:
             if e.met_by(values):
+                if e.what == OPENED:
+                    self.shown_open.setdefault(e.valves[0], t_s)
                 continue
             if t_s > e.deadline_s:
                 self.pending = []
@@ -253,16 +289,21 @@ class ValveWatch:
         places = joined(self.bench, self.states, "atmosphere")
         if places - set(self.bench.volumes) - {"atmosphere"}:
             return None  # also open to a pump or a supply: where it settles is not the atmosphere
-        channels = [c for c in (self._gauge(v) for v in sorted(places & set(self.bench.volumes))) if c]
+        channels = [c for c in (self.gauge(v) for v in sorted(places & set(self.bench.volumes))) if c]
         if not channels:
             return None
         window = max(VENT_WINDOW_RESPONSES * self.bench.valve_response_s, 10.0 * period_s)
-        floors = {c: MOVE_FLOORS * self._floor(c, ATMOSPHERE_PA) for c in channels}
-        return Vent(floors, window, t_s + self.bench.vent_time_s)
+        atmosphere = self.bench.atmosphere_pa
+        floors = {c: MOVE_FLOORS * self.floor(c, atmosphere) for c in channels}
+        tolerances = {
+            c: atmosphere_tolerance_pa(self.bench, c, self.floor(c, atmosphere), self.noise(c, atmosphere))
+            for c in channels
+        }
+        return Vent(floors, window, t_s + self.bench.vent_time_s, atmosphere, tolerances)
 
     # --- the gas in joined places ----------------------------------------------------------------
 
-    def _gas(self, places: frozenset[str], last: dict[str, float | None]) -> tuple[float, float] | None:
+    def gas(self, places: frozenset[str], last: dict[str, float | None]) -> tuple[float, float] | None:
         """(mean pressure, volume) of joined places, volume-weighted over their gauges.
 
         The atmosphere makes the volume unbounded at its pressure; any other outside place
@@ -272,10 +313,10 @@ class ValveWatch:
         if outside - {"atmosphere"}:
             return None
         if outside:
-            return ATMOSPHERE_PA, math.inf
+            return self.bench.atmosphere_pa, math.inf
         total = weighted = 0.0
         for volume in places:
-            channel = self._gauge(volume)
+            channel = self.gauge(volume)
             pressure = last.get(channel) if channel else None
             if pressure is None:
                 return None
@@ -283,23 +324,30 @@ class ValveWatch:
             total, weighted = total + size, weighted + pressure * size
         return weighted / total, total
 
-    def _offset(self, places: frozenset[str], pressure_pa: float) -> float:
+    def offset(self, places: frozenset[str], pressure_pa: float) -> float:
         """How far the gauges of ``places`` (or the atmosphere's day-to-day swing) may be off."""
         if "atmosphere" in places:
-            return AT_ATMOSPHERE * ATMOSPHERE_PA
-        gauges = [self._gauge(v) for v in places & set(self.bench.volumes)]
+            return self.bench.atmosphere_uncertainty_pa
+        gauges = [self.gauge(v) for v in places & set(self.bench.volumes)]
         accuracies = [sensor_accuracy(self.bench, g) for g in gauges if g]
         return max(accuracies, default=0.0) * abs(pressure_pa)
 
     def _at_atmosphere(self, places: frozenset[str], last: dict[str, float | None]) -> bool:
-        """Whether every gauged volume among ``places`` reads the atmosphere (within 5 %)."""
+        """Whether every gauged volume among ``places`` reads the atmosphere, as far as it can tell."""
+        atmosphere = self.bench.atmosphere_pa
         for volume in places & set(self.bench.volumes):
-            value = last.get(self._gauge(volume))
-            if value is None or not _reads_atmosphere(value):
+            channel = self.gauge(volume)
+            value = last.get(channel)
+            if value is None:
+                return False
+            tolerance = atmosphere_tolerance_pa(
+                self.bench, channel, self.floor(channel, atmosphere), self.noise(channel, atmosphere)
+            )
+            if abs(value - atmosphere) > tolerance:
                 return False
         return True
 
-    def _gauge(self, volume: str) -> str:
+    def gauge(self, volume: str) -> str:
         """The first pressure channel on ``volume`` ("" if none: its reading is then unknown)."""
         return next(
             (n for n, s in self.bench.channels.items() if s.measures == "pressure" and s.volume == volume), ""

@@ -18,7 +18,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,11 @@ from typing import Any
 import platformdirs
 
 from rig.record.atomic import write_atomically
+from rig.record.run_writer import FLUSH_INTERVAL_S, RunWriter
+
+__all__ = ["FLUSH_INTERVAL_S", "STATUSES", "RunStore", "RunSummary", "RunWriter", "read_samples"]
 
 STATUSES = ("running", "passed", "failed", "inconclusive", "aborted", "interrupted")
-FLUSH_INTERVAL_S = 1.0
 
 
 def default_data_dir() -> Path:
@@ -89,16 +91,17 @@ class RunStore:
         run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         run_dir = self.data_dir / "runs" / run_id
         run_dir.mkdir(parents=True)
-        for name, text in files.items():
-            write_atomically(run_dir / name, text.encode("utf-8"))
         info = {"run_id": run_id, "procedure": procedure, "bench": bench, "started": started, **metadata}
-        write_atomically(run_dir / "run.json", (json.dumps(info, indent=2, default=str) + "\n").encode())
+        written = {name: text.encode("utf-8") for name, text in files.items()}
+        written["run.json"] = (json.dumps(info, indent=2, default=str) + "\n").encode()
+        for name, data in written.items():
+            write_atomically(run_dir / name, data)
         with self._connect() as db:
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running', NULL, NULL, ?, ?)",
                 (run_id, procedure, bench, started, str(run_dir), os.getpid()),
             )
-        return RunWriter(self, run_id, run_dir, list(channels))
+        return RunWriter(self, run_id, run_dir, list(channels), written)
 
     def finish(self, run_id: str, status: str, verdict: str | None, reason: str | None) -> None:
         """Record how a run ended."""
@@ -140,72 +143,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-class RunWriter:
-    """Appends one run's samples and events as they happen."""
-
-    def __init__(self, store: RunStore, run_id: str, run_dir: Path, channels: list[str]) -> None:
-        self.store = store
-        self.run_id = run_id
-        self.run_dir = run_dir
-        self.channels = channels
-        self._samples = (run_dir / "samples.csv").open("a", newline="", encoding="utf-8")
-        self._events = (run_dir / "events.jsonl").open("a", encoding="utf-8")
-        self._writer = csv.writer(self._samples)
-        self._writer.writerow(["time", "step", *channels])
-        self._last_sync = time.monotonic()
-        self._sync(self._samples)
-
-    def sample(self, t_s: float, step: str, values: dict[str, float | None]) -> None:
-        """Append one sample row (missing channels stay empty: a dropout, never a guess)."""
-        row = [repr(t_s), step, *("" if values.get(c) is None else repr(values[c]) for c in self.channels)]
-        self._writer.writerow(row)
-        self._samples.flush()
-        if time.monotonic() - self._last_sync >= FLUSH_INTERVAL_S:
-            self._sync(self._samples)
-
-    def event(self, t_s: float, kind: str, message: str, **data: Any) -> None:
-        """Append one event and put it on disk at once (events are rare and matter)."""
-        line = json.dumps({"t": t_s, "kind": kind, "message": message, **data}, default=str)
-        self._events.write(line + "\n")
-        self._sync(self._events)
-
-    def finish(
-        self,
-        status: str,
-        verdict: str | None,
-        reason: str | None,
-        results: dict[str, Any],
-        seal: Callable[[Path], object] | None = None,
-    ) -> None:
-        """Write the results, close the files, ``seal`` the record, mark the run ended in the index.
-
-        The index is last, so a run the index shows ended is complete (and sealed, when
-        ``seal`` is given); a crash before it leaves the run ``interrupted``.
-        """
-        if status not in STATUSES:
-            raise ValueError(f"unknown run status {status!r}")
-        # Whole or absent: a kill while finishing must not leave half a results.json.
-        results_json = json.dumps(results, indent=2, default=str) + "\n"
-        write_atomically(self.run_dir / "results.json", results_json.encode("utf-8"))
-        self.close()
-        if seal is not None:
-            seal(self.run_dir)
-        self.store.finish(self.run_id, status, verdict, reason)
-
-    def close(self) -> None:
-        """Flush and close the files (the run stays as it is in the index)."""
-        for fh in (self._samples, self._events):
-            if not fh.closed:
-                self._sync(fh)
-                fh.close()
-
-    def _sync(self, fh: io.TextIOBase) -> None:
-        fh.flush()
-        os.fsync(fh.fileno())
-        if fh is self._samples:
-            self._last_sync = time.monotonic()
 
 
 def read_samples(run_dir: str | Path) -> tuple[list[str], list[list[str]]]:

@@ -83,7 +83,9 @@ def build_simulation(bench: BenchSpec, clock: Clock, seed: int | None = None) ->
         valve = _valve(doc, name, spec.between)
         valve.open_initially = spec.normally_open
         elements.append(valve)
-        relays.append(RelayValve(name, spec.instrument, spec.channel, valve, spec.normally_open))
+        relays.append(
+            RelayValve(name, spec.instrument, spec.channel, valve, spec.normally_open, spec.position)
+        )
     for i, _ in enumerate(doc.sequence((*root, "pumps"))):
         elements.append(_pump(doc, (*root, "pumps", i), places))
     named: dict[str, tuple[FlowElement, P]] = {}

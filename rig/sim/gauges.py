@@ -50,8 +50,11 @@ class GaugeModel:
 
     def __post_init__(self) -> None:
         self._rng = np.random.default_rng(self.seed)
-        # A calibration within its stated accuracy: the stated figure is about 2 σ.
-        self._gain = float(self._rng.normal(0.0, self.accuracy_rel / 2.0))
+        # A calibration within its stated accuracy: the stated figure is about 2 σ, and a bound.
+        # A gauge in calibration is never outside it (one that is would be out of calibration,
+        # which the controller cannot be asked to see): what it claims from a reading rests on it.
+        gain = float(self._rng.normal(0.0, self.accuracy_rel / 2.0))
+        self._gain = min(max(gain, -self.accuracy_rel), self.accuracy_rel)
 
     def read(self, t_s: float, true_pa: float) -> GaugeReading:
         """The sensor's reading at ``t_s`` of a true pressure ``true_pa``."""
@@ -119,7 +122,8 @@ class ThermocoupleModel:
 
     def __post_init__(self) -> None:
         self._rng = np.random.default_rng(self.seed)
-        self._offset_k = float(self._rng.normal(0.0, self.accuracy_k / 2.0))
+        offset_k = float(self._rng.normal(0.0, self.accuracy_k / 2.0))
+        self._offset_k = min(max(offset_k, -self.accuracy_k), self.accuracy_k)  # within its accuracy
 
     def read_k(self, true_k: float) -> float:
         """The reading in K of a true temperature ``true_k``."""

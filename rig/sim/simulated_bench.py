@@ -22,6 +22,7 @@ from rig.sim.flows import Valve
 from rig.sim.gauges import FloatArray, GaugeModel, IntArray, ThermocoupleModel
 from rig.sim.network import GasNetwork
 from rig.units import R_GAS
+from rig.valve_position import SWITCH_HIGH_V, PositionFeedback
 
 OPEN_THERMOCOUPLE_C = 9.9e37  # what the DAQ reports for an open or missing thermocouple
 
@@ -62,6 +63,8 @@ class RelayValve:
     channel: int
     valve: Valve
     normally_open: bool = False
+    # Its limit switches, if the bench gives it any: they read where the valve physically is.
+    position: PositionFeedback | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,14 @@ class SimulatedBench:
         self.gauge_at = {(g.instrument, g.channel): g for g in self.gauges}
         self._thermocouple_at = {(c.instrument, c.channel): c for c in self.thermocouples}
         self._analog_at = {(a.instrument, a.channel): a for a in self.analog_outputs}
+        # (instrument, input) → (valve, whether the switch is made when the valve is open).
+        self._switch_at: dict[tuple[str, int], tuple[RelayValve, bool]] = {}
+        for v in self.valves:
+            if v.position is not None:
+                switches = ((v.position.open_channel, True), (v.position.closed_channel, False))
+                for channel, made_open in switches:
+                    if channel is not None:
+                        self._switch_at[(v.position.instrument, channel)] = (v, made_open)
         self.actions = dict(actions or {})
         self._lock = threading.RLock()
         self._relays: dict[tuple[str, int], bool] = {}
@@ -221,7 +232,13 @@ class SimulatedBench:
             return tc.model.read_k(true_k) - 273.15
 
     def volts(self, instrument: str, channel: int) -> float:
-        """DC input in V now (0 V where nothing is wired)."""
+        """DC input in V now: a gauge's analog output, a limit switch (made: 5 V), else 0 V."""
+        switch = self._switch_at.get((instrument, channel))
+        if switch is not None:
+            valve, made_open = switch
+            with self._lock:
+                made = valve.valve.is_open(self.now()) == made_open
+            return SWITCH_HIGH_V if made else 0.0
         out = self._analog_at.get((instrument, channel))
         if out is None:
             return 0.0

@@ -71,7 +71,7 @@ from typing import Any
 
 import pytest
 
-from rig.record import run_store
+from rig.record import run_writer
 from rig.record.run_store import FLUSH_INTERVAL_S, RunStore, read_samples
 from rig.report.run_plot import read_events
 
@@ -445,10 +445,10 @@ def test_samples_are_fsynced_at_least_every_second(tmp_path: Path, monkeypatch: 
         real_fsync(fd)
 
     # The store's own view of time only (its module's ``time`` name), and every fsync counted.
-    monkeypatch.setattr(run_store, "time", SimpleNamespace(monotonic=lambda: now[0], strftime=time.strftime))
+    monkeypatch.setattr(run_writer, "time", SimpleNamespace(monotonic=lambda: now[0], strftime=time.strftime))
     monkeypatch.setattr(os, "fsync", fsync)
     writer = RunStore(tmp_path).create("soak", "iss", ["p"], {}, {})
-    samples_fd = writer._samples.fileno()
+    samples_fd = writer._samples.fd
     step = 0.07
     for i in range(300):
         now[0] = i * step
