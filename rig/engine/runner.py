@@ -15,13 +15,14 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from drivers.errors import DriverError
 from rig.analysis import DecayFit, LiveLeakRate, fit_decay
 from rig.analysis.budget import Budget
+from rig.analysis.level_shift import LevelShift, find_level_shift
 from rig.analysis.settling import detect_settling
 from rig.clock import Clock
 from rig.engine.abort import Abort
@@ -82,7 +83,7 @@ class RunOutcome:
     safe_state_confirmed: bool = False
     # Why the safe state is not confirmed (None when it is), and what showed each part of it.
     safe_state_reason: str | None = "the safe state was not applied"
-    safe_state_evidence: dict[str, str] = field(default_factory=dict)
+    safe_state_evidence: dict[str, dict[str, str]] = field(default_factory=dict)
     # Findings beyond measurements (compartment isolation adds ``leaking_segment``).
     findings: dict[str, Any] = field(default_factory=dict)
     # Instrument trouble the run rode through: channel → failed reads, instrument → retries.
@@ -484,12 +485,15 @@ class Runner:
         temp_channel: str | None,
         start: float,
         sign: float = 1.0,
-    ) -> tuple[DecayFit, Budget]:
-        """Fit the window since ``start`` and fold in the bench's Type-B terms."""
+    ) -> Fitted:
+        """Fit the window since ``start``, fold in the bench's Type-B terms, look for a jump."""
         t, p, temperature = self._window(channel, temp_channel, start)
         size = sum(self.bench.volumes[v].size_m3 for v in volumes)
         fit = fit_decay(t, sign * p, temperature, volume_m3=size)
-        return with_type_b(fit, self.bench, channel, volumes, temp_channel, p, temperature)
+        finite = p[np.isfinite(p)]
+        floor = self.watch.floor(channel, float(np.max(np.abs(finite)))) if finite.size else 0.0
+        shift = find_level_shift(t, p, floor)
+        return Fitted(*with_type_b(fit, self.bench, channel, volumes, temp_channel, p, temperature), shift)
 
     def _fit_hold(
         self,
@@ -499,7 +503,7 @@ class Runner:
         duration_s: float,
         temp_channel: str | None,
         sign: float,
-    ) -> tuple[DecayFit, Budget, tuple[float, float]]:
+    ) -> tuple[Fitted, tuple[float, float]]:
         """Hold for ``duration_s`` with a live estimate, then fit the samples of that window."""
         live = LiveLeakRate(self.bench.volumes[volume].size_m3)
 
@@ -513,15 +517,17 @@ class Runner:
 
         start = self.clock.now()
         self.hold(duration_s, each=feed)
-        fit, budget = self._fit_window(channel, (volume,), temp_channel, start, sign)
-        return fit, budget, (start, self.clock.now())
+        return self._fit_window(channel, (volume,), temp_channel, start, sign), (start, self.clock.now())
 
     def _measure_decay(self, step: Step, outcome: RunOutcome) -> None:
         f = step.fields
         sign = -1.0 if f.get("direction") == "rise" else 1.0
         temp = f.get("temperature")
-        fit, budget, window = self._fit_hold(f["name"], f["channel"], f["volume"], f["duration"], temp, sign)
-        entry = decay_entry(fit, f["channel"], window, sign, f.get("limit"), temp is not None, budget)
+        fitted, window = self._fit_hold(f["name"], f["channel"], f["volume"], f["duration"], temp, sign)
+        entry = decay_entry(
+            fitted.fit, f["channel"], window, sign, f.get("limit"), temp is not None, fitted.budget
+        )
+        _steady(entry, f["channel"], fitted.shift)
         self._isolated(entry, (f["volume"],))
         self._measured(outcome, f["name"], entry)
 
@@ -557,12 +563,10 @@ class Runner:
         f = step.fields
         valve, channel, name, volume = f["valve"], f["channel"], f["name"], f["volume"]
         self.set_valves({valve: False})
-        background, bg_budget, _ = self._fit_hold(
-            f"{name} (background)", channel, volume, f["duration"], None, 1.0
-        )
+        background, _ = self._fit_hold(f"{name} (background)", channel, volume, f["duration"], None, 1.0)
         self.set_valves({valve: True})
         self.hold(f.get("settle", self.bench.valve_response_s))
-        with_leak, leak_budget, window = self._fit_hold(name, channel, volume, f["duration"], None, 1.0)
+        with_leak, window = self._fit_hold(name, channel, volume, f["duration"], None, 1.0)
         # Judged while the standard is still open: the chamber's other valves must be shut.
         isolation: dict[str, Any] = {"outcome": "PASS"}
         self._isolated(isolation, (volume,))
@@ -571,8 +575,8 @@ class Runner:
         type_b = type_b_for(self.bench, channel, (volume,), None, 0.0)
         certificate = self.bench.reference_leaks.get(valve)
         entry = reference_leak_entry(
-            _independent_part(with_leak, leak_budget),
-            _independent_part(background, bg_budget),
+            _independent_part(with_leak.fit, with_leak.budget),
+            _independent_part(background.fit, background.budget),
             f["certified_rate"],
             f["tolerance_relative"],
             correlated_rel=math.hypot(type_b.volume_rel, type_b.gauge_rel),
@@ -581,6 +585,8 @@ class Runner:
         entry.update(channel=channel, window_s=list(window))
         if certificate is not None:
             entry["certificate"] = certificate.certificate
+        for fitted in (background, with_leak):
+            _steady(entry, channel, fitted.shift)
         if isolation["outcome"] != "PASS" and entry["outcome"] == "PASS":
             entry.update(outcome="INCONCLUSIVE", refusal=isolation["refusal"])
         self._measured(outcome, name, entry)
@@ -610,8 +616,10 @@ class Runner:
                 ),
                 None,
             )
-            fit, budget = self._fit_window(channel, group, temp, start)
-            entry = decay_entry(fit, channel, (start, self.clock.now()), 1.0, limit, temp is not None, budget)
+            fitted = self._fit_window(channel, group, temp, start)
+            window = (start, self.clock.now())
+            entry = decay_entry(fitted.fit, channel, window, 1.0, limit, temp is not None, fitted.budget)
+            _steady(entry, channel, fitted.shift)
             self._isolated(entry, group)
             size = sum(self.bench.volumes[v].size_m3 for v in group)
             entry["volume_m3"] = size
@@ -700,6 +708,32 @@ def _durations(step: Step, response_s: float) -> tuple[float | None, float | Non
     return None, None
 
 
+NOT_STEADY = "not steady"
+
+
+class Fitted(NamedTuple):
+    """A fitted window: the fit with its Type-B terms, its budget, and any jump found in it."""
+
+    fit: DecayFit
+    budget: Budget
+    shift: LevelShift | None
+
+
+def _steady(entry: dict[str, Any], channel: str, shift: LevelShift | None) -> None:
+    """A window with a jump in it (a gauge's zero shifting) gives no verdict: its slope is biased."""
+    if shift is None or entry.get("outcome") not in ("PASS", "FAIL"):
+        return
+    entry.update(
+        outcome="INCONCLUSIVE",
+        additional_time_s=None,
+        refusal=(
+            f"{NOT_STEADY}: {channel} jumped {shift.size:+.3g} Pa between t = {shift.t_before:.1f} s and "
+            f"{shift.t_after:.1f} s ({shift.sigmas:.0f} standard errors): a gauge's zero shifting, or "
+            "something that moved; repeat the measurement"
+        ),
+    )
+
+
 def _near(value: float | None, target: float, tolerance: float) -> bool:
     return value is not None and abs(value - target) <= tolerance
 
@@ -717,7 +751,7 @@ def _aggregate(measurements: dict[str, dict[str, Any]]) -> tuple[RunVerdict, str
         return RunVerdict.FAIL, f"failed: {', '.join(failed)}"
     unsure = [n for n, o in outcomes.items() if o == "INCONCLUSIVE"]
     refused = {n: measurements[n].get("refusal") or "" for n in unsure}
-    not_sealed = [f"{n}: {why}" for n, why in refused.items() if why.startswith(NOT_ISOLATED)]
+    not_sealed = [f"{n}: {why}" for n, why in refused.items() if why.startswith((NOT_ISOLATED, NOT_STEADY))]
     if not_sealed:  # testing longer would not help: say what is wrong
         return RunVerdict.INCONCLUSIVE, f"not decisive: {'; '.join(not_sealed)}"
     if unsure:

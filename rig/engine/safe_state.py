@@ -36,7 +36,8 @@ class SafeState:
 
     confirmed: bool
     reason: str | None = None
-    evidence: dict[str, str] = field(default_factory=dict)
+    # "valves": valve → what showed its position; "vented": volume → what showed it vented.
+    evidence: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def apply_safe_state(runner: Runner) -> SafeState:
@@ -132,13 +133,13 @@ def _evidence(runner: Runner) -> SafeState:
     except DriverError as exc:
         runner.event("fault", f"safe state: limit switches: {exc}")
         positions = {}
-    shown: dict[str, str] = {}
+    shown: dict[str, dict[str, str]] = {"valves": {}, "vented": {}}
     missing: list[str] = []
     for name, open_ in bench.safe_state.items():
         found = valve_evidence(runner.watch, name, open_, positions, runner.recent)
-        _file(found, name, shown, missing)
-    for group, found in _vented(runner).items():
-        _file(found, group, shown, missing)
+        _file(found, name, shown["valves"], missing)
+    for volume, found in _vented(runner).items():
+        _file(found, volume, shown["vented"], missing)
     if missing and runner.stops >= 2:
         missing.append("the gas was not waited for (stopped at once by the operator)")
     if missing:

@@ -8,6 +8,7 @@ can be asked whether the valves sit as the safe state says and whether the gas f
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,3 +109,9 @@ def with_faults(tmp_path: Path, *faults: str, source: Path = MOCKUP, name: str =
     return variant(
         tmp_path, source, lambda t: t + "\nfaults:\n" + "".join(f"  - {f}\n" for f in faults), name
     )
+
+
+def without_switches(tmp_path: Path, *faults: str, source: Path = MOCKUP) -> Path:
+    """The mockup (or ``source``) with no limit switches: only the gas can show where a valve is."""
+    bench = variant(tmp_path, source, lambda t: re.sub(r", position: \{[^}]*\}", "", t), "bare.yaml")
+    return with_faults(tmp_path, *faults, source=bench, name="bare_faults.yaml") if faults else bench

@@ -427,7 +427,7 @@ def test_the_volumes_open_to_the_atmosphere_are_vented(bench: BenchSpec) -> None
     assert not vent.vented(readings(20_000.0, 20_000.0))
     # Within the gauges' accuracy (0.1 %), noise and steps and the atmosphere's 2 kPa, not beyond.
     assert vent.tolerances == {
-        c: pytest.approx(0.001 * ATMOSPHERE_PA + 4.0 + 1.0 + 2000.0) for c in "p_a p_b".split()
+        c: pytest.approx(0.001 * ATMOSPHERE_PA + 4.0 + 1.0 + 2000.0) for c in ["p_a", "p_b"]
     }
     assert vent.vented(readings(ATMOSPHERE_PA - 2000.0, ATMOSPHERE_PA + 2050.0, 5.0))  # c is not vented
     assert not vent.vented(readings(ATMOSPHERE_PA * 0.97, ATMOSPHERE_PA, 5.0))

@@ -36,13 +36,12 @@ def test_a_run_is_written_and_indexed(tmp_path: Path) -> None:
 def test_a_killed_run_is_readable_and_listed_as_interrupted(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
-        import sys, time
+        import os, sys, time
         from rig.record.run_store import RunStore
         w = RunStore({str(tmp_path)!r}).create("soak", "iss", ["p"], {{}}, {{}})
         for i in range(50):
             w.sample(float(i), "hold", {{"p": 1e5 - i}})
-        w._samples.write("50.0,hold,99")  # a line the kill cuts short
-        w._samples.flush()
+        os.write(w._samples.fd, b"50.0,hold,99")  # a line the kill cuts short
         print("ready", flush=True)
         time.sleep(60)
         """

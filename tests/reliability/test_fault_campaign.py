@@ -74,7 +74,7 @@ from rig.engine.runner import Runner, RunOutcome, RunVerdict
 from rig.record.run_store import read_samples
 from rig.sim.faults import Fault
 from rig.sim.simulated_bench import SimulatedBench
-from tests.engine.sim_runs import MOCKUP, ROOT, Finished, run, variant, with_faults
+from tests.engine.sim_runs import MOCKUP, ROOT, Finished, run, variant, with_faults, without_switches
 
 pytestmark = pytest.mark.integration
 
@@ -319,32 +319,58 @@ class RorCase:
     channel: int
     point: str
     verdict: RunVerdict
-    cause: str  # in the run's reason
+    # In the run's reason: with the mockup's limit switches, and on the bench without them
+    # (where only the gas can show a valve).
+    causes: dict[str, str]
     unsafe: tuple[str, ...]  # what of the safe state the physics must lack (not claimed)
 
 
 ROR_CASES = {
-    # The pump valve seized open as the chamber is isolated: the pump keeps the chamber down, so
-    # the "rise" is a fall (the measurement is refused as not isolated, where a bound alone would
-    # pass it), and the vent then stalls at what vent and pump balance to.
+    # The pump valve seized open as the chamber is isolated. Its switches show it at once. Without
+    # them the pump keeps the chamber down, so the "rise" is a fall (the measurement is refused as
+    # not isolated, where a bound alone would pass it), and the vent then stalls at what vent and
+    # pump balance to.
     "pump open at isolate": RorCase(
-        "pump", 203, "isolate", RunVerdict.ABORTED, "short of the atmosphere", ("pump", "chamber", "article")
+        "pump",
+        203,
+        "isolate",
+        RunVerdict.ABORTED,
+        {"switches": "stuck valve: pump commanded closed", "gas": "short of the atmosphere"},
+        ("pump", "chamber", "article"),
     ),
-    # Seized shut before the run: the pump-down's gauge does not head for the target.
-    "pump shut from the start": RorCase("pump", 203, "start", RunVerdict.ABORTED, "stuck valve: pump", ()),
-    # The vent seized shut during the rise: the safe state's vent does not show in the gas.
+    # Seized shut before the run: the switches, or the pump-down's gauge not heading for the target.
+    "pump shut from the start": RorCase(
+        "pump",
+        203,
+        "start",
+        RunVerdict.ABORTED,
+        {"switches": "stuck valve: pump", "gas": "stuck valve: pump"},
+        (),
+    ),
+    # The vent seized shut during the rise: its switches, or the safe state's vent not showing in the gas.
     "vent shut at rise": RorCase(
-        "vent", 202, "rise", RunVerdict.ABORTED, "stuck valve: vent", ("vent", "chamber", "article")
+        "vent",
+        202,
+        "rise",
+        RunVerdict.ABORTED,
+        {"switches": "stuck valve: vent commanded open", "gas": "stuck valve: vent"},
+        ("vent", "chamber", "article"),
     ),
 }
-ROR_RUN = list(ROR_CASES) if FULL else ["pump open at isolate"]
+ROR_RUN = (
+    [(n, f) for n in ROR_CASES for f in ("switches", "gas")]
+    if FULL
+    else [("pump open at isolate", "switches"), ("pump open at isolate", "gas")]
+)
 
 
-@pytest.mark.parametrize("name", ROR_RUN)
+@pytest.mark.parametrize(("name", "feedback"), ROR_RUN)
 def test_a_seized_valve_in_a_rate_of_rise(
-    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, name: str, feedback: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     case = ROR_CASES[name]
+    cause = case.causes[feedback]
+    bench = None if feedback == "switches" else without_switches(tmp_path)
     kind = Kind("stuck_valve", {"instrument": "daq", "kind": "stuck_valve", "channel": case.channel}, "abort")
     arming: list[_Arm] = []
 
@@ -354,19 +380,21 @@ def test_a_seized_valve_in_a_rate_of_rise(
         if case.point == "start":
             armed.arm(0.0)
 
-    done = run(tmp_path, "rate_of_rise", timeout_s=TIMEOUT_S, prepare=prepare)
+    done = run(tmp_path, "rate_of_rise", bench=bench, timeout_s=TIMEOUT_S, prepare=prepare)
     outcome = done.outcome
     at_s = arming[0].at_s
     assert at_s is not None
     unsafe = done.unsafe_in_physics()
     lost = samples_before(done, at_s, "p_chamber")
-    _report_run(f"stuck_valve ({case.valve})", f"rate_of_rise: {case.point}", at_s, outcome, unsafe, lost)
-    assert outcome.verdict is case.verdict and case.cause in outcome.reason, outcome.reason
+    point = f"rate_of_rise: {case.point} ({feedback})"
+    _report_run(f"stuck_valve ({case.valve})", point, at_s, outcome, unsafe, lost)
+    assert outcome.verdict is case.verdict and cause in outcome.reason, outcome.reason
     assert [u.split(" at ")[0] for u in unsafe] == list(case.unsafe), unsafe
-    assert outcome.safe_state_confirmed == (not unsafe)  # never claimed when the physics lacks it
+    if unsafe:
+        assert not outcome.safe_state_confirmed  # never claimed when the physics lacks it
     assert lost is None, lost
-    check_abort_in_record(done, case.cause, capsys)
-    if name == "pump open at isolate":
+    check_abort_in_record(done, cause, capsys)
+    if name == "pump open at isolate" and feedback == "gas":
         (rise,) = json.loads((done.run_dir / "results.json").read_text())["measurements"].values()
         assert rise["outcome"] == "INCONCLUSIVE" and rise["refusal"].startswith("not isolated")
 
