@@ -54,13 +54,13 @@ class Budget:
 
     @property
     def combined(self) -> float:
-        """All terms in quadrature."""
-        return math.sqrt(sum(u * u for u in self.terms.values()))
+        """All terms in quadrature (hypot: a term past 1e154 Pa·m³/s squares to inf, not it)."""
+        return math.hypot(*self.terms.values())
 
     @property
     def type_b(self) -> float:
         """Every term but the fit's, in quadrature."""
-        return math.sqrt(sum(u * u for name, u in self.terms.items() if name != "fit"))
+        return math.hypot(*(u for name, u in self.terms.items() if name != "fit"))
 
     def e2930(self, limit_pa_m3_s: float) -> dict[str, float | bool]:
         """The E2930 check against ``limit_pa_m3_s``: the test's resolution, what is required, met."""

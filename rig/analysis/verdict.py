@@ -3,7 +3,8 @@
 PASS only when the one-sided upper bound is at or below the limit, FAIL only when the
 one-sided lower bound is above it; anything else is INCONCLUSIVE, with an estimate of
 how much longer the test must run. A short test on a small leak is not evidence of no
-leak (June 2025, ISS PrK): this module will not call it tight.
+leak (June 2025, ISS PrK): this module will not call it tight. Nor is a zero standard
+uncertainty a bound: a trace with no scatter and no known resolution is INCONCLUSIVE.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from scipy import special
 from rig.analysis.decay import DecayFit
 from rig.errors import InputError
 
+ZERO_UNCERTAINTY = (
+    "no uncertainty: the trace shows no scatter and its resolution is unknown, so no confidence "
+    "bound can be claimed (give the gauge's resolution)"
+)
 # Probability that a rerun of the suggested length is decisive, if the estimate is right.
 POWER = 0.9
 
@@ -42,6 +47,7 @@ class Decision:
     lower_bound_pa_m3_s: float
     confidence: float
     additional_time_s: float | None  # for INCONCLUSIVE: further test time at the same rate
+    refusal: str | None = None  # why the bounds were not taken at their word, if they were not
 
 
 def decide(fit: DecayFit, limit_pa_m3_s: float, confidence: float = 0.95) -> Decision:
@@ -50,6 +56,10 @@ def decide(fit: DecayFit, limit_pa_m3_s: float, confidence: float = 0.95) -> Dec
         raise InputError(f"the limit must be a positive leak rate, got {limit_pa_m3_s} Pa·m³/s")
     upper = fit.upper_bound(confidence)
     lower = fit.lower_bound(confidence)
+    if not fit.stderr_pa_m3_s > 0.0:
+        # The bounds sit on the estimate: nothing, not even one step of the gauge, says how far
+        # the truth may be from it. A flat trace of an unknown gauge is not a tight volume.
+        return Decision(Verdict.INCONCLUSIVE, limit_pa_m3_s, upper, lower, confidence, None, ZERO_UNCERTAINTY)
     if upper <= limit_pa_m3_s:
         verdict = Verdict.PASS
     elif lower > limit_pa_m3_s:

@@ -1,4 +1,10 @@
-"""``rig analyze FILE``: the leak rate of a recorded decay, with its uncertainty and verdict."""
+"""``rig analyze FILE``: the leak rate of a recorded decay, with its uncertainty and verdict.
+
+The gauge's resolution (``--resolution``, else read off the recording by
+:mod:`rig.analysis.resolution`) enters the uncertainty as the engine's Type-B term, so a
+trace too flat to show scatter is bounded by what its gauge could resolve, and the
+verdict follows the engine's rules (bounds, then ASTM E2930).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,9 @@ import math
 from typing import Any
 
 from rig.analysis import Decision, fit_decay
+from rig.analysis.budget import Budget
 from rig.analysis.decay import DecayFit
-from rig.analysis.verdict import decide
+from rig.analysis.resolution import Resolution, infer_resolution, judge, with_resolution
 from rig.errors import InputError
 from rig.record.csv_series import read_series
 from rig.units import T_TWENTY_C_K, T_ZERO_C_K, convert_leak_rate, parse_leak_rate, positive_si
@@ -31,6 +38,11 @@ def register(sub: Any) -> None:
         default=f"{T_ZERO_C_K} K",
         help="reference temperature of standard volumes (sccm); 0 degC by default, '20 degC' for the other",
     )
+    p.add_argument(
+        "--resolution",
+        help='the gauge\'s resolution (one step of its reading), e.g. "1 Pa"; '
+        "read off the recording's printed digits and value steps when not given",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--plot", metavar="FILE.png", help="also draw the data, the fit and the residuals")
     p.add_argument("--time-column", default="time", help="name of the time column (default: time)")
@@ -49,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
         limit = parse_leak_rate(args.limit, "--limit", pv_temperature_k=t_ref_k, sccm_reference_k=sccm_ref_k)
         if not limit > 0.0:
             raise InputError(f"--limit: must be positive, got {args.limit!r}")
+    # rig.units refuses a non-finite quantity itself; positive_si refuses zero and below.
+    given_pa = (
+        positive_si(args.resolution, "pressure", "--resolution") if args.resolution is not None else None
+    )
     series = read_series(
         args.file,
         time_column=args.time_column,
@@ -59,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(fit.leak_rate_pa_m3_s) and math.isfinite(fit.stderr_pa_m3_s)):
         # Finite inputs can still overflow the fit (e.g. pressures near 1e308): a number, or an error.
         raise InputError(f"{args.file}: the values are too large to fit (the leak rate overflows)")
-    decision = decide(fit, limit) if limit is not None else None
-    result = summarise(fit, decision, sccm_ref_k, args.file)
+    resolution = infer_resolution(series.pressure_steps, given_pa)
+    fit, budget = with_resolution(fit, resolution, series.pressure_pa, series.temperature_k)
+    decision = judge(fit, budget, limit) if limit is not None else None
+    result = summarise(fit, decision, sccm_ref_k, args.file, resolution, budget)
     if args.plot:
         from rig.report.decay_plot import plot_decay
 
@@ -83,7 +101,14 @@ def _finite_or_none(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
-def summarise(fit: DecayFit, decision: Decision | None, sccm_ref_k: float, source: str) -> dict[str, Any]:
+def summarise(
+    fit: DecayFit,
+    decision: Decision | None,
+    sccm_ref_k: float,
+    source: str,
+    resolution: Resolution | None = None,
+    budget: Budget | None = None,
+) -> dict[str, Any]:
     """The result as the JSON object of the interface (SI units, named fields)."""
     low, high = fit.interval(0.95)
     q = fit.leak_rate_pa_m3_s
@@ -116,9 +141,19 @@ def summarise(fit: DecayFit, decision: Decision | None, sccm_ref_k: float, sourc
         "leak_rate_mbar_l_s": convert_leak_rate(q, "mbar*L/s", pv_temperature_k=fit.t_ref_k),
         "leak_rate_lb_day": convert_leak_rate(q, "lb/day", pv_temperature_k=fit.t_ref_k),
     }
+    if resolution is not None:
+        out["resolution_pa"] = resolution.step_pa if resolution.source != "none" else None
+        out["resolution_source"] = resolution.source
+        out["stderr_type_b_pa_m3_s"] = fit.type_b_pa_m3_s
+    if budget is not None:
+        out["test_resolution_pa_m3_s"] = budget.test_resolution_pa_m3_s
     if decision is not None:
         out["verdict"] = decision.verdict.value
         out["limit_pa_m3_s"] = decision.limit_pa_m3_s
         out["margin_pa_m3_s"] = decision.limit_pa_m3_s - decision.upper_bound_pa_m3_s
         out["additional_time_s"] = _finite_or_none(decision.additional_time_s)
+        out["refusal"] = decision.refusal
+        if budget is not None:
+            e2930 = budget.e2930(decision.limit_pa_m3_s)
+            out["e2930"] = {k: (_finite_or_none(v) if isinstance(v, float) else v) for k, v in e2930.items()}
     return {k: (_finite_or_none(v) if isinstance(v, float) else v) for k, v in out.items()}

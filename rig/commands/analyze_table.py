@@ -52,18 +52,40 @@ def print_table(result: dict[str, Any], console: Console | None = None) -> None:
         f"residual σ {_fmt(result['residual_std_pa'])} Pa, lag-1 ρ {_fmt(result['rho1'])}, "
         f"effective n {_fmt(result['n_eff'])}, dof {_fmt(result['dof'])}",
     )
+    if "resolution_source" in result:
+        facts.add_row("resolution", _resolution(result))
     if "verdict" in result:
         style = _VERDICT_STYLE.get(result["verdict"], "bold")
         facts.add_row("limit", f"{_fmt(result['limit_pa_m3_s'])} Pa·m³/s")
         line = f"[{style}]{result['verdict']}[/]"
+        refusal = result.get("refusal")
+        if refusal:
+            line += f" — {refusal}"
         if result["verdict"] == "INCONCLUSIVE":
-            extra = result.get("additional_time_s")
-            line += (
-                f" — test about {extra:.0f} s longer to decide"
-                if extra is not None
-                else " — the estimate sits on the limit; a longer test will not decide it"
-            )
+            line += _further(result.get("additional_time_s"), bool(refusal))
         facts.add_row("verdict", line)
     if "plot" in result:
         facts.add_row("plot", result["plot"])
     con.print(facts)
+
+
+def _resolution(result: dict[str, Any]) -> str:
+    """The resolution row: the step, where it came from, and its share of the uncertainty."""
+    source = result["resolution_source"]
+    if source == "none":
+        return "unknown (no printed digits or value steps to read it from; give --resolution)"
+    return (
+        f"{_fmt(result['resolution_pa'])} Pa ({source}), "
+        f"± {_fmt(result['stderr_type_b_pa_m3_s'])} Pa·m³/s in the uncertainty"
+    )
+
+
+def _further(extra_s: float | None, refused: bool) -> str:
+    """How much longer an INCONCLUSIVE test should run, as the verdict line's tail."""
+    if extra_s is not None:
+        shown = f"{extra_s:.0f}" if extra_s < 1e7 else f"{extra_s:.3g}"
+        return f" — test about {shown} s longer to decide"
+    if refused:
+        return ""
+    # The estimate on the limit, or terms that a longer test does not shrink.
+    return " — no longer test is expected to decide it"

@@ -4,6 +4,10 @@ The header names the columns; a unit may follow in brackets (``pressure[mbar]``,
 ``time[min]``, ``temperature[degC]``); without one the SI unit is assumed (s, Pa, K).
 Lines starting with ``#`` are comments, other columns are ignored, and an empty cell
 or ``nan`` is a dropout (kept as NaN and skipped by the fits, never invented).
+
+The pressure column's printed digits and value steps are kept as :attr:`Series.pressure_steps`
+(converted to Pa): what the recording shows of its gauge's resolution
+(:mod:`rig.analysis.resolution` says how they are read).
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import csv
 import math
 import re
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from rig.analysis.linefit import FloatArray
+from rig.analysis.resolution import PrintedDigits, ReadingSteps, value_step
 from rig.errors import InputError
 from rig.units import array_converter
 
@@ -37,6 +42,7 @@ class Series:
     pressure_pa: FloatArray
     temperature_k: FloatArray | None
     source: str
+    pressure_steps: ReadingSteps = field(default_factory=ReadingSteps)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,7 @@ def read_series(
     rows = array("d")  # time, pressure, temperature of each sample, flat
     header: dict[str, _Column] | None = None
     temp_col: _Column | None = None
+    digits = PrintedDigits()
     try:
         with p.open(newline="", encoding="utf-8-sig") as fh:  # a BOM is what spreadsheets write
             reader = csv.reader(fh)
@@ -127,10 +134,14 @@ def read_series(
                     raise InputError(f"{where}: expected at least {needed + 1} cells, got {len(row)}")
                 if len(rows) >= 3 * MAX_ROWS:
                     raise InputError(f"{where}: more than {MAX_ROWS} samples")
+                time = _number(row[tcol.index], where, tcol.name)
+                pressure = _number(row[pcol.index], where, pcol.name)
+                if not math.isnan(pressure):
+                    digits.add(row[pcol.index])
                 rows.extend(
                     (
-                        _number(row[tcol.index], where, tcol.name),
-                        _number(row[pcol.index], where, pcol.name),
+                        time,
+                        pressure,
                         _number(row[temp_col.index], where, temp_col.name) if temp_col else math.nan,
                     )
                 )
@@ -148,7 +159,22 @@ def read_series(
     if temperature_k is not None:
         _check_absolute_temperature(temperature_k, p)
     _check_increasing(time_s, p)
-    return Series(time_s, pressure_pa, temperature_k, str(p))
+    steps = _pressure_steps(data[:, 1], digits, pcol, p)
+    return Series(time_s, pressure_pa, temperature_k, str(p), steps)
+
+
+def _pressure_steps(values: FloatArray, digits: PrintedDigits, column: _Column, path: Path) -> ReadingSteps:
+    """The printed and value steps of the pressure column (read in its own unit), in Pa."""
+    printed = digits.step
+    grid = value_step(values, digits.finest_place)
+    if column.unit is None:
+        return ReadingSteps(printed, grid)
+    # A step is a difference: a unit's offset (none for pressures, but cheap to honour) cancels.
+    zero, one = _to_si(np.array([0.0, 1.0]), column, "pressure", path)
+    scale = abs(float(one - zero))
+    return ReadingSteps(
+        printed * scale if printed is not None else None, grid * scale if grid is not None else None
+    )
 
 
 def _to_si(values: FloatArray, column: _Column, kind: str, path: Path) -> FloatArray:

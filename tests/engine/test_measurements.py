@@ -163,13 +163,15 @@ def test_a_tight_volume_whose_rate_straddles_zero_still_passes() -> None:
 
 def test_a_flat_quantized_trace_is_not_a_silent_pass(bench: BenchSpec) -> None:
     # A gauge stepping 10 Pa reads one value for 300 s: the fit sees no slope and no scatter, so
-    # its interval is empty and any limit "passes". The step is what it cannot see.
+    # its interval is empty (decide() refuses a zero uncertainty outright). The step is what it
+    # cannot see.
     t = times()
     p = np.full(t.size, 200_000.0)
     fit = fit_decay(t, p, volume_m3=LITRE)
     limit = 1e-6
     assert fit.stderr_pa_m3_s == 0.0
-    assert decay_entry(fit, "p_stepped", (0.0, 300.0), 1.0, limit, compensated=False)["outcome"] == "PASS"
+    bare = decay_entry(fit, "p_stepped", (0.0, 300.0), 1.0, limit, compensated=False)
+    assert bare["outcome"] == "INCONCLUSIVE"
     guarded, budget = with_type_b(fit, bench, "p_stepped", ("article",), None, p)
     expected = LITRE * 10.0 / (300.0 * math.sqrt(3.0))
     assert budget.terms["resolution"] == pytest.approx(expected, rel=1e-12)
