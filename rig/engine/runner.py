@@ -10,37 +10,26 @@ show in the gas as the bench's volumes imply is a stuck valve, a fault.
 from __future__ import annotations
 
 import enum
-import math
 import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
-
-import numpy as np
+from dataclasses import dataclass, field
+from typing import Any
 
 from drivers.errors import DriverError
-from rig.analysis import DecayFit, LiveLeakRate, fit_decay
-from rig.analysis.budget import Budget
-from rig.analysis.level_shift import LevelShift, find_level_shift
 from rig.analysis.settling import detect_settling
 from rig.clock import Clock
+from rig.engine import measuring
 from rig.engine.abort import Abort
-from rig.engine.evidence import PositionWatch, boundary_valves, valve_evidence
+from rig.engine.evidence import PositionWatch
 from rig.engine.measurements import (
     NOT_ISOLATED,
-    SegmentRate,
-    comparison,
-    decay_entry,
-    leaking_segment,
-    reference_leak_entry,
-    with_type_b,
 )
+from rig.engine.measuring import NOT_STEADY, arrays
 from rig.engine.observer import NullObserver, RunObserver, StepProgress
 from rig.engine.safe_state import apply_safe_state
 from rig.engine.session import RigSession
-from rig.engine.topology import joined, segments
-from rig.engine.type_b import type_b_for
+from rig.engine.topology import joined
 from rig.engine.valve_watch import ValveWatch
 from rig.procedure.loader import Procedure, Step
 from rig.record.run_writer import RunWriter
@@ -110,6 +99,12 @@ class Runner:
     confirmed prompt's ``action`` names (a simulated bench acts it out; None: recorded only);
     ``observer`` watches (the live view).
     """
+
+    # The steps that measure live in their own module (:mod:`rig.engine.measuring`).
+    _measure_decay = measuring.measure_decay
+    _reference_leak_check = measuring.reference_leak_check
+    _compartment_isolation = measuring.compartment_isolation
+    _compare = measuring.compare
 
     def __init__(
         self,
@@ -460,199 +455,13 @@ class Runner:
             # only a completed window can change the answer, so the detection runs once per window.
             if count < 4 * per_window or count % per_window:
                 return False
-            t, p = _arrays(self.series[channel][start:])
+            t, p = arrays(self.series[channel][start:])
             return detect_settling(t, p, -reject_slope, window).settled
 
         if not self.hold(step.fields["max"], settled):
             if step.fields.get("on_timeout", "fail") == "fail":
                 raise Abort(f"stabilise: {channel} did not settle in {step.fields['max']:g} s")
             self.event("warning", "stabilise: not settled, continuing as the procedure says")
-
-    def _window(
-        self, channel: str, temp_channel: str | None, start: float
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Times, pressures and (aligned, if a thermometer is named) temperatures since ``start``."""
-        t, p = _arrays([(ti, pi) for ti, pi in self.series[channel] if ti >= start])
-        if temp_channel is None:
-            return t, p, None
-        temps = dict(self.series[temp_channel])
-        return t, p, np.array([temps.get(ti, math.nan) or math.nan for ti in t])
-
-    def _fit_window(
-        self,
-        channel: str,
-        volumes: tuple[str, ...],
-        temp_channel: str | None,
-        start: float,
-        sign: float = 1.0,
-    ) -> Fitted:
-        """Fit the window since ``start``, fold in the bench's Type-B terms, look for a jump."""
-        t, p, temperature = self._window(channel, temp_channel, start)
-        size = sum(self.bench.volumes[v].size_m3 for v in volumes)
-        fit = fit_decay(t, sign * p, temperature, volume_m3=size)
-        finite = p[np.isfinite(p)]
-        floor = self.watch.floor(channel, float(np.max(np.abs(finite)))) if finite.size else 0.0
-        shift = find_level_shift(t, p, floor)
-        return Fitted(*with_type_b(fit, self.bench, channel, volumes, temp_channel, p, temperature), shift)
-
-    def _fit_hold(
-        self,
-        name: str,
-        channel: str,
-        volume: str,
-        duration_s: float,
-        temp_channel: str | None,
-        sign: float,
-    ) -> tuple[Fitted, tuple[float, float]]:
-        """Hold for ``duration_s`` with a live estimate, then fit the samples of that window."""
-        live = LiveLeakRate(self.bench.volumes[volume].size_m3)
-
-        def feed(t: float, values: dict[str, float | None]) -> None:
-            p = values.get(channel)
-            if p is None:
-                return
-            live.add(t, sign * p, values.get(temp_channel) if temp_channel else None)
-            if live.n >= 3:
-                self.observer.leak_rate(name, live.leak_rate_pa_m3_s, live.stderr_pa_m3_s, live.n)
-
-        start = self.clock.now()
-        self.hold(duration_s, each=feed)
-        return self._fit_window(channel, (volume,), temp_channel, start, sign), (start, self.clock.now())
-
-    def _measure_decay(self, step: Step, outcome: RunOutcome) -> None:
-        f = step.fields
-        sign = -1.0 if f.get("direction") == "rise" else 1.0
-        temp = f.get("temperature")
-        fitted, window = self._fit_hold(f["name"], f["channel"], f["volume"], f["duration"], temp, sign)
-        entry = decay_entry(
-            fitted.fit, f["channel"], window, sign, f.get("limit"), temp is not None, fitted.budget
-        )
-        _steady(entry, f["channel"], fitted.shift)
-        self._isolated(entry, (f["volume"],))
-        self._measured(outcome, f["name"], entry)
-
-    def _isolated(self, entry: dict[str, Any], volumes: tuple[str, ...]) -> None:
-        """A verdict rests on the valves that part ``volumes`` from the rest being shut: without
-        evidence that they are, no PASS; with evidence that one is not, no verdict at all."""
-        if entry.get("outcome") not in ("PASS", "FAIL"):
-            return
-        valves = boundary_valves(self.bench, self.watch.states, volumes)
-        try:
-            positions = self.session.valve_positions(valves)
-        except DriverError as exc:
-            self.event("fault", f"limit switches: {exc}")
-            positions = {}
-        contradicted: list[str] = []
-        unshown: list[str] = []
-        for valve in valves:
-            found = valve_evidence(self.watch, valve, False, positions, self.recent)
-            if not found.shown:
-                (contradicted if valve in positions else unshown).append(found.how)
-        if contradicted or (unshown and entry["outcome"] == "PASS"):
-            entry.update(
-                outcome="INCONCLUSIVE",
-                additional_time_s=None,
-                refusal=f"{NOT_ISOLATED}: " + "; ".join(contradicted or unshown),
-            )
-
-    def _measured(self, outcome: RunOutcome, name: str, entry: dict[str, Any]) -> None:
-        outcome.measurements[name] = entry
-        self.event("measurement", f"{name}: {entry['outcome']}", name=name, **entry)
-
-    def _reference_leak_check(self, step: Step, outcome: RunOutcome) -> None:
-        f = step.fields
-        valve, channel, name, volume = f["valve"], f["channel"], f["name"], f["volume"]
-        self.set_valves({valve: False})
-        background, _ = self._fit_hold(f"{name} (background)", channel, volume, f["duration"], None, 1.0)
-        self.set_valves({valve: True})
-        self.hold(f.get("settle", self.bench.valve_response_s))
-        with_leak, window = self._fit_hold(name, channel, volume, f["duration"], None, 1.0)
-        # Judged while the standard is still open: the chamber's other valves must be shut.
-        isolation: dict[str, Any] = {"outcome": "PASS"}
-        self._isolated(isolation, (volume,))
-        self.set_valves({valve: False})
-        # The volume and the gauge's span scale both fits alike: they enter once, on the difference.
-        type_b = type_b_for(self.bench, channel, (volume,), None, 0.0)
-        certificate = self.bench.reference_leaks.get(valve)
-        entry = reference_leak_entry(
-            _independent_part(with_leak.fit, with_leak.budget),
-            _independent_part(background.fit, background.budget),
-            f["certified_rate"],
-            f["tolerance_relative"],
-            correlated_rel=math.hypot(type_b.volume_rel, type_b.gauge_rel),
-            certificate_rel=certificate.uncertainty_rel if certificate else 0.0,
-        )
-        entry.update(channel=channel, window_s=list(window))
-        if certificate is not None:
-            entry["certificate"] = certificate.certificate
-        for fitted in (background, with_leak):
-            _steady(entry, channel, fitted.shift)
-        if isolation["outcome"] != "PASS" and entry["outcome"] == "PASS":
-            entry.update(outcome="INCONCLUSIVE", refusal=isolation["refusal"])
-        self._measured(outcome, name, entry)
-
-    def _compartment_isolation(self, step: Step, outcome: RunOutcome) -> None:
-        f = step.fields
-        name, limit = f["name"], f.get("limit")
-        for hatch in f["hatches"]:
-            # One after another, as a crew would: each closure is confirmed before the next.
-            self.set_valves({hatch: False})
-            self.event("hatch", f"{hatch} closed", valve=hatch)
-            self.hold(self.bench.valve_response_s)
-        states = self.session.valve_states()
-        groups = [g for g in segments(self.bench, states) if self._segment_gauge(g)]
-        start = self.clock.now()
-        self.hold(f["watch"])
-        rates = []
-        for group in groups:
-            segment = "+".join(group)
-            channel = self._segment_gauge(group)
-            assert channel is not None
-            temp = next(
-                (
-                    c
-                    for c, sp in self.bench.channels.items()
-                    if sp.measures == "temperature" and sp.volume in group
-                ),
-                None,
-            )
-            fitted = self._fit_window(channel, group, temp, start)
-            window = (start, self.clock.now())
-            entry = decay_entry(fitted.fit, channel, window, 1.0, limit, temp is not None, fitted.budget)
-            _steady(entry, channel, fitted.shift)
-            self._isolated(entry, group)
-            size = sum(self.bench.volumes[v].size_m3 for v in group)
-            entry["volume_m3"] = size
-            rates.append(SegmentRate(segment, entry))
-        rates.sort(key=lambda r: r.rate, reverse=True)
-        for rank, ranked in enumerate(rates, start=1):
-            ranked.entry["rank"] = rank
-            self._measured(outcome, f"{name}.{ranked.name}", ranked.entry)
-        found = leaking_segment(rates, limit is not None)
-        outcome.findings["leaking_segment"] = found
-        ranking = ", ".join(f"{r.name} {r.rate:.3g}" for r in rates)
-        self.event("finding", f"{name}: leaking segment {found or 'none found'} (ranked: {ranking})")
-
-    def _segment_gauge(self, group: tuple[str, ...]) -> str | None:
-        return next(
-            (c for c, s in self.bench.channels.items() if s.measures == "pressure" and s.volume in group),
-            None,
-        )
-
-    def _compare(self, step: Step, outcome: RunOutcome) -> None:
-        f = step.fields
-        before, after = outcome.measurements.get(f["before"]), outcome.measurements.get(f["after"])
-        if before is None or after is None:
-            raise Abort(f"compare: {f['before']!r} or {f['after']!r} was not measured")
-        result = comparison(f["name"], f["before"], before, f["after"], after)
-        outcome.findings.setdefault("comparisons", []).append(result)
-        low, high = result["interval95"]
-        self.event(
-            "finding",
-            f"{f['name']}: reduction factor {result['reduction_factor']:.3g} "
-            f"(95 % interval {low:.3g} to {high:.3g})",
-            **result,
-        )
 
     def _repeat(self, step: Step, outcome: RunOutcome) -> None:
         for _ in range(step.fields["times"]):
@@ -708,40 +517,8 @@ def _durations(step: Step, response_s: float) -> tuple[float | None, float | Non
     return None, None
 
 
-NOT_STEADY = "not steady"
-
-
-class Fitted(NamedTuple):
-    """A fitted window: the fit with its Type-B terms, its budget, and any jump found in it."""
-
-    fit: DecayFit
-    budget: Budget
-    shift: LevelShift | None
-
-
-def _steady(entry: dict[str, Any], channel: str, shift: LevelShift | None) -> None:
-    """A window with a jump in it (a gauge's zero shifting) gives no verdict: its slope is biased."""
-    if shift is None or entry.get("outcome") not in ("PASS", "FAIL"):
-        return
-    entry.update(
-        outcome="INCONCLUSIVE",
-        additional_time_s=None,
-        refusal=(
-            f"{NOT_STEADY}: {channel} jumped {shift.size:+.3g} Pa between t = {shift.t_before:.1f} s and "
-            f"{shift.t_after:.1f} s ({shift.sigmas:.0f} standard errors): a gauge's zero shifting, or "
-            "something that moved; repeat the measurement"
-        ),
-    )
-
-
 def _near(value: float | None, target: float, tolerance: float) -> bool:
     return value is not None and abs(value - target) <= tolerance
-
-
-def _arrays(rows: Sequence[tuple[float, float | None]]) -> tuple[np.ndarray, np.ndarray]:
-    t = np.array([r[0] for r in rows], dtype=np.float64)
-    p = np.array([math.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
-    return t, p
 
 
 def _aggregate(measurements: dict[str, dict[str, Any]]) -> tuple[RunVerdict, str]:
@@ -757,9 +534,3 @@ def _aggregate(measurements: dict[str, dict[str, Any]]) -> tuple[RunVerdict, str
     if unsure:
         return RunVerdict.INCONCLUSIVE, f"not decisive, test longer: {', '.join(unsure)}"
     return RunVerdict.PASS, "every measurement within its limit" if outcomes else "no measurement taken"
-
-
-def _independent_part(fit: DecayFit, budget: Budget) -> DecayFit:
-    """``fit`` with only the Type-B terms that differ from one fit to the next (steps, temperature)."""
-    own = math.hypot(budget.terms["resolution"], budget.terms["temperature"])
-    return replace(fit, type_b_pa_m3_s=own)
