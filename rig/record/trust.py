@@ -16,13 +16,10 @@ since *somebody* sealed the record. The trust store says who counts:
 Keys are named by fingerprint: ``SHA256:`` and the first 16 bytes, as 32 hex digits, of the
 SHA-256 of the 32 raw public-key bytes (:func:`fingerprint`).
 
-A key that somebody else could have put in place proves nothing, so ownership and modes are
-checked with ``os.stat`` (never by trying a write, which root always gets away with): the
-signing key must be the user's own, a regular file that group and others can neither read nor
-write, in a directory the user owns and that group and others cannot write unless it is
-sticky. The trust directory and its files must be owned by the user or root and not be
-writable by group or others (the directory may be sticky). A file that fails, or is not a
-key, is one line in :attr:`TrustStore.problems` and is not trusted.
+The trust directory and its files must be owned by the user or root and not be writable by
+group or others (the directory may be sticky); the signing key must pass
+:func:`~rig.record.preflight.signing_key_problem` to count as this rig's own. A file that
+fails, or is not a key, is one line in :attr:`TrustStore.problems` and is not trusted.
 """
 
 from __future__ import annotations
@@ -32,8 +29,6 @@ import hashlib
 import os
 import re
 import stat
-import sys
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -47,11 +42,13 @@ from rig.record.integrity import (
     KEY_FILE,
     IntegrityReport,
     default_key_dir,
-    load_or_create_key,
     public_key_hex,
     read_signing_key,
     verify_run,
 )
+from rig.record.preflight import check_ready_to_sign as check_ready_to_sign  # re-exported: the
+from rig.record.preflight import check_writable_dir as check_writable_dir  # checks before signing
+from rig.record.preflight import euid, signing_key_problem, unsafe_dir, unsafe_file
 
 TRUSTED_KEYS_ENV = "LEAKRIG_TRUSTED_KEYS"
 MAX_KEY_FILE_BYTES = 64 * 1024  # a key file is under 1 kB; anything far larger is not one
@@ -118,7 +115,7 @@ class TrustedKey:
     """One key of the trust store and where the trust in it comes from."""
 
     public_hex: str
-    source: str  # "this rig's own key (PATH)", or the file in the trust directory
+    source: str  # "this rig's own key, PATH", or the file in the trust directory
     own: bool
 
     @property
@@ -206,7 +203,7 @@ def _administrator_keys(trust_dir: Path, from_env: bool, problems: list[str]) ->
     except OSError as exc:
         problems.append(f"{trust_dir}: cannot read: {exc.strerror or exc}; no key trusted from it")
         return []
-    unsafe = _not_a_safe_dir(trust_dir, st, owners=_admins())
+    unsafe = unsafe_dir(trust_dir, st, owners=_admins())
     if unsafe is not None:
         problems.append(f"{unsafe}; no key trusted from it")
         return []
@@ -238,7 +235,7 @@ def _read_trusted_file(path: Path) -> str:
         os.close(fd)
         raise InputError(f"{path}: not a regular file")
     with os.fdopen(fd, "rb") as fh:
-        unsafe = _not_safe_file(path, st, owners=_admins(), forbidden=0o022, verb="write")
+        unsafe = unsafe_file(path, st, owners=_admins(), private=False)
         if unsafe is not None:
             raise InputError(unsafe)
         data = fh.read(MAX_KEY_FILE_BYTES + 1)
@@ -249,134 +246,7 @@ def _read_trusted_file(path: Path) -> str:
 
 def _admins() -> frozenset[int]:
     # An administrator may install trusted keys as root for every user of the machine.
-    return frozenset({_euid(), 0})
-
-
-def _euid() -> int:
-    if sys.platform == "win32":  # pragma: no cover - no POSIX ownership to check there
-        return -1
-    return os.geteuid()
-
-
-def _owner_name(uid: int) -> str:
-    if sys.platform == "win32":  # pragma: no cover
-        return str(uid)
-    import pwd
-
-    try:
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-    except KeyError:
-        return f"uid {uid}"
-
-
-def _not_a_safe_dir(path: Path, st: os.stat_result, owners: frozenset[int]) -> str | None:
-    if sys.platform == "win32":  # pragma: no cover
-        return None
-    if not stat.S_ISDIR(st.st_mode):
-        return f"{path}: not a directory"
-    if st.st_uid not in owners:
-        return f"{path}: owned by {_owner_name(st.st_uid)}, not by you, so it could hold anybody's keys"
-    mode = stat.S_IMODE(st.st_mode)
-    # In a sticky directory others may add files but not replace or remove ours.
-    if mode & 0o022 and not mode & stat.S_ISVTX:
-        return (
-            f"{path}: group or others can write it (mode {mode:04o}), so anybody could put a key there;"
-            f" chmod go-w {path}"
-        )
-    return None
-
-
-def _not_safe_file(
-    path: Path, st: os.stat_result, owners: frozenset[int], forbidden: int, verb: str
-) -> str | None:
-    if sys.platform == "win32":  # pragma: no cover
-        return None
-    if st.st_uid not in owners:
-        return f"{path}: owned by {_owner_name(st.st_uid)}, not by you, so it could be anybody's key"
-    mode = stat.S_IMODE(st.st_mode)
-    if mode & forbidden:
-        return f"{path}: group or others can {verb} it (mode {mode:04o}); chmod go-rwx {path}"
-    return None
-
-
-def signing_key_problem(key_dir: Path | None = None) -> str | None:
-    """Why the signing key in ``key_dir`` might not be the user's alone, or None. Reads only.
-
-    The key file must be a regular file (not a symlink) owned by the user, that group and
-    others can neither write (they could swap in their key) nor read (they could sign as this
-    rig); its directory must be owned by the user and not writable by group or others unless
-    sticky (else the key could be replaced). A missing directory or key file is no problem:
-    :func:`~rig.record.integrity.load_or_create_key` creates them privately.
-    """
-    key_dir = Path(key_dir) if key_dir is not None else default_key_dir()
-    try:
-        dir_st = os.stat(key_dir)
-    except (FileNotFoundError, NotADirectoryError):  # creating it will say why it cannot be
-        return None
-    except OSError as exc:
-        return f"{key_dir}: cannot read the key directory: {exc.strerror or exc}"
-    unsafe = _not_a_safe_dir(key_dir, dir_st, owners=frozenset({_euid()}))
-    if unsafe is not None:
-        return unsafe
-    key_path = key_dir / KEY_FILE
-    try:
-        st = os.lstat(key_path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return f"{key_path}: cannot read: {exc.strerror or exc}"
-    if stat.S_ISLNK(st.st_mode):
-        return f"{key_path}: a symlink; the signing key must be a file of its own"
-    if not stat.S_ISREG(st.st_mode):
-        return f"{key_path}: not a regular file"
-    return _not_safe_file(key_path, st, owners=frozenset({_euid()}), forbidden=0o077, verb="read or write")
-
-
-def check_ready_to_sign(key_dir: Path | None = None) -> None:
-    """Refuse (:class:`InputError`) to go on unless this rig can sign with a key that is its own.
-
-    Called before a run starts and before a certificate is written, so that a key somebody
-    else could have written (:func:`signing_key_problem`), a key directory where the key cannot
-    be created, or a key that cannot be read shows before anything moves, not when the run is
-    sealed at its end. The key is created now if it is missing (as the seal would have done); a
-    directory that already holds the key and its public half may be read-only, since sealing
-    then writes nothing there.
-    """
-    key_dir = Path(key_dir) if key_dir is not None else default_key_dir()
-    _refuse_unsafe_key(key_dir)
-    load_or_create_key(key_dir)
-    # Again: a directory or key that did not exist a moment ago may have been somebody else's.
-    _refuse_unsafe_key(key_dir)
-
-
-def _refuse_unsafe_key(key_dir: Path) -> None:
-    unsafe = signing_key_problem(key_dir)
-    if unsafe is not None:
-        raise InputError(f"refused to sign with this key: {unsafe}")
-
-
-def check_writable_dir(path: Path, what: str) -> None:
-    """Refuse (:class:`InputError`) a directory that cannot be created or written; create it if missing.
-
-    Permission bits say nothing about root, or about a read-only file system, so the test is
-    real: the directory is created (as it would be anyway) and a temporary file is made in it
-    and removed. ``what`` names it in the message (``"data directory"``).
-    """
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise InputError(f"{path}: the {what} is not a directory") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot create the {what}: {exc.strerror or exc}") from None
-    if not path.is_dir():
-        raise InputError(f"{path}: the {what} is not a directory")
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise InputError(f"{path}: the {what} is not writable")
-    try:
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write in the {what}: {exc.strerror or exc}") from None
+    return frozenset({euid(), 0})
 
 
 @dataclass(frozen=True)
@@ -429,7 +299,7 @@ def write_trusted_key(public_hex: str, name: str, trust_dir: Path | None = None)
             trust_dir.chmod(0o755)  # public keys: readable, but writable by the administrator alone
         except OSError as exc:
             raise InputError(f"{trust_dir}: cannot create: {exc.strerror or exc}") from None
-    unsafe = _not_a_safe_dir(trust_dir, os.stat(trust_dir), owners=_admins())
+    unsafe = unsafe_dir(trust_dir, os.stat(trust_dir), owners=_admins())
     if unsafe is not None:
         raise InputError(f"{unsafe}; nothing written")
     public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex))
