@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from rig import __version__
-from rig.commands import analyze, instruments, plan, report, run, runs, sim, validate, verify
+from rig.commands import analyze, instruments, keys, plan, report, run, runs, sim, validate, verify
 from rig.errors import InputError
 
 EXIT_USAGE = 2
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.register(sub)
     report.register(sub)
     verify.register(sub)
+    keys.register(sub)
     return parser
 
 

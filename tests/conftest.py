@@ -1,4 +1,8 @@
-"""Suite-wide settings: every run any test records is signed with a key of the test session."""
+"""Suite-wide settings: every run any test records is signed with a key of the test session.
+
+That key is the rig's own key for every ``rig`` the tests start, so its records verify; the
+trust store holds no other key (an empty directory of the session), never the user's own.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,16 @@ from collections.abc import Iterator
 import pytest
 
 from rig.record.integrity import KEY_DIR_ENV
+from rig.record.trust import TRUSTED_KEYS_ENV
 from tests.listening import Listener
 
 
 @pytest.fixture(autouse=True, scope="session")
 def signing_keys_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keep signing keys out of the user's configuration (subprocesses inherit the variable)."""
+    """Keep signing and trusted keys out of the user's configuration (subprocesses inherit both)."""
     mp = pytest.MonkeyPatch()
     mp.setenv(KEY_DIR_ENV, str(tmp_path_factory.mktemp("keys")))
+    mp.setenv(TRUSTED_KEYS_ENV, str(tmp_path_factory.mktemp("trusted_keys")))
     yield
     mp.undo()
 

@@ -50,6 +50,12 @@ def run(args: argparse.Namespace) -> int:
     procedure = load_or_report(args.procedure, args.bench)
     if procedure is None:
         return EXIT_INVALID
+    from rig.record.run_store import default_data_dir
+    from rig.record.trust import check_ready_to_sign, check_writable_dir
+
+    # Here, not when the run is sealed at its end: a key or data directory at fault costs no test.
+    check_ready_to_sign()
+    check_writable_dir(Path(args.data_dir) if args.data_dir else default_data_dir(), "data directory")
     from rig.engine.runner import EXIT_CODES, STATUS, Runner
 
     if args.speed is not None and not args.speed > 0.0:

@@ -4,9 +4,15 @@
 directory, the signer's Ed25519 public key and the time) and ``manifest.sig`` (the Ed25519
 signature of the manifest's exact bytes, as hex). ``verify_run`` checks both and names every
 file that was altered, added or removed since. The signing key is local (``default_key_dir``),
-created on first use; its public key goes on the certificate, which is what makes a check
-against a *trusted* key possible: the manifest carries its own public key, so a manifest that
-merely verifies proves only that nothing changed since somebody sealed it.
+created on first use; its public key goes on the certificate.
+
+The manifest carries its own public key, so a manifest that merely verifies proves only that
+nothing changed since *somebody* sealed it: anyone can alter a record and re-seal it with a key
+of their own. Who sealed it is a separate question, answered against a trusted key: the one
+given to ``verify_run``, or the trust store (:mod:`rig.record.trust`: this rig's own key and
+the keys an administrator added), which ``rig verify`` and ``rig report`` consult. Before a key
+signs anything, :func:`rig.record.trust.check_ready_to_sign` refuses a key file that somebody
+else could have written.
 """
 
 from __future__ import annotations
@@ -73,7 +79,7 @@ def load_or_create_key(key_dir: Path | None = None) -> Ed25519PrivateKey:
             raise InputError(f"{key_dir}: cannot create the key directory: {exc.strerror or exc}") from exc
     if not key_path.exists():
         _create_key_file(key_path)
-    key = _read_key(key_path)
+    key = read_signing_key(key_path)
     _write_public_key(key_dir / PUBLIC_KEY_FILE, public_key_hex(key))
     return key
 
@@ -91,7 +97,10 @@ def _create_key_file(key_path: Path) -> None:
     # Written in full to a private temporary file, then hard-linked into place: the link fails
     # if a key appeared meanwhile (another rig process), so a key is never overwritten and
     # never seen half-written.
-    fd, tmp_name = tempfile.mkstemp(prefix=".signing_key.", dir=key_path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=".signing_key.", dir=key_path.parent)
+    except OSError as exc:  # a key directory this user cannot write in
+        raise InputError(f"{key_path}: cannot create the signing key: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), 0o600)
@@ -107,7 +116,11 @@ def _create_key_file(key_path: Path) -> None:
             os.unlink(tmp_name)
 
 
-def _read_key(key_path: Path) -> Ed25519PrivateKey:
+def read_signing_key(key_path: Path) -> Ed25519PrivateKey:
+    """The Ed25519 private key in ``key_path``; :class:`InputError` if it is unreadable or not one.
+
+    Reads only: unlike :func:`load_or_create_key`, nothing is created or written.
+    """
     try:
         data = key_path.read_bytes()
     except OSError as exc:
@@ -142,8 +155,9 @@ class IntegrityReport:
     ``altered``, ``added`` and ``missing`` are paths relative to the run directory (POSIX
     form) compared with the manifest; ``problems`` are reasons the manifest itself cannot be
     trusted (missing, not valid JSON, malformed, signature not matching, signed by another key
-    than the trusted one), each starting with the file it concerns. ``public_key`` is the hex
-    key the manifest names, if it could be read.
+    than the trusted one), each starting with the file it concerns, or, from
+    :func:`rig.record.trust.check_signer`, ``signed by an untrusted key ...``. ``public_key`` is
+    the hex key the manifest names, if it could be read.
     """
 
     ok: bool
@@ -167,6 +181,12 @@ def _check_run_dir(run_dir: Path) -> None:
         raise InputError(f"{run_dir}: no such directory")
     if not run_dir.is_dir():
         raise InputError(f"{run_dir}: not a directory")
+
+
+def _check_is_run(run_dir: Path) -> None:
+    # Before any scan: `rig verify /` must not hash the whole file system to find out.
+    if not any((run_dir / name).exists() for name in (MANIFEST, SIGNATURE, "run.json")):
+        raise InputError(f"{run_dir}: not a run directory (no {MANIFEST}, {SIGNATURE} or run.json)")
 
 
 def _scan(run_dir: Path) -> _Scan:
@@ -293,8 +313,6 @@ def _verify(run_dir: Path, scan: _Scan, trusted_public_key_hex: str | None) -> I
     if trusted_public_key_hex is not None:
         trusted = _valid_key_hex(trusted_public_key_hex, "trusted public key")
     manifest_path, signature_path = run_dir / MANIFEST, run_dir / SIGNATURE
-    if not manifest_path.exists() and not signature_path.exists() and not (run_dir / "run.json").exists():
-        raise InputError(f"{run_dir}: not a run directory (no {MANIFEST}, {SIGNATURE} or run.json)")
     problems: list[str] = []
     manifest_data = _read_sealing_file(manifest_path, problems)
     signature_data = _read_sealing_file(signature_path, problems)
@@ -348,15 +366,16 @@ def verify_run(run_dir: str | Path, trusted_public_key_hex: str | None = None) -
     The signature is checked against the public key written in the manifest itself. That
     proves the run is unchanged since it was sealed, but not *who* sealed it: anyone can alter
     the files and re-seal them with a new key of their own. Give ``trusted_public_key_hex``
-    (the key printed on the certificate, or the rig's own ``signing_key.pub``) to require that
-    the manifest was signed with that key; without it, compare ``report.public_key`` yourself.
+    (the key printed on the certificate) to require that the manifest was signed with that key,
+    or use :func:`rig.record.trust.check_signer` to require a key of the trust store.
 
     A directory that does not exist or is not a run directory (none of ``manifest.json``,
-    ``manifest.sig``, ``run.json``), an unreadable file, or a malformed trusted key raises
-    :class:`InputError`.
+    ``manifest.sig``, ``run.json`` at its top: refused before anything is read), an unreadable
+    file, or a malformed trusted key raises :class:`InputError`.
     """
     run_dir = Path(run_dir)
     _check_run_dir(run_dir)
+    _check_is_run(run_dir)
     return _verify(run_dir, _scan(run_dir), trusted_public_key_hex)
 
 
@@ -386,6 +405,7 @@ def reseal_if_intact(
     """
     run_dir = Path(run_dir)
     _check_run_dir(run_dir)
+    _check_is_run(run_dir)
     allowed = {PurePosixPath(name).as_posix() for name in adding}
     # One scan serves both the check and the new manifest, so a file changed between the two
     # cannot slip into the seal unchecked.

@@ -879,8 +879,8 @@ def load_certificate(
         "The run directory is sealed: manifest.json holds the SHA-256 of every file in it and "
         "manifest.sig its signature by the private key that matches the public key above. To check "
         f"that nothing changed since, run `rig verify RUN_DIR --public-key {key}`: it prints OK, or "
-        "names every file altered, added or removed. Plain `rig verify RUN_DIR` shows only that "
-        "nothing changed since somebody sealed it; the key it prints must be the one above."
+        "names every file altered, added or removed. Plain `rig verify RUN_DIR` accepts only a key "
+        "of the verifying machine's trust store (see `rig keys`); the key it prints must be the one above."
         if key
         else "Without a signature nothing shows whether the run's records changed after the run."
     )

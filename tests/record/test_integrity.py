@@ -24,6 +24,7 @@ from rig.record.integrity import (
     verify_run,
 )
 from rig.record.run_store import RunStore
+from rig.record.trust import default_trust_dir, fingerprint
 
 
 @pytest.fixture
@@ -181,16 +182,21 @@ def test_a_deleted_or_mangled_manifest_or_signature_is_named(
     assert _rig_verify(capsys, str(run_dir)) == (1, [f"signature: {MANIFEST}: malformed (not a JSON object)"])
 
 
-def test_resealing_with_another_key_is_caught_only_against_the_trusted_key(
+def test_resealing_with_another_key_is_caught_by_the_trust_store(
     run_dir: Path, tmp_path: Path, key_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     trusted = public_key_hex(load_or_create_key())
     (run_dir / "results.json").write_text('{"verdict": "PASS", "forged": true}\n')
     forger = seal_run(run_dir, key_dir=tmp_path / "forger")
     assert forger != trusted
-    # Self-consistent, so it verifies: which is why the key must be compared.
+    # Self-consistent, so the signature alone verifies: which is why the signer must be trusted.
+    assert verify_run(run_dir).ok
     code, out = _rig_verify(capsys, str(run_dir))
-    assert code == 0 and forger in out[1]
+    assert code == 1
+    assert out == [
+        f"signature: signed by an untrusted key {fingerprint(forger)} (public key {forger}; not in the"
+        f" trust store: this rig's own key {fingerprint(trusted)}; 0 key(s) in {default_trust_dir()})"
+    ]
     code, out = _rig_verify(capsys, str(run_dir), "--public-key", trusted)
     assert code == 1
     assert out == [f"signature: {MANIFEST}: signed with public key {forger}, not the trusted {trusted}"]
@@ -206,6 +212,31 @@ def test_verify_refuses_bad_input_with_exit_2(
     assert "not a run directory" in capsys.readouterr().err
     assert main(["verify", str(run_dir), "--public-key", "abc"]) == 2
     assert "64 hex digits" in capsys.readouterr().err
+
+
+def test_verify_refuses_a_directory_that_is_not_a_run_before_reading_it(tmp_path: Path) -> None:
+    # A terabyte of holes: hashing it would take many minutes, refusing it takes none.
+    big = tmp_path / "not_a_run"
+    big.mkdir()
+    with (big / "disk.img").open("wb") as fh:
+        try:
+            fh.truncate(1 << 40)
+        except OSError:
+            pytest.skip("this file system has no sparse files")
+    for target in (big, Path("/")):
+        proc = subprocess.run(
+            [sys.executable, "-m", "rig", "verify", str(target)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert (proc.returncode, proc.stdout) == (2, "")
+        assert proc.stderr == (
+            f"rig verify: error: {target}: not a run directory (no {MANIFEST}, {SIGNATURE} or run.json)\n"
+        )
+    with pytest.raises(InputError, match="not a run directory"):
+        reseal_if_intact(big)
 
 
 def test_symlinks_are_refused_when_sealing_and_reported_when_verifying(run_dir: Path, tmp_path: Path) -> None:
