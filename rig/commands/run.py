@@ -11,12 +11,17 @@ import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from drivers.errors import DriverError
 from rig import __version__
+from rig.bench import BenchSpec
 from rig.commands.bench_access import EXIT_INVALID, load_or_report, open_bench
 from rig.errors import InputError
 from rig.record.integrity import seal_run
+
+if TYPE_CHECKING:
+    from rig.engine.session import RigSession
 
 
 def register(sub: Any) -> None:
@@ -69,16 +74,20 @@ def run(args: argparse.Namespace) -> int:
 
     from rig.clock import Clock, ScaledClock, VirtualClock, WallClock
     from rig.engine.live_view import LiveView
-    from rig.engine.session import RigSession
     from rig.record.run_store import RunStore
 
     store = RunStore(args.data_dir)
+    store.prepare()  # an unusable data directory is refused before any instrument is contacted
     with ExitStack() as stack:
         clock: Clock = WallClock()
         if args.sim:
             clock = ScaledClock(args.speed) if args.speed else VirtualClock()
         access = open_bench(bench, sim=args.sim, clock=clock, stack=stack, seed=args.seed)
-        session = stack.enter_context(RigSession(bench, access.resources))
+        try:
+            session, identities, settings = _open_session(bench, access.resources)
+        except DriverError as exc:
+            return _aborted_before_start(bench, access.resources, exc, as_json=args.json)
+        stack.enter_context(session)
         files = {"procedure.yaml": Path(procedure.source).read_text()}
         if bench.source:
             files["bench.yaml"] = Path(bench.source).read_text()
@@ -89,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
             "operator": args.operator or _login(),
             "software": {"rig": __version__, "python": platform.python_version()},
             "procedure_sha256": hashlib.sha256(procedure_text).hexdigest(),
-            "identities": session.identities(),
-            "settings": session.settings(),
+            "identities": identities,
+            "settings": settings,
             "calibration_checked_on": checked_on.isoformat(),
             "calibrations": calibrations,
         }
@@ -129,6 +138,39 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{outcome.verdict.value}: {outcome.reason} (run {writer.run_id}, {writer.run_dir})")
     return EXIT_CODES[outcome.verdict]
+
+
+def _open_session(bench: BenchSpec, resources: dict[str, str]) -> tuple[RigSession, dict[str, str], Any]:
+    """A session on every instrument, with their identities and settings; closed again if one fails."""
+    from rig.engine.session import RigSession
+
+    session = RigSession(bench, resources)
+    try:
+        return session, session.identities(), session.settings()
+    except BaseException:
+        session.close()
+        raise
+
+
+def _aborted_before_start(
+    bench: BenchSpec, resources: dict[str, str], exc: DriverError, *, as_json: bool
+) -> int:
+    """An instrument failed before the run began: make safe what answers, say so in one line, exit 3.
+
+    No run is recorded (nothing was measured); the safe state is still driven on every
+    valve instrument that answers, since a previous run or a person may have left valves open.
+    """
+    from rig.engine.runner import EXIT_CODES, RunVerdict
+    from rig.engine.session import apply_safe_state
+
+    attempt = apply_safe_state(bench, resources)
+    reason = f"instrument fault before the run started: {exc}; {attempt.reason}"
+    print(f"rig run: ABORTED: {reason}", file=sys.stderr)
+    if as_json:
+        # The same keys as a run's line, so that a script reads one shape.
+        summary = {"run_id": None, "run_dir": None, "verdict": RunVerdict.ABORTED.value, "reason": reason}
+        print(json.dumps({**summary, "measurements": {}}))
+    return EXIT_CODES[RunVerdict.ABORTED]
 
 
 def _ask(message: str) -> bool:
