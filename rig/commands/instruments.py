@@ -127,8 +127,9 @@ def _read_channel(inst: Any, kind: str, measures: str, channel: int) -> dict[str
 
 
 def _print_table(result: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from rig.commands.consoles import output_console
 
     table = Table(title="Instruments")
     for column in ("instrument", "model", "identity", "channel", "reading"):
@@ -153,4 +154,4 @@ def _print_table(result: dict[str, Any]) -> None:
                 shown,
             )
             first = False
-    Console().print(table)
+    output_console().print(table)

@@ -70,9 +70,8 @@ def run(args: argparse.Namespace) -> int:
             "or run with --allow-expired-calibration and the record and certificate will say so"
         )
 
-    from rich.console import Console
-
     from rig.clock import Clock, ScaledClock, VirtualClock, WallClock
+    from rig.commands.consoles import status_console
     from rig.engine.live_view import LiveView
     from rig.record.run_store import RunStore
 
@@ -111,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         answer = None if (args.yes or args.sim) else _ask
         act = access.simulation.act if access.simulation is not None else None
         # On stderr, so that stdout stays the one JSON line a script reads.
-        view = stack.enter_context(LiveView(bench, clock.now, Console(stderr=True)))
+        view = stack.enter_context(LiveView(bench, clock.now, status_console()))
         runner = Runner(procedure, session, clock, writer, answer, observer=view, act=act)
         previous = signal.signal(signal.SIGINT, lambda *_: runner.request_stop())
         try:

@@ -48,15 +48,16 @@ def run(args: argparse.Namespace) -> int:
     if not runs:
         print(f"no runs in {store.data_dir}")
         return 0
-    from rich.console import Console
     from rich.table import Table
+
+    from rig.commands.consoles import output_console
 
     table = Table(title=f"Runs in {store.data_dir}")
     for column in ("run", "procedure", "bench", "started", "status", "verdict", "reason"):
         table.add_column(column)
     for r in runs:
         table.add_row(r.run_id, r.procedure, r.bench, r.started, r.status, r.verdict or "", r.reason or "")
-    Console().print(table)
+    output_console().print(table)
     return 0
 
 
