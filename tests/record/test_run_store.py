@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rig.record.run_store import RunStore, read_samples
+from rig.record.run_store import DamagedRecordError, RunStore, read_results, read_run_info, read_samples
 
 
 def test_a_run_is_written_and_indexed(tmp_path: Path) -> None:
@@ -108,3 +109,55 @@ def test_rig_runs_lists_and_shows(tmp_path: Path) -> None:
         check=False,
     )
     assert missing.returncode == 2 and "no run 'nope'" in missing.stderr
+
+
+def test_a_store_object_touches_nothing_until_a_writer_prepares(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "data")
+    assert store.runs() == [] and store.get("x") is None
+    assert not (tmp_path / "data").exists()
+    store.prepare()
+    assert (tmp_path / "data" / "runs.sqlite").is_file() and store.runs() == []
+
+
+def test_a_writer_refuses_an_index_that_is_not_ours_before_writing(tmp_path: Path) -> None:
+    (tmp_path / "runs.sqlite").write_bytes(b"SQLite format 3\x00" + bytes(100))
+    with pytest.raises(DamagedRecordError, match=r"runs\.sqlite"):
+        RunStore(tmp_path).create("p", "b", [], {}, {})
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("pid", [0, -1, 2**40])
+def test_a_pid_that_names_no_single_process_is_not_alive(tmp_path: Path, pid: int) -> None:
+    store = RunStore(tmp_path)
+    store.create("p", "b", [], {}, {})
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        db.execute("UPDATE runs SET pid = ?", (pid,))
+    db.close()
+    assert store.runs()[0].status == "interrupted"  # os.kill(0, 0) would have said "alive"
+
+
+def test_the_next_writer_keeps_a_dead_run_interrupted(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    dead = store.create("p", "b", [], {}, {})
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        db.execute("UPDATE runs SET pid = 0 WHERE run_id = ?", (dead.run_id,))
+    db.close()
+    store.create("p", "b", [], {}, {})
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        status = db.execute("SELECT status, reason FROM runs WHERE run_id = ?", (dead.run_id,)).fetchone()
+    db.close()
+    # Written by the writer, so that a process id used again cannot make the old run look alive.
+    assert status == ("interrupted", "the controller stopped")
+
+
+def test_read_helpers_name_the_damaged_file(tmp_path: Path) -> None:
+    writer = RunStore(tmp_path).create("p", "b", ["p"], {}, {})
+    writer.close()
+    assert read_results(writer.run_dir) is None  # a run without results: crashed or still running
+    assert read_run_info(writer.run_dir)["procedure"] == "p"
+    (writer.run_dir / "results.json").write_text("{not json")
+    with pytest.raises(DamagedRecordError, match=r"results\.json is damaged: not JSON"):
+        read_results(writer.run_dir)
+    (writer.run_dir / "samples.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(DamagedRecordError, match=r"samples\.csv is damaged"):
+        read_samples(writer.run_dir)
