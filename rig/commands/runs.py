@@ -11,10 +11,11 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from rig.errors import InputError
-from rig.record.run_store import RunStore, read_results, read_run_info, read_samples
+from rig.record.run_store import DamagedRecordError, RunStore, read_results, read_run_info, read_samples
 
 
 def register(sub: Any) -> None:
@@ -67,7 +68,10 @@ def _show(store: RunStore, args: argparse.Namespace) -> int:
         raise InputError(f"no run {args.run_id!r} (or more than one starts so) in {store.data_dir}")
     # Everything is read (and a damaged record refused) before anything is drawn or printed.
     info = read_run_info(summary.run_dir)
-    header, rows = read_samples(summary.run_dir)
+    try:
+        header, rows = read_samples(summary.run_dir)
+    except FileNotFoundError:
+        raise DamagedRecordError(f"{Path(summary.run_dir) / 'samples.csv'} is missing") from None
     results = read_results(summary.run_dir)
     plot = getattr(args, "plot", None)
     if plot is not None:

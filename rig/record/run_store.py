@@ -311,11 +311,14 @@ class RunWriter:
 def read_samples(run_dir: str | Path) -> tuple[list[str], list[list[str]]]:
     """The header and rows of a run's samples; a last line cut short by a crash is dropped.
 
-    A missing file, or one that is not a samples table (its header starts ``time,step``),
-    raises :class:`DamagedRecordError`.
+    A file that is not a samples table (not text, or a header that does not start
+    ``time,step``) raises :class:`DamagedRecordError`; one that cannot be read, OSError.
     """
     path = Path(run_dir) / "samples.csv"
-    text = _read_text(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DamagedRecordError(f"{path} is damaged: not UTF-8 text (byte {exc.start})") from None
     complete = text if text.endswith("\n") else text[: text.rfind("\n") + 1]
     try:
         rows = list(csv.reader(io.StringIO(complete)))
