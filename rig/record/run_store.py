@@ -22,7 +22,9 @@ import csv
 import io
 import json
 import os
+import shutil
 import sqlite3
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +41,10 @@ STATUSES = ("running", "passed", "failed", "inconclusive", "aborted", "interrupt
 FLUSH_INTERVAL_S = 1.0
 INDEX = "runs.sqlite"
 INTERRUPTED_REASON = "the controller stopped"
+
+
+class _HotJournalError(Exception):
+    """The index was left mid-commit by a writer that died: it must be rolled back to be read."""
 
 
 class DamagedRecordError(InputError):
@@ -116,23 +122,29 @@ class RunStore:
             self._check_schema(db)
 
     @contextlib.contextmanager
-    def _connect(self, *, damaged: str, read_only: bool = False) -> Iterator[sqlite3.Connection]:
-        """A connection that commits on success and is always closed.
+    def _connect(
+        self, *, damaged: str, read_only: bool = False, path: Path | None = None
+    ) -> Iterator[sqlite3.Connection]:
+        """A connection to the index (or the copy at ``path``) that commits on success and is always closed.
 
-        ``read_only`` opens the index so that nothing can be written (not even a journal).
-        An SQLite error becomes :class:`DamagedRecordError` saying the index ``damaged``.
+        ``read_only`` opens it so that nothing can be written (not even a journal). An
+        SQLite error becomes :class:`DamagedRecordError` saying the index ``damaged``, except
+        a hot journal met read-only (:class:`_HotJournalError`).
         """
+        path = path or self._db
         try:
             if read_only:
-                db = sqlite3.connect(f"{self._db.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
+                db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
             else:
-                db = sqlite3.connect(self._db, timeout=10.0)
+                db = sqlite3.connect(path, timeout=10.0)
         except sqlite3.Error as exc:
             raise DamagedRecordError(f"run index {self._db} {damaged}: {exc}") from None
         try:
             with db:
                 yield db
         except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY_ROLLBACK:
+                raise _HotJournalError from None
             raise DamagedRecordError(f"run index {self._db} {damaged}: {exc}") from None
         finally:
             db.close()
@@ -201,10 +213,22 @@ class RunStore:
             raise InputError(f"data directory {self.data_dir} is not a directory")
         if not self._db.exists():
             return []
-        with self._connect(damaged="cannot be read", read_only=True) as db:
-            self._check_schema(db)
-            rows = db.execute("SELECT * FROM runs ORDER BY started DESC, run_id DESC").fetchall()
+        try:
+            rows = self._rows(read_only=True)
+        except _HotJournalError:
+            # A writer killed while committing left the index to be rolled back, which a
+            # read-only connection may not do: roll back a private copy instead.
+            with tempfile.TemporaryDirectory(prefix="leakrig-index-") as tmp:
+                copy = Path(tmp) / INDEX
+                for suffix in ("", "-journal"):
+                    shutil.copyfile(f"{self._db}{suffix}", f"{copy}{suffix}")
+                rows = self._rows(path=copy)
         return [_shown(self._summary(row)) for row in rows]
+
+    def _rows(self, *, read_only: bool = False, path: Path | None = None) -> list[Any]:
+        with self._connect(damaged="cannot be read", read_only=read_only, path=path) as db:
+            self._check_schema(db)
+            return db.execute("SELECT * FROM runs ORDER BY started DESC, run_id DESC").fetchall()
 
     def get(self, run_id: str) -> RunSummary | None:
         """One run by id (or unique id prefix)."""

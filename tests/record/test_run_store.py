@@ -161,3 +161,37 @@ def test_read_helpers_name_the_damaged_file(tmp_path: Path) -> None:
     (writer.run_dir / "samples.csv").write_text("a,b\n1,2\n")
     with pytest.raises(DamagedRecordError, match=r"samples\.csv is damaged"):
         read_samples(writer.run_dir)
+
+
+def test_an_index_left_mid_commit_is_read_without_being_written(tmp_path: Path) -> None:
+    # A writer killed while committing leaves a hot journal, which only a writable connection
+    # may roll back: the reader rolls back a private copy and leaves the data directory as it is.
+    RunStore(tmp_path).prepare()
+    index = tmp_path / "runs.sqlite"
+    with sqlite3.connect(index) as db:
+        db.executemany(
+            "INSERT INTO runs VALUES (?, 'decay', 'mockup', ?, NULL, 'passed', 'PASS', NULL, '/r', 1)",
+            [(f"run-{i:05d}", f"2026-01-01T00:00:{i:05d}") for i in range(3000)],
+        )
+    db.close()
+    script = textwrap.dedent(
+        f"""
+        import sqlite3
+        db = sqlite3.connect({str(index)!r}, isolation_level=None)
+        db.execute("PRAGMA cache_size = 1")  # the change spills into the file before the commit
+        db.execute("BEGIN")
+        db.execute("UPDATE runs SET procedure = 'half-written'")
+        print("ready", flush=True)
+        import time; time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    journal = tmp_path / "runs.sqlite-journal"
+    assert journal.exists()
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    runs = RunStore(tmp_path).runs()
+    assert len(runs) == 3000 and {r.procedure for r in runs} == {"decay"}  # as last committed
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
