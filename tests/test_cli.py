@@ -19,7 +19,8 @@ import pytest
 import rig.commands.verify
 from rig.cli import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_SOFTWARE, EXIT_USAGE, main
 from rig.record.run_store import RunStore
-from tests.commands.test_run_errors import BENCH, Mute, nobody_listening
+from tests.commands.test_run_errors import BENCH
+from tests.listening import Mute, nobody_listening
 
 ROOT = Path(__file__).resolve().parents[1]
 DECAY_CSV = ROOT / "procedures" / "examples" / "pressure_decay_1L.csv"

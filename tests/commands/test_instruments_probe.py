@@ -53,7 +53,8 @@ def test_an_instrument_that_does_not_answer_is_shown_and_exits_3(
     from rig.cli import main
     from rig.sim.backend import StaticDaq
     from rig.sim.servers.daq import DaqServer
-    from tests.commands.test_run_errors import BENCH, nobody_listening
+    from tests.commands.test_run_errors import BENCH
+    from tests.listening import nobody_listening
 
     gauges = nobody_listening()
     with DaqServer(StaticDaq()) as daq:

@@ -7,8 +7,6 @@ nothing listens, or a server that accepts and never replies.
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from rig.cli import main
 from rig.record.run_store import RunStore
 from rig.sim.backend import StaticDaq
 from rig.sim.servers.daq import DaqServer
+from tests.listening import Mute, nobody_listening
 
 pytestmark = pytest.mark.integration
 
@@ -47,49 +46,6 @@ main:
   - set_valves: {valves: {supply: open}}
   - wait: {duration: 5 s}
 """
-
-
-class Mute:
-    """A TCP server on 127.0.0.1 that accepts connections and never says a word."""
-
-    def __init__(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self._server.settimeout(0.05)
-        self.resource = f"TCPIP::127.0.0.1::{self._server.getsockname()[1]}::SOCKET"
-        self._held: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._connected = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self._held.append(conn)
-            self._connected.set()
-
-    def wait_for_connection(self, timeout_s: float) -> bool:
-        """True once a client has connected (within ``timeout_s``)."""
-        return self._connected.wait(timeout_s)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        for conn in self._held:
-            conn.close()
-        self._server.close()
-
-
-def nobody_listening() -> str:
-    """A loopback resource where nothing listens (the port was just released)."""
-    with socket.create_server(("127.0.0.1", 0)) as sock:
-        port = sock.getsockname()[1]
-    return f"TCPIP::127.0.0.1::{port}::SOCKET"
 
 
 @pytest.fixture
