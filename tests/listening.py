@@ -1,4 +1,5 @@
-"""A listening socket that counts connections: proof that refused input contacted nothing."""
+"""Listening sockets for tests: one that counts connections (proof that refused input contacted
+nothing), one that accepts and never answers, and a port where nothing listens."""
 
 from __future__ import annotations
 
@@ -54,3 +55,47 @@ def copy_naming_listener(source: Path, destination: Path, listener: Listener) ->
     for path in source.iterdir():
         if path.is_file():
             (destination / path.name).write_bytes(path.read_bytes().replace(PLACEHOLDER.encode(), port))
+
+
+class Mute:
+    """A TCP server on 127.0.0.1 that accepts connections and never says a word."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.05)
+        self.resource = f"TCPIP::127.0.0.1::{self._server.getsockname()[1]}::SOCKET"
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._held.append(conn)
+            self._connected.set()
+
+    def wait_for_connection(self, timeout_s: float) -> bool:
+        """True once a client has connected (within ``timeout_s``)."""
+        return self._connected.wait(timeout_s)
+
+    def close(self) -> None:
+        """Stop listening and drop every held connection."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for conn in self._held:
+            conn.close()
+        self._server.close()
+
+
+def nobody_listening() -> str:
+    """A loopback resource where nothing listens (the port was just released)."""
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = sock.getsockname()[1]
+    return f"TCPIP::127.0.0.1::{port}::SOCKET"

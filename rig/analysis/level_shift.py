@@ -83,6 +83,7 @@ def _line_ends(t: FloatArray, y: FloatArray, w: int) -> tuple[FloatArray, FloatA
     """For each run of ``w`` samples ending at index j (j ≥ w-1, returned from j = w-1 on):
     the least-squares line's value half a step past its last sample, and that value's variance
     per unit noise variance."""
+
     def windowed(x: FloatArray) -> FloatArray:
         c = np.concatenate(([0.0], np.cumsum(x)))
         return c[w:] - c[:-w]

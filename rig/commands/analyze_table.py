@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from rig.commands.consoles import output_console
 from rig.units import convert_leak_rate
 
 _VERDICT_STYLE = {"PASS": "bold green", "FAIL": "bold red", "INCONCLUSIVE": "bold yellow"}
@@ -19,7 +20,7 @@ def _fmt(x: float | None) -> str:
 
 def print_table(result: dict[str, Any], console: Console | None = None) -> None:
     """Print the analysis ``result`` (the JSON object of ``rig analyze``) as tables."""
-    con = console or Console()
+    con = console or output_console()
     t_ref, sccm_ref = result["t_ref_k"], result["sccm_reference_k"]
     rates = Table(title=f"Leak rate — {result['file']}", title_justify="left")
     rates.add_column("unit")

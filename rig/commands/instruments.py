@@ -1,16 +1,24 @@
-"""``rig instruments probe``: connect to every instrument of a bench, show identity and a reading."""
+"""``rig instruments probe``: connect to every instrument of a bench, show identity and a reading.
+
+Exit 0 when every instrument answered; 3 (as ``rig run``'s instrument fault) when one or
+more did not, after showing what the others said and one line on stderr naming them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import sys
 from contextlib import ExitStack
 from typing import Any
 
 from rig.bench import BenchSpec, load_bench
 from rig.clock import ScaledClock
 from rig.commands.bench_access import instrument_resources
+from rig.errors import InputError
+
+EXIT_UNANSWERED = 3
 
 
 def register(sub: Any) -> None:
@@ -34,7 +42,9 @@ def register(sub: Any) -> None:
 
 
 def run_probe(args: argparse.Namespace) -> int:
-    """Execute ``rig instruments probe``."""
+    """Execute ``rig instruments probe``: exit 0 when every instrument answered, else 3."""
+    if not 0.0 < args.timeout < math.inf:
+        raise InputError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     bench = load_bench(args.bench)
     with ExitStack() as stack:
         resources = instrument_resources(bench, sim=args.sim, clock=ScaledClock(1.0), stack=stack)
@@ -43,34 +53,58 @@ def run_probe(args: argparse.Namespace) -> int:
         print(json.dumps(result))
     else:
         _print_table(result)
+    silent = [name for name, entry in result.items() if "error" in entry]
+    if silent:
+        print(
+            f"rig instruments: {len(silent)} of {len(result)} instrument(s) did not answer: "
+            + "; ".join(f"{name}: {result[name]['error']}" for name in silent),
+            file=sys.stderr,
+        )
+        return EXIT_UNANSWERED
     return 0
 
 
 def probe(bench: BenchSpec, resources: dict[str, str], timeout_s: float) -> dict[str, Any]:
-    """Identity and one reading per channel of every instrument of ``bench``."""
+    """Identity and one reading per channel of every instrument of ``bench``.
+
+    An instrument that cannot be opened or does not answer gets ``identity`` None and an
+    ``error``; the others are probed all the same.
+    """
     from drivers.errors import DriverError
-    from drivers.registry import DRIVERS, open_instrument
 
     out: dict[str, Any] = {}
     for name, spec in bench.instruments.items():
-        with open_instrument(spec.model, resources[name], address=spec.address, timeout_s=timeout_s) as inst:
-            readings: dict[str, dict[str, Any]] = {}
-            kind = DRIVERS[spec.model][2]
-            for channel in (c for c in bench.channels.values() if c.instrument == name):
-                try:
-                    readings[channel.name] = _read_channel(inst, kind, channel.measures, channel.channel)
-                except DriverError as exc:  # one bad channel (an open thermocouple) must not hide the rest
-                    readings[channel.name] = {
-                        "value": None,
-                        "unit": _UNITS[channel.measures],
-                        "error": str(exc),
-                    }
-            for valve in (v for v in bench.valves.values() if v.instrument == name):
-                closed = inst.relays_closed([valve.channel])[valve.channel]  # type: ignore[attr-defined]
-                is_open = closed != valve.normally_open
-                readings[valve.name] = {"value": "open" if is_open else "closed", "unit": "state"}
-            out[name] = {"model": spec.model, "identity": inst.identity(), "readings": readings}
+        try:
+            out[name] = _probe_instrument(bench, name, resources[name], timeout_s)
+        except DriverError as exc:
+            out[name] = {"model": spec.model, "identity": None, "error": str(exc), "readings": {}}
     return out
+
+
+def _probe_instrument(bench: BenchSpec, name: str, resource: str, timeout_s: float) -> dict[str, Any]:
+    from drivers.errors import DriverError
+    from drivers.registry import DRIVERS, open_instrument
+
+    spec = bench.instruments[name]
+    with open_instrument(spec.model, resource, address=spec.address, timeout_s=timeout_s) as inst:
+        # Asked first: an instrument that does not answer costs one timeout, not one per channel.
+        identity = inst.identity()
+        readings: dict[str, dict[str, Any]] = {}
+        kind = DRIVERS[spec.model][2]
+        for channel in (c for c in bench.channels.values() if c.instrument == name):
+            try:
+                readings[channel.name] = _read_channel(inst, kind, channel.measures, channel.channel)
+            except DriverError as exc:  # one bad channel (an open thermocouple) must not hide the rest
+                readings[channel.name] = {"value": None, "unit": _UNITS[channel.measures], "error": str(exc)}
+        for valve in (v for v in bench.valves.values() if v.instrument == name):
+            try:
+                closed = inst.relays_closed([valve.channel])[valve.channel]  # type: ignore[attr-defined]
+            except DriverError as exc:
+                readings[valve.name] = {"value": None, "unit": "state", "error": str(exc)}
+                continue
+            is_open = closed != valve.normally_open
+            readings[valve.name] = {"value": "open" if is_open else "closed", "unit": "state"}
+    return {"model": spec.model, "identity": identity, "readings": readings}
 
 
 _UNITS = {"pressure": "Pa", "temperature": "K", "voltage": "V"}
@@ -93,13 +127,17 @@ def _read_channel(inst: Any, kind: str, measures: str, channel: int) -> dict[str
 
 
 def _print_table(result: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from rig.commands.consoles import output_console
 
     table = Table(title="Instruments")
     for column in ("instrument", "model", "identity", "channel", "reading"):
         table.add_column(column)
     for name, entry in result.items():
+        if "error" in entry:
+            table.add_row(name, entry["model"], "", "", f"error: {entry['error']}")
+            continue
         first = True
         for channel, reading in entry["readings"].items():
             value = reading["value"]
@@ -116,4 +154,4 @@ def _print_table(result: dict[str, Any]) -> None:
                 shown,
             )
             first = False
-    Console().print(table)
+    output_console().print(table)

@@ -13,12 +13,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from drivers.errors import DriverError
 from rig import __version__
+from rig.bench import BenchSpec
 from rig.commands.bench_access import EXIT_INVALID, load_or_report, open_bench
 from rig.errors import InputError
 from rig.record.integrity import seal_run
+
+if TYPE_CHECKING:
+    from rig.engine.session import RigSession
 
 
 def register(sub: Any) -> None:
@@ -50,13 +55,15 @@ def run(args: argparse.Namespace) -> int:
     procedure = load_or_report(args.procedure, args.bench)
     if procedure is None:
         return EXIT_INVALID
-    from rig.record.run_store import default_data_dir
-    from rig.record.trust import check_ready_to_sign, check_writable_dir
-
-    # Here, not when the run is sealed at its end: a key or data directory at fault costs no test.
-    check_ready_to_sign()
-    check_writable_dir(Path(args.data_dir) if args.data_dir else default_data_dir(), "data directory")
     from rig.engine.runner import EXIT_CODES, STATUS, Runner
+    from rig.record.run_store import RunStore
+    from rig.record.trust import check_ready_to_sign
+
+    # Here, not when the run is sealed at its end: a key or data directory at fault costs no test,
+    # and is refused before any instrument is contacted.
+    check_ready_to_sign()
+    store = RunStore(args.data_dir)
+    store.prepare()
 
     if args.speed is not None and not args.speed > 0.0:
         raise InputError(f"--speed must be positive, got {args.speed}")
@@ -73,20 +80,20 @@ def run(args: argparse.Namespace) -> int:
             "or run with --allow-expired-calibration and the record and certificate will say so"
         )
 
-    from rich.console import Console
-
     from rig.clock import Clock, ScaledClock, VirtualClock, WallClock
+    from rig.commands.consoles import status_console
     from rig.engine.live_view import LiveView
-    from rig.engine.session import RigSession
-    from rig.record.run_store import RunStore
 
-    store = RunStore(args.data_dir)
     with ExitStack() as stack:
         clock: Clock = WallClock()
         if args.sim:
             clock = ScaledClock(args.speed) if args.speed else VirtualClock()
         access = open_bench(bench, sim=args.sim, clock=clock, stack=stack, seed=args.seed)
-        session = stack.enter_context(RigSession(bench, access.resources))
+        try:
+            session, identities, settings = _open_session(bench, access.resources)
+        except DriverError as exc:
+            return _aborted_before_start(bench, access.resources, exc, as_json=args.json)
+        stack.enter_context(session)
         files = {"procedure.yaml": Path(procedure.source).read_text()}
         if bench.source:
             files["bench.yaml"] = Path(bench.source).read_text()
@@ -97,8 +104,8 @@ def run(args: argparse.Namespace) -> int:
             "operator": args.operator or _login(),
             "software": {"rig": __version__, "python": platform.python_version()},
             "procedure_sha256": hashlib.sha256(procedure_text).hexdigest(),
-            "identities": session.identities(),
-            "settings": session.settings(),
+            "identities": identities,
+            "settings": settings,
             "calibration_checked_on": checked_on.isoformat(),
             "calibrations": calibrations,
         }
@@ -110,23 +117,28 @@ def run(args: argparse.Namespace) -> int:
         answer = None if (args.yes or args.sim) else _ask
         act = access.simulation.act if access.simulation is not None else None
         # On stderr, so that stdout stays the one JSON line a script reads.
-        view = stack.enter_context(LiveView(bench, clock.now, Console(stderr=True)))
+        view = stack.enter_context(LiveView(bench, clock.now, status_console()))
         runner = Runner(procedure, session, clock, writer, answer, observer=view, act=act)
-        # Stop signals stay routed to the runner while the record is finished: a second one must
-        # not kill the process between the results and the seal.
-        with _stop_requests(runner):
-            outcome = runner.run()
-            # Sealed once everything is written (any later change to any file shows in `rig verify`),
-            # and before the index marks the run ended: an ended run is a sealed one.
-            status = STATUS[outcome.verdict]
-            unfinished = writer.finish(
-                status, outcome.verdict.value, outcome.reason, outcome.results(), seal=seal_run
-            )
+        # Stop signals go to the runner from now until the command returns: one arriving while the
+        # record is finished, or after, must not kill the process between the results and the seal.
+        stack.enter_context(_stop_requests(runner))
+        outcome = runner.run()
+        # Sealed once everything is written (any later change to any file shows in `rig verify`),
+        # and before the index marks the run ended: an ended run is a sealed one.
+        status = STATUS[outcome.verdict]
+        unfinished = writer.finish(
+            status, outcome.verdict.value, outcome.reason, outcome.results(), seal=seal_run
+        )
         for problem in unfinished:
             print(f"rig run: record: {problem}", file=sys.stderr)
+        _print_outcome(writer.run_id, writer.run_dir, outcome, as_json=args.json)
+    return EXIT_CODES[outcome.verdict]
+
+
+def _print_outcome(run_id: str, run_dir: Path, outcome: Any, *, as_json: bool) -> None:
     summary = {
-        "run_id": writer.run_id,
-        "run_dir": str(writer.run_dir),
+        "run_id": run_id,
+        "run_dir": str(run_dir),
         "verdict": outcome.verdict.value,
         "reason": outcome.reason,
         "measurements": {
@@ -135,11 +147,10 @@ def run(args: argparse.Namespace) -> int:
         },
         **outcome.findings,
     }
-    if args.json:
+    if as_json:
         print(json.dumps(summary, default=str))
     else:
-        print(f"{outcome.verdict.value}: {outcome.reason} (run {writer.run_id}, {writer.run_dir})")
-    return EXIT_CODES[outcome.verdict]
+        print(f"{outcome.verdict.value}: {outcome.reason} (run {run_id}, {run_dir})")
 
 
 # A terminal closed (SIGHUP) or a service manager stopping the controller (SIGTERM) is a
@@ -161,6 +172,39 @@ def _stop_requests(runner: Any) -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _open_session(bench: BenchSpec, resources: dict[str, str]) -> tuple[RigSession, dict[str, str], Any]:
+    """A session on every instrument, with their identities and settings; closed again if one fails."""
+    from rig.engine.session import RigSession
+
+    session = RigSession(bench, resources)
+    try:
+        return session, session.identities(), session.settings()
+    except BaseException:
+        session.close()
+        raise
+
+
+def _aborted_before_start(
+    bench: BenchSpec, resources: dict[str, str], exc: DriverError, *, as_json: bool
+) -> int:
+    """An instrument failed before the run began: make safe what answers, say so in one line, exit 3.
+
+    No run is recorded (nothing was measured); the safe state is still driven on every
+    valve instrument that answers, since a previous run or a person may have left valves open.
+    """
+    from rig.engine.runner import EXIT_CODES, RunVerdict
+    from rig.engine.session import command_safe_state
+
+    attempt = command_safe_state(bench, resources)
+    reason = f"instrument fault before the run started: {exc}; {attempt.reason}"
+    print(f"rig run: ABORTED: {reason}", file=sys.stderr)
+    if as_json:
+        # The same keys as a run's line, so that a script reads one shape.
+        summary = {"run_id": None, "run_dir": None, "verdict": RunVerdict.ABORTED.value, "reason": reason}
+        print(json.dumps({**summary, "measurements": {}}))
+    return EXIT_CODES[RunVerdict.ABORTED]
 
 
 def _ask(message: str) -> bool:

@@ -1,4 +1,9 @@
-"""``rig runs``: the runs in the data directory, and one run in detail."""
+"""``rig runs``: the runs in the data directory, and one run in detail.
+
+Both only read: the data directory and its index are never written (a run whose process
+died shows as interrupted without the index being changed), and a data directory that does
+not exist yet holds no runs.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.errors import InputError
-from rig.record.run_store import RunStore, read_samples
+from rig.record.run_store import DamagedRecordError, RunStore, read_results, read_run_info, read_samples
 
 
 def register(sub: Any) -> None:
@@ -32,49 +37,63 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Execute ``rig runs`` or ``rig runs show``."""
+    """Execute ``rig runs`` or ``rig runs show``: read only, nothing in the data directory is written."""
     data_dir = getattr(args, "show_data_dir", None) or args.data_dir
     store = RunStore(data_dir)
     if args.runs_command == "show":
-        summary = store.get(args.run_id)
-        if summary is None:
-            raise InputError(f"no run {args.run_id!r} (or more than one starts so) in {store.data_dir}")
-        plot = getattr(args, "plot", None)
-        if plot is not None:
-            # Imported here: matplotlib takes most of a second to load, and listing runs needs none of it.
-            from rig.report.run_plot import plot_run
-
-            # Drawn before anything is printed, so a file that cannot be written is the only output.
-            plot_run(summary.run_dir, plot)
-        header, rows = read_samples(summary.run_dir)
-        results_file = Path(summary.run_dir) / "results.json"
-        detail = {
-            **asdict(summary),
-            "samples": len(rows),
-            "channels": header[2:],
-            "results": json.loads(results_file.read_text()) if results_file.exists() else None,
-        }
-        as_json = args.json or getattr(args, "show_json", False)
-        if as_json:
-            print(json.dumps(detail))
-        else:
-            for key, value in detail.items():
-                print(f"{key:>10}: {value}")
-        if plot is not None:
-            # With --json, stdout stays one JSON document; the note goes to stderr.
-            print(f"plot written to {plot}", file=sys.stderr if as_json else sys.stdout)
-        return 0
+        return _show(store, args)
     runs = store.runs()
     if args.json:
         print(json.dumps([asdict(r) for r in runs]))
         return 0
-    from rich.console import Console
+    if not runs:
+        print(f"no runs in {store.data_dir}")
+        return 0
     from rich.table import Table
+
+    from rig.commands.consoles import output_console
 
     table = Table(title=f"Runs in {store.data_dir}")
     for column in ("run", "procedure", "bench", "started", "status", "verdict", "reason"):
         table.add_column(column)
     for r in runs:
         table.add_row(r.run_id, r.procedure, r.bench, r.started, r.status, r.verdict or "", r.reason or "")
-    Console().print(table)
+    output_console().print(table)
+    return 0
+
+
+def _show(store: RunStore, args: argparse.Namespace) -> int:
+    summary = store.get(args.run_id)
+    if summary is None:
+        raise InputError(f"no run {args.run_id!r} (or more than one starts so) in {store.data_dir}")
+    # Everything is read (and a damaged record refused) before anything is drawn or printed.
+    info = read_run_info(summary.run_dir)
+    try:
+        header, rows = read_samples(summary.run_dir)
+    except FileNotFoundError:
+        raise DamagedRecordError(f"{Path(summary.run_dir) / 'samples.csv'} is missing") from None
+    results = read_results(summary.run_dir)
+    plot = getattr(args, "plot", None)
+    if plot is not None:
+        # Imported here: matplotlib takes most of a second to load, and listing runs needs none of it.
+        from rig.report.run_plot import plot_run
+
+        # Drawn before anything is printed, so a file that cannot be written is the only output.
+        plot_run(summary.run_dir, plot)
+    detail = {
+        **asdict(summary),
+        "samples": len(rows),
+        "channels": header[2:],
+        "results": results,
+        "run": info,
+    }
+    as_json = args.json or getattr(args, "show_json", False)
+    if as_json:
+        print(json.dumps(detail))
+    else:
+        for key, value in detail.items():
+            print(f"{key:>10}: {value}")
+    if plot is not None:
+        # With --json, stdout stays one JSON document; the note goes to stderr.
+        print(f"plot written to {plot}", file=sys.stderr if as_json else sys.stdout)
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -26,8 +27,21 @@ from rig.valve_position import Position
 SENSOR_FAULTS = frozenset({GaugeState.SENSOR_ERROR, GaugeState.NO_SENSOR, GaugeState.IDENTIFICATION_ERROR})
 
 
+class InstrumentUnavailableError(DriverError):
+    """An instrument of the bench could not be opened or did not answer; the message names it."""
+
+    def __init__(self, instrument: str, cause: DriverError) -> None:
+        super().__init__(f"{instrument}: {cause}")
+        self.instrument = instrument
+        self.cause = cause
+
+
 class RigSession:
-    """Open drivers for every instrument of a bench, addressed by channel and valve names."""
+    """Open drivers for every instrument of a bench, addressed by channel and valve names.
+
+    An instrument that cannot be opened, or does not answer to :meth:`identities` or
+    :meth:`settings`, raises :class:`InstrumentUnavailableError` naming it.
+    """
 
     def __init__(self, bench: BenchSpec, resources: dict[str, str], timeout_s: float = 2.0) -> None:
         self.bench = bench
@@ -41,7 +55,12 @@ class RigSession:
             self._groups[channel.instrument].append(channel_name)
         try:
             for name, spec in bench.instruments.items():
-                inst = open_instrument(spec.model, resources[name], address=spec.address, timeout_s=timeout_s)
+                try:
+                    inst = open_instrument(
+                        spec.model, resources[name], address=spec.address, timeout_s=timeout_s
+                    )
+                except DriverError as exc:
+                    raise InstrumentUnavailableError(name, exc) from exc
                 self.instruments[name] = self._stack.enter_context(inst)
         except BaseException:
             self._stack.close()
@@ -49,7 +68,13 @@ class RigSession:
 
     def identities(self) -> dict[str, str]:
         """Each instrument's own identification."""
-        return {name: inst.identity() for name, inst in self.instruments.items()}
+        out: dict[str, str] = {}
+        for name, inst in self.instruments.items():
+            try:
+                out[name] = inst.identity()
+            except DriverError as exc:
+                raise InstrumentUnavailableError(name, exc) from exc
+        return out
 
     def settings(self) -> dict[str, dict[str, Any]]:
         """What each gauge controller is set to that bears on its readings (for the run record).
@@ -61,10 +86,13 @@ class RigSession:
         for name, inst in self.instruments.items():
             if not self._is_gauge(name):
                 continue
-            unit = inst.unit()
-            entry: dict[str, Any] = {"unit": getattr(unit, "name", str(unit))}
-            if hasattr(inst, "gauge_ids"):
-                entry["gauges"] = inst.gauge_ids()
+            try:
+                unit = inst.unit()
+                entry: dict[str, Any] = {"unit": getattr(unit, "name", str(unit))}
+                if hasattr(inst, "gauge_ids"):
+                    entry["gauges"] = inst.gauge_ids()
+            except DriverError as exc:
+                raise InstrumentUnavailableError(name, exc) from exc
             out[name] = entry
         return out
 
@@ -195,3 +223,65 @@ class RigSession:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class SafeStateAttempt:
+    """The bench's safe state commanded without a run, and what was done.
+
+    ``commanded`` when every valve instrument answered and every relay read back what it was
+    told. That is never a confirmed safe state: a relay reads back what it was told even when
+    its valve has seized, and without a run neither the limit switches nor the gas are
+    watched (:mod:`rig.engine.safe_state` is where a claim is made). ``reason`` says in one
+    line what was done where, or what could not be.
+    """
+
+    commanded: bool
+    reason: str
+
+
+def command_safe_state(
+    bench: BenchSpec, resources: dict[str, str], timeout_s: float = 2.0
+) -> SafeStateAttempt:
+    """Drive the safe state on each instrument that carries its valves, one instrument at a time.
+
+    For a run that could not start (an instrument did not answer): the ones that do answer
+    are still made safe, and one that does not cannot keep the others from it.
+    """
+    by_instrument: dict[str, dict[str, bool]] = defaultdict(dict)
+    for valve, open_ in bench.safe_state.items():
+        by_instrument[bench.valves[valve].instrument][valve] = open_
+    if not by_instrument:
+        return SafeStateAttempt(True, "the bench declares no safe state")
+    safe: list[str] = []
+    problems: list[str] = []
+    for instrument, states in by_instrument.items():
+        part = replace(
+            bench,
+            instruments={instrument: bench.instruments[instrument]},
+            channels={},
+            valves={name: bench.valves[name] for name in states},
+            safe_state=states,
+        )
+        try:
+            with RigSession(part, resources, timeout_s=timeout_s) as session:
+                session.set_valves(states)
+                back = session.valve_states()
+        except DriverError as exc:
+            problems.append(
+                str(exc) if isinstance(exc, InstrumentUnavailableError) else f"{instrument}: {exc}"
+            )
+            continue
+        wrong = [name for name, open_ in states.items() if back[name] != open_]
+        if wrong:
+            problems.append(f"{instrument}: {', '.join(wrong)} read back wrong")
+        else:
+            safe.append(instrument)
+    if problems:
+        done = f" (set on {', '.join(safe)})" if safe else ""
+        return SafeStateAttempt(False, f"safe state NOT commanded everywhere{done}: {'; '.join(problems)}")
+    return SafeStateAttempt(
+        True,
+        f"safe state commanded on {', '.join(safe)} (relays read back as told; not confirmed: "
+        "the run never started, so neither limit switches nor gas were watched)",
+    )

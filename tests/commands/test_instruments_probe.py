@@ -44,3 +44,45 @@ def test_probe_without_resources_or_sim_is_refused(tmp_path: Path) -> None:
     done = rig("instruments", "probe", "--bench", str(MOCKUP), "--json")
     assert done.returncode == 2
     assert "has no resource" in done.stderr
+
+
+@pytest.mark.integration
+def test_an_instrument_that_does_not_answer_is_shown_and_exits_3(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from rig.cli import main
+    from rig.sim.backend import StaticDaq
+    from rig.sim.servers.daq import DaqServer
+    from tests.commands.test_run_errors import BENCH
+    from tests.listening import nobody_listening
+
+    gauges = nobody_listening()
+    with DaqServer(StaticDaq()) as daq:
+        (tmp_path / "bench.yaml").write_text(BENCH.format(gauges=gauges, daq=daq.resource))
+        for as_json in (True, False):
+            code = main(
+                ["instruments", "probe", "--bench", str(tmp_path / "bench.yaml"), "--timeout", "0.5"]
+                + (["--json"] if as_json else [])
+            )
+            out, err = capsys.readouterr()
+            assert code == 3
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith(
+                "rig instruments: 1 of 2 instrument(s) did not answer: gauges: "
+            )
+            assert gauges in lines[0]
+            if as_json:
+                result = json.loads(out)
+                assert result["gauges"]["identity"] is None and gauges in result["gauges"]["error"]
+                assert "DAQ970A" in result["daq"]["identity"]  # the one that answers is probed all the same
+                assert result["daq"]["readings"]["vent"] == {"value": "closed", "unit": "state"}
+            else:
+                assert "error:" in out and "DAQ970A" in out
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "nan", "inf"])
+def test_a_timeout_that_is_not_positive_is_refused(capsys: pytest.CaptureFixture[str], timeout: str) -> None:
+    from rig.cli import main
+
+    assert main(["instruments", "probe", "--bench", str(MOCKUP), "--sim", "--timeout", timeout]) == 2
+    assert capsys.readouterr().err.startswith("rig instruments: error: --timeout must be a positive number")

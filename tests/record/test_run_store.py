@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rig.record.run_store import RunStore, read_samples
+from rig.record.run_store import DamagedRecordError, RunStore, read_results, read_run_info, read_samples
 
 
 def test_a_run_is_written_and_indexed(tmp_path: Path) -> None:
@@ -107,3 +108,89 @@ def test_rig_runs_lists_and_shows(tmp_path: Path) -> None:
         check=False,
     )
     assert missing.returncode == 2 and "no run 'nope'" in missing.stderr
+
+
+def test_a_store_object_touches_nothing_until_a_writer_prepares(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "data")
+    assert store.runs() == [] and store.get("x") is None
+    assert not (tmp_path / "data").exists()
+    store.prepare()
+    assert (tmp_path / "data" / "runs.sqlite").is_file() and store.runs() == []
+
+
+def test_a_writer_refuses_an_index_that_is_not_ours_before_writing(tmp_path: Path) -> None:
+    (tmp_path / "runs.sqlite").write_bytes(b"SQLite format 3\x00" + bytes(100))
+    with pytest.raises(DamagedRecordError, match=r"runs\.sqlite"):
+        RunStore(tmp_path).create("p", "b", [], {}, {})
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("pid", [0, -1, 2**40])
+def test_a_pid_that_names_no_single_process_is_not_alive(tmp_path: Path, pid: int) -> None:
+    store = RunStore(tmp_path)
+    store.create("p", "b", [], {}, {})
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        db.execute("UPDATE runs SET pid = ?", (pid,))
+    db.close()
+    assert store.runs()[0].status == "interrupted"  # os.kill(0, 0) would have said "alive"
+
+
+def test_the_next_writer_keeps_a_dead_run_interrupted(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    dead = store.create("p", "b", [], {}, {})
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        db.execute("UPDATE runs SET pid = 0 WHERE run_id = ?", (dead.run_id,))
+    db.close()
+    store.create("p", "b", [], {}, {})
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        status = db.execute("SELECT status, reason FROM runs WHERE run_id = ?", (dead.run_id,)).fetchone()
+    db.close()
+    # Written by the writer, so that a process id used again cannot make the old run look alive.
+    assert status == ("interrupted", "the controller stopped")
+
+
+def test_read_helpers_name_the_damaged_file(tmp_path: Path) -> None:
+    writer = RunStore(tmp_path).create("p", "b", ["p"], {}, {})
+    writer.close()
+    assert read_results(writer.run_dir) is None  # a run without results: crashed or still running
+    assert read_run_info(writer.run_dir)["procedure"] == "p"
+    (writer.run_dir / "results.json").write_text("{not json")
+    with pytest.raises(DamagedRecordError, match=r"results\.json is damaged: not JSON"):
+        read_results(writer.run_dir)
+    (writer.run_dir / "samples.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(DamagedRecordError, match=r"samples\.csv is damaged"):
+        read_samples(writer.run_dir)
+
+
+def test_an_index_left_mid_commit_is_read_without_being_written(tmp_path: Path) -> None:
+    # A writer killed while committing leaves a hot journal, which only a writable connection
+    # may roll back: the reader rolls back a private copy and leaves the data directory as it is.
+    RunStore(tmp_path).prepare()
+    index = tmp_path / "runs.sqlite"
+    with sqlite3.connect(index) as db:
+        db.executemany(
+            "INSERT INTO runs VALUES (?, 'decay', 'mockup', ?, NULL, 'passed', 'PASS', NULL, '/r', 1)",
+            [(f"run-{i:05d}", f"2026-01-01T00:00:{i:05d}") for i in range(3000)],
+        )
+    db.close()
+    script = textwrap.dedent(
+        f"""
+        import sqlite3
+        db = sqlite3.connect({str(index)!r}, isolation_level=None)
+        db.execute("PRAGMA cache_size = 1")  # the change spills into the file before the commit
+        db.execute("BEGIN")
+        db.execute("UPDATE runs SET procedure = 'half-written'")
+        print("ready", flush=True)
+        import time; time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    journal = tmp_path / "runs.sqlite-journal"
+    assert journal.exists()
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    runs = RunStore(tmp_path).runs()
+    assert len(runs) == 3000 and {r.procedure for r in runs} == {"decay"}  # as last committed
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

@@ -5,6 +5,11 @@ per connection: the session turns received bytes into complete replies, and this
 does everything else once for all protocols: binding, accepting, the connection cap, one
 bounded thread per connection, connection-level faults, and a clean, time-bounded stop.
 
+Idle clients cannot lock others out: a connection that has sent no request (and been
+streamed nothing) for ``idle_timeout_s`` is closed, and when every slot is taken a
+newcomer evicts the connection idle the longest, if it has been idle ``evict_grace_s``
+at least (a client between a command and its follow-up, like the TPG's ENQ, is never cut).
+
 Replies are computed under the server's lock (one instrument, one state, like the real
 box) but sent outside it, so a client that stops reading can only stall itself.
 """
@@ -18,6 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
@@ -33,6 +39,12 @@ _log = logging.getLogger(__name__)
 # '@', ';' or line end, so no client can parse a number or a frame boundary out of them.
 _GARBLE_ALPHABET = b"#$%&*?!~^_|"
 _RECV_CHUNK = 65536
+# Long, because a cut connection is not free for the client: its driver reconnects, and an
+# actuation sent on the dead socket is not confirmed (drivers never re-send one). A rig sampling
+# every minute in real time must not see that; a client gone for five minutes frees its slot.
+IDLE_TIMEOUT_S = 300.0
+# A client between a command and its follow-up (the TPG's ENQ) is idle for milliseconds, not this.
+EVICT_GRACE_S = 1.0
 # An absurd (or infinite) latency magnitude still leaves a finite wait; stop() cuts it short anyway.
 _MAX_LATENCY_S = 3600.0
 
@@ -122,6 +134,21 @@ class FramedSession(Session):
         return [reply for reply in replies if reply is not None]
 
 
+@dataclass
+class _Client:
+    """One served connection: its thread, and when it was last active (``time.monotonic()``)."""
+
+    thread: threading.Thread
+    # Written by the connection's thread only (a float store is atomic), read by the accept loop.
+    last_active_s: float
+    busy: bool = False  # handling a request now (a latency fault may hold it for long)
+    evicted: bool = False
+
+    def idle_s(self, now_s: float) -> float:
+        """How long the connection has been idle at ``now_s`` (0 while it handles a request)."""
+        return 0.0 if self.busy else now_s - self.last_active_s
+
+
 class InstrumentServer(abc.ABC):
     """A TCP server for one simulated instrument on 127.0.0.1.
 
@@ -143,9 +170,14 @@ class InstrumentServer(abc.ABC):
         poll_s: float = 0.05,
         send_timeout_s: float = 2.0,
         busy_grace_s: float = 0.2,
+        idle_timeout_s: float | None = IDLE_TIMEOUT_S,
+        evict_grace_s: float | None = EVICT_GRACE_S,
     ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
+        for name, value in (("idle_timeout_s", idle_timeout_s), ("evict_grace_s", evict_grace_s)):
+            if value is not None and not value > 0.0:
+                raise ValueError(f"{name} must be positive (or None), got {value}")
         self._requested_port = port
         self.faults: ServerFaults = faults if faults is not None else NoFaults()
         self.max_connections = max_connections
@@ -153,13 +185,15 @@ class InstrumentServer(abc.ABC):
         self._poll_s = poll_s
         self._send_timeout_s = send_timeout_s
         self._busy_grace_s = busy_grace_s
+        self.idle_timeout_s = idle_timeout_s
+        self.evict_grace_s = evict_grace_s
         #: Held while a session turns a request into replies: the instrument's state is shared.
         self.lock = threading.RLock()
         self._stop = threading.Event()
         self._listener: socket.socket | None = None
         self._accept_thread: threading.Thread | None = None
         self._slots = threading.Condition()
-        self._clients: dict[socket.socket, threading.Thread] = {}
+        self._clients: dict[socket.socket, _Client] = {}
         self._counters_lock = threading.Lock()
         self._port = 0
         self.discarded_requests = 0
@@ -168,6 +202,8 @@ class InstrumentServer(abc.ABC):
         self._drop_count = 0
         self.refused_connections = 0
         self.served_connections = 0
+        self.idle_closed_connections = 0
+        self.evicted_connections = 0
 
     # -- what a protocol supplies -----------------------------------------------------------
 
@@ -261,8 +297,8 @@ class InstrumentServer(abc.ABC):
             clients = list(self._clients.items())
         for conn, _ in clients:
             _shutdown(conn)
-        for _, thread in clients:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        for _, client in clients:
+            client.thread.join(max(0.0, deadline - time.monotonic()))
         if self._listener is not None:
             self._listener.close()
         self._listener = None
@@ -303,28 +339,51 @@ class InstrumentServer(abc.ABC):
         with self._slots:
             # A client that just hung up may not have been reaped yet: give it a moment,
             # so that a driver reconnecting at once to a one-client instrument gets in.
-            if not self._slots.wait_for(
-                lambda: len(self._clients) < self.max_connections or self._stop.is_set(),
-                self._busy_grace_s,
-            ):
-                return False
+            if not self._slots.wait_for(self._slot_free, self._busy_grace_s):
+                if not self._evict_longest_idle():
+                    return False
+                # The evicted thread wakes within a poll and frees its slot.
+                if not self._slots.wait_for(self._slot_free, self._poll_s + self._send_timeout_s):
+                    return False
             if self._stop.is_set():
                 return False
             thread = threading.Thread(
                 target=self._serve, args=(conn,), name=f"{type(self).__name__}:{self._port}:conn", daemon=True
             )
-            self._clients[conn] = thread
+            client = _Client(thread, last_active_s=time.monotonic())
+            self._clients[conn] = client
             self.served_connections += 1
         thread.start()
+        return True
+
+    def _slot_free(self) -> bool:
+        return len(self._clients) < self.max_connections or self._stop.is_set()
+
+    def _evict_longest_idle(self) -> bool:
+        """Cut the connection idle the longest, if idle for the grace at least (``_slots`` held)."""
+        if self.evict_grace_s is None:
+            return False
+        now = time.monotonic()
+        candidates = [(c.idle_s(now), conn, c) for conn, c in self._clients.items() if not c.evicted]
+        if not candidates:
+            return False
+        idle_s, conn, client = max(candidates, key=lambda entry: entry[0])
+        if idle_s < self.evict_grace_s:
+            return False
+        client.evicted = True
+        self.evicted_connections += 1
+        _shutdown(conn)  # its thread sees the end of the stream at its next poll and leaves
         return True
 
     # -- serving one connection --------------------------------------------------------------
 
     def _serve(self, conn: socket.socket) -> None:
+        with self._slots:
+            client = self._clients[conn]
         try:
             with contextlib.suppress(OSError):
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._serve_loop(conn, self.new_session())
+            self._serve_loop(conn, self.new_session(), client)
         except Exception:
             # A protocol bug must cost this connection only, never the server.
             _log.exception("%s: connection handler failed", type(self).__name__)
@@ -334,7 +393,7 @@ class InstrumentServer(abc.ABC):
                 self._clients.pop(conn, None)
                 self._slots.notify_all()
 
-    def _serve_loop(self, conn: socket.socket, session: Session) -> None:
+    def _serve_loop(self, conn: socket.socket, session: Session, client: _Client) -> None:
         while not self._stop.is_set():
             if self.faults.active("disconnect") is not None:
                 return
@@ -345,7 +404,13 @@ class InstrumentServer(abc.ABC):
                     replies = session.tick(now)
                 if not self._send(conn, replies):
                     return
+                # A client reading a continuous output is being served, not idle.
+                client.last_active_s = time.monotonic()
                 continue
+            if self.idle_timeout_s is not None and client.idle_s(now) >= self.idle_timeout_s:
+                with self._counters_lock:
+                    self.idle_closed_connections += 1
+                return
             wait_s = self._poll_s if due is None else min(self._poll_s, due - now)
             conn.settimeout(max(wait_s, 0.001))
             try:
@@ -356,12 +421,18 @@ class InstrumentServer(abc.ABC):
                 return
             if not data:
                 return
+            client.last_active_s = time.monotonic()
             if self.faults.active("timeout") is not None:
                 continue  # the request is swallowed: the instrument never saw it
-            with self.lock:
-                replies = session.feed(data)
-            if not self._send(conn, replies):
-                return
+            client.busy = True
+            try:
+                with self.lock:
+                    replies = session.feed(data)
+                if not self._send(conn, replies):
+                    return
+            finally:
+                client.busy = False
+                client.last_active_s = time.monotonic()
 
     def _send(self, conn: socket.socket, replies: list[bytes]) -> bool:
         for reply in replies:
