@@ -36,6 +36,7 @@ import platformdirs
 
 from rig.errors import InputError
 from rig.record.atomic import write_atomically
+from rig.record.preflight import check_writable_dir
 from rig.record.run_writer import FLUSH_INTERVAL_S, RunWriter
 
 __all__ = ["FLUSH_INTERVAL_S", "STATUSES", "RunStore", "RunSummary", "RunWriter", "read_samples"]
@@ -108,13 +109,11 @@ class RunStore:
     def prepare(self) -> None:
         """Make the data directory and the index if they are not there (a writer's first act).
 
-        Raises :class:`rig.errors.InputError` when the data directory is not a directory and
-        :class:`DamagedRecordError` when the index is not a run index, before anything is written
-        into it; OSError when the directory cannot be made (permission, disk full).
+        Raises :class:`rig.errors.InputError` when the data directory cannot be made or written
+        (:func:`rig.record.preflight.check_writable_dir`) and :class:`DamagedRecordError` when the
+        index is not a run index, before anything is written into it.
         """
-        if self.data_dir.exists() and not self.data_dir.is_dir():
-            raise InputError(f"data directory {self.data_dir} is not a directory")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        check_writable_dir(self.data_dir, "data directory")
         with self._connect(damaged="cannot be written") as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, procedure TEXT, bench TEXT,"

@@ -167,7 +167,7 @@ class RunWriter:
                 problems.append(f"not sealed: {exc}")
         try:
             self.store.finish(self.run_id, status, verdict, reason)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, InputError) as exc:
             problems.append(f"the run index was not updated: {exc}")
         return problems
 

@@ -118,7 +118,7 @@ def test_when_nothing_answers_the_safe_state_is_not_claimed(
     code, out, err = rig_run(capsys, procedure, tmp_path / "data")
     assert (code, out) == (3, "")
     reason = the_reason(err)
-    assert f"safe state NOT confirmed: daq: {daq}" in reason
+    assert f"safe state NOT commanded everywhere: daq: {daq}" in reason
 
 
 def test_a_daq_that_does_not_answer_is_named(
