@@ -128,4 +128,4 @@ def test_a_daq_that_does_not_answer_is_named(
     procedure = write_procedure(tmp_path, nobody_listening(), mute.resource)
     code, _, err = rig_run(capsys, procedure, tmp_path / "data")
     assert code == 3
-    assert "safe state NOT confirmed: daq: " in the_reason(err)
+    assert "safe state NOT commanded everywhere: daq: " in the_reason(err)
