@@ -20,21 +20,16 @@ Every mistake is reported as ``file:line:col: message`` before anything is conta
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from rig.located_yaml import Doc, load
+from rig import bench_wiring as wiring
+from rig.bench_wiring import MODELS as MODELS  # what each model is, with its wiring; named here too
+from rig.located_yaml import Doc, LocatedError, attempt, load, raise_all
 
-MODELS = {
-    "TPG361": "gauge",
-    "TPG362": "gauge",
-    "TPG366": "gauge",
-    "MKS937B": "gauge",
-    "DAQ970A": "daq",
-    "34972A": "daq",
-    "34970A": "daq",
-}
 MEASURES = {"pressure", "temperature", "voltage"}
 TOP_KEYS = {
     "bench", "description", "instruments", "volumes", "channels", "valves", "limits", "safe_state",
@@ -49,6 +44,8 @@ PHYSICS_KEYS = {
 # An unmeasured drift of the gas temperature a test without a thermometer must allow for.
 DEFAULT_TEMPERATURE_DRIFT_K_S = 0.5 / 3600.0
 CHANNEL_KEYS = {"instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy"}
+P = tuple[Any, ...]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -172,41 +169,46 @@ class BenchSpec:
 
 
 def load_bench(path: str | Path) -> BenchSpec:
-    """Read and validate a bench file; problems raise :class:`rig.located_yaml.LocatedError`."""
+    """Read and validate a bench file; its problems, all of them, raise :class:`LocatedError`
+    (:class:`rig.located_yaml.LocatedProblems` when there are several)."""
     doc = load(path)
-    doc.mapping((), allowed=TOP_KEYS, required=frozenset({"bench", "instruments"}))
-    doc.mapping(("physics",), allowed=PHYSICS_KEYS)
-    instruments = {name: _instrument(doc, name, p) for name, p in doc.items(("instruments",))}
-    volumes = {name: _volume(doc, name, p) for name, p in doc.items(("volumes",))}
-    channels = {name: _channel(doc, name, p, instruments, volumes) for name, p in doc.items(("channels",))}
-    _one_name_per_input(doc, "channels", channels, "channel", "one input read under two names")
-    valves = {name: _valve(doc, name, p, instruments) for name, p in doc.items(("valves",))}
-    # Two valves on one relay move together: commanding one would silently move the other.
-    _one_name_per_input(doc, "valves", valves, "valve", "moving one would move the other")
-    limits = doc.mapping(("limits",), allowed={"max_pressure", "min_pressure", "valve_response", "vent_time"})
-    response = doc.quantity(("limits", "valve_response"), "time", "10 s", positive=True) if limits else 10.0
-    vent_time = doc.quantity(("limits", "vent_time"), "time", "10 min", positive=True) if limits else 600.0
-    max_p = doc.quantity(("limits", "max_pressure"), "pressure", "1e9 Pa") if limits else 1e9
-    min_p = doc.quantity(("limits", "min_pressure"), "pressure", "0 Pa") if limits else 0.0
-    if min_p >= max_p:
-        raise doc.error(("limits",), "min_pressure must be below max_pressure")
-    safe: dict[str, bool] = {}
-    for valve, p in doc.items(("safe_state",)):
-        if valve not in valves:
-            raise doc.key_error(p, f"safe_state names {valve!r}, which is not a valve of this bench")
-        safe[valve] = doc.choice(p, {"open", "closed"}) == "open"
-    environment = doc.mapping(("environment",), allowed={"temperature_drift"})
-    drift = (
-        doc.quantity(("environment", "temperature_drift"), "temperature drift")
-        if environment.get("temperature_drift") is not None
-        else DEFAULT_TEMPERATURE_DRIFT_K_S
-    )
-    if drift < 0.0:
-        raise doc.error(("environment", "temperature_drift"), "a temperature drift bound cannot be negative")
-    calibrations = {name: _calibration(doc, name, p, channels) for name, p in doc.items(("calibrations",))}
-    leaks = {name: _reference_leak(doc, name, p, valves) for name, p in doc.items(("reference_leaks",))}
+    if not isinstance(doc.data, dict):
+        raise doc.error((), "a bench file is a mapping of bench:, instruments:, volumes: ...")
+    problems: list[LocatedError] = []
+    attempt(problems, lambda: doc.mapping((), allowed=TOP_KEYS, required=frozenset({"bench", "instruments"})))
+    attempt(problems, lambda: doc.mapping(("physics",), allowed=PHYSICS_KEYS))
+    # A part that refers to another is checked only when that one is sound: "unknown
+    # instrument 'daq'" would only echo a problem of the instrument itself.
+    instruments = None
+    if doc.has(("instruments",)):  # else "missing key 'instruments'" said it
+        instruments = _section(doc, problems, "instruments", lambda n, p: _instrument(doc, n, p))
+    volumes = _section(doc, problems, "volumes", lambda n, p: _volume(doc, n, p))
+    channels = valves = None
+    if instruments is not None and volumes is not None:
+        channels = _section(doc, problems, "channels", lambda n, p: _channel(doc, n, p, instruments, volumes))
+    if channels is not None:
+        problems += wiring.one_name_per_input(doc, "channels", channels, "one input read under two names")
+    if instruments is not None:
+        valves = _section(doc, problems, "valves", lambda n, p: _valve(doc, n, p, instruments))
+    if valves is not None:
+        # Two valves on one relay move together: commanding one would silently move the other.
+        problems += wiring.one_name_per_input(doc, "valves", valves, "moving one would move the other")
+    limits = attempt(problems, lambda: _limits(doc))
+    safe = attempt(problems, lambda: wiring.safe_state(doc, valves)) if valves is not None else None
+    drift = attempt(problems, lambda: _temperature_drift(doc))
+    calibrations = leaks = None
+    if channels is not None:
+        calibrations = _section(doc, problems, "calibrations", lambda n, p: _calibration(doc, n, p, channels))
+    if valves is not None:
+        leaks = _section(doc, problems, "reference_leaks", lambda n, p: _reference_leak(doc, n, p, valves))
+    name = attempt(problems, lambda: doc.text(("bench",))) if doc.has(("bench",)) else None
+    raise_all(problems)
+    assert instruments is not None and volumes is not None and channels is not None and valves is not None
+    assert limits is not None and safe is not None and drift is not None and name is not None
+    assert calibrations is not None and leaks is not None
+    response, vent_time, max_p, min_p = limits
     return BenchSpec(
-        name=doc.text(("bench",)),
+        name=name,
         source=str(path),
         instruments=instruments,
         volumes=volumes,
@@ -223,6 +225,45 @@ def load_bench(path: str | Path) -> BenchSpec:
         description=doc.text(("description",), " ").strip(),
         doc=doc,
     )
+
+
+def _section(
+    doc: Doc, problems: list[LocatedError], section: str, build: Callable[[str, P], T]
+) -> dict[str, T] | None:
+    """Each item of ``section`` built; None (its problems added to ``problems``) if any is wrong."""
+    found: list[LocatedError] = []
+    items = attempt(found, lambda: list(doc.items((section,)))) or []
+    built = {}
+    for name, path in items:
+        item = attempt(found, partial(build, name, path))
+        if item is not None:
+            built[name] = item
+    problems += found
+    return None if found else built
+
+
+def _limits(doc: Doc) -> tuple[float, float, float, float]:
+    """(valve response s, vent time s, max pressure Pa, min pressure Pa): the interlocks' bounds."""
+    limits = doc.mapping(("limits",), allowed={"max_pressure", "min_pressure", "valve_response", "vent_time"})
+    response = doc.quantity(("limits", "valve_response"), "time", "10 s", positive=True) if limits else 10.0
+    vent_time = doc.quantity(("limits", "vent_time"), "time", "10 min", positive=True) if limits else 600.0
+    max_p = doc.quantity(("limits", "max_pressure"), "pressure", "1e9 Pa") if limits else 1e9
+    min_p = doc.quantity(("limits", "min_pressure"), "pressure", "0 Pa") if limits else 0.0
+    if min_p < 0.0:
+        raise doc.error(("limits", "min_pressure"), "an absolute pressure cannot be negative")
+    if min_p >= max_p:
+        raise doc.error(("limits",), "min_pressure must be below max_pressure")
+    return response, vent_time, max_p, min_p
+
+
+def _temperature_drift(doc: Doc) -> float:
+    environment = doc.mapping(("environment",), allowed={"temperature_drift"})
+    if environment.get("temperature_drift") is None:
+        return DEFAULT_TEMPERATURE_DRIFT_K_S
+    drift = doc.quantity(("environment", "temperature_drift"), "temperature drift")
+    if drift < 0.0:
+        raise doc.error(("environment", "temperature_drift"), "a temperature drift bound cannot be negative")
+    return drift
 
 
 def _date(doc: Doc, path: tuple[Any, ...]) -> dt.date:
@@ -301,7 +342,7 @@ def _instrument(doc: Doc, name: str, p: tuple[Any, ...]) -> InstrumentSpec:
     doc.mapping(p, allowed={"model", "resource", "address"}, required=frozenset({"model"}))
     model = doc.choice((*p, "model"), set(MODELS))
     resource = doc.text((*p, "resource")) if doc.get((*p, "resource")) is not None else None
-    address = doc.integer((*p, "address")) if doc.get((*p, "address")) is not None else None
+    address = wiring.address(doc, (*p, "address"), model) if doc.get((*p, "address")) is not None else None
     return InstrumentSpec(name, model, resource, address)
 
 
@@ -338,21 +379,6 @@ def _accuracy(doc: Doc, path: tuple[Any, ...]) -> float | None:
     return accuracy
 
 
-def _one_name_per_input(
-    doc: Doc, section: str, specs: dict[str, ChannelSpec] | dict[str, ValveSpec], what: str, why: str
-) -> None:
-    """Refuse a second name for one instrument channel, at the second one's ``channel``."""
-    first: dict[tuple[str, int], str] = {}
-    for name, spec in specs.items():
-        taken = first.setdefault((spec.instrument, spec.channel), name)
-        if taken != name:
-            raise doc.error(
-                (section, name, "channel"),
-                f"{what} {name!r} is on channel {spec.channel} of {spec.instrument!r}, "
-                f"like {what} {taken!r}: {why}",
-            )
-
-
 def _reference(doc: Doc, path: tuple[Any, ...], names: dict[str, Any], what: str) -> str:
     value = doc.text(path)
     if value not in names:
@@ -377,9 +403,8 @@ def _channel(
     noise = _not_negative(doc, (*p, "noise"), "pressure", "noise")
     accuracy = _accuracy(doc, (*p, "accuracy"))
     measures = doc.choice((*p, "measures"), MEASURES)
-    return ChannelSpec(
-        name, instrument, doc.integer((*p, "channel")), measures, volume, resolution, noise, accuracy
-    )
+    channel = wiring.input_channel(doc, p, instruments[instrument], measures)
+    return ChannelSpec(name, instrument, channel, measures, volume, resolution, noise, accuracy)
 
 
 def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, InstrumentSpec]) -> ValveSpec:
@@ -396,4 +421,5 @@ def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, Instr
         raise doc.error((*p, "between"), "a valve sits between exactly two places")
     between = (doc.text((*p, "between", 0)), doc.text((*p, "between", 1)))
     normally_open = doc.choice((*p, "normally"), {"open", "closed"}, "closed") == "open"
-    return ValveSpec(name, instrument, doc.integer((*p, "channel")), between, normally_open)
+    relay = wiring.relay_channel(doc, (*p, "channel"), instrument)
+    return ValveSpec(name, instrument, relay, between, normally_open)

@@ -108,3 +108,21 @@ def with_faults(tmp_path: Path, *faults: str, source: Path = MOCKUP, name: str =
     return variant(
         tmp_path, source, lambda t: t + "\nfaults:\n" + "".join(f"  - {f}\n" for f in faults), name
     )
+
+
+FILL = (
+    "fill: {volume: article, to: 2 bar, tolerance: 50 mbar, timeout: 5 min, "
+    "through: supply, channel: p_article}"
+)
+
+
+def overfilling(tmp_path: Path) -> Path:
+    """``pressure_decay`` with its fill replaced by the supply valve left open for 10 minutes.
+
+    Validation refuses a fill aimed past the bench's ``max_pressure``, but it cannot know what
+    an open valve lets in: the 2 bar supply then takes the article past any lower limit, and
+    the trip comes from the gas itself.
+    """
+    opened = "set_valves: {valves: {supply: open}}\n  - wait: {duration: 10 min}"
+    source = PROCEDURES / "pressure_decay.yaml"
+    return variant(tmp_path, source, lambda t: t.replace(FILL, opened), name="overfilling.yaml")
