@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from rig import bench_wiring as wiring
 from rig.bench_wiring import MODELS as MODELS  # what each model is, with its wiring; named here too
@@ -177,69 +177,114 @@ def load_bench(path: str | Path) -> BenchSpec:
     problems: list[LocatedError] = []
     attempt(problems, lambda: doc.mapping((), allowed=TOP_KEYS, required=frozenset({"bench", "instruments"})))
     attempt(problems, lambda: doc.mapping(("physics",), allowed=PHYSICS_KEYS))
-    # A part that refers to another is checked only when that one is sound: "unknown
-    # instrument 'daq'" would only echo a problem of the instrument itself.
-    instruments = None
-    if doc.has(("instruments",)):  # else "missing key 'instruments'" said it
-        instruments = _section(doc, problems, "instruments", lambda n, p: _instrument(doc, n, p))
+    instruments = _section(doc, problems, "instruments", lambda n, p: _instrument(doc, n, p), required=True)
     volumes = _section(doc, problems, "volumes", lambda n, p: _volume(doc, n, p))
-    channels = valves = None
-    if instruments is not None and volumes is not None:
-        channels = _section(doc, problems, "channels", lambda n, p: _channel(doc, n, p, instruments, volumes))
-    if channels is not None:
-        problems += wiring.one_name_per_input(doc, "channels", channels, "one input read under two names")
-    if instruments is not None:
-        valves = _section(doc, problems, "valves", lambda n, p: _valve(doc, n, p, instruments))
-    if valves is not None:
-        # Two valves on one relay move together: commanding one would silently move the other.
-        problems += wiring.one_name_per_input(doc, "valves", valves, "moving one would move the other")
+    # An item that refers to a refused one is not checked: "unknown instrument 'daq'" would
+    # only echo the instrument's own problem.
+    channels = _section(
+        doc,
+        problems,
+        "channels",
+        lambda n, p: _channel(doc, n, p, instruments.built, volumes.built),
+        lambda n, p: (
+            instruments.spoils(doc.get((*p, "instrument"))) or volumes.spoils(doc.get((*p, "volume")))
+        ),
+    )
+    problems += wiring.one_name_per_input(doc, "channels", channels.built, "one input read under two names")
+    valves = _section(
+        doc,
+        problems,
+        "valves",
+        lambda n, p: _valve(doc, n, p, instruments.built),
+        lambda n, p: instruments.spoils(doc.get((*p, "instrument"))),
+    )
+    # Two valves on one relay move together: commanding one would silently move the other.
+    problems += wiring.one_name_per_input(doc, "valves", valves.built, "moving one would move the other")
     limits = attempt(problems, lambda: _limits(doc))
-    safe = attempt(problems, lambda: wiring.safe_state(doc, valves)) if valves is not None else None
+    safe = (
+        None
+        if valves.unreadable
+        else attempt(problems, lambda: wiring.safe_state(doc, valves.built, valves.refused))
+    )
     drift = attempt(problems, lambda: _temperature_drift(doc))
-    calibrations = leaks = None
-    if channels is not None:
-        calibrations = _section(doc, problems, "calibrations", lambda n, p: _calibration(doc, n, p, channels))
-    if valves is not None:
-        leaks = _section(doc, problems, "reference_leaks", lambda n, p: _reference_leak(doc, n, p, valves))
+    calibrations = _section(
+        doc,
+        problems,
+        "calibrations",
+        lambda n, p: _calibration(doc, n, p, channels.built),
+        lambda n, p: channels.spoils(n),
+    )
+    leaks = _section(
+        doc,
+        problems,
+        "reference_leaks",
+        lambda n, p: _reference_leak(doc, n, p, valves.built),
+        lambda n, p: valves.spoils(n),
+    )
     name = attempt(problems, lambda: doc.text(("bench",))) if doc.has(("bench",)) else None
     raise_all(problems)
-    assert instruments is not None and volumes is not None and channels is not None and valves is not None
     assert limits is not None and safe is not None and drift is not None and name is not None
-    assert calibrations is not None and leaks is not None
     response, vent_time, max_p, min_p = limits
     return BenchSpec(
         name=name,
         source=str(path),
-        instruments=instruments,
-        volumes=volumes,
-        channels=channels,
-        valves=valves,
+        instruments=instruments.built,
+        volumes=volumes.built,
+        channels=channels.built,
+        valves=valves.built,
         max_pressure_pa=max_p,
         min_pressure_pa=min_p,
         safe_state=safe,
         valve_response_s=response,
         vent_time_s=vent_time,
-        calibrations=calibrations,
-        reference_leaks=leaks,
+        calibrations=calibrations.built,
+        reference_leaks=leaks.built,
         temperature_drift_k_s=drift,
         description=doc.text(("description",), " ").strip(),
         doc=doc,
     )
 
 
+@dataclass
+class _Section(Generic[T]):
+    """One part of a bench file (instruments, channels ...): the items that passed their checks."""
+
+    built: dict[str, T]
+    refused: set[str]  # items with a problem (reported), or referring to an item with one
+    unreadable: bool = False  # the part itself is wrong (or missing where required), reported
+
+    def spoils(self, name: object) -> bool:
+        """Whether a reference to ``name`` would only echo a problem already reported."""
+        return self.unreadable or name in self.refused
+
+
 def _section(
-    doc: Doc, problems: list[LocatedError], section: str, build: Callable[[str, P], T]
-) -> dict[str, T] | None:
-    """Each item of ``section`` built; None (its problems added to ``problems``) if any is wrong."""
+    doc: Doc,
+    problems: list[LocatedError],
+    section: str,
+    build: Callable[[str, P], T],
+    spoiled: Callable[[str, P], bool] = lambda name, path: False,
+    *,
+    required: bool = False,
+) -> _Section[T]:
+    """Each item of ``section`` built, its problems added to ``problems``; ``spoiled`` items skipped.
+
+    A ``required`` section that is missing is unreadable ("missing key" is reported already).
+    """
     found: list[LocatedError] = []
-    items = attempt(found, lambda: list(doc.items((section,)))) or []
-    built = {}
+    items = attempt(found, lambda: list(doc.items((section,))))
+    if items is None or (required and not doc.has((section,))):
+        problems += found
+        return _Section({}, set(), unreadable=True)
+    part: _Section[T] = _Section({}, set())
     for name, path in items:
-        item = attempt(found, partial(build, name, path))
-        if item is not None:
-            built[name] = item
+        item = None if spoiled(name, path) else attempt(found, partial(build, name, path))
+        if item is None:
+            part.refused.add(name)
+        else:
+            part.built[name] = item
     problems += found
-    return None if found else built
+    return part
 
 
 def _limits(doc: Doc) -> tuple[float, float, float, float]:

@@ -74,9 +74,7 @@ def input_channel(doc: Doc, p: P, instrument: InstrumentSpec, measures: str) -> 
     if not 1 <= channel <= count:
         raise doc.error(path, f"{where} does not exist: a {instrument.model} has channels 1 to {count}")
     if measures != "pressure":
-        raise doc.error(
-            (*p, "measures"), f"a {instrument.model} reads pressure gauges, not {measures} ({where})"
-        )
+        raise doc.error((*p, "measures"), f"{where} reads a pressure gauge, not a {measures}")
     return channel
 
 
@@ -84,12 +82,10 @@ def relay_channel(doc: Doc, path: P, instrument: str) -> int:
     """The relay channel at ``path`` of a valve on the DAQ ``instrument``."""
     channel = doc.integer(path)
     if channel not in DAQ_RELAYS:
-        kind = "an input of the 34901A multiplexer" if channel in DAQ_INPUTS else "not a channel it has"
-        raise doc.error(
-            path,
-            f"channel {channel} of {instrument!r} is {kind}, which switches nothing: a valve hangs on a "
-            f"relay of the 34903A actuator, {_span(DAQ_RELAYS)}",
-        )
+        what = f"{instrument!r} has no channel {channel}"
+        if channel in DAQ_INPUTS:
+            what = f"channel {channel} of {instrument!r} is an input of its 34901A multiplexer, not a switch"
+        raise doc.error(path, f"{what}: a valve hangs on a relay of the 34903A actuator, {_span(DAQ_RELAYS)}")
     return channel
 
 
@@ -113,13 +109,18 @@ def one_name_per_input(
     return problems
 
 
-def safe_state(doc: Doc, valves: dict[str, ValveSpec]) -> dict[str, bool]:
-    """Valve name → open in the bench's safe state, which must name every valve exactly once."""
+def safe_state(doc: Doc, valves: dict[str, ValveSpec], refused: set[str]) -> dict[str, bool]:
+    """Valve name → open in the bench's safe state, which must name every valve exactly once.
+
+    ``refused`` valves (their own problems reported) may be named, and may be left out.
+    """
     problems: list[LocatedError] = []
     safe: dict[str, bool] = {}
     named = doc.mapping(("safe_state",))
     for valve in named:
         p = ("safe_state", valve)
+        if valve in refused:
+            continue
         if valve not in valves:
             why = f"safe_state names {valve!r}, which is not a valve of this bench"
             problems.append(doc.key_error(p, why))
