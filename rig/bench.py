@@ -2,7 +2,9 @@
 
 A bench file is YAML with quantities in units. Simulated benches add a ``physics:``
 part (built only by ``rig.sim``; its top keys are checked here) and may declare ``faults:``.
-Every mistake is reported as ``file:line:col: message`` before anything is contacted.
+Every mistake is reported as ``file:line:col: message`` before anything is contacted, all of
+them at once; how channels and valves are wired to instruments is checked by
+:mod:`rig.bench_wiring` (the safe state too: it names every valve).
 
     bench: vacuum_chamber_mockup
     instruments:

@@ -226,7 +226,7 @@ class Doc:
     def tame(self, path: Path_, value: float, written: Any, what: str) -> float:
         """``value`` (read from ``written`` at ``path``), refused if infinite or subnormal; -0 is 0.
 
-        Every number a bench or procedure gives goes through here, so that no check or
+        Every plain number and quantity of a bench or procedure goes through here, so no check or
         computation downstream meets an infinity, a NaN or a subnormal it would choke on.
         """
         if not math.isfinite(value):  # e.g. "1e308 h": finite as written, infinite in seconds

@@ -4,17 +4,17 @@ Every figure here is checked arithmetically over the step tree (:mod:`rig.proced
 before anything runs; the reasons are in README.md ("Bounds"):
 
 * **at most 100 000 executed steps** (repeats multiplied). Each step is logged, shown and
-  timed; the longest shipped procedure runs 16, and a cycling test of a 5-step
+  timed; the longest shipped procedure runs 17, and a cycling test of a 5-step
   fill-decay-vent repeated 10 000 times runs 50 000. More is a typo (one zero too many), or
   a procedure that should be a campaign of runs.
 * **at most 90 days planned**: the sum of every step's longest duration (its timeout, its
   ``max``, its duration), repeats multiplied. Calibrations run for a year and a bench's
   state drifts over seasons; a record longer than a quarter is better split into runs, and
   ``duration: 1e9 s`` (31 years) is a mistake, not a test.
-* **at most 50 million samples** (planned duration / sample period): about 6 GB of
-  ``samples.csv`` for a bench of eight channels, and half a day of simulated time stepping
-  for ``--sim``. With a 1 s period the 90 days (7.8 million samples) bind first; with 10 ms,
-  5.8 days.
+* **at most 50 million samples** (planned duration / sample period): some 5 GB of
+  ``samples.csv`` for a bench of eight channels (a row is about 100 bytes), and as many
+  rounds of transactions with every instrument. With a 1 s period the 90 days (7.8 million
+  samples) bind first; with 10 ms, 5.8 days.
 * **a sample period from 10 ms to 1 h**: one sample is a transaction with every instrument,
   and a serial gauge's reply alone takes about 10 ms at 9600 baud, so a shorter period
   could not be kept; the interlocks are checked on each sample, so a longer one would leave

@@ -185,18 +185,12 @@ def _seed(doc: Doc) -> int:
     return seed
 
 
-def _fraction(doc: Doc, path: P, default: float, *, closed_at_one: bool, what: str) -> float:
-    """A plain number in (0, 1] (``closed_at_one``) or (0, 1)."""
-    value = doc.number(path, default)
-    if not (0.0 < value <= 1.0 if closed_at_one else 0.0 < value < 1.0):
-        span = "(0, 1]" if closed_at_one else "(0, 1)"
-        raise doc.error(path, f"{what} lies in {span}, got {value:g}")
-    return value
-
-
 def _discharge_coefficient(doc: Doc, path: P, default: float) -> float:
     # Cd = real flow / ideal flow of the same opening: a real orifice never passes more.
-    return _fraction(doc, path, default, closed_at_one=True, what="a discharge coefficient (real/ideal flow)")
+    cd = doc.number(path, default)
+    if not 0.0 < cd <= 1.0:
+        raise doc.error(path, f"a discharge coefficient (real/ideal flow) lies in (0, 1], got {cd:g}")
+    return cd
 
 
 def _reservoir(doc: Doc, name: str, p: P) -> Reservoir:
