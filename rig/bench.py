@@ -2,7 +2,9 @@
 
 A bench file is YAML with quantities in units. Simulated benches add a ``physics:``
 part (built only by ``rig.sim``; its top keys are checked here) and may declare ``faults:``.
-Every mistake is reported as ``file:line:col: message`` before anything is contacted.
+Every mistake is reported as ``file:line:col: message`` before anything is contacted, all of
+them at once; how channels and valves are wired to instruments is checked by
+:mod:`rig.bench_wiring` (the safe state too: it names every valve).
 
     bench: vacuum_chamber_mockup
     instruments:
@@ -20,22 +22,17 @@ Every mistake is reported as ``file:line:col: message`` before anything is conta
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from rig.located_yaml import Doc, load
+from rig import bench_wiring as wiring
+from rig.bench_wiring import MODELS as MODELS  # what each model is, with its wiring; named here too
+from rig.located_yaml import Doc, LocatedError, attempt, load, raise_all
 from rig.valve_position import PositionFeedback, parse_position
 
-MODELS = {
-    "TPG361": "gauge",
-    "TPG362": "gauge",
-    "TPG366": "gauge",
-    "MKS937B": "gauge",
-    "DAQ970A": "daq",
-    "34972A": "daq",
-    "34970A": "daq",
-}
 MEASURES = {"pressure", "temperature", "voltage"}
 TOP_KEYS = {
     "bench", "description", "instruments", "volumes", "channels", "valves", "limits", "safe_state",
@@ -55,6 +52,8 @@ CHANNEL_KEYS = {"instrument", "channel", "measures", "volume", "resolution", "no
 # vents never read "the atmosphere" and the safe state is never confirmed (never falsely).
 STANDARD_ATMOSPHERE_PA = 101325.0
 DEFAULT_ATMOSPHERE_UNCERTAINTY_PA = 2000.0
+P = tuple[Any, ...]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -182,60 +181,84 @@ class BenchSpec:
 
 
 def load_bench(path: str | Path) -> BenchSpec:
-    """Read and validate a bench file; problems raise :class:`rig.located_yaml.LocatedError`."""
+    """Read and validate a bench file; its problems, all of them, raise :class:`LocatedError`
+    (:class:`rig.located_yaml.LocatedProblems` when there are several)."""
     doc = load(path)
-    doc.mapping((), allowed=TOP_KEYS, required=frozenset({"bench", "instruments"}))
-    doc.mapping(("physics",), allowed=PHYSICS_KEYS)
-    instruments = {name: _instrument(doc, name, p) for name, p in doc.items(("instruments",))}
-    volumes = {name: _volume(doc, name, p) for name, p in doc.items(("volumes",))}
-    channels = {name: _channel(doc, name, p, instruments, volumes) for name, p in doc.items(("channels",))}
-    _one_name_per_input(doc, "channels", channels, "channel", "one input read under two names")
-    valves = {name: _valve(doc, name, p, instruments) for name, p in doc.items(("valves",))}
-    # Two valves on one relay move together: commanding one would silently move the other.
-    _one_name_per_input(doc, "valves", valves, "valve", "moving one would move the other")
-    _switch_inputs_free(doc, channels, valves)
-    limits = doc.mapping(("limits",), allowed={"max_pressure", "min_pressure", "valve_response", "vent_time"})
-    response = doc.quantity(("limits", "valve_response"), "time", "10 s", positive=True) if limits else 10.0
-    vent_time = doc.quantity(("limits", "vent_time"), "time", "10 min", positive=True) if limits else 600.0
-    max_p = doc.quantity(("limits", "max_pressure"), "pressure", "1e9 Pa") if limits else 1e9
-    min_p = doc.quantity(("limits", "min_pressure"), "pressure", "0 Pa") if limits else 0.0
-    if min_p >= max_p:
-        raise doc.error(("limits",), "min_pressure must be below max_pressure")
-    safe: dict[str, bool] = {}
-    for valve, p in doc.items(("safe_state",)):
-        if valve not in valves:
-            raise doc.key_error(p, f"safe_state names {valve!r}, which is not a valve of this bench")
-        safe[valve] = doc.choice(p, {"open", "closed"}) == "open"
-    environment = doc.mapping(("environment",), allowed={"temperature_drift"})
-    drift = (
-        doc.quantity(("environment", "temperature_drift"), "temperature drift")
-        if environment.get("temperature_drift") is not None
-        else DEFAULT_TEMPERATURE_DRIFT_K_S
+    if not isinstance(doc.data, dict):
+        raise doc.error((), "a bench file is a mapping of bench:, instruments:, volumes: ...")
+    problems: list[LocatedError] = []
+    attempt(problems, lambda: doc.mapping((), allowed=TOP_KEYS, required=frozenset({"bench", "instruments"})))
+    attempt(problems, lambda: doc.mapping(("physics",), allowed=PHYSICS_KEYS))
+    instruments = _section(doc, problems, "instruments", lambda n, p: _instrument(doc, n, p), required=True)
+    volumes = _section(doc, problems, "volumes", lambda n, p: _volume(doc, n, p))
+    # An item that refers to a refused one is not checked: "unknown instrument 'daq'" would
+    # only echo the instrument's own problem.
+    channels = _section(
+        doc,
+        problems,
+        "channels",
+        lambda n, p: _channel(doc, n, p, instruments.built, volumes.built),
+        lambda n, p: (
+            instruments.spoils(doc.get((*p, "instrument"))) or volumes.spoils(doc.get((*p, "volume")))
+        ),
     )
-    if drift < 0.0:
-        raise doc.error(("environment", "temperature_drift"), "a temperature drift bound cannot be negative")
-    calibrations = {name: _calibration(doc, name, p, channels) for name, p in doc.items(("calibrations",))}
-    leaks = {name: _reference_leak(doc, name, p, valves) for name, p in doc.items(("reference_leaks",))}
-    atmosphere_pa, atmosphere_u_pa = _atmosphere(doc)
+    problems += wiring.one_name_per_input(doc, "channels", channels.built, "one input read under two names")
+    valves = _section(
+        doc,
+        problems,
+        "valves",
+        lambda n, p: _valve(doc, n, p, instruments.built),
+        lambda n, p: instruments.spoils(doc.get((*p, "instrument"))),
+    )
+    # Two valves on one relay move together: commanding one would silently move the other.
+    problems += wiring.one_name_per_input(doc, "valves", valves.built, "moving one would move the other")
+    problems += wiring.switch_inputs_free(doc, channels.built, valves.built)
+    limits = attempt(problems, lambda: _limits(doc))
+    safe = (
+        None
+        if valves.unreadable
+        else attempt(problems, lambda: wiring.safe_state(doc, valves.built, valves.refused))
+    )
+    drift = attempt(problems, lambda: _temperature_drift(doc))
+    calibrations = _section(
+        doc,
+        problems,
+        "calibrations",
+        lambda n, p: _calibration(doc, n, p, channels.built),
+        lambda n, p: channels.spoils(n),
+    )
+    leaks = _section(
+        doc,
+        problems,
+        "reference_leaks",
+        lambda n, p: _reference_leak(doc, n, p, valves.built),
+        lambda n, p: valves.spoils(n),
+    )
+    atmosphere = attempt(problems, lambda: _atmosphere(doc))
+    name = attempt(problems, lambda: doc.text(("bench",))) if doc.has(("bench",)) else None
+    raise_all(problems)
+    assert limits is not None and safe is not None and drift is not None and name is not None
+    assert atmosphere is not None
+    response, vent_time, max_p, min_p = limits
     return BenchSpec(
-        name=doc.text(("bench",)),
+        name=name,
         source=str(path),
-        instruments=instruments,
-        volumes=volumes,
-        channels=channels,
-        valves=valves,
+        instruments=instruments.built,
+        volumes=volumes.built,
+        channels=channels.built,
+        valves=valves.built,
         max_pressure_pa=max_p,
         min_pressure_pa=min_p,
         safe_state=safe,
         valve_response_s=response,
         vent_time_s=vent_time,
-        calibrations=calibrations,
-        reference_leaks=leaks,
+        calibrations=calibrations.built,
+        reference_leaks=leaks.built,
         temperature_drift_k_s=drift,
         description=doc.text(("description",), " ").strip(),
         doc=doc,
-        atmosphere_pa=atmosphere_pa,
-        atmosphere_uncertainty_pa=atmosphere_u_pa,
+        atmosphere_pa=atmosphere[0],
+        atmosphere_uncertainty_pa=atmosphere[1],
     )
 
 
@@ -248,6 +271,72 @@ def _atmosphere(doc: Doc) -> tuple[float, float]:
     if doc.get(path) is not None and uncertainty is None:
         raise doc.error(("atmosphere",), "say how far the atmosphere may be off: `uncertainty: 1 kPa`")
     return pressure, DEFAULT_ATMOSPHERE_UNCERTAINTY_PA if uncertainty is None else uncertainty
+
+
+@dataclass
+class _Section(Generic[T]):
+    """One part of a bench file (instruments, channels ...): the items that passed their checks."""
+
+    built: dict[str, T]
+    refused: set[str]  # items with a problem (reported), or referring to an item with one
+    unreadable: bool = False  # the part itself is wrong (or missing where required), reported
+
+    def spoils(self, name: object) -> bool:
+        """Whether a reference to ``name`` would only echo a problem already reported."""
+        return self.unreadable or name in self.refused
+
+
+def _section(
+    doc: Doc,
+    problems: list[LocatedError],
+    section: str,
+    build: Callable[[str, P], T],
+    spoiled: Callable[[str, P], bool] = lambda name, path: False,
+    *,
+    required: bool = False,
+) -> _Section[T]:
+    """Each item of ``section`` built, its problems added to ``problems``; ``spoiled`` items skipped.
+
+    A ``required`` section that is missing is unreadable ("missing key" is reported already).
+    """
+    found: list[LocatedError] = []
+    items = attempt(found, lambda: list(doc.items((section,))))
+    if items is None or (required and not doc.has((section,))):
+        problems += found
+        return _Section({}, set(), unreadable=True)
+    part: _Section[T] = _Section({}, set())
+    for name, path in items:
+        item = None if spoiled(name, path) else attempt(found, partial(build, name, path))
+        if item is None:
+            part.refused.add(name)
+        else:
+            part.built[name] = item
+    problems += found
+    return part
+
+
+def _limits(doc: Doc) -> tuple[float, float, float, float]:
+    """(valve response s, vent time s, max pressure Pa, min pressure Pa): the interlocks' bounds."""
+    limits = doc.mapping(("limits",), allowed={"max_pressure", "min_pressure", "valve_response", "vent_time"})
+    response = doc.quantity(("limits", "valve_response"), "time", "10 s", positive=True) if limits else 10.0
+    vent_time = doc.quantity(("limits", "vent_time"), "time", "10 min", positive=True) if limits else 600.0
+    max_p = doc.quantity(("limits", "max_pressure"), "pressure", "1e9 Pa") if limits else 1e9
+    min_p = doc.quantity(("limits", "min_pressure"), "pressure", "0 Pa") if limits else 0.0
+    if min_p < 0.0:
+        raise doc.error(("limits", "min_pressure"), "an absolute pressure cannot be negative")
+    if min_p >= max_p:
+        raise doc.error(("limits",), "min_pressure must be below max_pressure")
+    return response, vent_time, max_p, min_p
+
+
+def _temperature_drift(doc: Doc) -> float:
+    environment = doc.mapping(("environment",), allowed={"temperature_drift"})
+    if environment.get("temperature_drift") is None:
+        return DEFAULT_TEMPERATURE_DRIFT_K_S
+    drift = doc.quantity(("environment", "temperature_drift"), "temperature drift")
+    if drift < 0.0:
+        raise doc.error(("environment", "temperature_drift"), "a temperature drift bound cannot be negative")
+    return drift
 
 
 def _date(doc: Doc, path: tuple[Any, ...]) -> dt.date:
@@ -326,7 +415,7 @@ def _instrument(doc: Doc, name: str, p: tuple[Any, ...]) -> InstrumentSpec:
     doc.mapping(p, allowed={"model", "resource", "address"}, required=frozenset({"model"}))
     model = doc.choice((*p, "model"), set(MODELS))
     resource = doc.text((*p, "resource")) if doc.get((*p, "resource")) is not None else None
-    address = doc.integer((*p, "address")) if doc.get((*p, "address")) is not None else None
+    address = wiring.address(doc, (*p, "address"), model) if doc.get((*p, "address")) is not None else None
     return InstrumentSpec(name, model, resource, address)
 
 
@@ -363,40 +452,6 @@ def _accuracy(doc: Doc, path: tuple[Any, ...]) -> float | None:
     return accuracy
 
 
-def _one_name_per_input(
-    doc: Doc, section: str, specs: dict[str, ChannelSpec] | dict[str, ValveSpec], what: str, why: str
-) -> None:
-    """Refuse a second name for one instrument channel, at the second one's ``channel``."""
-    first: dict[tuple[str, int], str] = {}
-    for name, spec in specs.items():
-        taken = first.setdefault((spec.instrument, spec.channel), name)
-        if taken != name:
-            raise doc.error(
-                (section, name, "channel"),
-                f"{what} {name!r} is on channel {spec.channel} of {spec.instrument!r}, "
-                f"like {what} {taken!r}: {why}",
-            )
-
-
-def _switch_inputs_free(doc: Doc, channels: dict[str, ChannelSpec], valves: dict[str, ValveSpec]) -> None:
-    """Refuse a limit switch on an input that a channel or another switch already reads."""
-    taken = {(c.instrument, c.channel): f"channel {n!r}" for n, c in channels.items()}
-    for name, valve in valves.items():
-        if valve.position is None:
-            continue
-        switches = {"open": valve.position.open_channel, "closed": valve.position.closed_channel}
-        for key, channel in switches.items():
-            if channel is None:
-                continue
-            where = (valve.position.instrument, channel)
-            if where in taken or where == (valve.instrument, valve.channel):
-                raise doc.error(
-                    ("valves", name, "position", key),
-                    f"input {channel} of {where[0]!r} is already {taken.get(where, 'the valve relay')}",
-                )
-            taken[where] = f"the {key} switch of valve {name!r}"
-
-
 def _reference(doc: Doc, path: tuple[Any, ...], names: dict[str, Any], what: str) -> str:
     value = doc.text(path)
     if value not in names:
@@ -421,9 +476,8 @@ def _channel(
     noise = _not_negative(doc, (*p, "noise"), "pressure", "noise")
     accuracy = _accuracy(doc, (*p, "accuracy"))
     measures = doc.choice((*p, "measures"), MEASURES)
-    return ChannelSpec(
-        name, instrument, doc.integer((*p, "channel")), measures, volume, resolution, noise, accuracy
-    )
+    channel = wiring.input_channel(doc, p, instruments[instrument], measures)
+    return ChannelSpec(name, instrument, channel, measures, volume, resolution, noise, accuracy)
 
 
 def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, InstrumentSpec]) -> ValveSpec:
@@ -440,8 +494,9 @@ def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, Instr
         raise doc.error((*p, "between"), "a valve sits between exactly two places")
     between = (doc.text((*p, "between", 0)), doc.text((*p, "between", 1)))
     normally_open = doc.choice((*p, "normally"), {"open", "closed"}, "closed") == "open"
+    relay = wiring.relay_channel(doc, (*p, "channel"), instrument)
     position = None
     if doc.get((*p, "position")) is not None:
         daqs = {n for n, spec in instruments.items() if MODELS[spec.model] == "daq"}
         position = parse_position(doc, (*p, "position"), instrument, daqs)
-    return ValveSpec(name, instrument, doc.integer((*p, "channel")), between, normally_open, position)
+    return ValveSpec(name, instrument, relay, between, normally_open, position)

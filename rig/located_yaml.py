@@ -10,10 +10,11 @@ anchors/aliases are refused (a bench or procedure needs neither, and aliases are
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -25,6 +26,11 @@ MAX_DEPTH = 32
 # Whole numbers beyond this are refused: no count or channel needs more, floats lose exactness
 # above 2**53, and a 100 000-digit integer is a denial of service, not a setting.
 MAX_INTEGER = 2**53
+# The smallest magnitude a number or quantity may have (other than zero). Below it floats are
+# subnormal: they lose digits, and dividing by one overflows (a 1 s duration over a 1e-320 s
+# sample period is infinity). No setting of a rig comes within 290 orders of magnitude of it.
+SMALLEST_MAGNITUDE = sys.float_info.min
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,19 @@ def raise_all(problems: Sequence[LocatedError]) -> None:
         raise problems[0]
     if problems:
         raise LocatedProblems(problems)
+
+
+def attempt(problems: list[LocatedError], check: Callable[[], T]) -> T | None:
+    """Run ``check``; its located problems are added to ``problems`` and None returned, so that
+    checking goes on and every problem of a file is reported at once."""
+    try:
+        return check()
+    except LocatedProblems as exc:
+        problems.extend(exc.problems)
+        return None
+    except LocatedError as exc:
+        problems.append(exc)
+        return None
 
 
 Path_ = tuple[str | int, ...]
@@ -194,19 +213,42 @@ class Doc:
         value = self.get(path)
         if value is None and default is not None:
             return default
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or value != value
-            or abs(value) == float("inf")
-        ):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(path, f"expected a finite number, got {_kind(value)}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number beyond float range (YAML reads 400 digits as an int)
+            number = math.inf
+        if not math.isfinite(number):
+            raise self.error(path, f"expected a finite number, got {_kind(value)}")
+        return self.tame(path, number, value, "number")
+
+    def tame(self, path: Path_, value: float, written: Any, what: str) -> float:
+        """``value`` (read from ``written`` at ``path``), refused if infinite or subnormal; -0 is 0.
+
+        Every plain number and quantity of a bench or procedure goes through here, so no check or
+        computation downstream meets an infinity, a NaN or a subnormal it would choke on.
+        """
+        if not math.isfinite(value):  # e.g. "1e308 h": finite as written, infinite in seconds
+            raise self.error(path, f"{_short(written)} is too large a {what}")
+        if value != 0.0 and abs(value) < SMALLEST_MAGNITUDE:
+            raise self.error(
+                path,
+                f"{_short(written)} is too small a {what} to mean anything (below {SMALLEST_MAGNITUDE:.3g})",
+            )
+        return value + 0.0  # -0.0 + 0.0 is 0.0: a negative zero must not print as "-0"
 
     def quantity(
-        self, path: Path_, kind: str, default: str | None = None, *, positive: bool = False
+        self,
+        path: Path_,
+        kind: str,
+        default: str | None = None,
+        *,
+        positive: bool = False,
+        nonnegative: bool = False,
     ) -> float:
-        """A quantity with units (e.g. "50 L") as an SI float of ``kind``."""
+        """A quantity with units (e.g. "50 L") as an SI float of ``kind``, ``positive`` (> 0) or
+        ``nonnegative`` (≥ 0: an absolute pressure, an amplitude, a delay) if asked."""
         value = self.get(path)
         if value is None:
             if default is None:
@@ -223,10 +265,12 @@ class Doc:
             raise self.error(path, str(exc).split(": ", 1)[-1]) from None
         except Exception:  # pint's dimensionality error
             raise self.error(path, f"{value!r} is not a {kind}") from None
-        if not math.isfinite(si):  # e.g. "1e308 h": finite as written, infinite in seconds
-            raise self.error(path, f"{value!r} is too large a {kind}")
+        si = self.tame(path, si, value, kind)
         if positive and not si > 0.0:
             raise self.error(path, f"{kind} must be positive, got {value!r}")
+        if nonnegative and si < 0.0:
+            what = path[-1] if path and isinstance(path[-1], str) else kind
+            raise self.error(path, f"{what} cannot be negative, got {value!r}")
         return si
 
 
@@ -239,7 +283,13 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {_short(value)}"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters so a hostile value cannot flood the message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
 def _example(kind: str) -> str:

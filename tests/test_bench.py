@@ -65,6 +65,7 @@ channels:
   p: {instrument: gauges, channel: 1, measures: pressure, volume: chamber}
 valves:
   vent: {instrument: daq, channel: 201, between: [chamber, atmosphere]}
+safe_state: {vent: open}
 physics:
   outside:
     atmosphere: {pressure: 1 atm}
@@ -181,10 +182,12 @@ def test_unknown_fault_kind_is_located(tmp_path: Path) -> None:
 
 
 def test_one_input_may_carry_two_names_on_different_instruments(tmp_path: Path) -> None:
-    text = MINIMAL.replace(
-        "  daq: {model: DAQ970A}\n", "  daq: {model: DAQ970A}\n  daq2: {model: DAQ970A}\n"
-    ).replace(
-        "valves:\n", "valves:\n  supply: {instrument: daq2, channel: 201, between: [supply, chamber]}\n"
+    text = (
+        MINIMAL.replace("  daq: {model: DAQ970A}\n", "  daq: {model: DAQ970A}\n  daq2: {model: DAQ970A}\n")
+        .replace(
+            "valves:\n", "valves:\n  supply: {instrument: daq2, channel: 201, between: [supply, chamber]}\n"
+        )
+        .replace("{vent: open}", "{vent: open, supply: closed}")
     )
     bench = load_bench(write(tmp_path, text))
     assert {v.instrument for v in bench.valves.values()} == {"daq", "daq2"}

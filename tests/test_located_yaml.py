@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import sys
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rig.located_yaml import LocatedError, LocatedProblems, load, loads
 
@@ -101,3 +106,77 @@ def test_a_choice_read_as_a_boolean_says_why() -> None:
     message = str(info.value)
     assert message.startswith("b.yaml:1:8: expected text, got a boolean (True)")
     assert "quote it" in message and "closed, open" in message
+
+
+# --- any number at all: a normal finite value, or one located error (never another exception) -----
+
+UNITS = {
+    "time": ["s", "ms", "h", "d"],
+    "pressure": ["Pa", "mbar", "bar", "Torr"],
+    "volume": ["L", "m**3", "um**3"],
+    "temperature": ["K", "degC"],
+    "length": ["um", "m"],
+    "area": ["mm**2"],
+    "conductance": ["L/s", "m**3/s"],
+    "leak rate": ["Pa*m**3/s", "mbar*L/s"],
+}
+EDGES = ["1e-320", "5e-324", "-5e-324", "1e400", "-1e400", "inf", "-inf", "nan", "-0", "-0.0", "1e308",
+         "1.7976931348623157e308", "2.2250738585072014e-308", "9" * 400, "1e-400", "0x10", "1_0"]  # fmt: skip
+
+
+def assert_tame(value: float) -> None:
+    """Finite, not subnormal, and never a negative zero."""
+    assert math.isfinite(value)
+    assert value == 0.0 or abs(value) >= sys.float_info.min
+    assert math.copysign(1.0, value) > 0.0 or value < 0.0
+
+
+def quantity_or_located(text: str, kind: str, **options: bool) -> float | None:
+    try:
+        value = loads(f"x: '{text}'\n", "n.yaml").quantity(("x",), kind, **options)
+    except LocatedError as exc:
+        assert str(exc).startswith("n.yaml:1:4: "), str(exc)
+        return None
+    assert_tame(value)
+    return value
+
+
+@pytest.mark.parametrize("kind", list(UNITS))
+@pytest.mark.parametrize("number", EDGES)
+def test_a_quantity_at_the_edges_of_floating_point_is_tame_or_located(number: str, kind: str) -> None:
+    for unit in UNITS[kind]:
+        for options in ({}, {"positive": True}, {"nonnegative": True}):
+            value = quantity_or_located(f"{number} {unit}", kind, **options)
+            if value is not None and options:
+                assert value > 0.0 if "positive" in options else value >= 0.0
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(st.floats(), st.integers(-(10**400), 10**400), st.floats(width=32)),
+    st.sampled_from(sorted(UNITS)),
+    st.data(),
+)
+def test_any_number_in_a_quantity_is_tame_or_located(number: float, kind: str, data: st.DataObject) -> None:
+    unit = data.draw(st.sampled_from(UNITS[kind]))
+    quantity_or_located(f"{number!r} {unit}", kind)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.floats(), st.integers(-(10**400), 10**400)))
+def test_any_plain_number_is_tame_or_located(number: float) -> None:
+    text = {math.inf: ".inf", -math.inf: "-.inf"}.get(number, "") or (
+        ".nan" if number != number else repr(number)
+    )
+    doc = loads(f"x: {text}\n", "n.yaml")
+    try:
+        value = doc.number(("x",))
+    except LocatedError as exc:
+        assert str(exc).startswith("n.yaml:1:4: "), str(exc)
+        return
+    assert_tame(value)
+
+
+def test_a_negative_zero_reads_as_zero() -> None:
+    assert math.copysign(1.0, loads("x: -0.0\n").number(("x",))) == 1.0
+    assert math.copysign(1.0, loads("x: '-0 Pa'\n").quantity(("x",), "pressure")) == 1.0

@@ -25,6 +25,10 @@ from rig.record.integrity import seal_run
 if TYPE_CHECKING:
     from rig.engine.session import RigSession
 
+# The fastest --speed: at 1000x a 1 s sample period lasts 1 ms of wall time, about one loopback
+# transaction with one instrument; beyond it samples would be skipped, not taken faster.
+MAX_SPEED = 1000.0
+
 
 def register(sub: Any) -> None:
     """Add the ``run`` subcommand."""
@@ -65,8 +69,14 @@ def run(args: argparse.Namespace) -> int:
     store = RunStore(args.data_dir)
     store.prepare()
 
-    if args.speed is not None and not args.speed > 0.0:
-        raise InputError(f"--speed must be positive, got {args.speed}")
+    if args.speed is not None and not 0.0 < args.speed <= MAX_SPEED:
+        raise InputError(
+            f"--speed must be a number above 0 and at most {MAX_SPEED:g}, got {args.speed}: faster, one "
+            "sample period passes before the instruments can answer (leave --speed out to run as fast "
+            "as possible)"
+        )
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        raise InputError(f"--seed must be a whole number from 0 to 2**32 - 1, got {args.seed}")
     bench = procedure.bench
     from rig.engine.calibration import calibration_day, calibration_report
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from rig.commands.bench_access import EXIT_INVALID, load_or_report
+from rig.bench import BenchSpec
+from rig.commands.bench_access import EXIT_INVALID
+from rig.located_yaml import LocatedError
+from rig.procedure.bounds import duration_text
+from rig.procedure.loader import Procedure, ProcedureInvalid, load_procedure
+from rig.procedure.plan import Plan
 
 
 def register(sub: Any) -> None:
@@ -21,11 +27,33 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Execute ``rig validate``: exit 0 when valid, 2 with one line per problem otherwise."""
-    procedure = load_or_report(args.procedure, args.bench)
-    if procedure is None:
+    """Execute ``rig validate``: exit 0 when valid, 2 with one line per problem otherwise.
+
+    A simulated bench's ``physics:`` and ``faults:`` parts are checked too (what ``--sim``
+    would build), on a virtual clock and without starting a server.
+    """
+    problems: list[LocatedError] = []
+    procedure: Procedure | None
+    bench: BenchSpec | None
+    try:
+        procedure = load_procedure(args.procedure, args.bench)
+        bench = procedure.bench
+    except ProcedureInvalid as exc:
+        procedure, bench, problems = None, exc.bench, list(exc.problems)
+    if bench is not None and bench.simulated:
+        from rig.sim.bench_physics import physics_problems
+
+        # The procedure's checks read a few physics values too (a simulated gauge's noise): once is enough.
+        said = {str(p) for p in problems}
+        problems += [p for p in physics_problems(bench) if str(p) not in said]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems or procedure is None:
         return EXIT_INVALID
-    steps = len(procedure.setup) + len(procedure.main) + len(procedure.cleanup)
-    bench = procedure.bench.name
-    print(f"{procedure.source}: procedure {procedure.name!r} on bench {bench!r}: {steps} steps, valid")
+    steps = (*procedure.setup, *procedure.main, *procedure.cleanup)
+    plan = Plan(steps, procedure.bench.valve_response_s)
+    print(
+        f"{procedure.source}: procedure {procedure.name!r} on bench {procedure.bench.name!r}: {len(steps)} "
+        f"steps ({plan.count} executed, at most {duration_text(plan.max_s)}), valid"
+    )
     return 0

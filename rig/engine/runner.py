@@ -32,6 +32,7 @@ from rig.engine.session import RigSession
 from rig.engine.topology import joined
 from rig.engine.valve_watch import ValveWatch
 from rig.procedure.loader import Procedure, Step
+from rig.procedure.plan import Plan, step_durations
 from rig.record.run_writer import RunWriter
 
 __all__ = ["EXIT_CODES", "STATUS", "Abort", "RunOutcome", "RunVerdict", "Runner"]
@@ -147,7 +148,9 @@ class Runner:
         self.recent: deque[tuple[float, dict[str, float | None]]] = deque()
         self.read_failures: dict[str, int] = {}
         self._failing_since: dict[str, float] = {}
-        self._plan = _flatten((*procedure.setup, *procedure.main, *procedure.cleanup))
+        # Counted, never listed: a repeat of a million passes must not cost a million entries.
+        steps = (*procedure.setup, *procedure.main, *procedure.cleanup)
+        self._plan = Plan(steps, self.bench.valve_response_s)
         self._tripped = False
         self._executed = 0
 
@@ -347,16 +350,16 @@ class Runner:
             getattr(self, f"_{step.kind}")(step, outcome)
 
     def _progress(self, step: Step) -> None:
-        index = min(self._executed, len(self._plan) - 1)
+        index = min(self._executed, self._plan.count - 1)
         self._executed += 1
-        nominal, maximum = _durations(step, self.bench.valve_response_s)
-        remaining = sum(_durations(s, self.bench.valve_response_s)[0] or 0.0 for s in self._plan[index + 1 :])
+        nominal, maximum = step_durations(step, self.bench.valve_response_s)
+        remaining = self._plan.nominal_after(index)
         self.observer.step_started(
             StepProgress(
                 name=self.step_name,
                 kind=step.kind,
                 index=index + 1,
-                total=len(self._plan),
+                total=self._plan.count,
                 started_s=self.clock.now(),
                 nominal_s=nominal,
                 max_s=maximum,
@@ -484,37 +487,6 @@ class Runner:
                 self.act(action)
             self.event("operator", f"operator action: {action}", action=action)
         self.sample()
-
-
-def _flatten(steps: Sequence[Step]) -> list[Step]:
-    out: list[Step] = []
-    for s in steps:
-        if s.kind == "repeat":
-            for _ in range(s.fields.get("times", 1)):
-                out.extend(_flatten(s.steps))
-        else:
-            out.append(s)
-    return out
-
-
-def _durations(step: Step, response_s: float) -> tuple[float | None, float | None]:
-    """(nominal, maximum) seconds a step takes; None where it has no time of its own."""
-    f = step.fields
-    if step.kind in ("wait", "measure_decay"):
-        return f["duration"], f["duration"]
-    if step.kind == "reference_leak_check":
-        total = 2.0 * f["duration"] + f.get("settle", response_s)
-        return total, total
-    if step.kind == "compartment_isolation":
-        total = f["watch"] + response_s * len(f["hatches"])
-        return total, total
-    if step.kind in ("fill", "pump_down"):
-        return None, f["timeout"]
-    if step.kind == "vent":
-        return None, f.get("timeout", 60.0)
-    if step.kind == "stabilise":
-        return None, f["max"]
-    return None, None
 
 
 def _near(value: float | None, target: float, tolerance: float) -> bool:

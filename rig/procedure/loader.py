@@ -22,7 +22,9 @@ from typing import Any, TypeVar
 from rig.analysis.detectability import minimum_detectable_leak
 from rig.bench import BenchSpec, load_bench
 from rig.errors import InputError
-from rig.located_yaml import Doc, LocatedError, LocatedProblems, load
+from rig.located_yaml import Doc, LocatedError, LocatedProblems, attempt, load
+from rig.procedure import bounds
+from rig.procedure.plan import Plan
 from rig.procedure.steps import STEP_KINDS
 from rig.sim.gauges import DEFAULT_ACCURACY_REL
 from rig.units import T_TWENTY_C_K, parse_leak_rate
@@ -38,9 +40,10 @@ P = tuple[Any, ...]
 class ProcedureInvalid(InputError):  # noqa: N818 - reads as what it is: "procedure invalid"
     """A procedure (or its bench) with one or more located problems."""
 
-    def __init__(self, problems: list[LocatedError]) -> None:
+    def __init__(self, problems: list[LocatedError], bench: BenchSpec | None = None) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
+        self.bench = bench  # the bench, when it loaded: its own parts can still be checked
 
 
 @dataclass(frozen=True)
@@ -78,17 +81,25 @@ class _Checker:
     levels_pa: dict[str, float] = field(default_factory=dict)
     # The measure_decay names met so far: what a compare step may refer to.
     measured: list[str] = field(default_factory=list)
+    # Steps refused for exceeding a bound (rig.procedure.bounds): once a step is, the repeats
+    # around it and the procedure as a whole are not refused again for the same excess.
+    over_bounds: int = 0
+
+    @property
+    def response_s(self) -> float:
+        """The bench's valve response time (its default while the bench is unknown)."""
+        return self.bench.valve_response_s if self.bench is not None else 10.0
 
     def attempt(self, check: Callable[[], T]) -> T | None:
         """Run ``check``; a located problem is recorded and None returned, so checking goes on."""
-        try:
-            return check()
-        except LocatedProblems as exc:
-            self.problems.extend(exc.problems)
-            return None
-        except LocatedError as exc:
-            self.problems.append(exc)
-            return None
+        return attempt(self.problems, check)
+
+    def bounded(self, path: P, steps: tuple[Step, ...], what: str) -> None:
+        """Refuse ``steps`` (at ``path``) if they exceed a bound that nothing inside them exceeds."""
+        why = bounds.excess(steps, self.response_s, self.sample_period_s, what)
+        if why is not None:
+            self.problems.append(self.doc.error(path, why))
+            self.over_bounds += 1
 
 
 def load_procedure(path: str | Path, bench_path: str | Path | None = None) -> Procedure:
@@ -113,11 +124,18 @@ def load_procedure(path: str | Path, bench_path: str | Path | None = None) -> Pr
         )
     bench = checker.attempt(lambda: _bench(doc, Path(path), bench_path))
     checker.bench = bench
-    period = checker.attempt(lambda: doc.quantity(("sample_period",), "time", "1 s", positive=True))
+    period = checker.attempt(lambda: _sample_period(doc))
     checker.sample_period_s = period or 1.0
     sections = {name: _steps(checker, (name,)) for name in SECTIONS}
+    if not checker.over_bounds:
+        # Within bounds step by step, the sections may still exceed them together: say so at
+        # the longest section.
+        plans = {name: Plan(steps, checker.response_s) for name, steps in sections.items()}
+        longest = max(SECTIONS, key=lambda name: (plans[name].max_s, plans[name].count))
+        everything = (*sections["setup"], *sections["main"], *sections["cleanup"])
+        checker.bounded((longest,), everything, "the procedure")
     if checker.problems:
-        raise ProcedureInvalid(checker.problems)
+        raise ProcedureInvalid(checker.problems, bench)
     assert bench is not None and period is not None
     return Procedure(
         name=doc.text(("procedure",)),
@@ -129,6 +147,14 @@ def load_procedure(path: str | Path, bench_path: str | Path | None = None) -> Pr
         cleanup=sections["cleanup"],
         description=doc.text(("description",), " ").strip(),
     )
+
+
+def _sample_period(doc: Doc) -> float:
+    period = doc.quantity(("sample_period",), "time", "1 s", positive=True)
+    why = bounds.sample_period_problem(period, doc.text(("sample_period",), "1 s"))
+    if why is not None:
+        raise doc.error(("sample_period",), why)
+    return period
 
 
 def _bench(doc: Doc, path: Path, override: str | Path | None) -> BenchSpec:
@@ -172,6 +198,7 @@ def _step(checker: _Checker, path: P) -> Step:
     checker.attempt(lambda: doc.mapping(fpath, allowed=allowed, required=required))
     values: dict[str, Any] = {}
     nested: tuple[Step, ...] = ()
+    refused_inside = checker.over_bounds
     for name, ftype in spec.items():
         if doc.get((*fpath, name)) is None:
             continue
@@ -182,6 +209,14 @@ def _step(checker: _Checker, path: P) -> Step:
         value = checker.attempt(lambda n=name, b=base: _value(checker, (*fpath, n), b))  # type: ignore[misc]
         if value is not None:
             values[name] = value
+    step = Step(kind, values, str(doc.where(path)), nested)
+    if checker.bench is not None:
+        for name, why in bounds.target_problems(kind, values, checker.bench):
+            checker.problems.append(doc.error((*fpath, name), why))
+    if checker.over_bounds == refused_inside and (kind != "repeat" or "times" in values):
+        where = "times" if kind == "repeat" else bounds.DURATION_FIELD.get(kind)
+        what = "this repeat" if kind == "repeat" else f"this {kind}"
+        checker.bounded((*fpath, where) if where else path, (step,), what)
     if kind == "fill" and {"volume", "to"} <= values.keys():
         checker.levels_pa[values["volume"]] = values["to"]
     if kind == "pump_down" and {"volume", "below"} <= values.keys():
@@ -204,7 +239,7 @@ def _step(checker: _Checker, path: P) -> Step:
         checker.attempt(lambda: _certified(checker, (*fpath, "certified_rate"), values))
     if kind == "prompt" and "action" in values:
         checker.attempt(lambda: _actable(checker, (*fpath, "action"), values["action"]))
-    return Step(kind, values, str(doc.where(path)), nested)
+    return step
 
 
 # How far a procedure's certified rate may differ from the bench's certificate (rounding only).
@@ -314,10 +349,7 @@ def _sensor_spread(doc: Doc, path: P, default: str) -> float:
     The bench's own channel values are checked when it loads; the physics part is read only on
     demand, and a negative value would otherwise fail later without a place.
     """
-    value = doc.quantity(path, "pressure", default)
-    if value < 0.0:
-        raise doc.error(path, f"{path[-1]} cannot be negative, got {doc.get(path)!r}")
-    return value
+    return doc.quantity(path, "pressure", default, nonnegative=True)
 
 
 # The relative accuracy assumed for a gauge the bench says nothing about. 5 % of reading is
@@ -354,13 +386,16 @@ def sensor_accuracy(bench: BenchSpec, channel: str) -> float:
 def _value(checker: _Checker, path: P, ftype: str) -> Any:
     doc, bench = checker.doc, checker.bench
     if ftype in QUANTITY_KINDS:
-        return doc.quantity(path, ftype, positive=ftype == "time")
+        # A step's durations, pressures (targets, tolerances: absolute pressures or widths),
+        # volumes and absolute temperatures are all meaningless at or below zero.
+        return doc.quantity(path, ftype, positive=True)
     if ftype == "leak_rate":
         text = doc.text(path)
         try:
             rate = parse_leak_rate(text, "leak rate", pv_temperature_k=T_TWENTY_C_K)
         except InputError as exc:
             raise doc.error(path, str(exc).split(": ", 1)[-1]) from None
+        rate = doc.tame(path, rate, text, "leak rate")
         if not rate > 0.0:
             raise doc.error(path, f"a leak-rate limit must be positive, got {text!r}")
         return rate

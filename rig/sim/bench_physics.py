@@ -25,6 +25,14 @@ physics:
     t_chamber: {accuracy: 0.5 K, noise: 0.01 K, resolution: 0.001 K, measures: gas}
 faults:
   - {instrument: gauges, kind: timeout, at: 10 min, duration: 30 s}
+
+Every parameter is held to the models' validity, each problem located: sizes, areas,
+diameters, lengths, conductances, pump speeds, time constants and temperatures (K) are
+positive; absolute pressures, drift amplitudes, noises, resolutions, delays and start times
+are not negative (a drift never swings below vacuum or absolute zero); discharge
+coefficients lie in (0, 1]; a gauge's accuracy in (0, 1) and its min below its max; the seed
+in 0 to 2**32 - 1. :func:`physics_problems` lists them for ``rig validate`` without starting
+anything. The sensors and faults are read by :mod:`rig.sim.bench_sensors`.
 """
 
 from __future__ import annotations
@@ -32,21 +40,29 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
-from rig.bench import MODELS, PHYSICS_KEYS, BenchSpec
-from rig.clock import Clock
-from rig.located_yaml import Doc
-from rig.sim.faults import KINDS, Fault, FaultSchedule
+from rig.bench import PHYSICS_KEYS, BenchSpec
+from rig.bench_wiring import CHANNEL_COUNTS
+from rig.clock import Clock, VirtualClock
+from rig.errors import InputError
+from rig.located_yaml import Doc, LocatedError, LocatedProblems, attempt, raise_all
+from rig.sim import bench_sensors
+from rig.sim.faults import FaultSchedule
 from rig.sim.flows import Capillary, Conductance, FlowElement, Orifice, Outgassing, Pump, Valve
-from rig.sim.gauges import DEFAULT_ACCURACY_REL, GaugeModel, ThermocoupleModel
 from rig.sim.network import GasNetwork
 from rig.sim.nodes import GasVolume, Reservoir
-from rig.sim.simulated_bench import GaugeChannel, RelayValve, SimulatedBench, ThermocoupleChannel
+from rig.sim.simulated_bench import RelayValve, SimulatedBench
 
-CHANNEL_COUNTS = {"TPG361": 1, "TPG362": 2, "TPG366": 6, "MKS937B": 6}
 LEAK_KINDS = {"orifice", "capillary", "molecular", "permeation"}
+# numpy's generators take seeds from 0; 32 bits is what every other tool (and a person) can repeat.
+SEEDS = range(2**32)
+# An outgassing rate falls as t^-exponent: about 1 from metal walls, 0.5 from elastomers, where
+# diffusion limits it. Zero or less would be a rate that never falls, or grows without end.
+OUTGASSING_EXPONENTS = (0.0, 2.0)
 P = tuple[Any, ...]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,55 +75,100 @@ class SimulatedInstrument:
     address: int | None
 
 
+def physics_problems(bench: BenchSpec) -> list[LocatedError]:
+    """Every located problem of ``bench``'s ``physics:`` and ``faults:`` parts (none: it simulates).
+
+    The simulation is built on a virtual clock and thrown away: no server starts.
+    """
+    try:
+        build_simulation(bench, VirtualClock())
+    except LocatedProblems as exc:
+        return exc.problems
+    except LocatedError as exc:
+        return [exc]
+    return []
+
+
 def build_simulation(bench: BenchSpec, clock: Clock, seed: int | None = None) -> SimulatedBench:
-    """The physics of ``bench`` on ``clock``; ``seed`` overrides the file's ``physics.seed``."""
+    """The physics of ``bench`` on ``clock``; ``seed`` overrides the file's ``physics.seed``.
+
+    Every problem of the ``physics:`` and ``faults:`` parts is found before anything is built
+    and raised at once, located (:class:`LocatedProblems` when there are several).
+    """
     if bench.doc is None or not bench.simulated:
         raise ValueError(f"{bench.source}: bench {bench.name!r} has no physics part; it cannot be simulated")
+    if seed is not None and seed not in SEEDS:
+        raise InputError(f"seed {seed} is not a whole number from 0 to 2**32 - 1")
     doc = bench.doc
     root: P = ("physics",)
-    doc.mapping(root, allowed=PHYSICS_KEYS)
-    base_seed = seed if seed is not None else doc.integer((*root, "seed"), 0)
-    outside = [_reservoir(doc, name, p) for name, p in doc.items((*root, "outside"))]
+    problems: list[LocatedError] = []
+
+    def check(build: Callable[..., T], *args: Any) -> T | None:
+        return attempt(problems, partial(build, *args))
+
+    check(doc.mapping, root, PHYSICS_KEYS)
+    file_seed = check(_seed, doc)
+    # Places as written, whether or not their own checks pass: referring to one is not wrong.
+    outside_names = list(check(doc.mapping, (*root, "outside")) or {})
+    volume_names = set(bench.volumes) | set(check(doc.mapping, (*root, "volumes")) or {})
+    for name in outside_names:
+        if name in volume_names:
+            why = f"{name!r} is a volume of this bench: an outside needs a name of its own"
+            problems.append(doc.key_error((*root, "outside", name), why))
+    places = set(outside_names) | volume_names
+    outside = []
+    for name in outside_names:
+        if (reservoir := check(_reservoir, doc, name, (*root, "outside", name))) is not None:
+            outside.append(reservoir)
     room_k = next((r.temperature_k for r in outside if r.name == "atmosphere"), 293.15)
-    volumes = _volumes(doc, bench, room_k)
-    places = {v.name for v in volumes} | {r.name for r in outside}
+    volumes = check(_volumes, doc, bench, room_k) or []
     elements: list[FlowElement] = []
     relays: list[RelayValve] = []
     for name, spec in bench.valves.items():
-        path = ("valves", name, "between")
-        for end in spec.between:
-            if end not in places:
-                raise doc.error(
-                    path, f"valve {name!r} connects {end!r}, which is neither a volume nor an outside"
-                )
-        valve = _valve(doc, name, spec.between)
-        valve.open_initially = spec.normally_open
-        elements.append(valve)
-        relays.append(
-            RelayValve(name, spec.instrument, spec.channel, valve, spec.normally_open, spec.position)
-        )
-    for i, _ in enumerate(doc.sequence((*root, "pumps"))):
-        elements.append(_pump(doc, (*root, "pumps", i), places))
+        valve = check(_valve, doc, name, spec.between, places)
+        if valve is not None:
+            valve.open_initially = spec.normally_open
+            elements.append(valve)
+            relays.append(
+                RelayValve(name, spec.instrument, spec.channel, valve, spec.normally_open, spec.position)
+            )
+    for i, _ in enumerate(check(doc.sequence, (*root, "pumps")) or []):
+        if (pump := check(_pump, doc, (*root, "pumps", i), places)) is not None:
+            elements.append(pump)
     named: dict[str, tuple[FlowElement, P]] = {}
-    for i, _ in enumerate(doc.sequence((*root, "leaks"))):
-        leak = _leak(doc, (*root, "leaks", i), places)
+    before_leaks = len(problems)
+    for i, _ in enumerate(check(doc.sequence, (*root, "leaks")) or []):
+        p = (*root, "leaks", i)
+        if (leak := check(_leak, doc, p, places)) is None:
+            continue
         elements.append(leak)
-        if doc.get((*root, "leaks", i, "name")) is not None:
-            name = doc.text((*root, "leaks", i, "name"))
+        if doc.get((*p, "name")) is not None:
+            name = doc.text((*p, "name"))
             if name in named:
-                raise doc.error(
-                    (*root, "leaks", i, "name"), f"a second leak named {name!r}: names must be unique"
+                problems.append(
+                    doc.error((*p, "name"), f"a second leak named {name!r}: names must be unique")
                 )
-            named[name] = (leak, (*root, "leaks", i))
-    for i, _ in enumerate(doc.sequence((*root, "outgassing"))):
-        walls = Reservoir(f"walls:{i}", 0.0)
-        outside.append(walls)
-        elements.append(_outgassing(doc, (*root, "outgassing", i), walls.name, volumes))
+            named[name] = (leak, p)
+    wall_k = {v.name: v.wall_temperature_k for v in volumes}
+    for i, _ in enumerate(check(doc.sequence, (*root, "outgassing")) or []):
+        gas = check(_outgassing, doc, (*root, "outgassing", i), f"walls:{i}", wall_k, volume_names, room_k)
+        if gas is not None:
+            outside.append(Reservoir(gas.a, 0.0))
+            elements.append(gas)
+    sensors = check(bench_sensors.sensors, doc, bench, seed if seed is not None else file_seed or 0)
+    faults = check(bench_sensors.faults, doc, bench)
+    actions = {}
+    # An action names leaks: with a leak refused, "no leak named ..." would only echo that.
+    if len(problems) == before_leaks:
+        for name, p in check(lambda: list(doc.items((*root, "actions")))) or []:
+            if (changes := check(_action, doc, p, named)) is not None:
+                actions[name] = changes
+    raise_all(problems)
+    assert sensors is not None and faults is not None
     network = GasNetwork(volumes, outside, elements, start_s=clock.now())
-    gauges, thermocouples = _sensors(doc, bench, base_seed)
-    faults = FaultSchedule(_faults(doc, bench), clock.now)
-    actions = {name: _action(doc, p, named) for name, p in doc.items((*root, "actions"))}
-    return SimulatedBench(network, clock, gauges, thermocouples, relays, faults=faults, actions=actions)
+    gauges, thermocouples = sensors
+    schedule = FaultSchedule(faults, clock.now)
+    return SimulatedBench(network, clock, gauges, thermocouples, relays, faults=schedule, actions=actions)
 
 
 def simulated_instruments(bench: BenchSpec) -> list[SimulatedInstrument]:
@@ -118,59 +179,100 @@ def simulated_instruments(bench: BenchSpec) -> list[SimulatedInstrument]:
     ]
 
 
+def _seed(doc: Doc) -> int:
+    path: P = ("physics", "seed")
+    seed = doc.integer(path, 0)
+    if seed not in SEEDS:
+        raise doc.error(path, f"a seed is a whole number from 0 to 2**32 - 1, got {seed}")
+    return seed
+
+
+def _discharge_coefficient(doc: Doc, path: P, default: float) -> float:
+    # Cd = real flow / ideal flow of the same opening: a real orifice never passes more.
+    cd = doc.number(path, default)
+    if not 0.0 < cd <= 1.0:
+        raise doc.error(path, f"a discharge coefficient (real/ideal flow) lies in (0, 1], got {cd:g}")
+    return cd
+
+
 def _reservoir(doc: Doc, name: str, p: P) -> Reservoir:
     allowed = {"pressure", "temperature", "drift_pressure", "drift_temperature", "drift_period"}
     doc.mapping(p, allowed=allowed, required=frozenset({"pressure"}))
+    pressure = doc.quantity((*p, "pressure"), "pressure", nonnegative=True)
+    temperature = doc.quantity((*p, "temperature"), "temperature", "20 degC", positive=True)
+    # The drifts swing the reservoir by ± their amplitude: never below vacuum or absolute zero.
+    drift_pa = doc.quantity((*p, "drift_pressure"), "pressure", "0 Pa", nonnegative=True)
+    if drift_pa > pressure:
+        raise doc.error(
+            (*p, "drift_pressure"), "a pressure drift larger than the pressure would swing below vacuum"
+        )
+    drift_k = doc.quantity((*p, "drift_temperature"), "temperature", "0 K", nonnegative=True)
+    if drift_k >= temperature:
+        raise doc.error(
+            (*p, "drift_temperature"), "a temperature drift this large would swing to absolute zero"
+        )
     return Reservoir(
         name,
-        doc.quantity((*p, "pressure"), "pressure"),
-        doc.quantity((*p, "temperature"), "temperature", "20 degC", positive=True),
-        drift_pa=doc.quantity((*p, "drift_pressure"), "pressure", "0 Pa"),
-        drift_k=doc.quantity((*p, "drift_temperature"), "temperature", "0 K"),
+        pressure,
+        temperature,
+        drift_pa=drift_pa,
+        drift_k=drift_k,
         drift_period_s=doc.quantity((*p, "drift_period"), "time", "1 day", positive=True),
     )
 
 
 def _volumes(doc: Doc, bench: BenchSpec, room_k: float) -> list[GasVolume]:
     root: P = ("physics", "volumes")
-    allowed = {"size", "wall_temperature", "thermal_tau", "initial_pressure", "initial_temperature"}
     names = list(bench.volumes) + [n for n in doc.mapping(root) if n not in bench.volumes]
+    problems: list[LocatedError] = []
     out = []
     for name in names:
-        p = (*root, name)
-        doc.mapping(p, allowed=allowed)
-        if name in bench.volumes:
-            size = bench.volumes[name].size_m3
-        else:
-            size = doc.quantity((*p, "size"), "volume", positive=True)
-        wall = doc.quantity((*p, "wall_temperature"), "temperature", f"{room_k} K", positive=True)
-        start_t = doc.get((*p, "initial_temperature"))
-        out.append(
-            GasVolume(
-                name,
-                size,
-                wall_temperature_k=wall,
-                thermal_tau_s=doc.quantity((*p, "thermal_tau"), "time", "60 s", positive=True),
-                initial_pressure_pa=doc.quantity((*p, "initial_pressure"), "pressure", "101325 Pa"),
-                initial_temperature_k=None
-                if start_t is None
-                else doc.quantity((*p, "initial_temperature"), "temperature"),
-            )
-        )
+        volume = attempt(problems, partial(_volume, doc, bench, name, (*root, name), room_k))
+        if volume is not None:
+            out.append(volume)
+    raise_all(problems)
     return out
 
 
-def _valve(doc: Doc, name: str, between: tuple[str, str]) -> Valve:
+def _volume(doc: Doc, bench: BenchSpec, name: str, p: P, room_k: float) -> GasVolume:
+    allowed = {"size", "wall_temperature", "thermal_tau", "initial_pressure", "initial_temperature"}
+    doc.mapping(p, allowed=allowed)
+    if name in bench.volumes:
+        size = bench.volumes[name].size_m3
+    else:
+        size = doc.quantity((*p, "size"), "volume", positive=True)
+    start_t = doc.get((*p, "initial_temperature"))
+    return GasVolume(
+        name,
+        size,
+        wall_temperature_k=doc.quantity(
+            (*p, "wall_temperature"), "temperature", f"{room_k} K", positive=True
+        ),
+        thermal_tau_s=doc.quantity((*p, "thermal_tau"), "time", "60 s", positive=True),
+        initial_pressure_pa=doc.quantity((*p, "initial_pressure"), "pressure", "101325 Pa", nonnegative=True),
+        initial_temperature_k=None
+        if start_t is None
+        else doc.quantity((*p, "initial_temperature"), "temperature", positive=True),
+    )
+
+
+def _valve(doc: Doc, name: str, between: tuple[str, str], places: set[str]) -> Valve:
+    for end in between:
+        if end not in places:
+            raise doc.error(
+                ("valves", name, "between"),
+                f"valve {name!r} connects {end!r}, which is neither a volume nor an outside",
+            )
     p: P = ("physics", "valves", name)
     doc.mapping(p, allowed={"area", "discharge_coefficient", "opening_delay"})
     area = doc.quantity((*p, "area"), "area", "1 mm**2", positive=True)
-    cd = doc.number((*p, "discharge_coefficient"), 0.8)
-    delay = doc.quantity((*p, "opening_delay"), "time", "30 ms")
+    cd = _discharge_coefficient(doc, (*p, "discharge_coefficient"), 0.8)
+    delay = doc.quantity((*p, "opening_delay"), "time", "30 ms", nonnegative=True)
     return Valve(between[0], between[1], cd * area, opening_delay_s=delay)
 
 
-def _place(doc: Doc, path: P, places: set[str]) -> str:
-    name = doc.text(path)
+def _place(doc: Doc, path: P, places: set[str], default: str | None = None) -> str:
+    name = doc.text(path, default)
     if name not in places:
         raise doc.error(path, f"{name!r} is neither a volume nor an outside of this bench")
     return name
@@ -184,12 +286,16 @@ def _pump(doc: Doc, p: P, places: set[str]) -> Pump:
         if not isinstance(point, list) or len(point) != 2:
             raise doc.error((*p, "speed_curve", i), "a speed-curve point is [pressure, speed]")
         pressure = doc.quantity((*p, "speed_curve", i, 0), "pressure", positive=True)
-        curve.append((pressure, doc.quantity((*p, "speed_curve", i, 1), "conductance")))
+        curve.append((pressure, doc.quantity((*p, "speed_curve", i, 1), "conductance", positive=True)))
+    if doc.get((*p, "exhaust")) is None and "exhaust" not in places:
+        raise doc.error(
+            p, "this pump exhausts to 'exhaust', which is not an outside: name one (exhaust: ...)"
+        )
     return Pump(
         _place(doc, (*p, "volume"), places),
-        _place(doc, (*p, "exhaust"), places) if doc.get((*p, "exhaust")) else "exhaust",
+        _place(doc, (*p, "exhaust"), places, "exhaust"),
         doc.quantity((*p, "speed"), "conductance", positive=True),
-        doc.quantity((*p, "ultimate"), "pressure", "0.1 Pa"),
+        doc.quantity((*p, "ultimate"), "pressure", "0.1 Pa", nonnegative=True),
         tuple(curve),
     )
 
@@ -213,7 +319,9 @@ def _leak(doc: Doc, p: P, places: set[str]) -> FlowElement:
     kind = doc.choice((*p, "kind"), LEAK_KINDS)
     if kind == "orifice":
         d = doc.quantity((*p, "diameter"), "length", positive=True)
-        return Orifice(a, b, doc.number((*p, "discharge_coefficient"), 0.72) * math.pi * d * d / 4.0)
+        return Orifice(
+            a, b, _discharge_coefficient(doc, (*p, "discharge_coefficient"), 0.72) * math.pi * d * d / 4.0
+        )
     if kind == "capillary":
         return Capillary(
             a,
@@ -221,7 +329,7 @@ def _leak(doc: Doc, p: P, places: set[str]) -> FlowElement:
             doc.quantity((*p, "diameter"), "length", positive=True),
             doc.quantity((*p, "length"), "length", positive=True),
         )
-    starts = doc.quantity((*p, "starts_at"), "time", "0 s") if kind == "permeation" else 0.0
+    starts = doc.quantity((*p, "starts_at"), "time", "0 s", nonnegative=True) if kind == "permeation" else 0.0
     return Conductance(
         a, b, doc.quantity((*p, "conductance"), "conductance", positive=True), starts_at_s=starts
     )
@@ -269,89 +377,26 @@ def _change(doc: Doc, q: P, leak: FlowElement, leak_path: P) -> Callable[[], Non
     return lambda: setattr(leak, attribute, value)
 
 
-def _outgassing(doc: Doc, p: P, walls: str, volumes: list[GasVolume]) -> Outgassing:
+def _outgassing(
+    doc: Doc, p: P, walls: str, wall_k: dict[str, float], volumes: set[str], room_k: float
+) -> Outgassing:
     doc.mapping(
         p, allowed={"volume", "rate", "reference_time", "exponent"}, required=frozenset({"volume", "rate"})
     )
-    name = _place(doc, (*p, "volume"), {v.name for v in volumes})
-    wall_k = next(v.wall_temperature_k for v in volumes if v.name == name)
+    name = _place(doc, (*p, "volume"), volumes)
+    exponent = doc.number((*p, "exponent"), 1.0)
+    low, high = OUTGASSING_EXPONENTS
+    if not low < exponent <= high:
+        why = f"an outgassing rate falls as t^-exponent, with an exponent in ({low:g}, {high:g}]"
+        raise doc.error(
+            (*p, "exponent"), f"{why} (about 1 from metal, 0.5 from elastomers), got {exponent:g}"
+        )
     return Outgassing(
         walls,
         name,
         doc.quantity((*p, "rate"), "leak rate", positive=True),
         t0_s=doc.quantity((*p, "reference_time"), "time", "1 h", positive=True),
-        alpha=doc.number((*p, "exponent"), 1.0),
-        wall_temperature_k=wall_k,
+        alpha=exponent,
+        wall_temperature_k=wall_k.get(name, room_k),
         min_age_s=60.0,
     )
-
-
-def _sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel], list[ThermocoupleChannel]]:
-    root: P = ("physics", "sensors")
-    for name, p in doc.items(root):
-        if name not in bench.channels:
-            raise doc.key_error(p, f"sensor {name!r} is not a channel of this bench")
-    gauges, thermocouples = [], []
-    for k, (name, channel) in enumerate(sorted(bench.channels.items())):
-        p = (*root, name)
-        if channel.volume is None:
-            continue
-        if channel.measures == "pressure":
-            doc.mapping(
-                p,
-                allowed={"type", "min", "max", "accuracy", "noise", "noise_relative", "resolution", "drift"},
-            )
-            model = GaugeModel(
-                sensor_id=doc.text((*p, "type"), "CMR"),
-                min_pa=doc.quantity((*p, "min"), "pressure", "0.01 Pa"),
-                max_pa=doc.quantity((*p, "max"), "pressure", "110 kPa", positive=True),
-                accuracy_rel=doc.number((*p, "accuracy"), DEFAULT_ACCURACY_REL),
-                noise_pa=doc.quantity((*p, "noise"), "pressure", "0.2 Pa"),
-                noise_rel=doc.number((*p, "noise_relative"), 0.0),
-                drift_pa_per_sqrt_s=doc.quantity((*p, "drift"), "pressure", "0 Pa"),
-                resolution_pa=doc.quantity((*p, "resolution"), "pressure", "0 Pa"),
-                seed=seed * 1000 + k,
-            )
-            gauges.append(GaugeChannel(channel.instrument, channel.channel, channel.volume, model))
-        elif channel.measures == "temperature":
-            doc.mapping(p, allowed={"accuracy", "noise", "resolution", "measures"})
-            model_t = ThermocoupleModel(
-                accuracy_k=doc.quantity((*p, "accuracy"), "temperature", "0.5 K"),
-                noise_k=doc.quantity((*p, "noise"), "temperature", "0.01 K"),
-                resolution_k=doc.quantity((*p, "resolution"), "temperature", "0.001 K"),
-                seed=seed * 1000 + k,
-            )
-            gas = doc.choice((*p, "measures"), {"gas", "wall"}, "gas") == "gas"
-            thermocouples.append(
-                ThermocoupleChannel(channel.instrument, channel.channel, channel.volume, model_t, gas)
-            )
-    return gauges, thermocouples
-
-
-def _faults(doc: Doc, bench: BenchSpec) -> list[Fault]:
-    out = []
-    for i, _ in enumerate(doc.sequence(("faults",))):
-        p: P = ("faults", i)
-        allowed = {"instrument", "kind", "at", "duration", "channel", "delay", "shift", "every"}
-        doc.mapping(p, allowed=allowed, required=frozenset({"instrument", "kind", "at"}))
-        instrument = doc.text((*p, "instrument"))
-        if instrument not in bench.instruments:
-            raise doc.error((*p, "instrument"), f"unknown instrument {instrument!r}")
-        kind = doc.choice((*p, "kind"), set(KINDS))
-        magnitude = 0.0
-        if kind == "latency":
-            magnitude = doc.quantity((*p, "delay"), "time", "0.5 s", positive=True)
-        elif kind == "zero_shift":
-            magnitude = doc.quantity((*p, "shift"), "pressure", "10 Pa")
-        elif kind == "drop":
-            magnitude = float(doc.integer((*p, "every"), 50))
-            if magnitude < 2:
-                raise doc.error((*p, "every"), "a drop loses every N-th reply: N must be at least 2")
-        duration = (
-            doc.quantity((*p, "duration"), "time", positive=True) if doc.get((*p, "duration")) else math.inf
-        )
-        channel = doc.integer((*p, "channel")) if doc.get((*p, "channel")) is not None else None
-        if MODELS[bench.instruments[instrument].model] == "daq" and kind == "stuck_valve" and channel is None:
-            raise doc.error(p, "a stuck_valve fault names the relay channel of its valve")
-        out.append(Fault(instrument, kind, doc.quantity((*p, "at"), "time"), duration, channel, magnitude))
-    return out

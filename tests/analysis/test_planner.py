@@ -64,6 +64,7 @@ channels:
   t: {{instrument: daq, channel: 101, measures: temperature, volume: article}}
 valves:
   supply: {{instrument: daq, channel: 201, between: [supply, article]}}
+safe_state: {{supply: closed}}
 environment: {{temperature_drift: {drift}}}
 """
     )

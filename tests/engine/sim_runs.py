@@ -115,3 +115,21 @@ def without_switches(tmp_path: Path, *faults: str, source: Path = MOCKUP) -> Pat
     """The mockup (or ``source``) with no limit switches: only the gas can show where a valve is."""
     bench = variant(tmp_path, source, lambda t: re.sub(r", position: \{[^}]*\}", "", t), "bare.yaml")
     return with_faults(tmp_path, *faults, source=bench, name="bare_faults.yaml") if faults else bench
+
+
+FILL = (
+    "fill: {volume: article, to: 2 bar, tolerance: 50 mbar, timeout: 5 min, "
+    "through: supply, channel: p_article}"
+)
+
+
+def overfilling(tmp_path: Path) -> Path:
+    """``pressure_decay`` with its fill replaced by the supply valve left open for 10 minutes.
+
+    Validation refuses a fill aimed past the bench's ``max_pressure``, but it cannot know what
+    an open valve lets in: the 2 bar supply then takes the article past any lower limit, and
+    the trip comes from the gas itself.
+    """
+    opened = "set_valves: {valves: {supply: open}}\n  - wait: {duration: 10 min}"
+    source = PROCEDURES / "pressure_decay.yaml"
+    return variant(tmp_path, source, lambda t: t.replace(FILL, opened), name="overfilling.yaml")

@@ -15,7 +15,7 @@ import pytest
 from rig.engine.observer import NullObserver, StepProgress
 from rig.engine.runner import Runner, RunVerdict
 from rig.record.run_store import read_samples
-from tests.engine.sim_runs import ISS, MOCKUP, PROCEDURES, run, variant, with_faults
+from tests.engine.sim_runs import ISS, MOCKUP, PROCEDURES, overfilling, run, variant, with_faults
 
 pytestmark = pytest.mark.integration
 
@@ -123,7 +123,7 @@ def test_a_quiet_station_names_no_segment(tmp_path: Path) -> None:
 
 def test_an_interlock_trips_to_the_safe_state_within_one_sample_period(tmp_path: Path) -> None:
     bench = variant(tmp_path, MOCKUP, lambda t: t.replace("max_pressure: 3 bar", "max_pressure: 1.5 bar"))
-    done = run(tmp_path, "pressure_decay", bench=bench)
+    done = run(tmp_path, overfilling(tmp_path), bench=bench)
     assert done.outcome.verdict is RunVerdict.ABORTED
     assert done.outcome.reason.startswith("interlock: p_")
     events = done.events()

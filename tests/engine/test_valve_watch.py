@@ -42,6 +42,7 @@ valves:
   supply: {{instrument: daq, channel: 205, between: [supply, b]}}
   pump: {{instrument: daq, channel: 206, between: [c, pumpline]}}
 limits: {{valve_response: 10 s}}
+safe_state: {{ab: closed, bc: closed, cd: closed, vent: open, supply: closed, pump: closed}}
 """
 
 

@@ -27,8 +27,9 @@ stuck_valve     article valve (DAQ relay 205)   abort     at fill: the fill stop
                                                           claimed (physics: article still pressurised)
 zero_shift      p_article reads +10 Pa          bias      invisible to the engine by design: the run ends
                                                           with its verdict and safely; nothing is recorded
-interlock       fill: max_pressure 1.5 bar;     abort     the limit trips on the sample, straight to the
-                later: max 2.2 bar and a                  safe state
+interlock       fill: the supply left open      abort     the limit trips on the sample, straight to the
+                past max_pressure 1.5 bar;                safe state
+                later: max 2.2 bar and a
                 +50 kPa shift on p_article
 drop            1 reply in 50 lost, whole run   ride      the driver's retry hides it: PASS, and
                                                           results.faults.driver retries > 0
@@ -74,7 +75,16 @@ from rig.engine.runner import Runner, RunOutcome, RunVerdict
 from rig.record.run_store import read_samples
 from rig.sim.faults import Fault
 from rig.sim.simulated_bench import SimulatedBench
-from tests.engine.sim_runs import MOCKUP, ROOT, Finished, run, variant, with_faults, without_switches
+from tests.engine.sim_runs import (
+    MOCKUP,
+    ROOT,
+    Finished,
+    overfilling,
+    run,
+    variant,
+    with_faults,
+    without_switches,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -243,9 +253,9 @@ def test_fault_campaign(tmp_path: Path, kind: Kind, point: str, capsys: pytest.C
             armed.arm(0.0)  # the article valve seized before the run: the fill cannot fill
 
     if kind.name == "interlock" and point == "fill":
-        # The fill target (2 bar) is over the limit: the trip comes from the gas itself.
+        # The supply is left open where the fill was, past the limit: the trip comes from the gas.
         bench = variant(tmp_path, MOCKUP, lambda t: t.replace("max_pressure: 3 bar", "max_pressure: 1.5 bar"))
-        done = run(tmp_path, "pressure_decay", bench=bench, timeout_s=TIMEOUT_S)
+        done = run(tmp_path, overfilling(tmp_path), bench=bench, timeout_s=TIMEOUT_S)
     else:
         if kind.bench_edit is not None:
             old, new = kind.bench_edit

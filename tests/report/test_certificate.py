@@ -126,6 +126,7 @@ def write_every_field_run(run_dir: Path) -> Path:
         "  p_article: {instrument: gauges, channel: 2, measures: pressure, volume: article}\n"
         "  t_article: {instrument: daq, channel: 102, measures: temperature, volume: article}\n"
         "valves:\n  cal_leak: {instrument: daq, channel: 206, between: [leak_standard, article]}\n"
+        "safe_state: {cal_leak: closed}\n"
     )
     rng = np.random.default_rng(7)
     lines = ["time,step,p_article,t_article"]

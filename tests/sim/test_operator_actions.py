@@ -34,6 +34,7 @@ channels:
   p_article: {{instrument: gauges, channel: 2, measures: pressure, volume: article}}
 valves:
   vent: {{instrument: daq, channel: 202, between: [chamber, atmosphere]}}
+safe_state: {{vent: closed}}
 physics:
   outside:
     atmosphere: {{pressure: 101325 Pa, temperature: 20 degC}}

@@ -1,0 +1,175 @@
+"""How a bench's inputs and valves are wired to its instruments, and what each model offers.
+
+A bench file says which instrument channel reads each gauge or thermocouple and which relay
+drives each valve; this checks that the instrument has that channel, of the right kind:
+
+* a gauge controller has numbered sensor channels (TPG 361: 1, 362: 2, 366 and MKS 937B: 6)
+  and reads pressures only;
+* a DAQ970A (or 34972A, 34970A) reads its inputs on a 34901A multiplexer in slot 1 (channels
+  101-120) and drives valves with a 34903A actuator in slot 2 (relays 201-220), as the driver
+  (``drivers/daq970a.py``) and the simulated DAQ (``rig/sim/servers/daq.py``) both take it:
+  a valve on an input, or a thermocouple on a relay, is a channel that cannot do its job;
+* an MKS 937B answers on an RS-485 address from 1 to 253 (254 is the broadcast address:
+  every controller on the line would answer, and the simulator does not);
+* two valves on one relay, or two names for one input, are refused;
+* the safe state names every valve: one it leaves out stays wherever the test put it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rig.located_yaml import Doc, LocatedError, raise_all
+
+if TYPE_CHECKING:
+    from rig.bench import ChannelSpec, InstrumentSpec, ValveSpec
+
+P = tuple[Any, ...]
+MODELS = {
+    "TPG361": "gauge",
+    "TPG362": "gauge",
+    "TPG366": "gauge",
+    "MKS937B": "gauge",
+    "DAQ970A": "daq",
+    "34972A": "daq",
+    "34970A": "daq",
+}
+CHANNEL_COUNTS = {"TPG361": 1, "TPG362": 2, "TPG366": 6, "MKS937B": 6}
+DAQ_INPUTS = range(101, 121)  # a 34901A 20-channel multiplexer in slot 1
+DAQ_RELAYS = range(201, 221)  # a 34903A 20-channel actuator in slot 2
+ADDRESSES = {"MKS937B": range(1, 254)}  # RS-485, 254 being the broadcast address
+
+
+def address(doc: Doc, path: P, model: str) -> int:
+    """The bus address at ``path`` of an instrument of ``model``, which must take one in range."""
+    value = doc.integer(path)
+    if model not in ADDRESSES:
+        raise doc.error(path, f"a {model} takes no address (only {', '.join(sorted(ADDRESSES))} does)")
+    allowed = ADDRESSES[model]
+    if value not in allowed:
+        raise doc.error(
+            path,
+            f"an {model} address is {allowed.start} to {allowed.stop - 1} ({allowed.stop} is the "
+            f"broadcast address every controller on the line answers), got {value}",
+        )
+    return value
+
+
+def input_channel(doc: Doc, p: P, instrument: InstrumentSpec, measures: str) -> int:
+    """The channel (at ``p`` + ``channel``) of an input measuring ``measures`` on ``instrument``."""
+    path = (*p, "channel")
+    channel = doc.integer(path)
+    where = f"channel {channel} of {instrument.name!r} ({instrument.model})"
+    if MODELS[instrument.model] == "daq":
+        if channel in DAQ_RELAYS:
+            raise doc.error(
+                path,
+                f"{where} is a relay of the 34903A actuator, which reads nothing: a {measures} input is "
+                f"on the 34901A multiplexer, {_span(DAQ_INPUTS)}",
+            )
+        if channel not in DAQ_INPUTS:
+            raise doc.error(path, f"{where} is not an input: the 34901A multiplexer has {_span(DAQ_INPUTS)}")
+        return channel
+    count = CHANNEL_COUNTS[instrument.model]
+    if not 1 <= channel <= count:
+        raise doc.error(path, f"{where} does not exist: a {instrument.model} has channels 1 to {count}")
+    if measures != "pressure":
+        raise doc.error((*p, "measures"), f"{where} reads a pressure gauge, not a {measures}")
+    return channel
+
+
+def relay_channel(doc: Doc, path: P, instrument: str) -> int:
+    """The relay channel at ``path`` of a valve on the DAQ ``instrument``."""
+    channel = doc.integer(path)
+    if channel not in DAQ_RELAYS:
+        what = f"{instrument!r} has no channel {channel}"
+        if channel in DAQ_INPUTS:
+            what = f"channel {channel} of {instrument!r} is an input of its 34901A multiplexer, not a switch"
+        raise doc.error(path, f"{what}: a valve hangs on a relay of the 34903A actuator, {_span(DAQ_RELAYS)}")
+    return channel
+
+
+def one_name_per_input(
+    doc: Doc, section: str, specs: dict[str, ChannelSpec] | dict[str, ValveSpec], why: str
+) -> list[LocatedError]:
+    """A problem at each second name for one instrument channel (at that name's ``channel``)."""
+    what = section.removesuffix("s")
+    first: dict[tuple[str, int], str] = {}
+    problems = []
+    for name, spec in specs.items():
+        taken = first.setdefault((spec.instrument, spec.channel), name)
+        if taken != name:
+            problems.append(
+                doc.error(
+                    (section, name, "channel"),
+                    f"{what} {name!r} is on channel {spec.channel} of {spec.instrument!r}, "
+                    f"like {what} {taken!r}: {why}",
+                )
+            )
+    return problems
+
+
+def safe_state(doc: Doc, valves: dict[str, ValveSpec], refused: set[str]) -> dict[str, bool]:
+    """Valve name → open in the bench's safe state, which must name every valve exactly once.
+
+    ``refused`` valves (their own problems reported) may be named, and may be left out.
+    """
+    problems: list[LocatedError] = []
+    safe: dict[str, bool] = {}
+    named = doc.mapping(("safe_state",))
+    for valve in named:
+        p = ("safe_state", valve)
+        if valve in refused:
+            continue
+        if valve not in valves:
+            why = f"safe_state names {valve!r}, which is not a valve of this bench"
+            problems.append(doc.key_error(p, why))
+            continue
+        try:
+            safe[valve] = doc.choice(p, {"open", "closed"}) == "open"
+        except LocatedError as exc:
+            problems.append(exc)
+    missing = [valve for valve in valves if valve not in named]
+    if missing:
+        left_out = ", ".join(missing)
+        problems.append(
+            doc.error(
+                ("safe_state",),
+                f"safe_state leaves out {left_out}: a valve it does not name stays wherever the test left "
+                "it; give every valve its safe position (open or closed)"
+                if doc.has(("safe_state",))
+                else f"no safe_state: a bench with valves names the safe position (open or closed) of each "
+                f"one ({left_out})",
+            )
+        )
+    raise_all(problems)
+    return safe
+
+
+def _span(channels: range) -> str:
+    return f"channels {channels.start} to {channels.stop - 1}"
+
+
+def switch_inputs_free(
+    doc: Doc, channels: dict[str, ChannelSpec], valves: dict[str, ValveSpec]
+) -> list[LocatedError]:
+    """A problem at each limit switch that is not on a free DAQ input (a channel or switch reads it)."""
+    taken = {(c.instrument, c.channel): f"channel {n!r}" for n, c in channels.items()}
+    problems = []
+    for name, valve in valves.items():
+        if valve.position is None:
+            continue
+        switches = {"open": valve.position.open_channel, "closed": valve.position.closed_channel}
+        for key, channel in switches.items():
+            if channel is None:
+                continue
+            path = ("valves", name, "position", key)
+            where = (valve.position.instrument, channel)
+            if channel not in DAQ_INPUTS:
+                problems.append(
+                    doc.error(path, f"a limit switch is read on an input of the 34901A, {_span(DAQ_INPUTS)}")
+                )
+            elif where in taken:
+                problems.append(doc.error(path, f"input {channel} of {where[0]!r} is already {taken[where]}"))
+            taken[where] = f"the {key} switch of valve {name!r}"
+    return problems

@@ -1,0 +1,142 @@
+"""What a procedure will cost, computed over its step tree without ever expanding a repeat.
+
+A ``repeat: {times: N, steps: [...]}`` executes its steps N times, so the executed steps of a
+procedure are a product of nested counts: 8 nested repeats of 1000 are 10²⁴ steps. Listing
+them (as the runner once did, to show "step 12 of 40" and the time left) takes memory in
+proportion; here every figure is arithmetic over the tree instead: a repeat counts
+``times × (its steps' count)``, its durations ``times × (its steps' durations)``. The runner's
+progress and the validator's bounds both read a :class:`Plan`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the loader builds steps and imports this module: only the type is needed here
+    from rig.procedure.loader import Step
+
+# How long a vent waits for the atmosphere when the step gives no timeout.
+VENT_TIMEOUT_S = 60.0
+
+
+def step_durations(step: Step, response_s: float) -> tuple[float | None, float | None]:
+    """(nominal, maximum) seconds one executed step takes; None where it has no time of its own.
+
+    ``response_s`` is the bench's valve response time (a hatch closure and a leak standard's
+    settling wait that long). A repeat has no time of its own: its steps do. A field the
+    validator refused is absent and counts for nothing, so a step being checked still adds up.
+    """
+    f = step.fields
+    if step.kind in ("wait", "measure_decay"):
+        return f.get("duration"), f.get("duration")
+    if step.kind == "reference_leak_check":
+        total = 2.0 * f.get("duration", 0.0) + f.get("settle", response_s)
+        return total, total
+    if step.kind == "compartment_isolation":
+        total = f.get("watch", 0.0) + response_s * len(f.get("hatches", ()))
+        return total, total
+    if step.kind in ("fill", "pump_down"):
+        return None, f.get("timeout")
+    if step.kind == "vent":
+        return None, f.get("timeout", VENT_TIMEOUT_S)
+    if step.kind == "stabilise":
+        return None, f.get("max")
+    return None, None
+
+
+@dataclass(frozen=True)
+class _Sequence:
+    """Steps run one after another, with running totals to find a position among them quickly."""
+
+    nodes: tuple[_Node, ...]
+    ends: tuple[int, ...]  # executed steps up to and including each node
+    nominal_after: tuple[float, ...]  # nominal seconds of the nodes after each one
+    count: int
+    nominal_s: float
+    max_s: float
+
+
+@dataclass(frozen=True)
+class _Node:
+    """One step as listed: the executed steps it stands for and their summed durations."""
+
+    step: Step
+    count: int
+    nominal_s: float
+    max_s: float
+    body: _Sequence | None = None  # a repeat's steps (one pass)
+
+
+def _sequence(steps: Sequence[Step], response_s: float) -> _Sequence:
+    nodes = tuple(_node(step, response_s) for step in steps)
+    nominal = [n.nominal_s for n in nodes]
+    after = list(accumulate(reversed(nominal), initial=0.0))[-2::-1] if nodes else []
+    return _Sequence(
+        nodes,
+        tuple(accumulate(n.count for n in nodes)),
+        tuple(after),
+        sum(n.count for n in nodes),
+        sum(nominal),
+        sum(n.max_s for n in nodes),
+    )
+
+
+def _node(step: Step, response_s: float) -> _Node:
+    if step.kind == "repeat":
+        body = _sequence(step.steps, response_s)
+        times = int(step.fields.get("times", 1))
+        # Counts are Python integers, exact however large; durations are floats, so an absurd
+        # procedure's total is at worst infinity (which the validator refuses), never an error.
+        per_pass = float(times)
+        return _Node(step, times * body.count, per_pass * body.nominal_s, per_pass * body.max_s, body)
+    nominal, maximum = step_durations(step, response_s)
+    return _Node(step, 1, nominal or 0.0, maximum or 0.0)
+
+
+class Plan:
+    """The executed steps of a list of steps, counted and timed without expanding any repeat.
+
+    Positions are 0-based indices into the executed order (repeats unrolled), as if the
+    steps had been listed one by one; building a plan and each query cost time in
+    proportion to the steps as written (and their nesting), never to the executed count.
+    """
+
+    def __init__(self, steps: Sequence[Step], response_s: float) -> None:
+        self._root = _sequence(steps, response_s)
+
+    @property
+    def count(self) -> int:
+        """How many steps execute (repeats multiplied)."""
+        return self._root.count
+
+    @property
+    def nominal_s(self) -> float:
+        """The nominal seconds of every executed step (steps that end on a condition count 0)."""
+        return self._root.nominal_s
+
+    @property
+    def max_s(self) -> float:
+        """The longest the steps can take: every step's maximum duration, repeats multiplied."""
+        return self._root.max_s
+
+    def nominal_after(self, index: int) -> float:
+        """The nominal seconds of the executed steps after position ``index`` (all of them if < 0)."""
+        if index < 0:
+            return self._root.nominal_s
+        total = 0.0
+        sequence: _Sequence | None = self._root
+        while sequence is not None and index < sequence.count:
+            i = bisect_right(sequence.ends, index)
+            node = sequence.nodes[i]
+            total += sequence.nominal_after[i]
+            index -= sequence.ends[i - 1] if i else 0
+            sequence = node.body
+            if sequence is not None:  # inside a repeat: the passes after this one are still to come
+                passes_done, index = divmod(index, sequence.count)
+                passes = node.count // sequence.count
+                total += (passes - 1 - passes_done) * sequence.nominal_s
+        return total

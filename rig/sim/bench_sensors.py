@@ -1,0 +1,130 @@
+"""A simulated bench's sensors and scheduled faults, from its ``physics.sensors`` and ``faults:``.
+
+How the simulated instruments see the gas (accuracy, noise, drift, resolution, range) and
+when they fail; :mod:`rig.sim.bench_physics` builds the rest of the simulation around them.
+Each sensor and each fault is checked on its own, so every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import Any
+
+from rig.bench import MODELS, BenchSpec
+from rig.located_yaml import Doc, LocatedError, attempt, raise_all
+from rig.sim.faults import KINDS, Fault
+from rig.sim.gauges import DEFAULT_ACCURACY_REL, GaugeModel, ThermocoupleModel
+from rig.sim.simulated_bench import GaugeChannel, ThermocoupleChannel
+
+P = tuple[Any, ...]
+
+
+def sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel], list[ThermocoupleChannel]]:
+    """The simulated gauges and thermocouples of ``bench``'s channels on a volume (``seed`` seeds them)."""
+    root: P = ("physics", "sensors")
+    problems: list[LocatedError] = []
+    for name, p in doc.items(root):
+        if name not in bench.channels:
+            problems.append(doc.key_error(p, f"sensor {name!r} is not a channel of this bench"))
+    gauges, thermocouples = [], []
+    for k, (name, channel) in enumerate(sorted(bench.channels.items())):
+        if channel.volume is None:
+            continue
+        p = (*root, name)
+        if channel.measures == "pressure":
+            gauge = attempt(problems, partial(_gauge, doc, p, seed * 1000 + k))
+            if gauge is not None:
+                gauges.append(GaugeChannel(channel.instrument, channel.channel, channel.volume, gauge))
+        elif channel.measures == "temperature":
+            made = attempt(problems, partial(_thermocouple, doc, p, seed * 1000 + k))
+            if made is not None:
+                model, gas = made
+                thermocouples.append(
+                    ThermocoupleChannel(channel.instrument, channel.channel, channel.volume, model, gas)
+                )
+    raise_all(problems)
+    return gauges, thermocouples
+
+
+def _gauge(doc: Doc, p: P, seed: int) -> GaugeModel:
+    doc.mapping(
+        p, allowed={"type", "min", "max", "accuracy", "noise", "noise_relative", "resolution", "drift"}
+    )
+    low = doc.quantity((*p, "min"), "pressure", "0.01 Pa", nonnegative=True)
+    high = doc.quantity((*p, "max"), "pressure", "110 kPa", positive=True)
+    if low >= high:
+        raise doc.error(
+            (*p, "min") if doc.has((*p, "min")) else p, f"min {low:g} Pa is not below max {high:g} Pa"
+        )
+    return GaugeModel(
+        sensor_id=doc.text((*p, "type"), "CMR"),
+        min_pa=low,
+        max_pa=high,
+        accuracy_rel=_of_reading(doc, (*p, "accuracy"), DEFAULT_ACCURACY_REL, zero=False),
+        noise_pa=doc.quantity((*p, "noise"), "pressure", "0.2 Pa", nonnegative=True),
+        noise_rel=_of_reading(doc, (*p, "noise_relative"), 0.0, zero=True),
+        drift_pa_per_sqrt_s=doc.quantity((*p, "drift"), "pressure", "0 Pa", nonnegative=True),
+        resolution_pa=doc.quantity((*p, "resolution"), "pressure", "0 Pa", nonnegative=True),
+        seed=seed,
+    )
+
+
+def _of_reading(doc: Doc, path: P, default: float, *, zero: bool) -> float:
+    """A fraction of the reading below 1 (an accuracy, a relative noise); 0 allowed if ``zero``."""
+    value = doc.number(path, default)
+    if not (0.0 <= value < 1.0 if zero else 0.0 < value < 1.0):
+        span = "[0, 1)" if zero else "between 0 and 1"
+        raise doc.error(path, f"{path[-1]} is a fraction of the reading {span}, got {value:g}")
+    return value
+
+
+def _thermocouple(doc: Doc, p: P, seed: int) -> tuple[ThermocoupleModel, bool]:
+    """The thermocouple at ``p`` and whether it reads the gas (else the wall)."""
+    doc.mapping(p, allowed={"accuracy", "noise", "resolution", "measures"})
+    model = ThermocoupleModel(
+        accuracy_k=doc.quantity((*p, "accuracy"), "temperature", "0.5 K", nonnegative=True),
+        noise_k=doc.quantity((*p, "noise"), "temperature", "0.01 K", nonnegative=True),
+        resolution_k=doc.quantity((*p, "resolution"), "temperature", "0.001 K", nonnegative=True),
+        seed=seed,
+    )
+    return model, doc.choice((*p, "measures"), {"gas", "wall"}, "gas") == "gas"
+
+
+def faults(doc: Doc, bench: BenchSpec) -> list[Fault]:
+    """The faults the bench file schedules on the simulation clock."""
+    problems: list[LocatedError] = []
+    out = []
+    for i, _ in enumerate(doc.sequence(("faults",))):
+        fault = attempt(problems, partial(_fault, doc, bench, ("faults", i)))
+        if fault is not None:
+            out.append(fault)
+    raise_all(problems)
+    return out
+
+
+def _fault(doc: Doc, bench: BenchSpec, p: P) -> Fault:
+    allowed = {"instrument", "kind", "at", "duration", "channel", "delay", "shift", "every"}
+    doc.mapping(p, allowed=allowed, required=frozenset({"instrument", "kind", "at"}))
+    instrument = doc.text((*p, "instrument"))
+    if instrument not in bench.instruments:
+        raise doc.error((*p, "instrument"), f"unknown instrument {instrument!r}")
+    kind = doc.choice((*p, "kind"), set(KINDS))
+    magnitude = 0.0
+    if kind == "latency":
+        magnitude = doc.quantity((*p, "delay"), "time", "0.5 s", positive=True)
+    elif kind == "zero_shift":
+        magnitude = doc.quantity((*p, "shift"), "pressure", "10 Pa")  # either sign: a shift is a difference
+    elif kind == "drop":
+        magnitude = float(doc.integer((*p, "every"), 50))
+        if magnitude < 2:
+            raise doc.error((*p, "every"), "a drop loses every N-th reply: N must be at least 2")
+    duration = (
+        doc.quantity((*p, "duration"), "time", positive=True) if doc.get((*p, "duration")) else math.inf
+    )
+    channel = doc.integer((*p, "channel")) if doc.get((*p, "channel")) is not None else None
+    if MODELS[bench.instruments[instrument].model] == "daq" and kind == "stuck_valve" and channel is None:
+        raise doc.error(p, "a stuck_valve fault names the relay channel of its valve")
+    # A fault is scheduled on the simulation clock, which starts at 0 s.
+    at_s = doc.quantity((*p, "at"), "time", "0 s", nonnegative=True)
+    return Fault(instrument, kind, at_s, duration, channel, magnitude)
