@@ -16,6 +16,20 @@ if TYPE_CHECKING:
     from rig.sim.simulated_bench import SimulatedBench
 
 EXIT_INVALID = 2
+# The fastest --speed: at 1000x a 1 s sample period lasts 1 ms of wall time, about one loopback
+# transaction with one instrument; beyond it samples would be skipped, not taken faster.
+MAX_SPEED = 1000.0
+
+
+def check_simulation_arguments(speed: float | None, seed: int | None) -> None:
+    """Refuse a ``--speed`` or ``--seed`` a simulation cannot honour (before anything is touched)."""
+    if speed is not None and not 0.0 < speed <= MAX_SPEED:
+        raise InputError(
+            f"--speed must be a number above 0 and at most {MAX_SPEED:g}, got {speed}: faster, one "
+            "sample period passes before the instruments can answer"
+        )
+    if seed is not None and not 0 <= seed < 2**32:
+        raise InputError(f"--seed must be a whole number from 0 to 2**32 - 1, got {seed}")
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,12 @@ from typing import TYPE_CHECKING, Any
 from drivers.errors import DriverError
 from rig import __version__
 from rig.bench import BenchSpec
-from rig.commands.bench_access import EXIT_INVALID, load_or_report, open_bench
+from rig.commands.bench_access import EXIT_INVALID, check_simulation_arguments, load_or_report, open_bench
 from rig.errors import InputError
 from rig.record.integrity import seal_run
 
 if TYPE_CHECKING:
     from rig.engine.session import RigSession
-
-# The fastest --speed: at 1000x a 1 s sample period lasts 1 ms of wall time, about one loopback
-# transaction with one instrument; beyond it samples would be skipped, not taken faster.
-MAX_SPEED = 1000.0
 
 
 def register(sub: Any) -> None:
@@ -56,6 +52,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``rig run``; exit 0 PASS, 1 FAIL, 2 invalid input, 3 ABORTED, 4 INCONCLUSIVE."""
+    check_simulation_arguments(args.speed, args.seed)
     procedure = load_or_report(args.procedure, args.bench)
     if procedure is None:
         return EXIT_INVALID
@@ -68,15 +65,6 @@ def run(args: argparse.Namespace) -> int:
     check_ready_to_sign()
     store = RunStore(args.data_dir)
     store.prepare()
-
-    if args.speed is not None and not 0.0 < args.speed <= MAX_SPEED:
-        raise InputError(
-            f"--speed must be a number above 0 and at most {MAX_SPEED:g}, got {args.speed}: faster, one "
-            "sample period passes before the instruments can answer (leave --speed out to run as fast "
-            "as possible)"
-        )
-    if args.seed is not None and not 0 <= args.seed < 2**32:
-        raise InputError(f"--seed must be a whole number from 0 to 2**32 - 1, got {args.seed}")
     bench = procedure.bench
     from rig.engine.calibration import calibration_day, calibration_report
 

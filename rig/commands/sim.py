@@ -11,6 +11,7 @@ from typing import Any
 
 from rig.bench import load_bench
 from rig.clock import ScaledClock
+from rig.commands.bench_access import check_simulation_arguments
 from rig.errors import InputError
 
 
@@ -37,8 +38,7 @@ def register(sub: Any) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Execute ``rig sim serve``."""
-    if not args.speed > 0.0:
-        raise InputError(f"--speed must be positive, got {args.speed}")
+    check_simulation_arguments(args.speed, args.seed)
     bench = load_bench(args.bench)
     if not bench.simulated:
         raise InputError(f"{args.bench}: bench {bench.name!r} has no physics: part and cannot be simulated")
