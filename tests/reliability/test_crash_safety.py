@@ -151,7 +151,7 @@ def start_run(data_dir: Path, procedure: str) -> tuple[Path, set[Path], subproce
             *("--data-dir", str(data_dir), "--json"),
         ],
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,  # one JSON line at the end: the reason, should the run end early
         stderr=subprocess.DEVNULL,
     )
     return runs_dir, before, proc
@@ -180,7 +180,9 @@ def kill_a_run(data_dir: Path, moment: Moment) -> Kill:
         last_seen, rows_seen = -math.inf, 0
         step_started: float | None = None
         while True:
-            assert proc.poll() is None, f"rig run ended ({proc.returncode}) before the kill moment"
+            assert proc.poll() is None, (
+                f"rig run ended ({proc.returncode}) before the kill moment: {proc.communicate()[0]!r}"
+            )
             assert time.monotonic() < deadline, f"the run never reached {moment}"
             new_rows = _complete_lines(samples, pending_s)
             seen = time.monotonic()  # after the read: each row was in the file by then
