@@ -28,7 +28,7 @@ import pytest
 from rig.engine.observer import NullObserver, StepProgress
 from rig.engine.runner import Runner, RunVerdict
 from rig.record.run_store import read_samples
-from tests.engine.sim_runs import PROCEDURES, run
+from tests.engine.sim_runs import MOCKUP, PROCEDURES, run, variant
 
 pytestmark = pytest.mark.integration
 
@@ -194,3 +194,50 @@ def test_a_run_directory_removed_mid_run_is_aborted_and_rebuilt_whole(tmp_path: 
     assert results["record_rebuilt"]
     assert (done.run_dir / "run.json").is_file()
     assert os.path.getsize(done.run_dir / "events.jsonl") > 0
+
+
+def _logged(data_dir: Path, fragment: str) -> Path | None:
+    for events in data_dir.glob("runs/*/events.jsonl"):
+        if fragment in events.read_text():
+            return events.parent
+    return None
+
+
+def test_a_second_ctrl_c_while_the_safe_state_is_confirmed_finishes_the_record(tmp_path: Path) -> None:
+    # A vent a hundred times narrower: the safe state then waits seconds of wall time for the gas,
+    # and the second press lands in that wait (it used to be a KeyboardInterrupt traceback with no
+    # results.json and no seal).
+    bench = variant(tmp_path, MOCKUP, lambda t: t.replace("vent: {area: 5 mm**2", "vent: {area: 0.05 mm**2"))
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "rig", "run", str(PROCEDURES / "pressure_decay.yaml"), "--sim"),
+            *("--bench", str(bench), "--speed", "20", "--data-dir", str(tmp_path / "data"), "--json"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    data = tmp_path / "data"
+    try:
+        _wait_for(lambda: _logged(data, '"message": "fill at') is not None, 120.0, "the fill")
+        proc.send_signal(signal.SIGINT)
+        _wait_for(lambda: _logged(data, '"message": "venting ') is not None, 120.0, "the safe state's vent")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3, err
+    assert "Traceback" not in err
+    line = json.loads(out.strip().splitlines()[-1])
+    run_dir = Path(line["run_dir"])
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["verdict"] == "ABORTED"
+    # Not waited for: the vent was still under way when the second press came.
+    assert results["safe_state_confirmed"] is False
+    assert "not waited for" in results["safe_state_reason"]
+    assert (run_dir / "manifest.sig").is_file()
+    verify = subprocess.run(
+        [sys.executable, "-m", "rig", "verify", str(run_dir)], capture_output=True, text=True, timeout=60
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
