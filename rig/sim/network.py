@@ -52,6 +52,10 @@ FIRST_STEP_S: float | None = 1e-3  # None: LSODA's own choice
 CRAWL_STEPS = 5000
 
 
+# The coldest gas a trial state of the solver is taken to be (K).
+MIN_TEMPERATURE_K = 1.0
+
+
 @dataclass(frozen=True)
 class _End:
     volume: int  # index into the volumes, or -1
@@ -99,6 +103,7 @@ class GasNetwork:
         self._last_step: Callable[[float], FloatArray] | None = None  # interpolant, last step
         self.starts = 0  # how many times the solver started afresh
         self.crawls = 0  # how many times a crawling LSODA was replaced by BDF
+        self.rescues = 0  # how many times a failed LSODA step was taken over by BDF
 
     def _end(self, name: str, element: FlowElement) -> _End:
         if name in self._volume_index:
@@ -144,8 +149,11 @@ class GasNetwork:
 
     def _rhs(self, t: float, y: FloatArray) -> FloatArray:
         nv = self._nv
-        n = y[:nv]
-        temp = y[nv : 2 * nv]
+        # A trial step of the solver may overshoot into no gas or a temperature below zero (seen
+        # with the irregular sample times of a scaled clock during a pump-down): the flows of such
+        # a state are those of the nearest physical one, not a math domain error.
+        n = np.maximum(y[:nv], 0.0)
+        temp = np.maximum(y[nv : 2 * nv], MIN_TEMPERATURE_K)
         p = n * R_GAS * temp / self._size_m3
         dy = np.zeros_like(y)
         heat = np.zeros(nv)  # Σ ṅ_in·(γT_in − T) − ṅ_out·(γ − 1)·T, per volume
@@ -275,7 +283,14 @@ class GasNetwork:
                 self.crawls += 1
             message = solver.step()
             steps += 1
+            if solver.status == "failed" and isinstance(solver, LSODA):
+                # LSODA can fail to converge on a stiff start from an odd time (a scaled clock's
+                # sample times during a pump-down): BDF takes over from the last good state.
+                solver = self._solver = self._new_solver(BDF, solver.t, np.array(solver.y, dtype=np.float64))
+                self.rescues += 1
+                continue
             if solver.status == "failed":
+                self._solver = None  # never step a failed solver again: the next call starts afresh
                 raise RuntimeError(f"gas network integration failed at t = {solver.t} s: {message}")
             self._last_step = solver.dense_output()
         return float(solver.t)
