@@ -7,6 +7,7 @@ trust store holds no other key (an empty directory of the session), never the us
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,14 @@ def signing_keys_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Ite
     mp.setenv(TRUSTED_KEYS_ENV, str(tmp_path_factory.mktemp("trusted_keys")))
     yield
     mp.undo()
+
+
+@pytest.fixture
+def key_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A signing key directory of this test's own (``$LEAKRIG_KEY_DIR``), not made yet."""
+    keys = tmp_path / "keys"
+    monkeypatch.setenv(KEY_DIR_ENV, str(keys))
+    return keys
 
 
 @pytest.fixture(scope="module")

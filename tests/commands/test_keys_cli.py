@@ -15,13 +15,6 @@ from rig.record.trust import TRUSTED_KEYS_ENV, fingerprint, load_trust_store
 
 
 @pytest.fixture
-def key_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    keys = tmp_path / "keys"
-    monkeypatch.setenv("LEAKRIG_KEY_DIR", str(keys))
-    return keys
-
-
-@pytest.fixture
 def trust_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     trusted = tmp_path / "config" / "trusted_keys"  # not there yet: `rig keys trust` makes it
     monkeypatch.setenv(TRUSTED_KEYS_ENV, str(trusted))

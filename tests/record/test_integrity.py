@@ -28,13 +28,6 @@ from rig.record.trust import default_trust_dir, fingerprint
 
 
 @pytest.fixture
-def key_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    keys = tmp_path / "keys"
-    monkeypatch.setenv("LEAKRIG_KEY_DIR", str(keys))
-    return keys
-
-
-@pytest.fixture
 def run_dir(tmp_path: Path, key_dir: Path) -> Path:
     """A finished run with extra files in a subdirectory, sealed."""
     writer = RunStore(tmp_path / "data").create(

@@ -23,13 +23,6 @@ AS_ROOT = os.geteuid() == 0
 NOBODY = 65534  # an owner other than us; only root can give a file away
 
 
-@pytest.fixture
-def key_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    keys = tmp_path / "keys"
-    monkeypatch.setenv("LEAKRIG_KEY_DIR", str(keys))
-    return keys
-
-
 def test_a_safe_key_passes_and_is_created_private(key_dir: Path) -> None:
     assert signing_key_problem(key_dir) is None  # nothing there yet: it will be created privately
     check_ready_to_sign()

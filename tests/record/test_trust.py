@@ -30,13 +30,6 @@ NOBODY = 65534  # an owner other than us; only root can give a file away
 
 
 @pytest.fixture
-def key_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    keys = tmp_path / "keys"
-    monkeypatch.setenv("LEAKRIG_KEY_DIR", str(keys))
-    return keys
-
-
-@pytest.fixture
 def trust_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     trusted = tmp_path / "trusted"
     trusted.mkdir(mode=0o755)

@@ -42,6 +42,20 @@ def _wait_for(predicate: object, timeout_s: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _rig(*args: str) -> list[str]:
+    return [sys.executable, "-m", "rig", *args]
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    """``rig ARGS`` in the background, its output captured as text."""
+    return subprocess.Popen(_rig(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _verifies(run_dir: Path) -> None:
+    verify = subprocess.run(_rig("verify", str(run_dir)), capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
 def _fill_started(data_dir: Path) -> Path | None:
     for events in data_dir.glob("runs/*/events.jsonl"):
         if '"message": "fill at' in events.read_text():
@@ -53,24 +67,8 @@ def _fill_started(data_dir: Path) -> Path | None:
 def test_a_termination_signal_during_a_fill_ends_in_the_safe_state(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rig",
-            "run",
-            str(PROCEDURES / "pressure_decay.yaml"),
-            "--sim",
-            "--speed",
-            "20",
-            "--data-dir",
-            str(tmp_path),
-            "--json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    decay = str(PROCEDURES / "pressure_decay.yaml")
+    proc = _start("run", decay, "--sim", "--speed", "20", "--data-dir", str(tmp_path), "--json")
     try:
         _wait_for(lambda: _fill_started(tmp_path) is not None, 60.0, "the fill")
         proc.send_signal(sig)
@@ -87,10 +85,7 @@ def test_a_termination_signal_during_a_fill_ends_in_the_safe_state(
     results = json.loads((run_dir / "results.json").read_text())
     assert results["safe_state_confirmed"] is True, results["safe_state_reason"]
     assert (run_dir / "manifest.sig").is_file()  # finished and sealed
-    verify = subprocess.run(
-        [sys.executable, "-m", "rig", "verify", str(run_dir)], capture_output=True, text=True, timeout=60
-    )
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    _verifies(run_dir)
 
 
 @contextlib.contextmanager
@@ -131,17 +126,7 @@ def test_a_full_disk_through_the_command_is_one_line_and_exit_3(tmp_path: Path) 
     with small_disk(tmp_path / "disk", "1m") as disk:
         _fill(disk, 120_000)
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "rig",
-                "run",
-                str(PROCEDURES / "pressure_decay.yaml"),
-                "--sim",
-                "--data-dir",
-                str(disk),
-                "--json",
-            ],
+            _rig("run", str(PROCEDURES / "pressure_decay.yaml"), "--sim", "--data-dir", str(disk), "--json"),
             capture_output=True,
             text=True,
             timeout=300,
@@ -153,7 +138,7 @@ def test_a_full_disk_through_the_command_is_one_line_and_exit_3(tmp_path: Path) 
         record_lines = [e for e in proc.stderr.splitlines() if e.startswith("rig run: record:")]
         assert record_lines, proc.stderr  # what of the record could not be written, one line each
         listing = subprocess.run(
-            [sys.executable, "-m", "rig", "runs", "--data-dir", str(disk), "--json"],
+            _rig("runs", "--data-dir", str(disk), "--json"),
             capture_output=True,
             text=True,
             timeout=60,
@@ -208,15 +193,9 @@ def test_a_second_ctrl_c_while_the_safe_state_is_confirmed_finishes_the_record(t
     # and the second press lands in that wait (it used to be a KeyboardInterrupt traceback with no
     # results.json and no seal).
     bench = variant(tmp_path, MOCKUP, lambda t: t.replace("vent: {area: 5 mm**2", "vent: {area: 0.05 mm**2"))
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "rig", "run", str(PROCEDURES / "pressure_decay.yaml"), "--sim"),
-            *("--bench", str(bench), "--speed", "20", "--data-dir", str(tmp_path / "data"), "--json"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    decay = str(PROCEDURES / "pressure_decay.yaml")
+    args = ("--bench", str(bench), "--speed", "20", "--data-dir", str(tmp_path / "data"), "--json")
+    proc = _start("run", decay, "--sim", *args)
     data = tmp_path / "data"
     try:
         _wait_for(lambda: _logged(data, '"message": "fill at') is not None, 120.0, "the fill")
@@ -237,7 +216,4 @@ def test_a_second_ctrl_c_while_the_safe_state_is_confirmed_finishes_the_record(t
     assert results["safe_state_confirmed"] is False
     assert "not waited for" in results["safe_state_reason"]
     assert (run_dir / "manifest.sig").is_file()
-    verify = subprocess.run(
-        [sys.executable, "-m", "rig", "verify", str(run_dir)], capture_output=True, text=True, timeout=60
-    )
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    _verifies(run_dir)
