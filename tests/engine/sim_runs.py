@@ -18,6 +18,7 @@ from rig.clock import VirtualClock
 from rig.engine.runner import STATUS, Runner, RunOutcome
 from rig.engine.session import RigSession
 from rig.procedure.loader import Procedure, load_procedure
+from rig.record.integrity import seal_run
 from rig.record.run_store import RunStore
 from rig.sim.simulated_bench import SimulatedBench
 from rig.sim.simulated_rig import SimulatedRig
@@ -68,13 +69,15 @@ def run(
     observer: Callable[[Runner], Any] | None = None,
     timeout_s: float = 0.5,
     prepare: Callable[[Runner, SimulatedBench], None] | None = None,
+    key_dir: Path | None = None,
 ) -> Finished:
     """Run ``procedure`` (a shipped name or a path) in simulation, in-process.
 
     The run is recorded in ``tmp_path / "data"`` as ``rig run`` records it (``results.json``
     with the verdict, the reason and the ``faults`` counts), so ``rig runs`` lists it.
     ``prepare`` sees the runner and the simulation before the run starts (e.g. to schedule a
-    fault when a step begins).
+    fault when a step begins). With ``key_dir`` the record is sealed with that directory's
+    signing key once it is finished, as ``rig run`` seals it.
     """
     path = PROCEDURES / f"{procedure}.yaml" if isinstance(procedure, str) else procedure
     loaded = load_procedure(path, bench)
@@ -90,7 +93,10 @@ def run(
             if prepare is not None:
                 prepare(runner, rig.simulation)
             outcome = runner.run()
-            writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, outcome.results())
+            seal = None if key_dir is None else (lambda run_dir: seal_run(run_dir, key_dir))
+            writer.finish(
+                STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, outcome.results(), seal=seal
+            )
     return Finished(outcome, rig.simulation, clock, writer.run_dir, loaded)
 
 

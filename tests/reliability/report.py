@@ -80,7 +80,10 @@ def render(full: bool, code: int, seconds: float, rows: list[dict[str, Any]], su
         "",
     ]
     lines += headline(suites)
+    lines += oracle_sections(suites)
     for suite, items in sorted(suites.items()):
+        if suite.startswith("oracle "):
+            continue  # tabulated by oracle_sections
         columns = list(dict.fromkeys(k for item in items for k in item if k != "suite"))
         lines += [f"## {suite} ({len(items)} cases)", "", "| " + " | ".join(columns) + " |"]
         lines.append("|" + "---|" * len(columns))
@@ -150,7 +153,135 @@ def headline(suites: dict[str, list[dict[str, Any]]]) -> list[str]:
             f"{soak.get('growth_over_a_week_mb')} MB, bound {soak.get('bound_mb')} MB); the record grew "
             f"{soak.get('record_bytes_per_hour_min')}–{soak.get('record_bytes_per_hour_max')} bytes per hour."
         )
-    return [*lines, ""]
+    return [*lines, *oracle_headline(suites), ""]
+
+
+INVARIANTS = {
+    "I1": "a claimed safe state is the physics' at the claim",
+    "I2": "no PASS over a window with a relied-on valve out of place or a gauge zero moving",
+    "I3": "the verdict is recorded (results.json, index, CLI exit code, no traceback)",
+    "I4": "the record verifies against the trusted key",
+    "I5": "nothing served before the first fault is missing",
+    "I6": "no false alarm: a safe state the physics shows is not refused",
+}
+
+
+def _count(rows: list[dict[str, Any]], key: str) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        for name in filter(None, (n.strip() for n in str(row.get(key) or "").split(","))):
+            counts[name] += 1
+    return counts
+
+
+def oracle_headline(suites: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The oracle campaign's figures: scenarios per procedure, violations per invariant."""
+    lines = []
+    campaign = suites.get("oracle campaign", [])
+    if campaign:
+        procedures = _count(campaign, "procedure")
+        violated = _count(campaign, "violations")
+        per = ", ".join(f"{p} {n}" for p, n in sorted(procedures.items()))
+        counts = ", ".join(f"**{i}: {violated.get(i, 0)}**" for i in INVARIANTS)
+        lines.append(
+            f"- **Oracle campaign (the physics as oracle):** {len(campaign)} generated scenarios ({per}), "
+            f"one to three faults each, Ctrl-C among them. Scenarios violating each invariant: {counts}; "
+            f"with at least one violation: {sum(1 for r in campaign if r.get('violations'))}."
+        )
+    regressions = suites.get("oracle regressions", [])
+    if regressions:
+        still = [r for r in regressions if r.get("violations")]
+        which = ", ".join(f"{i} {n}" for i, n in sorted(_count(still, "violations").items())) or "none"
+        lines.append(
+            f"- **Oracle regressions:** {len(regressions)} stored shrunk scenarios replayed; "
+            f"**{len(still)} still fail** ({which})."
+        )
+    cli = suites.get("oracle cli", [])
+    if cli:
+        broken = [r for r in cli if r.get("violations")]
+        same = sum(1 for r in cli if r.get("same_verdict_as_in_process"))
+        lines.append(
+            f"- **Oracle through `rig run`:** {len(cli)} scenarios in a subprocess; exit code, JSON line and "
+            f"record wrong in **{len(broken)}**; verdict equal to the in-process run's in {same}."
+        )
+    return lines
+
+
+def oracle_sections(suites: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Tables of the oracle suites: the violating scenarios, the stored regressions, the CLI runs."""
+    if not any(s.startswith("oracle ") for s in suites):
+        return []
+    lines = ["## Oracle invariants", ""]
+    lines += [f"- **{i}**: {text}" for i, text in INVARIANTS.items()]
+    lines.append("")
+    campaign = suites.get("oracle campaign", [])
+    bad = [r for r in campaign if r.get("violations")]
+    if campaign:
+        kinds: dict[str, int] = defaultdict(int)
+        for r in campaign:
+            for signature in r.get("signatures") or []:
+                kinds[signature] += 1
+        lines += [
+            "## oracle campaign: what broke, by kind",
+            "",
+            "| violation (signature) | scenarios |",
+            "|---|---|",
+        ]
+        lines += [f"| {_cell(k)} | {n} |" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))]
+        lines += [
+            "",
+            f"## oracle campaign: the {len(bad)} violating scenarios of {len(campaign)}",
+            "",
+            "| id | scenario | verdict | safe state confirmed | violations | first message |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in bad:
+            message = next(iter((r.get("messages") or {}).values()), "")
+            cells = (
+                r.get("id"),
+                r.get("scenario"),
+                r.get("verdict"),
+                r.get("safe_state_confirmed"),
+                r.get("violations"),
+                message,
+            )
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        lines.append("")
+    regressions = suites.get("oracle regressions", [])
+    if regressions:
+        lines += [
+            f"## oracle regressions: {len(regressions)} shrunk failing scenarios (oracle_regressions.json)",
+            "",
+            "| name | found as | fails now | message | scenario |",
+            "|---|---|---|---|---|",
+        ]
+        for r in regressions:
+            messages = "; ".join(f"{i}: {m}" for i, m in (r.get("messages") or {}).items())
+            replayed: tuple[Any, ...] = (
+                r.get("id"),
+                r.get("found_as"),
+                r.get("violations") or "nothing",
+                messages,
+                "`" + json.dumps(r.get("json")) + "`",
+            )
+            lines.append("| " + " | ".join(_cell(c) for c in replayed) + " |")
+        lines.append("")
+    cli = suites.get("oracle cli", [])
+    if cli:
+        columns = [
+            "id",
+            "scenario",
+            "exit_code",
+            "verdict",
+            "same_verdict_as_in_process",
+            "violations",
+            "wall_s",
+        ]
+        lines += [f"## oracle cli ({len(cli)} cases)", "", "| " + " | ".join(columns) + " |"]
+        lines.append("|" + "---|" * len(columns))
+        lines += ["| " + " | ".join(_cell(r.get(c)) for c in columns) + " |" for r in cli]
+        lines.append("")
+    return lines
 
 
 def _cell(value: Any) -> str:
