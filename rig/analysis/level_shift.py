@@ -25,7 +25,7 @@ import numpy.typing as npt
 # How many standard errors a jump must stand out by (a few hundred points are scanned).
 JUMP_SIGMAS = 8.0
 # ...and how many of the gauge's floor (its steps cannot show less).
-JUMP_FLOORS = 3.0
+JUMP_FLOORS = 2.0
 # Samples each side of a point, at most (enough to average the noise, short enough that the
 # curvature of a decay over them is negligible) and at least.
 SIDE_MAX = 30

@@ -1,0 +1,51 @@
+"""A jump in a fitted window (a gauge's zero shifting) is found; a smooth decay, its printed
+staircase and its transients never are."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rig.analysis.level_shift import find_level_shift
+
+
+def decay(rng: np.random.Generator, n: int = 600, step_pa: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+    """A 2 bar decay at 0.05-3 Pa/s with a thermal transient, printed to ``step_pa``."""
+    t = np.arange(float(n))
+    p = 2e5 - rng.uniform(0.05, 3.0) * t + rng.uniform(0, 150) * np.exp(-t / rng.uniform(30, 200))
+    p += rng.normal(0.0, 0.3, n)
+    return t, np.round(p / step_pa) * step_pa
+
+
+def test_a_smooth_printed_decay_has_no_jump() -> None:
+    rng = np.random.default_rng(0)
+    found = [find_level_shift(*decay(rng), 10.0) for _ in range(300)]
+    assert found.count(None) == 300
+
+
+@pytest.mark.parametrize("size_pa", [-40.0, 25.0, 300.0])
+def test_a_jump_of_a_few_steps_is_found_where_it_is(size_pa: float) -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        t, p = decay(rng)
+        at = int(rng.integers(40, 560))
+        p[at:] += size_pa
+        shift = find_level_shift(t, p, 10.0)
+        assert shift is not None
+        assert shift.t_after == t[at] and shift.size == pytest.approx(size_pa, abs=8.0)
+
+
+def test_dropouts_are_left_out_and_too_few_samples_say_nothing() -> None:
+    t, p = decay(np.random.default_rng(2))
+    p[100:110] = np.nan
+    p[300:] += 50.0
+    shift = find_level_shift(t, p, 10.0)
+    assert shift is not None and shift.t_after == 300.0
+    assert find_level_shift(t[:20], p[:20], 10.0) is None
+
+
+def test_a_jump_within_the_gauges_steps_is_not_claimed() -> None:
+    # One printed digit is what the staircase itself does: never called a jump.
+    t, p = decay(np.random.default_rng(3))
+    p[300:] += 10.0
+    assert find_level_shift(t, p, 10.0) is None
