@@ -338,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scenarios", type=int, default=150, help="how many scenarios to draw")
     parser.add_argument("--seed", type=int, default=1, help="the generator's seed")
+    parser.add_argument("--start", type=int, default=0, help="resume: skip the first N scenarios drawn")
     parser.add_argument("--scenario", help="judge this one scenario (JSON) instead of drawing")
     parser.add_argument("--jobs", type=int, default=2, help="processes in parallel")
     parser.add_argument("--out", type=Path, help="append one JSON line per scenario here")
@@ -349,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = [json.loads(line) for line in args.shrink_from.read_text().splitlines() if line.strip()]
     else:
         scenarios = (
-            [("given", json.loads(args.scenario))] if args.scenario else campaign(args.seed, args.scenarios)
+            [("given", json.loads(args.scenario))]
+            if args.scenario
+            else campaign(args.seed, args.scenarios)[args.start :]
         )
         rows = run_campaign(scenarios, args.jobs, args.out)
     counts: dict[str, int] = {}
