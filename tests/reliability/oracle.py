@@ -19,14 +19,14 @@ in-process run. Without faults: pressure_decay 1.8, rate_of_rise 3.9, reference_
 (300 scenarios, seed 4; median / mean / max): pressure_decay 2.1 / 4.2 / 23, rate_of_rise
 4.4 / 8.0 / 25, reference_leak_check 4.0 / 7.4 / 29, seal_repair_certification 4.5 / 6.8 / 29,
 compartment_isolation 1.1 / 4.4 / 26. Faults abort many runs early; what costs wall time is
-the drivers' timeouts (a lasting instrument fault: ~25 s at 0.3 s a timeout, up to 30 s of
+the drivers' timeouts (a lasting instrument fault: ~17 s at 0.2 s a timeout, up to 30 s of
 failed reads before the abort; a drop of one reply in 10: ~0.1 s a sample) and one outlier of
 the simulator: an ISS hatch seized open through the isolation makes every query solve stiff
 physics (~0.4 s a sample: 40-280 s a run). 300 scenarios took 17 minutes with ``--jobs 2``
 (500: ~30 minutes; shrinking on top, up to :data:`SHRINK_BUDGET` runs per distinct violation).
 A CLI check plays the scenario twice (in-process for the fault times, then ``rig run``): 5-10 s
 when no fault makes ``rig run`` wait out its 2 s driver timeouts (the only ones CI picks; such a
-fault costs it minutes). The CI subset (20 scenarios, the 22 stored regressions, 3 CLI checks,
+fault costs it minutes). The CI subset (20 scenarios, the 21 stored regressions, 3 CLI checks,
 the oracle's self-tests) took 3 min 50 s on an otherwise idle machine: the regressions ~70 s,
 the scenarios ~110 s, the rest ~45 s.
 """
@@ -338,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scenarios", type=int, default=150, help="how many scenarios to draw")
     parser.add_argument("--seed", type=int, default=1, help="the generator's seed")
+    parser.add_argument("--start", type=int, default=0, help="resume: skip the first N scenarios drawn")
     parser.add_argument("--scenario", help="judge this one scenario (JSON) instead of drawing")
     parser.add_argument("--jobs", type=int, default=2, help="processes in parallel")
     parser.add_argument("--out", type=Path, help="append one JSON line per scenario here")
@@ -349,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = [json.loads(line) for line in args.shrink_from.read_text().splitlines() if line.strip()]
     else:
         scenarios = (
-            [("given", json.loads(args.scenario))] if args.scenario else campaign(args.seed, args.scenarios)
+            [("given", json.loads(args.scenario))]
+            if args.scenario
+            else campaign(args.seed, args.scenarios)[args.start :]
         )
         rows = run_campaign(scenarios, args.jobs, args.out)
     counts: dict[str, int] = {}
