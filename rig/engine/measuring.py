@@ -64,7 +64,8 @@ def _fit_window(
     finite = p[np.isfinite(p)]
     floor = runner.watch.floor(channel, float(np.max(np.abs(finite)))) if finite.size else 0.0
     shift = find_level_shift(t, p, floor)
-    return Fitted(*with_type_b(fit, runner.bench, channel, volumes, temp_channel, p, temperature), shift)
+    fitted, budget = with_type_b(fit, runner.bench, channel, volumes, temp_channel, p, temperature)
+    return Fitted(fitted, budget, shift, int(p.size - finite.size), int(p.size))
 
 
 def _fit_hold(
@@ -101,7 +102,7 @@ def measure_decay(runner: Runner, step: Step, outcome: RunOutcome) -> None:
     entry = decay_entry(
         fitted.fit, f["channel"], window, sign, f.get("limit"), temp is not None, fitted.budget
     )
-    _steady(entry, f["channel"], fitted.shift)
+    _steady(entry, f["channel"], fitted)
     _isolated(runner, entry, (f["volume"],))
     _measured(runner, outcome, f["name"], entry)
 
@@ -164,7 +165,7 @@ def reference_leak_check(runner: Runner, step: Step, outcome: RunOutcome) -> Non
     if certificate is not None:
         entry["certificate"] = certificate.certificate
     for fitted in (background, with_leak):
-        _steady(entry, channel, fitted.shift)
+        _steady(entry, channel, fitted)
     if isolation["outcome"] != "PASS" and entry["outcome"] == "PASS":
         entry.update(outcome="INCONCLUSIVE", refusal=isolation["refusal"])
     _measured(runner, outcome, name, entry)
@@ -199,7 +200,7 @@ def compartment_isolation(runner: Runner, step: Step, outcome: RunOutcome) -> No
         fitted = _fit_window(runner, channel, group, temp, start)
         window = (start, runner.clock.now())
         entry = decay_entry(fitted.fit, channel, window, 1.0, limit, temp is not None, fitted.budget)
-        _steady(entry, channel, fitted.shift)
+        _steady(entry, channel, fitted)
         _isolated(runner, entry, group)
         size = sum(runner.bench.volumes[v].size_m3 for v in group)
         entry["volume_m3"] = size
@@ -239,19 +240,39 @@ def compare(runner: Runner, step: Step, outcome: RunOutcome) -> None:
 
 
 NOT_STEADY = "not steady"
+INCOMPLETE = "incomplete"
+# A window may miss this share of its samples (dropouts ridden through) and still PASS: beyond
+# it, what the gauge did not see (out of its range, or failing) could be where a leak shows.
+MAX_MISSING_SHARE = 0.1
 
 
 class Fitted(NamedTuple):
-    """A fitted window: the fit with its Type-B terms, its budget, and any jump found in it."""
+    """A fitted window: the fit with its Type-B terms, its budget, any jump found in it, and how
+    many of its samples had no reading."""
 
     fit: DecayFit
     budget: Budget
     shift: LevelShift | None
+    missing: int
+    samples: int
 
 
-def _steady(entry: dict[str, Any], channel: str, shift: LevelShift | None) -> None:
-    """A window with a jump in it (a gauge's zero shifting) gives no verdict: its slope is biased."""
-    if shift is None or entry.get("outcome") not in ("PASS", "FAIL"):
+def _steady(entry: dict[str, Any], channel: str, fitted: Fitted) -> None:
+    """A window with a jump in it (a gauge's zero shifting) gives no verdict: its slope is biased.
+    One that misses many of its samples gives no PASS: a gauge out of its range censors them."""
+    if entry.get("outcome") not in ("PASS", "FAIL"):
+        return
+    shift = fitted.shift
+    if shift is None:
+        if entry["outcome"] == "PASS" and fitted.missing > MAX_MISSING_SHARE * fitted.samples:
+            entry.update(
+                outcome="INCONCLUSIVE",
+                additional_time_s=None,
+                refusal=(
+                    f"{INCOMPLETE}: {channel} read nothing for {fitted.missing} of the window's "
+                    f"{fitted.samples} samples (out of its range, or failing): a PASS needs the whole window"
+                ),
+            )
         return
     entry.update(
         outcome="INCONCLUSIVE",

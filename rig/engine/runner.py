@@ -25,7 +25,7 @@ from rig.engine.evidence import PositionWatch
 from rig.engine.measurements import (
     NOT_ISOLATED,
 )
-from rig.engine.measuring import NOT_STEADY, arrays
+from rig.engine.measuring import INCOMPLETE, NOT_STEADY, arrays
 from rig.engine.observer import NullObserver, RunObserver, StepProgress
 from rig.engine.safe_state import apply_safe_state
 from rig.engine.session import RigSession
@@ -500,7 +500,9 @@ def _aggregate(measurements: dict[str, dict[str, Any]]) -> tuple[RunVerdict, str
         return RunVerdict.FAIL, f"failed: {', '.join(failed)}"
     unsure = [n for n, o in outcomes.items() if o == "INCONCLUSIVE"]
     refused = {n: measurements[n].get("refusal") or "" for n in unsure}
-    not_sealed = [f"{n}: {why}" for n, why in refused.items() if why.startswith((NOT_ISOLATED, NOT_STEADY))]
+    not_sealed = [
+        f"{n}: {why}" for n, why in refused.items() if why.startswith((NOT_ISOLATED, NOT_STEADY, INCOMPLETE))
+    ]
     if not_sealed:  # testing longer would not help: say what is wrong
         return RunVerdict.INCONCLUSIVE, f"not decisive: {'; '.join(not_sealed)}"
     if unsure:

@@ -160,3 +160,20 @@ def test_one_switch_shows_only_what_it_watches() -> None:
     assert closed_only.position({2: 5.0}) is Position.CLOSED
     assert closed_only.position({2: 0.0}) is Position.NOT_CLOSED
     assert not shows(Position.NOT_CLOSED, True)  # "not closed" is no evidence of open
+
+
+def test_a_gauge_pushed_out_of_its_range_in_the_window_gives_no_pass(tmp_path: Path) -> None:
+    # A zero shift of -50 Pa puts the evacuated chamber's gauge under its range for 15 of the 60
+    # minutes of the rise: those samples are dropouts, and a fit of the rest is censored.
+    done = run(tmp_path, "rate_of_rise")
+    rise_start = done.outcome.measurements["rise"]["window_s"][0]
+    bench = with_faults(
+        tmp_path,
+        f"{{instrument: gauges, kind: zero_shift, channel: 1, at: {rise_start + 600.0} s, "
+        "duration: 15 min, shift: -50 Pa}",
+    )
+    done = run(tmp_path, "rate_of_rise", bench=bench)
+    rise = done.outcome.measurements["rise"]
+    assert rise["outcome"] == "INCONCLUSIVE"
+    assert rise["refusal"].startswith("incomplete: p_chamber read nothing for ")
+    assert done.outcome.reason.startswith("not decisive: rise: incomplete")
