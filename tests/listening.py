@@ -11,24 +11,16 @@ from pathlib import Path
 PLACEHOLDER = "{port}"
 
 
-class Listener:
-    """A TCP server on 127.0.0.1 that counts the connections it accepts (and closes them at once)."""
+class _Server:
+    """A TCP server on 127.0.0.1 whose thread hands every accepted connection to ``_took``."""
 
     def __init__(self) -> None:
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._server.getsockname()[1]
-        self._lock = threading.Lock()
-        self._accepted = 0
-        self._stop = threading.Event()
         self._server.settimeout(0.05)  # accept() wakes up to notice the stop
-        self._thread = threading.Thread(target=self._serve, name="corpus-listener", daemon=True)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name=type(self).__name__, daemon=True)
         self._thread.start()
-
-    @property
-    def accepted(self) -> int:
-        """How many connections were accepted so far."""
-        with self._lock:
-            return self._accepted
 
     def _serve(self) -> None:
         while not self._stop.is_set():
@@ -38,15 +30,36 @@ class Listener:
                 continue
             except OSError:
                 return
-            with self._lock:
-                self._accepted += 1
-            conn.close()
+            self._took(conn)
+
+    def _took(self, conn: socket.socket) -> None:
+        raise NotImplementedError
 
     def close(self) -> None:
         """Stop listening and wait for the thread."""
         self._stop.set()
         self._thread.join(timeout=5)
         self._server.close()
+
+
+class Listener(_Server):
+    """A TCP server on 127.0.0.1 that counts the connections it accepts (and closes them at once)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._accepted = 0
+        super().__init__()
+
+    @property
+    def accepted(self) -> int:
+        """How many connections were accepted so far."""
+        with self._lock:
+            return self._accepted
+
+    def _took(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._accepted += 1
+        conn.close()
 
 
 def copy_naming_listener(source: Path, destination: Path, listener: Listener) -> None:
@@ -57,29 +70,18 @@ def copy_naming_listener(source: Path, destination: Path, listener: Listener) ->
             (destination / path.name).write_bytes(path.read_bytes().replace(PLACEHOLDER.encode(), port))
 
 
-class Mute:
+class Mute(_Server):
     """A TCP server on 127.0.0.1 that accepts connections and never says a word."""
 
     def __init__(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self._server.settimeout(0.05)
-        self.resource = f"TCPIP::127.0.0.1::{self._server.getsockname()[1]}::SOCKET"
         self._held: list[socket.socket] = []
-        self._stop = threading.Event()
         self._connected = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
+        super().__init__()
+        self.resource = f"TCPIP::127.0.0.1::{self.port}::SOCKET"
 
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self._held.append(conn)
-            self._connected.set()
+    def _took(self, conn: socket.socket) -> None:
+        self._held.append(conn)
+        self._connected.set()
 
     def wait_for_connection(self, timeout_s: float) -> bool:
         """True once a client has connected (within ``timeout_s``)."""
@@ -87,11 +89,9 @@ class Mute:
 
     def close(self) -> None:
         """Stop listening and drop every held connection."""
-        self._stop.set()
-        self._thread.join(timeout=5)
+        super().close()
         for conn in self._held:
             conn.close()
-        self._server.close()
 
 
 def nobody_listening() -> str:

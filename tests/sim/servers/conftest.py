@@ -237,3 +237,12 @@ def wait_until(condition: Any, timeout_s: float = 2.0) -> bool:
             return False
         time.sleep(0.005)
     return True
+
+
+@pytest.fixture
+def clients() -> Iterator[list[RawClient]]:
+    """Raw clients a test opens; closed when it ends."""
+    opened: list[RawClient] = []
+    yield opened
+    for client in opened:
+        client.close()

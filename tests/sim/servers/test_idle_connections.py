@@ -6,7 +6,6 @@ Real sockets on 127.0.0.1 throughout; every wait is bounded by a condition, noth
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,14 +21,6 @@ pytestmark = pytest.mark.integration
 
 DAQ = PROTOCOLS["daq"]
 IDN = "Keysight Technologies,DAQ970A,MY00000000,A.03.01-01.00-03.01-00.02-01.00-02.01"
-
-
-@pytest.fixture
-def clients() -> Iterator[list[RawClient]]:
-    opened: list[RawClient] = []
-    yield opened
-    for client in opened:
-        client.close()
 
 
 def _daq(max_connections: int = 8, **timeouts: float) -> DaqServer:

@@ -88,14 +88,6 @@ def server(protocol: Protocol, faults: SwitchableFaults) -> Iterator[InstrumentS
         yield started
 
 
-@pytest.fixture
-def clients() -> Iterator[list[RawClient]]:
-    opened: list[RawClient] = []
-    yield opened
-    for client in opened:
-        client.close()
-
-
 def _connect(server: InstrumentServer, clients: list[RawClient]) -> RawClient:
     client = RawClient.connect(server)
     clients.append(client)
