@@ -26,7 +26,7 @@ from rig.located_yaml import Doc, LocatedError, LocatedProblems, attempt, load
 from rig.procedure import bounds
 from rig.procedure.plan import Plan
 from rig.procedure.steps import STEP_KINDS
-from rig.sim.gauges import DEFAULT_ACCURACY_REL
+from rig.sensor_defaults import DEFAULT_ACCURACY_REL
 from rig.units import T_TWENTY_C_K, parse_leak_rate
 
 VERSION = 1

@@ -13,8 +13,9 @@ from typing import Any
 
 from rig.bench import MODELS, BenchSpec
 from rig.located_yaml import Doc, LocatedError, attempt, raise_all
+from rig.sensor_defaults import DEFAULT_ACCURACY_REL
 from rig.sim.faults import KINDS, Fault
-from rig.sim.gauges import DEFAULT_ACCURACY_REL, GaugeModel, ThermocoupleModel
+from rig.sim.gauges import GaugeModel, ThermocoupleModel
 from rig.sim.simulated_bench import GaugeChannel, ThermocoupleChannel
 
 P = tuple[Any, ...]

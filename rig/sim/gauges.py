@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from rig.sensor_defaults import DEFAULT_ACCURACY_REL
 from rig.sim.backend import GaugeReading, GaugeStatus
-
-# A simulated gauge's relative accuracy when its sensor says none (a capacitance gauge's 0.25 %).
-DEFAULT_ACCURACY_REL = 0.0025
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
