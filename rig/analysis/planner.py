@@ -1,4 +1,4 @@
-"""How long a leak test must run to decide its limit: planned from the bench, then checked.
+"""How long a leak test must run to decide its limit: the planning maths, from plain numbers.
 
 The plan uses the engine's own uncertainty model (:mod:`rig.analysis.budget`): the fit's
 standard error for n samples of the gauge's noise, the bench's Type-B terms and the ASTM
@@ -24,31 +24,23 @@ what a run will see:
 A decay is planned only while the expected leak lowers the pressure by at most
 :data:`MAX_DECAY_FRACTION`; beyond that a constant-rate straight line does not describe it.
 
-:func:`monte_carlo_check` then draws synthetic tests of that duration through the compiled
-fit, the bench's Type-B terms and the engine's verdict (``decay_entry``), and
-:func:`simulation_check` runs the procedure itself on the simulated bench.
+Everything here takes a :class:`MeasurementSetup` of numbers (and the bench's Type-B terms as
+a function of pressure): reading one from a procedure and its bench, and checking a plan by
+Monte Carlo through the engine's verdict or by runs on the simulated bench, is
+:mod:`rig.planning`'s.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import tempfile
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from scipy import special
 
 from rig.analysis.budget import E2930_FRACTION, PlannedTest, TypeB, decisive, planned_test
-from rig.analysis.decay import fit_decay
-from rig.bench import BenchSpec
-from rig.engine.type_b import type_b_for
 from rig.errors import InputError
-from rig.procedure.loader import ATMOSPHERE_PA, Procedure, Step, sensor_floor, sensor_noise_relative
 from rig.units import T_TWENTY_C_K
 
 CONFIDENCE = 0.95  # the verdict's one-sided bounds (rig.analysis.verdict.decide's default)
@@ -60,8 +52,6 @@ MAX_DURATION_S = 30 * 86400.0
 # constant rate the plan assumes) no longer describe the test.
 MAX_DECAY_FRACTION = 0.1
 RELATIVE_TOLERANCE = 0.01  # bisection stops when the bracket is within 1 %
-# A thermocouple on a DAQ when the bench does not say (rig.sim.bench_physics's default too).
-DEFAULT_THERMOMETER_NOISE_K = 0.01
 # The engine caps the lag-1 autocorrelation it inflates for (rig.analysis.linefit.RHO_CAP).
 RHO_CAP = 0.99
 # Fewer samples leave the fit's autocorrelation estimate too noisy for a plan to say what the
@@ -75,9 +65,12 @@ SERIES_TERMS = 4000
 
 @dataclass(frozen=True)
 class MeasurementSetup:
-    """One ``measure_decay`` step on its bench: what the plan needs to know, in SI units."""
+    """One ``measure_decay`` step as the plan sees it: its names and numbers, in SI units.
 
-    bench: BenchSpec
+    ``type_b_at`` gives the bench's Type-B inputs for a window whose highest pressure is its
+    argument (Pa): the gauge's printed digit, and so its resolution, changes with the pressure.
+    """
+
     name: str
     channel: str
     volume: str
@@ -92,6 +85,7 @@ class MeasurementSetup:
     thermometer_noise_k: float
     duration_s: float  # as the procedure has it
     limit_pa_m3_s: float | None  # the step's own limit, if it has one
+    type_b_at: Callable[[float], TypeB]
     temperature_k: float = T_TWENTY_C_K
 
     @property
@@ -112,9 +106,9 @@ class MeasurementSetup:
         return top, max((start + end) / 2.0, 0.0)
 
     def type_b(self, rate_pa_m3_s: float, duration_s: float) -> TypeB:
-        """The bench's Type-B inputs for this window, as :func:`rig.engine.measurements.with_type_b` finds."""
+        """The bench's Type-B inputs for this window, taken at its highest pressure as the engine does."""
         top, _ = self.pressures(rate_pa_m3_s, duration_s)
-        return type_b_for(self.bench, self.channel, (self.volume,), self.temperature_channel, top)
+        return self.type_b_at(top)
 
     def decay_limit_s(self, rate_pa_m3_s: float) -> float:
         """How long a decay of ``rate_pa_m3_s`` stays within :data:`MAX_DECAY_FRACTION` of its level."""
@@ -171,147 +165,6 @@ class Plan:
         required = E2930_FRACTION * self.limit_pa_m3_s
         resolution = self.model.test.test_resolution_pa_m3_s
         return {"test_resolution": resolution, "required": required, "met": resolution <= required}
-
-
-@dataclass(frozen=True)
-class MonteCarlo:
-    """Synthetic tests of the planned duration put through the engine's fit and verdict."""
-
-    draws: int
-    seed: int
-    duration_s: float
-    outcomes: dict[str, int]
-    expected_outcome: str
-    rates_pa_m3_s: np.ndarray
-    fit_stderrs_pa_m3_s: np.ndarray  # each draw's own fit term (k = 1), to set beside the planned one
-
-    @property
-    def decisive(self) -> int:
-        """Draws that gave the verdict the expected leak deserves."""
-        return self.outcomes.get(self.expected_outcome, 0)
-
-    @property
-    def fraction(self) -> float:
-        """The decisive fraction."""
-        return self.decisive / self.draws if self.draws else math.nan
-
-    @property
-    def standard_error(self) -> float:
-        """The binomial standard error of :attr:`fraction`."""
-        f = self.fraction
-        return math.sqrt(max(f * (1.0 - f), 0.0) / self.draws) if self.draws else math.nan
-
-
-@dataclass(frozen=True)
-class SimulatedRun:
-    """One run of the procedure on the simulated bench, with the measurement at the planned length."""
-
-    seed: int
-    verdict: str
-    reason: str
-    outcome: str | None  # the planned measurement's: PASS, FAIL, INCONCLUSIVE (None if it never ran)
-    rate_pa_m3_s: float | None
-    stderr_pa_m3_s: float | None
-
-    @property
-    def decisive(self) -> bool:
-        """Whether the measurement reached PASS or FAIL."""
-        return self.outcome in ("PASS", "FAIL")
-
-
-# --- the measurement and its bench --------------------------------------------------------------
-
-
-def _walk(steps: tuple[Step, ...]) -> Iterator[Step]:
-    """Steps in the order the validator reads them: a repeat's nested steps, then the repeat."""
-    for step in steps:
-        yield from _walk(step.steps)
-        yield step
-
-
-def _procedure_steps(procedure: Procedure) -> Iterator[Step]:
-    yield from _walk(procedure.setup)
-    yield from _walk(procedure.main)
-    yield from _walk(procedure.cleanup)
-
-
-def measurements(procedure: Procedure) -> list[Step]:
-    """The procedure's ``measure_decay`` steps, in order."""
-    return [s for s in _procedure_steps(procedure) if s.kind == "measure_decay"]
-
-
-def choose_measurement(procedure: Procedure, name: str | None = None) -> Step:
-    """The step called ``name``; by default the first ``measure_decay`` with a limit (or the first)."""
-    found = measurements(procedure)
-    if not found:
-        raise InputError(f"procedure {procedure.name!r} has no measure_decay step to plan")
-    if name is not None:
-        named = [s for s in found if s.fields.get("name") == name]
-        if not named:
-            known = ", ".join(str(s.fields.get("name")) for s in found)
-            raise InputError(f"no measure_decay step named {name!r} (the procedure has: {known})")
-        return named[0]
-    return next((s for s in found if "limit" in s.fields), found[0])
-
-
-def level_before(procedure: Procedure, target: Step) -> tuple[float, float]:
-    """(level, margin) in Pa: where ``target``'s volume was last brought, and how far above it may sit.
-
-    The same walk as the validator's ``_Checker.levels_pa`` (a ``fill``'s ``to``, a
-    ``pump_down``'s ``below``, in procedure order; the atmosphere when neither came first); the
-    margin is the fill's tolerance, since the window may start that far above its target.
-    """
-    volume = target.fields["volume"]
-    level, margin = ATMOSPHERE_PA, 0.0
-    for step in _procedure_steps(procedure):
-        if step is target:
-            break
-        f = step.fields
-        if f.get("volume") != volume:
-            continue
-        if step.kind == "fill" and "to" in f:
-            level, margin = f["to"], f.get("tolerance", 0.0)
-        elif step.kind == "pump_down" and "below" in f:
-            level, margin = f["below"], 0.0
-    return level, margin
-
-
-def _sensor_value(bench: BenchSpec, channel: str, key: str, kind: str | None, default: float) -> float:
-    """A simulated sensor's ``physics.sensors.<channel>.<key>`` (``kind`` a quantity kind, or a number)."""
-    doc = bench.doc
-    path = ("physics", "sensors", channel, key)
-    if doc is None or not bench.simulated or doc.get(path) is None:
-        return default
-    return doc.quantity(path, kind) if kind is not None else doc.number(path)
-
-
-def setup_for(procedure: Procedure, step: Step) -> MeasurementSetup:
-    """What the plan needs to know about ``step`` (a ``measure_decay`` of ``procedure``)."""
-    bench = procedure.bench
-    f = step.fields
-    level, margin = level_before(procedure, step)
-    _, noise = sensor_floor(bench, f["channel"])
-    temp_channel = f.get("temperature")
-    t_noise = DEFAULT_THERMOMETER_NOISE_K
-    if temp_channel is not None:
-        t_noise = _sensor_value(bench, temp_channel, "noise", "temperature", DEFAULT_THERMOMETER_NOISE_K)
-    return MeasurementSetup(
-        bench=bench,
-        name=f["name"],
-        channel=f["channel"],
-        volume=f["volume"],
-        volume_m3=bench.volumes[f["volume"]].size_m3,
-        temperature_channel=temp_channel,
-        sign=-1.0 if f.get("direction") == "rise" else 1.0,
-        level_pa=level,
-        level_margin_pa=margin,
-        sample_period_s=procedure.sample_period_s,
-        gauge_noise_pa=noise,
-        gauge_noise_relative=sensor_noise_relative(bench, f["channel"]),
-        thermometer_noise_k=t_noise,
-        duration_s=f["duration"],
-        limit_pa_m3_s=f.get("limit"),
-    )
 
 
 # --- the model -----------------------------------------------------------------------------------
@@ -541,126 +394,3 @@ def _why_not(
         f"{drained}even {span} leaves a standard uncertainty of {test.stderr_pa_m3_s:.3g} Pa·m³/s, more "
         f"than deciding needs ({gap / z:.3g} Pa·m³/s for a gap of {gap:.3g} Pa·m³/s to the limit)"
     )
-
-
-# --- the checks ----------------------------------------------------------------------------------
-
-
-def monte_carlo_check(
-    setup: MeasurementSetup,
-    duration_s: float,
-    limit_pa_m3_s: float,
-    expected_pa_m3_s: float,
-    draws: int = 200,
-    seed: int = 0,
-) -> MonteCarlo:
-    """Draw ``draws`` tests of ``duration_s`` on a true leak of ``expected`` and judge each as a run does.
-
-    Each draw: the gauge's white noise, rounded to the step the Type-B resolution uses (from a
-    random start within a step), the thermometer's noise and rounding when compensated; then
-    the compiled fit, the bench's Type-B terms and ``decay_entry``'s verdict with E2930.
-    """
-    # Imported here: the engine's measurement code pulls in more than planning needs.
-    from rig.engine.measurements import decay_entry, with_type_b
-
-    if draws < 1:
-        raise InputError(f"the Monte Carlo check needs at least one draw, got {draws}")
-    rng = np.random.default_rng(seed)
-    type_b = setup.type_b(expected_pa_m3_s, duration_s)
-    step = type_b.resolution_pa
-    t_step = type_b.temperature_resolution_k
-    n = math.floor(duration_s / setup.sample_period_s + 1e-9) + 1
-    t = np.arange(n, dtype=np.float64) * setup.sample_period_s
-    slope = -setup.sign * expected_pa_m3_s / setup.volume_m3
-    outcomes: Counter[str] = Counter()
-    rates = np.empty(draws)
-    fit_se = np.empty(draws)
-    expected_outcome = "PASS" if expected_pa_m3_s < limit_pa_m3_s else "FAIL"
-    for i in range(draws):
-        start = setup.level_pa + (rng.uniform(0.0, step) if step > 0.0 else 0.0)
-        true_p = start + slope * t
-        sigma = np.hypot(setup.gauge_noise_pa, setup.gauge_noise_relative * true_p)
-        p = true_p + rng.standard_normal(n) * sigma
-        if step > 0.0:
-            p = np.round(p / step) * step
-        temperature = None
-        if setup.compensated:
-            temperature = setup.temperature_k + rng.standard_normal(n) * setup.thermometer_noise_k
-            if t_step > 0.0:
-                temperature = np.round(temperature / t_step) * t_step
-        fit = fit_decay(t, setup.sign * p, temperature, volume_m3=setup.volume_m3)
-        fit, budget = with_type_b(
-            fit, setup.bench, setup.channel, (setup.volume,), setup.temperature_channel, p, temperature
-        )
-        entry = decay_entry(
-            fit, setup.channel, (0.0, float(t[-1])), setup.sign, limit_pa_m3_s, setup.compensated, budget
-        )
-        outcomes[str(entry["outcome"])] += 1
-        rates[i] = fit.leak_rate_pa_m3_s
-        fit_se[i] = budget.terms["fit"]
-    return MonteCarlo(draws, seed, duration_s, dict(outcomes), expected_outcome, rates, fit_se)
-
-
-def with_duration(procedure: Procedure, name: str, duration_s: float) -> Procedure:
-    """``procedure`` with every ``measure_decay`` called ``name`` lasting ``duration_s``."""
-
-    def edit(steps: tuple[Step, ...]) -> tuple[Step, ...]:
-        out = []
-        for step in steps:
-            if step.kind == "measure_decay" and step.fields.get("name") == name:
-                step = dataclasses.replace(step, fields={**step.fields, "duration": duration_s})
-            if step.steps:
-                step = dataclasses.replace(step, steps=edit(step.steps))
-            out.append(step)
-        return tuple(out)
-
-    return dataclasses.replace(
-        procedure, setup=edit(procedure.setup), main=edit(procedure.main), cleanup=edit(procedure.cleanup)
-    )
-
-
-def simulation_check(
-    procedure: Procedure, name: str, duration_s: float, runs: int, seed: int | None = None
-) -> list[SimulatedRun]:
-    """Run ``procedure`` ``runs`` times on its simulated bench, measurement ``name`` lasting ``duration_s``.
-
-    In process, on a virtual clock, over the real stack (drivers to the simulated servers);
-    seeds ``seed``, ``seed`` + 1, … (default: the bench file's ``physics.seed``). The leak is
-    whatever the bench's physics makes it, not the planned one: the rates are reported.
-    """
-    from rig.clock import VirtualClock
-    from rig.engine.runner import STATUS, Runner
-    from rig.engine.session import RigSession
-    from rig.record.run_store import RunStore
-    from rig.sim.simulated_rig import SimulatedRig
-
-    bench = procedure.bench
-    if not bench.simulated or bench.doc is None:
-        raise InputError(f"bench {bench.name!r} has no physics: part; --simulate needs one")
-    if runs < 1:
-        raise InputError(f"--simulate needs at least one run, got {runs}")
-    base = seed if seed is not None else bench.doc.integer(("physics", "seed"), 0)
-    edited = with_duration(procedure, name, duration_s)
-    results = []
-    with tempfile.TemporaryDirectory(prefix="rig-plan-") as tmp:
-        store = RunStore(Path(tmp))
-        for i in range(runs):
-            clock = VirtualClock()
-            with SimulatedRig(bench, clock, seed=base + i) as rig:
-                resources = {n: e["resource"] for n, e in rig.resources().items()}
-                with RigSession(bench, resources) as session:
-                    writer = store.create(edited.name, bench.name, list(bench.channels), {}, {})
-                    outcome = Runner(edited, session, clock, writer, act=rig.simulation.act).run()
-                    writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, {})
-            entry: dict[str, Any] = outcome.measurements.get(name, {})
-            results.append(
-                SimulatedRun(
-                    seed=base + i,
-                    verdict=outcome.verdict.value,
-                    reason=outcome.reason,
-                    outcome=entry.get("outcome"),
-                    rate_pa_m3_s=entry.get("value"),
-                    stderr_pa_m3_s=entry.get("stderr"),
-                )
-            )
-    return results

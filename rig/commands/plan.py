@@ -11,20 +11,17 @@ import json
 import math
 from typing import Any
 
-from rig.analysis.planner import (
-    POWER,
+from rig.analysis.planner import POWER, Plan, decides_at, plan_duration
+from rig.commands.bench_access import EXIT_INVALID, load_or_report
+from rig.errors import InputError
+from rig.planning import (
     MonteCarlo,
-    Plan,
     SimulatedRun,
     choose_measurement,
-    decides_at,
     monte_carlo_check,
-    plan_duration,
     setup_for,
     simulation_check,
 )
-from rig.commands.bench_access import EXIT_INVALID, load_or_report
-from rig.errors import InputError
 from rig.units import T_TWENTY_C_K, T_ZERO_C_K, convert_leak_rate, parse_leak_rate
 
 EXIT_UNDECIDABLE = 1
@@ -103,11 +100,18 @@ def run(args: argparse.Namespace) -> int:
     if plan.duration_s is not None:
         if args.monte_carlo is not None:
             mc = monte_carlo_check(
-                setup, plan.duration_s, limit, plan.expected_pa_m3_s, args.monte_carlo, args.seed or 0
+                procedure.bench,
+                setup,
+                plan.duration_s,
+                limit,
+                plan.expected_pa_m3_s,
+                args.monte_carlo,
+                args.seed or 0,
             )
         if args.simulate is not None:
-            sim = simulation_check(procedure, setup.name, plan.duration_s, args.simulate, args.seed)
-    result = summarise(plan, procedure.name, expected is None, as_written, mc, sim)
+            # Judged against the limit planned for (--limit), not the step's own.
+            sim = simulation_check(procedure, setup.name, plan.duration_s, limit, args.simulate, args.seed)
+    result = summarise(plan, procedure.name, procedure.bench.name, expected is None, as_written, mc, sim)
     if args.json:
         print(json.dumps(result, allow_nan=False))
     else:
@@ -132,6 +136,7 @@ def hms(seconds: float) -> str:
 def summarise(
     plan: Plan,
     procedure: str,
+    bench: str,
     expected_is_default: bool,
     procedure_duration_decisive: bool,
     mc: MonteCarlo | None,
@@ -150,7 +155,7 @@ def summarise(
         "method": method,
         "reason": plan.reason,
         "procedure": procedure,
-        "bench": setup.bench.name,
+        "bench": bench,
         "measurement": setup.name,
         "channel": setup.channel,
         "volume": setup.volume,
@@ -202,6 +207,7 @@ def summarise(
     if sim is not None:
         result["simulation"] = {
             "runs": len(sim),
+            "limit_pa_m3_s": plan.limit_pa_m3_s,
             "decisive": sum(r.decisive for r in sim),
             "outcomes": [r.outcome for r in sim],
             "verdicts": [r.verdict for r in sim],

@@ -1,87 +1,31 @@
-"""The planner: the shortest decisive test from the bench, checked against the engine's own verdict.
+"""The plan's maths: the shortest decisive test from a measurement's numbers.
 
-Most tests plan on a small bench written to ``tmp_path`` whose every uncertainty is switched on
-or off by a keyword, so that each test sees one effect; the Monte Carlo checks then run the
-planned duration through the compiled fit, the Type-B terms and ``decay_entry``.
+Most tests plan on a small bench written to ``tmp_path`` (``tests/planning/bench_files.py``)
+whose every uncertainty is switched on or off by a keyword, so that each test sees one effect;
+one plans from plain numbers, as :mod:`rig.analysis.planner` takes them. The checks of a plan
+(Monte Carlo, the simulated bench) are tested under ``tests/planning``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
 import pytest
 
+from rig.analysis.budget import SQRT3, TypeB
 from rig.analysis.planner import (
     MAX_DECAY_FRACTION,
     MIN_PLANNED_SAMPLES,
     MeasurementSetup,
-    choose_measurement,
     decides_at,
     effective_rho,
-    level_before,
-    monte_carlo_check,
     plan_duration,
     quantisation_autocovariance,
-    setup_for,
-    with_duration,
 )
 from rig.errors import InputError
-from rig.procedure.loader import load_procedure
-
-ROOT = Path(__file__).resolve().parents[2]
-PROCEDURES = ROOT / "procedures"
-SCCM = 1.81240000915248e-3  # 1 sccm (0 °C) as pV throughput at 293.15 K, Pa·m³/s
-LIMIT = 0.1 * SCCM
-
-
-def setup_of(
-    tmp_path: Path,
-    *,
-    model: str = "DAQ970A",
-    noise: str = "1 Pa",
-    resolution: str = "0.001 Pa",
-    volume: str = "1 L",
-    volume_u: str = "0 L",
-    accuracy: str = "0.000001",
-    drift: str = "0 K/s",
-    to: str = "2 bar",
-    temperature: bool = False,
-) -> MeasurementSetup:
-    """A decay of a 1 L article after a fill, on a bench with exactly the uncertainties asked for."""
-    gauge = f"  g: {{model: {model}}}\n" if model != "DAQ970A" else ""
-    where = "instrument: g, channel: 1" if model != "DAQ970A" else "instrument: daq, channel: 102"
-    (tmp_path / "bench.yaml").write_text(
-        f"""\
-bench: plan_test
-instruments:
-{gauge}  daq: {{model: DAQ970A}}
-volumes:
-  article: {{size: {volume}, uncertainty: {volume_u}}}
-channels:
-  p: {{{where}, measures: pressure, volume: article,
-      noise: {noise}, resolution: {resolution}, accuracy: {accuracy}}}
-  t: {{instrument: daq, channel: 101, measures: temperature, volume: article}}
-valves:
-  supply: {{instrument: daq, channel: 201, between: [supply, article]}}
-safe_state: {{supply: closed}}
-environment: {{temperature_drift: {drift}}}
-"""
-    )
-    thermometer = ", temperature: t" if temperature else ""
-    (tmp_path / "procedure.yaml").write_text(
-        f"""\
-procedure: plan_test
-version: 1
-bench: bench.yaml
-sample_period: 1 s
-main:
-  - fill: {{volume: article, to: {to}, tolerance: 1 mbar, timeout: 5 min, through: supply}}
-  - measure_decay: {{name: decay, channel: p, volume: article, duration: 10 min{thermometer}}}
-"""
-    )
-    procedure = load_procedure(tmp_path / "procedure.yaml")
-    return setup_for(procedure, choose_measurement(procedure))
+from tests.planning.bench_files import LIMIT, SCCM, setup_of
 
 
 def planned(setup: MeasurementSetup, limit: float = LIMIT, expected: float | None = None) -> float:
@@ -196,6 +140,42 @@ def test_a_leak_at_the_limit_and_bad_arguments(tmp_path: Path) -> None:
         plan_duration(setup, LIMIT, power=1.0)
 
 
+def test_a_plan_from_plain_numbers_is_the_plan_from_the_bench(tmp_path: Path) -> None:
+    # The maths needs no procedure: the numbers the bench file gives, written out, plan the same.
+    asked: list[float] = []
+
+    def type_b_at(top_pa: float) -> TypeB:
+        asked.append(top_pa)
+        return TypeB(gauge_rel=1e-6 / SQRT3, resolution_pa=0.001)
+
+    plain = MeasurementSetup(
+        name="decay",
+        channel="p",
+        volume="article",
+        volume_m3=1e-3,
+        temperature_channel=None,
+        sign=1.0,
+        level_pa=2e5,
+        level_margin_pa=100.0,
+        sample_period_s=1.0,
+        gauge_noise_pa=10.0,
+        gauge_noise_relative=0.0,
+        thermometer_noise_k=0.01,
+        duration_s=600.0,
+        limit_pa_m3_s=None,
+        type_b_at=type_b_at,
+    )
+    from_bench = setup_of(tmp_path, noise="10 Pa")
+    assert from_bench.volume_m3 == pytest.approx(1e-3, rel=1e-12)  # "1 L" through pint
+    assert dataclasses.replace(from_bench, type_b_at=type_b_at, volume_m3=1e-3) == plain
+    assert from_bench.type_b(LIMIT / 2.0, 600.0) == TypeB(gauge_rel=1e-6 / SQRT3, resolution_pa=0.001)
+    plan = plan_duration(plain, LIMIT)
+    assert plan.duration_s is not None and plan.duration_s == plan_duration(from_bench, LIMIT).duration_s
+    # The gauge's step is asked for at the window's highest pressure: a decay's start, plus the fill's
+    # tolerance.
+    assert set(asked) == {2e5 + 100.0}
+
+
 # --- the model's parts ---------------------------------------------------------------------------
 
 
@@ -219,68 +199,3 @@ def test_the_fits_average_inflation_of_white_noise() -> None:
         rho = effective_rho(0.0, n)
         assert math.sqrt((1.0 + rho) / (1.0 - rho)) == pytest.approx(measured, abs=0.04)
     assert effective_rho(0.9, 10_000) == pytest.approx(0.9, abs=0.01)
-
-
-def test_the_measurement_and_its_level_in_the_shipped_procedures() -> None:
-    seal = load_procedure(PROCEDURES / "seal_repair_certification.yaml")
-    step = choose_measurement(seal)
-    assert step.fields["name"] == "after_repair"  # the one with a limit
-    assert level_before(seal, step) == pytest.approx((2e5, 5e3))
-    assert choose_measurement(seal, "before_repair").fields["name"] == "before_repair"
-    with pytest.raises(InputError, match="after_repair"):
-        choose_measurement(seal, "nonesuch")
-    rise = load_procedure(PROCEDURES / "rate_of_rise.yaml")
-    setup = setup_for(rise, choose_measurement(rise))
-    assert setup.sign == -1.0 and setup.level_pa == pytest.approx(1.0) and not setup.compensated
-    # The simulated Pirani's noise is relative: sensor_floor alone would call it noiseless.
-    assert setup.gauge_noise_relative == pytest.approx(0.002)
-    with pytest.raises(InputError, match="no measure_decay"):
-        choose_measurement(load_procedure(PROCEDURES / "reference_leak_check.yaml"))
-
-
-def test_with_duration_changes_only_the_named_measurement() -> None:
-    seal = load_procedure(PROCEDURES / "seal_repair_certification.yaml")
-    edited = with_duration(seal, "after_repair", 558.0)
-    durations = {s.fields["name"]: s.fields["duration"] for s in edited.main if s.kind == "measure_decay"}
-    assert durations == {"before_repair": 1200.0, "after_repair": 558.0}
-    original = {s.fields["name"]: s.fields["duration"] for s in seal.main if s.kind == "measure_decay"}
-    assert original["after_repair"] == 1800.0  # the original is untouched
-
-
-# --- the Monte Carlo check -----------------------------------------------------------------------
-
-
-def test_monte_carlo_agrees_with_the_planned_power(tmp_path: Path) -> None:
-    # Fit-bound (no Type-B to speak of): the decisive fraction is the power, within sampling error.
-    setup = setup_of(tmp_path)
-    plan = plan_duration(setup, LIMIT)
-    assert plan.duration_s is not None
-    mc = monte_carlo_check(setup, plan.duration_s, LIMIT, plan.expected_pa_m3_s, draws=400, seed=7)
-    power = plan.achieved_power()
-    assert 0.9 <= power < 0.95
-    assert mc.fraction >= 0.85
-    assert abs(mc.fraction - power) <= 3.0 * math.sqrt(power * (1.0 - power) / mc.draws)
-    assert set(mc.outcomes) <= {"PASS", "INCONCLUSIVE"}
-    # The fit's own error as the engine computes it is the planned one.
-    assert mc.fit_stderrs_pa_m3_s.mean() == pytest.approx(plan.model.test.terms["fit"], rel=0.05)
-    assert mc.rates_pa_m3_s.mean() == pytest.approx(plan.expected_pa_m3_s, rel=0.05)
-
-
-def test_monte_carlo_finds_the_e2930_edge_where_the_plan_does(tmp_path: Path) -> None:
-    setup = setup_of(tmp_path, model="TPG362", noise="0.3 Pa", resolution="0.01 Pa")
-    plan = plan_duration(setup, LIMIT)
-    assert plan.duration_s is not None
-    at_plan = monte_carlo_check(setup, plan.duration_s, LIMIT, plan.expected_pa_m3_s, draws=100, seed=1)
-    assert at_plan.fraction == 1.0
-    # Three seconds short the engine refuses every pass: the test cannot resolve a tenth of the limit.
-    short = monte_carlo_check(setup, plan.duration_s - 3.0, LIMIT, plan.expected_pa_m3_s, draws=50, seed=1)
-    assert short.outcomes == {"INCONCLUSIVE": 50}
-
-
-def test_monte_carlo_of_a_compensated_fail(tmp_path: Path) -> None:
-    setup = setup_of(tmp_path, model="TPG362", noise="0.3 Pa", temperature=True)
-    plan = plan_duration(setup, LIMIT, 3.0 * LIMIT)
-    assert plan.duration_s is not None and plan.expected_outcome == "FAIL"
-    mc = monte_carlo_check(setup, plan.duration_s, LIMIT, plan.expected_pa_m3_s, draws=200, seed=3)
-    assert mc.expected_outcome == "FAIL"
-    assert mc.fraction >= plan.achieved_power() - 3.0 * 0.03

@@ -82,6 +82,30 @@ def test_simulation_runs_the_procedure_at_the_planned_duration(capsys: pytest.Ca
     assert sim["rates_pa_m3_s"][0] == pytest.approx(5e-4, rel=0.15)
 
 
+def test_the_simulated_runs_are_judged_against_the_limit_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The bench's seal leaks 5e-4 Pa·m³/s (0.28 sccm). The procedure's own limit is 0.5 sccm: asked
+    # for 0.1 sccm, the leak is 2.8 times the limit and no run may pass.
+    above = plan_json(capsys, DECAY, "--limit", "0.1 sccm", "--simulate", "2", "--seed", "5")
+    sim = above["simulation"]
+    assert sim["limit_pa_m3_s"] == pytest.approx(0.1 * SCCM)
+    assert sim["rates_pa_m3_s"] == [pytest.approx(5e-4, rel=0.15)] * 2
+    assert sim["outcomes"] == ["FAIL", "FAIL"] and sim["verdicts"] == ["FAIL", "FAIL"]
+    assert sim["decisive"] == 2
+    # The other way round: a procedure whose own limit (0.1 sccm) the leak fails, asked for 1 sccm.
+    text = Path(DECAY).read_text()
+    assert text.count("duration: 10 min, limit: 0.5 sccm}") == 1
+    (tmp_path / "decay.yaml").write_text(text.replace("limit: 0.5 sccm}", "limit: 0.1 sccm}"))
+    below = plan_json(
+        capsys, str(tmp_path / "decay.yaml"), "--bench", MOCKUP, "--limit", "1 sccm", "--simulate", "2",
+        "--seed", "5",
+    )  # fmt: skip
+    sim = below["simulation"]
+    assert sim["limit_pa_m3_s"] == pytest.approx(SCCM)
+    assert sim["outcomes"] == ["PASS", "PASS"] and sim["verdicts"] == ["PASS", "PASS"]
+
+
 def test_the_human_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", SEAL, "--limit", "0.1 sccm", "--monte-carlo", "20"]) == 0
     out = capsys.readouterr().out

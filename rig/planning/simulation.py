@@ -1,0 +1,107 @@
+"""A plan checked on the simulated bench: the procedure itself, at the planned length and limit."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rig.clock import VirtualClock
+from rig.engine.runner import STATUS, Runner
+from rig.engine.session import RigSession
+from rig.errors import InputError
+from rig.procedure.loader import Procedure, Step
+from rig.record.run_store import RunStore
+from rig.sim.simulated_rig import SimulatedRig
+
+
+@dataclass(frozen=True)
+class SimulatedRun:
+    """One run of the procedure on the simulated bench, with the measurement at the planned length."""
+
+    seed: int
+    verdict: str
+    reason: str
+    outcome: str | None  # the planned measurement's: PASS, FAIL, INCONCLUSIVE (None if it never ran)
+    rate_pa_m3_s: float | None
+    stderr_pa_m3_s: float | None
+    limit_pa_m3_s: float  # what the outcome was judged against: the plan's limit
+
+    @property
+    def decisive(self) -> bool:
+        """Whether the measurement reached PASS or FAIL."""
+        return self.outcome in ("PASS", "FAIL")
+
+
+def as_planned(procedure: Procedure, name: str, duration_s: float, limit_pa_m3_s: float) -> Procedure:
+    """``procedure`` with its ``measure_decay`` called ``name`` as planned: its length and its limit.
+
+    Every step of that name (in a ``repeat`` too) lasts ``duration_s`` and is judged against
+    ``limit_pa_m3_s``; ``procedure`` itself is left as it was.
+    """
+
+    def edit(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        out = []
+        for step in steps:
+            if step.kind == "measure_decay" and step.fields.get("name") == name:
+                fields = {**step.fields, "duration": duration_s, "limit": limit_pa_m3_s}
+                step = dataclasses.replace(step, fields=fields)
+            if step.steps:
+                step = dataclasses.replace(step, steps=edit(step.steps))
+            out.append(step)
+        return tuple(out)
+
+    return dataclasses.replace(
+        procedure, setup=edit(procedure.setup), main=edit(procedure.main), cleanup=edit(procedure.cleanup)
+    )
+
+
+def simulation_check(
+    procedure: Procedure,
+    name: str,
+    duration_s: float,
+    limit_pa_m3_s: float,
+    runs: int,
+    seed: int | None = None,
+) -> list[SimulatedRun]:
+    """Run ``procedure`` ``runs`` times on its simulated bench, measurement ``name`` as planned.
+
+    The measurement lasts ``duration_s`` and the engine judges it against ``limit_pa_m3_s``
+    (the limit the plan was made for, which need not be the step's own). In process, on a
+    virtual clock, over the real stack (drivers to the simulated servers); seeds ``seed``,
+    ``seed`` + 1, … (default: the bench file's ``physics.seed``). The leak is whatever the
+    bench's physics makes it, not the planned one: the rates are reported.
+    """
+    bench = procedure.bench
+    if not bench.simulated or bench.doc is None:
+        raise InputError(f"bench {bench.name!r} has no physics: part; --simulate needs one")
+    if runs < 1:
+        raise InputError(f"--simulate needs at least one run, got {runs}")
+    base = seed if seed is not None else bench.doc.integer(("physics", "seed"), 0)
+    edited = as_planned(procedure, name, duration_s, limit_pa_m3_s)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rig-plan-") as tmp:
+        store = RunStore(Path(tmp))
+        for i in range(runs):
+            clock = VirtualClock()
+            with SimulatedRig(bench, clock, seed=base + i) as rig:
+                resources = {n: e["resource"] for n, e in rig.resources().items()}
+                with RigSession(bench, resources) as session:
+                    writer = store.create(edited.name, bench.name, list(bench.channels), {}, {})
+                    outcome = Runner(edited, session, clock, writer, act=rig.simulation.act).run()
+                    writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, {})
+            entry: dict[str, Any] = outcome.measurements.get(name, {})
+            results.append(
+                SimulatedRun(
+                    seed=base + i,
+                    verdict=outcome.verdict.value,
+                    reason=outcome.reason,
+                    outcome=entry.get("outcome"),
+                    rate_pa_m3_s=entry.get("value"),
+                    stderr_pa_m3_s=entry.get("stderr"),
+                    limit_pa_m3_s=limit_pa_m3_s,
+                )
+            )
+    return results
