@@ -35,13 +35,10 @@ import pytest
 from PIL import Image
 
 from rig.errors import InputError
-from rig.report.certificate import (
-    OVERRIDE_TEXT,
-    TEMPLATE,
-    VERDICT_COLOURS,
-    load_certificate,
-    write_certificate,
-)
+from rig.report.certificate import load_certificate, write_certificate
+from rig.report.certificate_html import TEMPLATE
+from rig.report.certificate_view import OVERRIDE_TEXT
+from rig.report.measurement_view import VERDICT_COLOURS
 from rig.report.run_plot import FIT_COLOUR
 from rig.units import T_TWENTY_C_K, T_ZERO_C_K, convert_leak_rate
 

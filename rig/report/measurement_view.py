@@ -1,0 +1,202 @@
+"""One measurement as its certificate states it: the numbers in words and units, the budget, the plot."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rig.report.certificate_plot import PlotInputs, measurement_plot
+from rig.report.rate_text import LEAK_UNIT, RateText, format_number, rate_text_for
+from rig.report.run_readback import NOT_RECORDED, as_mapping, as_text, finite_number
+
+VERDICT_COLOURS = {"PASS": "#1b7f3b", "FAIL": "#c62828", "INCONCLUSIVE": "#e08a00", "ABORTED": "#c62828"}
+# A measurement without a limit ("MEASURED") decides nothing: neutral, not green.
+NEUTRAL_COLOUR = "#455a64"
+ALERT_COLOUR = "#c62828"
+BUDGET_LABELS = {
+    "fit": "fit (scatter of the samples)",
+    "resolution": "gauge resolution",
+    "volume": "volume",
+    "gauge_calibration": "gauge calibration",
+    "temperature": "temperature",
+    "combined": "combined standard uncertainty",
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One labelled fact; ``alert`` shows it in red, ``mono`` in a fixed-width font."""
+
+    label: str
+    value: str
+    alert: bool = False
+    mono: bool = False
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """One line of an uncertainty budget (``total`` for the combined uncertainty)."""
+
+    component: str
+    value: str
+    relative: str
+    total: bool
+
+
+@dataclass(frozen=True)
+class MeasurementView:
+    """What the certificate says about one measurement, and its plot (PNG bytes) if it has one."""
+
+    name: str
+    outcome: str
+    outcome_colour: str
+    rows: list[Fact]
+    budget: list[BudgetRow]
+    e2930: str | None
+    e2930_alert: bool
+    refusal: str | None
+    plot_png: bytes | None
+    plot_caption: str
+
+    @property
+    def plot_b64(self) -> str | None:
+        """The plot as base64 text for a data URI."""
+        return base64.b64encode(self.plot_png).decode("ascii") if self.plot_png else None
+
+
+def measurement_view(name: str, entry: Mapping[str, Any], inputs: PlotInputs | None) -> MeasurementView:
+    """What the certificate says of measurement ``name``, recorded as ``entry`` and drawn from ``inputs``."""
+    outcome = str(entry.get("outcome", NOT_RECORDED))
+    rates = rate_text_for(entry)
+    unit = str(entry.get("unit", ""))
+
+    def rate(key: str) -> str | None:
+        x = finite_number(entry.get(key))
+        if x is None:
+            return None
+        return rates.both(x) if rates else f"{format_number(x)} {unit}"
+
+    rows: list[Fact] = []
+    value = rate("value")
+    rows.append(Fact("leak rate", value or NOT_RECORDED))
+    if (stderr := rate("stderr")) is not None:
+        rows.append(Fact("standard uncertainty", stderr))
+    lcl, ucl = rate("lcl95"), rate("ucl95")
+    if lcl is not None or ucl is not None:
+        rows.append(Fact("95 % lower bound (one-sided)", lcl or NOT_RECORDED))
+        rows.append(Fact("95 % upper bound (one-sided)", ucl or NOT_RECORDED))
+    limit = rate("limit")
+    rows.append(Fact("limit", limit or "none: measured for information, decides nothing"))
+    if (certified := rate("certified")) is not None:
+        rows.append(Fact("certified rate of the reference leak", certified))
+        tolerance = finite_number(entry.get("tolerance_relative"))
+        deviation = finite_number(entry.get("deviation_relative"))
+        if tolerance is not None:
+            rows.append(Fact("tolerance", f"± {100 * tolerance:.3g} %"))
+        if deviation is not None:
+            rows.append(Fact("deviation from the certificate", f"{100 * deviation:+.3g} %"))
+    if (background := rate("background")) is not None:
+        rows.append(Fact("background", background))
+    rows.append(Fact("outcome", outcome, alert=outcome in ("FAIL", "ABORTED")))
+    extra_time = finite_number(entry.get("additional_time_s"))
+    if extra_time is not None:
+        rows.append(Fact("further test time that would decide it", f"{extra_time / 60.0:.3g} min"))
+    channel = entry.get("channel")
+    window = entry.get("window_s")
+    n = entry.get("n")
+    if isinstance(channel, str):
+        where = channel
+        if (
+            isinstance(window, Sequence)
+            and len(window) == 2
+            and all(finite_number(w) is not None for w in window)
+        ):
+            w0, w1 = float(window[0]), float(window[1])
+            where += f", {w0:g} s to {w1:g} s of the run ({(w1 - w0) / 60.0:.3g} min)"
+        if isinstance(n, int):
+            where += f", {n} samples"
+        rows.append(Fact("channel and fit window", where))
+    line = as_mapping(entry.get("line"))
+    if line:
+        t_ref = finite_number(line.get("compensated_to_k"))
+        rows.append(
+            Fact(
+                "temperature compensation",
+                f"yes: fit of p·{t_ref:g} K/T" if t_ref is not None else "none: fit of the raw pressure",
+            )
+        )
+    if rates is not None:
+        rows.append(
+            Fact(
+                "units",
+                f"pV throughput at {rates.pv_temperature_k:g} K; sccm are standard cm³/min at 0 °C and 1 atm",
+            )
+        )
+
+    budget = _budget(entry, rates)
+    e2930, e2930_alert = _e2930(entry, rates)
+    refusal = entry.get("refusal")
+    refusal_text = None
+    if isinstance(refusal, str) and refusal.strip():
+        # The engine words its refusals "not certified: …"; the certificate says that once.
+        reason = re.sub(r"^\s*not certified\s*:\s*", "", refusal, flags=re.IGNORECASE)
+        refusal_text = f"This measurement cannot be certified: {reason}"
+    plot = measurement_plot(name, entry, inputs) if inputs is not None else None
+    return MeasurementView(
+        name=name,
+        outcome=outcome,
+        outcome_colour=VERDICT_COLOURS.get(outcome, NEUTRAL_COLOUR),
+        rows=rows,
+        budget=budget,
+        e2930=e2930,
+        e2930_alert=e2930_alert,
+        refusal=refusal_text,
+        plot_png=plot[0] if plot else None,
+        plot_caption=plot[1] if plot else "",
+    )
+
+
+def _budget(entry: Mapping[str, Any], rates: RateText | None) -> list[BudgetRow]:
+    """The uncertainty budget's lines in a fixed order (unknown components after, combined last)."""
+    budget = as_mapping(entry.get("uncertainty"))
+    if not budget:
+        return []
+    value = finite_number(entry.get("value"))
+    keys = [k for k in BUDGET_LABELS if k in budget and k != "combined"]
+    keys += [k for k in budget if k not in BUDGET_LABELS]
+    keys += ["combined"] if "combined" in budget else []
+    rows = []
+    for key in keys:
+        u = finite_number(budget[key])
+        if u is None:
+            rows.append(BudgetRow(BUDGET_LABELS.get(key, key), NOT_RECORDED, "", key == "combined"))
+            continue
+        si = rates.si(u) if rates else u
+        relative = f"{100 * u / abs(value):.3g} %" if value else ""
+        rows.append(
+            BudgetRow(
+                BUDGET_LABELS.get(key, key.replace("_", " ")), format_number(si), relative, key == "combined"
+            )
+        )
+    return rows
+
+
+def _e2930(entry: Mapping[str, Any], rates: RateText | None) -> tuple[str | None, bool]:
+    """The ASTM E2930 resolution line and whether it is a problem (not met)."""
+    e = as_mapping(entry.get("e2930"))
+    if not e:
+        return None, False
+
+    def show(key: str) -> str:
+        x = finite_number(e.get(key))
+        if x is None:
+            return as_text(e.get(key))
+        return f"{format_number(rates.si(x) if rates else x)} {LEAK_UNIT}"
+
+    met = e.get("met")
+    verdict = "met" if met is True else "not met" if met is False else "not recorded whether met"
+    text = f"ASTM E2930 test resolution {show('test_resolution')} (required: {show('required')}): {verdict}."
+    return text, met is not True
