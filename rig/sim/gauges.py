@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from drivers.models import SIMULATED_ACCURACY_REL
 from rig.sim.backend import GaugeReading, GaugeStatus
-
-# A simulated gauge's relative accuracy when its sensor says none (a capacitance gauge's 0.25 %).
-DEFAULT_ACCURACY_REL = 0.0025
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -35,7 +33,7 @@ class GaugeModel:
     sensor_id: str = "CMR"
     min_pa: float = 1e-2
     max_pa: float = 1.1e5
-    accuracy_rel: float = DEFAULT_ACCURACY_REL
+    accuracy_rel: float = SIMULATED_ACCURACY_REL
     noise_pa: float = 0.0
     noise_rel: float = 0.0
     drift_pa_per_sqrt_s: float = 0.0
