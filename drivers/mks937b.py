@@ -31,6 +31,7 @@ from drivers.errors import (
     InstrumentTimeoutError,
     ProtocolError,
 )
+from drivers.models import lookup
 from drivers.readings import GaugeState, PressureReading
 from drivers.transport import Transport
 
@@ -134,7 +135,8 @@ _WORD_STATES = {
     "MISCONN": GaugeState.NO_SENSOR,
     "PROT_OFF": GaugeState.SENSOR_ERROR,
 }
-_CHANNELS = 6
+# Channels 1 to 6 whatever gauge modules are fitted: the count is the model table's.
+_CHANNELS = lookup("MKS937B").gauge_channels
 _RELAYS = 2 * _CHANNELS
 _RETRIED = (InstrumentTimeoutError, InstrumentDisconnectedError, ProtocolError)
 _UNITS = {unit.value.upper(): unit for unit in PressureUnit}

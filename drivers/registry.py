@@ -1,30 +1,22 @@
-"""Which driver speaks to which model: a bench file names models, this opens them."""
+"""Which driver speaks to which model: a bench file names models, this opens them.
+
+The model table (:mod:`drivers.models`) names each model's driver class; it is imported here
+only when a model of it is opened, so one broken driver cannot stop the others.
+"""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from drivers.base import Instrument
-
-# model → (module, class, kind); imported on demand so one broken driver cannot stop the others.
-DRIVERS: dict[str, tuple[str, str, str]] = {
-    "TPG361": ("drivers.tpg36x", "Tpg36x", "gauge"),
-    "TPG362": ("drivers.tpg36x", "Tpg36x", "gauge"),
-    "TPG366": ("drivers.tpg36x", "Tpg36x", "gauge"),
-    "MKS937B": ("drivers.mks937b", "Mks937b", "gauge"),
-    "DAQ970A": ("drivers.daq970a", "Daq970a", "daq"),
-    "34972A": ("drivers.daq970a", "Daq970a", "daq"),
-    "34970A": ("drivers.daq970a", "Daq970a", "daq"),
-}
+from drivers.models import MODELS, import_named
 
 
 def driver_class(model: str) -> type[Instrument]:
     """The driver class for ``model`` (KeyError names the known models)."""
-    if model not in DRIVERS:
-        raise KeyError(f"no driver for model {model!r} (known: {', '.join(sorted(DRIVERS))})")
-    module, name, _ = DRIVERS[model]
-    cls: type[Instrument] = getattr(importlib.import_module(module), name)
+    if model not in MODELS:
+        raise KeyError(f"no driver for model {model!r} (known: {', '.join(sorted(MODELS))})")
+    cls: type[Instrument] = import_named(MODELS[model].driver)
     return cls
 
 

@@ -28,6 +28,7 @@ from drivers.errors import (
     InstrumentTimeoutError,
     ProtocolError,
 )
+from drivers.models import models_driven_by
 from drivers.readings import GaugeState, PressureReading
 from drivers.transport import Transport
 
@@ -92,7 +93,6 @@ _STATES = {
 }
 _WITH_VALUE = {GaugeState.OK, GaugeState.UNDERRANGE, GaugeState.OVERRANGE}  # 1, 2: the range limit
 _ERROR_FLAGS = ("controller error", "no hardware", "inadmissible parameter", "syntax error")
-_MODELS_36X = {"TPG361": 1, "TPG362": 2, "TPG366": 6}
 # Every byte a TPG prints in a line. A reply with any other byte is garbled, never a stale line.
 _TEXT = re.compile(rb"[A-Za-z0-9,.+\-/: ]*")
 _VALUE = re.compile(r"[+-]?\d+(?:\.\d*)?E[+-]?\d{1,3}")  # 1.2345E-03, +1.7377E+00, 2.0000E-2
@@ -246,16 +246,17 @@ class Tpg36x(Instrument):
 
     @property
     def channel_count(self) -> int:
-        """Number of gauge channels: from the model in ``AYT`` (361 → 1, 362 → 2, 366 → 6), asked once."""
+        """Number of gauge channels: the model table's for the model ``AYT`` names (362 → 2), asked once."""
         if self._channels is None:
             self._channels = self._detect_channels()
         return self._channels
 
     def _detect_channels(self) -> int:
         model = self.identity().split(",", 1)[0]
-        if model not in _MODELS_36X:
+        known = models_driven_by(type(self))
+        if model not in known:
             raise DriverError(f"{self.model}: unknown model {model!r} in AYT")
-        return _MODELS_36X[model]
+        return known[model].gauge_channels
 
     def firmware(self) -> str:
         """The program (firmware) number, ``PNR`` (text, e.g. ``010100``)."""

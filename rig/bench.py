@@ -28,8 +28,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from drivers.models import MODELS
 from rig import bench_wiring as wiring
-from rig.bench_wiring import MODELS as MODELS  # what each model is, with its wiring; named here too
 from rig.located_yaml import Doc, LocatedError, attempt, load, raise_all
 from rig.valve_position import PositionFeedback, parse_position
 
@@ -212,7 +212,7 @@ def load_bench(path: str | Path) -> BenchSpec:
     )
     # Two valves on one relay move together: commanding one would silently move the other.
     problems += wiring.one_name_per_input(doc, "valves", valves.built, "moving one would move the other")
-    problems += wiring.switch_inputs_free(doc, channels.built, valves.built)
+    problems += wiring.switch_inputs_free(doc, instruments.built, channels.built, valves.built)
     limits = attempt(problems, lambda: _limits(doc))
     safe = (
         None
@@ -487,16 +487,16 @@ def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, Instr
         required=frozenset({"instrument", "between"}),
     )
     instrument = _reference(doc, (*p, "instrument"), instruments, "instrument")
-    if MODELS[instruments[instrument].model] != "daq":
+    if MODELS[instruments[instrument].model].kind != "daq":
         raise doc.error((*p, "instrument"), f"valves hang on relay channels; {instrument!r} has none")
     ends = doc.sequence((*p, "between"))
     if len(ends) != 2:
         raise doc.error((*p, "between"), "a valve sits between exactly two places")
     between = (doc.text((*p, "between", 0)), doc.text((*p, "between", 1)))
     normally_open = doc.choice((*p, "normally"), {"open", "closed"}, "closed") == "open"
-    relay = wiring.relay_channel(doc, (*p, "channel"), instrument)
+    relay = wiring.relay_channel(doc, (*p, "channel"), instruments[instrument])
     position = None
     if doc.get((*p, "position")) is not None:
-        daqs = {n for n, spec in instruments.items() if MODELS[spec.model] == "daq"}
+        daqs = {n for n, spec in instruments.items() if MODELS[spec.model].kind == "daq"}
         position = parse_position(doc, (*p, "position"), instrument, daqs)
     return ValveSpec(name, instrument, relay, between, normally_open, position)

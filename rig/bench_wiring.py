@@ -7,45 +7,36 @@ drives each valve; this checks that the instrument has that channel, of the righ
   and reads pressures only;
 * a DAQ970A (or 34972A, 34970A) reads its inputs on a 34901A multiplexer in slot 1 (channels
   101-120) and drives valves with a 34903A actuator in slot 2 (relays 201-220), as the driver
-  (``drivers/daq970a.py``) and the simulated DAQ (``rig/sim/servers/daq.py``) both take it:
-  a valve on an input, or a thermocouple on a relay, is a channel that cannot do its job;
+  and the simulated DAQ both take it: a valve on an input, or a thermocouple on a relay, is a
+  channel that cannot do its job;
 * an MKS 937B answers on an RS-485 address from 1 to 253 (254 is the broadcast address:
   every controller on the line would answer, and the simulator does not);
 * two valves on one relay, or two names for one input, are refused;
 * the safe state names every valve: one it leaves out stays wherever the test put it.
+
+The channels, layouts and addresses are each model's in :mod:`drivers.models`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from drivers.models import MODELS, DaqLayout
 from rig.located_yaml import Doc, LocatedError, raise_all
 
 if TYPE_CHECKING:
     from rig.bench import ChannelSpec, InstrumentSpec, ValveSpec
 
 P = tuple[Any, ...]
-MODELS = {
-    "TPG361": "gauge",
-    "TPG362": "gauge",
-    "TPG366": "gauge",
-    "MKS937B": "gauge",
-    "DAQ970A": "daq",
-    "34972A": "daq",
-    "34970A": "daq",
-}
-CHANNEL_COUNTS = {"TPG361": 1, "TPG362": 2, "TPG366": 6, "MKS937B": 6}
-DAQ_INPUTS = range(101, 121)  # a 34901A 20-channel multiplexer in slot 1
-DAQ_RELAYS = range(201, 221)  # a 34903A 20-channel actuator in slot 2
-ADDRESSES = {"MKS937B": range(1, 254)}  # RS-485, 254 being the broadcast address
 
 
 def address(doc: Doc, path: P, model: str) -> int:
     """The bus address at ``path`` of an instrument of ``model``, which must take one in range."""
     value = doc.integer(path)
-    if model not in ADDRESSES:
-        raise doc.error(path, f"a {model} takes no address (only {', '.join(sorted(ADDRESSES))} does)")
-    allowed = ADDRESSES[model]
+    allowed = MODELS[model].addresses
+    if allowed is None:
+        addressed = sorted(name for name, m in MODELS.items() if m.addresses is not None)
+        raise doc.error(path, f"a {model} takes no address (only {', '.join(addressed)} does)")
     if value not in allowed:
         raise doc.error(
             path,
@@ -60,17 +51,22 @@ def input_channel(doc: Doc, p: P, instrument: InstrumentSpec, measures: str) -> 
     path = (*p, "channel")
     channel = doc.integer(path)
     where = f"channel {channel} of {instrument.name!r} ({instrument.model})"
-    if MODELS[instrument.model] == "daq":
-        if channel in DAQ_RELAYS:
+    model = MODELS[instrument.model]
+    if model.daq_layout is not None:
+        layout = model.daq_layout
+        if channel in layout.relays:
             raise doc.error(
                 path,
-                f"{where} is a relay of the 34903A actuator, which reads nothing: a {measures} input is "
-                f"on the 34901A multiplexer, {_span(DAQ_INPUTS)}",
+                f"{where} is a relay of the {layout.actuator} actuator, which reads nothing: a {measures} "
+                f"input is on the {layout.multiplexer} multiplexer, {_span(layout.inputs)}",
             )
-        if channel not in DAQ_INPUTS:
-            raise doc.error(path, f"{where} is not an input: the 34901A multiplexer has {_span(DAQ_INPUTS)}")
+        if channel not in layout.inputs:
+            raise doc.error(
+                path,
+                f"{where} is not an input: the {layout.multiplexer} multiplexer has {_span(layout.inputs)}",
+            )
         return channel
-    count = CHANNEL_COUNTS[instrument.model]
+    count = model.gauge_channels
     if not 1 <= channel <= count:
         raise doc.error(path, f"{where} does not exist: a {instrument.model} has channels 1 to {count}")
     if measures != "pressure":
@@ -78,14 +74,27 @@ def input_channel(doc: Doc, p: P, instrument: InstrumentSpec, measures: str) -> 
     return channel
 
 
-def relay_channel(doc: Doc, path: P, instrument: str) -> int:
+def daq_layout(instrument: InstrumentSpec) -> DaqLayout:
+    """Where the inputs and relays of the DAQ ``instrument`` are (ValueError if it is no DAQ)."""
+    layout = MODELS[instrument.model].daq_layout
+    if layout is None:
+        raise ValueError(f"{instrument.name!r} ({instrument.model}) is not a DAQ")
+    return layout
+
+
+def relay_channel(doc: Doc, path: P, instrument: InstrumentSpec) -> int:
     """The relay channel at ``path`` of a valve on the DAQ ``instrument``."""
     channel = doc.integer(path)
-    if channel not in DAQ_RELAYS:
-        what = f"{instrument!r} has no channel {channel}"
-        if channel in DAQ_INPUTS:
-            what = f"channel {channel} of {instrument!r} is an input of its 34901A multiplexer, not a switch"
-        raise doc.error(path, f"{what}: a valve hangs on a relay of the 34903A actuator, {_span(DAQ_RELAYS)}")
+    layout = daq_layout(instrument)
+    if channel not in layout.relays:
+        name, mux = instrument.name, layout.multiplexer
+        what = f"{name!r} has no channel {channel}"
+        if channel in layout.inputs:
+            what = f"channel {channel} of {name!r} is an input of its {mux} multiplexer, not a switch"
+        raise doc.error(
+            path,
+            f"{what}: a valve hangs on a relay of the {layout.actuator} actuator, {_span(layout.relays)}",
+        )
     return channel
 
 
@@ -151,7 +160,10 @@ def _span(channels: range) -> str:
 
 
 def switch_inputs_free(
-    doc: Doc, channels: dict[str, ChannelSpec], valves: dict[str, ValveSpec]
+    doc: Doc,
+    instruments: dict[str, InstrumentSpec],
+    channels: dict[str, ChannelSpec],
+    valves: dict[str, ValveSpec],
 ) -> list[LocatedError]:
     """A problem at each limit switch that is not on a free DAQ input (a channel or switch reads it)."""
     taken = {(c.instrument, c.channel): f"channel {n!r}" for n, c in channels.items()}
@@ -160,15 +172,15 @@ def switch_inputs_free(
         if valve.position is None:
             continue
         switches = {"open": valve.position.open_channel, "closed": valve.position.closed_channel}
+        layout = daq_layout(instruments[valve.position.instrument])
         for key, channel in switches.items():
             if channel is None:
                 continue
             path = ("valves", name, "position", key)
             where = (valve.position.instrument, channel)
-            if channel not in DAQ_INPUTS:
-                problems.append(
-                    doc.error(path, f"a limit switch is read on an input of the 34901A, {_span(DAQ_INPUTS)}")
-                )
+            if channel not in layout.inputs:
+                inputs = f"{layout.multiplexer}, {_span(layout.inputs)}"
+                problems.append(doc.error(path, f"a limit switch is read on an input of the {inputs}"))
             elif where in taken:
                 problems.append(doc.error(path, f"input {channel} of {where[0]!r} is already {taken[where]}"))
             taken[where] = f"the {key} switch of valve {name!r}"

@@ -83,14 +83,15 @@ def probe(bench: BenchSpec, resources: dict[str, str], timeout_s: float) -> dict
 
 def _probe_instrument(bench: BenchSpec, name: str, resource: str, timeout_s: float) -> dict[str, Any]:
     from drivers.errors import DriverError
-    from drivers.registry import DRIVERS, open_instrument
+    from drivers.models import MODELS
+    from drivers.registry import open_instrument
 
     spec = bench.instruments[name]
     with open_instrument(spec.model, resource, address=spec.address, timeout_s=timeout_s) as inst:
         # Asked first: an instrument that does not answer costs one timeout, not one per channel.
         identity = inst.identity()
         readings: dict[str, dict[str, Any]] = {}
-        kind = DRIVERS[spec.model][2]
+        kind = MODELS[spec.model].kind
         for channel in (c for c in bench.channels.values() if c.instrument == name):
             try:
                 readings[channel.name] = _read_channel(inst, kind, channel.measures, channel.channel)

@@ -15,8 +15,9 @@ from types import TracebackType
 from typing import Any
 
 from drivers.errors import DriverError, InstrumentError
+from drivers.models import MODELS
 from drivers.readings import GaugeState, PressureReading
-from drivers.registry import DRIVERS, open_instrument
+from drivers.registry import open_instrument
 from rig.bench import BenchSpec
 from rig.valve_position import Position
 
@@ -157,7 +158,7 @@ class RigSession:
         return reading.pressure_pa if reading.ok else None
 
     def _is_gauge(self, instrument: str) -> bool:
-        return bool(DRIVERS[self.bench.instruments[instrument].model][2] == "gauge")
+        return MODELS[self.bench.instruments[instrument].model].kind == "gauge"
 
     def transfer_stats(self) -> dict[str, dict[str, int]]:
         """What each driver's retries and reconnects hid so far (instrument → counts)."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from drivers.models import MODELS
 from rig.analysis.detectability import minimum_detectable_leak
 from rig.bench import BenchSpec, load_bench
 from rig.errors import InputError
@@ -26,7 +27,6 @@ from rig.located_yaml import Doc, LocatedError, LocatedProblems, attempt, load
 from rig.procedure import bounds
 from rig.procedure.plan import Plan
 from rig.procedure.steps import STEP_KINDS
-from rig.sensor_defaults import DEFAULT_ACCURACY_REL
 from rig.units import T_TWENTY_C_K, parse_leak_rate
 
 VERSION = 1
@@ -303,14 +303,17 @@ def _resolvable(checker: _Checker, path: P, values: dict[str, Any]) -> None:
         )
 
 
-# Significant digits each controller prints: its readings move in steps of one last digit.
-DISPLAY_DIGITS = {"TPG361": 5, "TPG362": 5, "TPG366": 5, "MKS937B": 3}
 ATMOSPHERE_PA = 101325.0
 
 
 def display_step_pa(model: str, pressure_pa: float) -> float:
-    """The step of the last printed digit at ``pressure_pa`` (0 for models that print an analog value)."""
-    digits = DISPLAY_DIGITS.get(model)
+    """The step of the last printed digit at ``pressure_pa`` (0 for models that print an analog value).
+
+    A controller prints its model's ``display_digits`` significant digits: its readings move in
+    steps of one last digit.
+    """
+    known = MODELS.get(model)
+    digits = None if known is None else known.display_digits
     if digits is None or not pressure_pa > 0.0:
         return 0.0
     return float(10.0 ** (math.floor(math.log10(pressure_pa)) - (digits - 1)))
@@ -352,32 +355,25 @@ def _sensor_spread(doc: Doc, path: P, default: str) -> float:
     return doc.quantity(path, "pressure", default, nonnegative=True)
 
 
-# The relative accuracy assumed for a gauge the bench says nothing about. 5 % of reading is
-# what the coarsest gauges a rig carries (Pirani / cold-cathode combinations) are specified at;
-# capacitance gauges do 0.25 %. Assuming the coarse figure can only overstate an uncertainty,
-# never understate it.
-DEFAULT_ACCURACY = 0.05
-# The accuracy the simulator gives a simulated pressure gauge whose sensor omits it.
-SIMULATED_GAUGE_ACCURACY = DEFAULT_ACCURACY_REL
-
-
 def sensor_accuracy(bench: BenchSpec, channel: str) -> float:
     """The relative accuracy (a fraction of the reading) of ``channel``'s gauge.
 
     The channel's ``accuracy:`` if the bench declares one; else, on a simulated bench, the
     accuracy its simulated pressure sensor has (``physics.sensors.<channel>.accuracy``, or the
-    simulator's default); else :data:`DEFAULT_ACCURACY`.
+    model's ``simulated_accuracy_rel``, which the simulator gives it); else the model's
+    ``accuracy_rel`` (:mod:`drivers.models`).
     """
     spec = bench.channels[channel]
     if spec.accuracy is not None:
         return spec.accuracy
+    model = MODELS[bench.instruments[spec.instrument].model]
     doc = bench.doc
     # Only pressure channels on a volume are simulated as gauges with a relative accuracy (a
     # thermocouple's accuracy is in kelvin).
     if doc is None or not bench.simulated or spec.measures != "pressure" or spec.volume is None:
-        return DEFAULT_ACCURACY
+        return model.accuracy_rel
     path = ("physics", "sensors", channel, "accuracy")
-    accuracy = doc.number(path, SIMULATED_GAUGE_ACCURACY)
+    accuracy = doc.number(path, model.simulated_accuracy_rel)
     if not 0.0 < accuracy < 1.0:
         raise doc.error(path, f"accuracy is a fraction of the reading between 0 and 1, got {accuracy:g}")
     return accuracy

@@ -13,6 +13,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from drivers.models import MUX_34901A_ACTUATOR_34903A
+
 
 class GaugeStatus(enum.IntEnum):
     """Pfeiffer status digit of a gauge channel (also used for MKS channel states)."""
@@ -168,11 +170,11 @@ class StaticDaq:
 
     def has_relay(self, channel: int) -> bool:
         """Slot 2 channels 1 to 20."""
-        return 201 <= channel <= 220
+        return channel in MUX_34901A_ACTUATOR_34903A.relays
 
     def has_input(self, channel: int) -> bool:
         """Slot 1 channels 1 to 20."""
-        return 101 <= channel <= 120
+        return channel in MUX_34901A_ACTUATOR_34903A.inputs
 
     def set_relay(self, channel: int, closed: bool) -> None:
         """Record the relay state."""

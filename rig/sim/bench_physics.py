@@ -43,8 +43,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
+from drivers.models import MODELS
 from rig.bench import PHYSICS_KEYS, BenchSpec
-from rig.bench_wiring import CHANNEL_COUNTS
 from rig.clock import Clock, VirtualClock
 from rig.errors import InputError
 from rig.located_yaml import Doc, LocatedError, LocatedProblems, attempt, raise_all
@@ -174,7 +174,7 @@ def build_simulation(bench: BenchSpec, clock: Clock, seed: int | None = None) ->
 def simulated_instruments(bench: BenchSpec) -> list[SimulatedInstrument]:
     """The instruments of ``bench`` as servers will present them."""
     return [
-        SimulatedInstrument(i.name, i.model, CHANNEL_COUNTS.get(i.model, 0), i.address)
+        SimulatedInstrument(i.name, i.model, MODELS[i.model].gauge_channels, i.address)
         for i in bench.instruments.values()
     ]
 

@@ -11,9 +11,9 @@ import math
 from functools import partial
 from typing import Any
 
-from rig.bench import MODELS, BenchSpec
+from drivers.models import MODELS
+from rig.bench import BenchSpec
 from rig.located_yaml import Doc, LocatedError, attempt, raise_all
-from rig.sensor_defaults import DEFAULT_ACCURACY_REL
 from rig.sim.faults import KINDS, Fault
 from rig.sim.gauges import GaugeModel, ThermocoupleModel
 from rig.sim.simulated_bench import GaugeChannel, ThermocoupleChannel
@@ -34,7 +34,9 @@ def sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel], 
             continue
         p = (*root, name)
         if channel.measures == "pressure":
-            gauge = attempt(problems, partial(_gauge, doc, p, seed * 1000 + k))
+            # The default accuracy is the model's: the validator assumes the same one.
+            accuracy = MODELS[bench.instruments[channel.instrument].model].simulated_accuracy_rel
+            gauge = attempt(problems, partial(_gauge, doc, p, seed * 1000 + k, accuracy))
             if gauge is not None:
                 gauges.append(GaugeChannel(channel.instrument, channel.channel, channel.volume, gauge))
         elif channel.measures == "temperature":
@@ -48,7 +50,7 @@ def sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel], 
     return gauges, thermocouples
 
 
-def _gauge(doc: Doc, p: P, seed: int) -> GaugeModel:
+def _gauge(doc: Doc, p: P, seed: int, accuracy_rel: float) -> GaugeModel:
     doc.mapping(
         p, allowed={"type", "min", "max", "accuracy", "noise", "noise_relative", "resolution", "drift"}
     )
@@ -62,7 +64,7 @@ def _gauge(doc: Doc, p: P, seed: int) -> GaugeModel:
         sensor_id=doc.text((*p, "type"), "CMR"),
         min_pa=low,
         max_pa=high,
-        accuracy_rel=_of_reading(doc, (*p, "accuracy"), DEFAULT_ACCURACY_REL, zero=False),
+        accuracy_rel=_of_reading(doc, (*p, "accuracy"), accuracy_rel, zero=False),
         noise_pa=doc.quantity((*p, "noise"), "pressure", "0.2 Pa", nonnegative=True),
         noise_rel=_of_reading(doc, (*p, "noise_relative"), 0.0, zero=True),
         drift_pa_per_sqrt_s=doc.quantity((*p, "drift"), "pressure", "0 Pa", nonnegative=True),
@@ -124,7 +126,8 @@ def _fault(doc: Doc, bench: BenchSpec, p: P) -> Fault:
         doc.quantity((*p, "duration"), "time", positive=True) if doc.get((*p, "duration")) else math.inf
     )
     channel = doc.integer((*p, "channel")) if doc.get((*p, "channel")) is not None else None
-    if MODELS[bench.instruments[instrument].model] == "daq" and kind == "stuck_valve" and channel is None:
+    on_daq = MODELS[bench.instruments[instrument].model].kind == "daq"
+    if on_daq and kind == "stuck_valve" and channel is None:
         raise doc.error(p, "a stuck_valve fault names the relay channel of its valve")
     # A fault is scheduled on the simulation clock, which starts at 0 s.
     at_s = doc.quantity((*p, "at"), "time", "0 s", nonnegative=True)

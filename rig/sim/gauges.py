@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from rig.sensor_defaults import DEFAULT_ACCURACY_REL
+from drivers.models import SIMULATED_ACCURACY_REL
 from rig.sim.backend import GaugeReading, GaugeStatus
 
 FloatArray = npt.NDArray[np.float64]
@@ -33,7 +33,7 @@ class GaugeModel:
     sensor_id: str = "CMR"
     min_pa: float = 1e-2
     max_pa: float = 1.1e5
-    accuracy_rel: float = DEFAULT_ACCURACY_REL
+    accuracy_rel: float = SIMULATED_ACCURACY_REL
     noise_pa: float = 0.0
     noise_rel: float = 0.0
     drift_pa_per_sqrt_s: float = 0.0

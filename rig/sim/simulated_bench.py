@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from drivers.models import MUX_34901A_ACTUATOR_34903A, DaqLayout
 from rig.clock import Clock
 from rig.sim.backend import DaqBackend, GaugeBackend, GaugeReading, GaugeStatus
 from rig.sim.faults import FaultSchedule
@@ -137,9 +138,9 @@ class SimulatedBench:
         """What a gauge controller named ``instrument`` with ``channel_count`` channels sees."""
         return _Gauges(self, instrument, channel_count)
 
-    def daq_backend(self, instrument: str) -> DaqBackend:
-        """What a DAQ named ``instrument`` sees."""
-        return _Daq(self, instrument)
+    def daq_backend(self, instrument: str, layout: DaqLayout = MUX_34901A_ACTUATOR_34903A) -> DaqBackend:
+        """What a DAQ named ``instrument`` with its inputs and relays where ``layout`` says sees."""
+        return _Daq(self, instrument, layout)
 
     # --- truth, for tests and for the controller's safety checks in simulation ----------------
 
@@ -284,12 +285,13 @@ class _Gauges:
 class _Daq:
     bench: SimulatedBench
     instrument: str
+    layout: DaqLayout
 
     def has_relay(self, channel: int) -> bool:
-        return 201 <= channel <= 220  # a 34903A in slot 2
+        return channel in self.layout.relays
 
     def has_input(self, channel: int) -> bool:
-        return 101 <= channel <= 120  # a 34901A in slot 1
+        return channel in self.layout.inputs
 
     def set_relay(self, channel: int, closed: bool) -> None:
         self.bench.set_relay(self.instrument, channel, closed)

@@ -3,6 +3,7 @@
     with SimulatedRig(load_bench("procedures/benches/vacuum_chamber_mockup.yaml"), VirtualClock()) as rig:
         rig.resources()   # {"gauges": {"model": "TPG362", "resource": "TCPIP::127.0.0.1::PORT::SOCKET"}, ...}
 
+Each instrument's server comes from its model's ``simulator`` in :mod:`drivers.models`.
 Servers bind 127.0.0.1 on ephemeral ports. The chamber starts as the bench file says
 (the mockup: at atmosphere with every valve closed); relays start open.
 """
@@ -11,13 +12,12 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from rig.bench import MODELS, BenchSpec
+from drivers.models import import_named, lookup
+from rig.bench import BenchSpec
 from rig.clock import Clock
 from rig.sim.bench_physics import build_simulation, simulated_instruments
+from rig.sim.server_factories import ServerFactory
 from rig.sim.servers.base import InstrumentServer
-from rig.sim.servers.daq import DaqServer
-from rig.sim.servers.mks import MksServer
-from rig.sim.servers.tpg import TpgServer
 from rig.sim.simulated_bench import SimulatedBench
 
 
@@ -31,17 +31,8 @@ class SimulatedRig:
         self.servers: dict[str, InstrumentServer] = {}
         for inst in simulated_instruments(bench):
             faults = self.simulation.faults.for_instrument(inst.name)
-            server: InstrumentServer
-            if MODELS[inst.model] == "daq":
-                server = DaqServer(self.simulation.daq_backend(inst.name), model=inst.model, faults=faults)
-            elif inst.model == "MKS937B":
-                backend = self.simulation.gauge_backend(inst.name, inst.channel_count)
-                server = MksServer(backend, address=inst.address or 253, faults=faults)
-            else:
-                server = TpgServer(
-                    self.simulation.gauge_backend(inst.name, inst.channel_count), faults=faults
-                )
-            self.servers[inst.name] = server
+            factory: ServerFactory = import_named(lookup(inst.model).simulator)
+            self.servers[inst.name] = factory(self.simulation, inst, faults)
             self.models[inst.name] = inst.model
 
     def start(self) -> None:

@@ -6,9 +6,10 @@ import inspect
 
 import pytest
 
-from drivers.registry import DRIVERS, driver_class
+from drivers.models import MODELS
+from drivers.registry import driver_class
 
-CLASSES = sorted({driver_class(model) for model in DRIVERS}, key=lambda cls: cls.__name__)
+CLASSES = sorted({driver_class(model) for model in MODELS}, key=lambda cls: cls.__name__)
 
 
 def public_members(cls: type) -> list[tuple[str, object]]:

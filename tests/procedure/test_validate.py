@@ -8,15 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from drivers.models import MODELS
 from rig.bench import load_bench
 from rig.located_yaml import LocatedError
-from rig.procedure.loader import (
-    DEFAULT_ACCURACY,
-    SIMULATED_GAUGE_ACCURACY,
-    ProcedureInvalid,
-    load_procedure,
-    sensor_accuracy,
-)
+from rig.procedure.loader import ProcedureInvalid, load_procedure, sensor_accuracy
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCEDURES = ROOT / "procedures"
@@ -198,7 +193,7 @@ def test_sensor_accuracy_of_a_simulated_bench_is_its_sensors() -> None:
     assert sensor_accuracy(bench, "p_chamber") == 0.05
     assert sensor_accuracy(bench, "p_article") == 0.0025
     # A thermocouple's accuracy is in kelvin, not a fraction of the reading.
-    assert sensor_accuracy(bench, "t_chamber") == DEFAULT_ACCURACY
+    assert sensor_accuracy(bench, "t_chamber") == MODELS[bench.instruments["daq"].model].accuracy_rel == 0.05
 
 
 def test_a_declared_accuracy_wins_and_the_default_is_conservative(tmp_path: Path) -> None:
@@ -214,9 +209,13 @@ def test_a_declared_accuracy_wins_and_the_default_is_conservative(tmp_path: Path
     silent = text.replace("accuracy: 0.0025, noise: 0.3 Pa, resolution: 0.01 Pa, drift", "drift")
     assert silent != text
     (tmp_path / "silent.yaml").write_text(silent)
-    assert sensor_accuracy(load_bench(tmp_path / "silent.yaml"), "p_article") == SIMULATED_GAUGE_ACCURACY
+    silent_bench = load_bench(tmp_path / "silent.yaml")
+    simulated = MODELS[silent_bench.instruments["gauges"].model].simulated_accuracy_rel
+    assert sensor_accuracy(silent_bench, "p_article") == simulated == 0.0025
     # A real bench that says nothing: assume the coarse figure, never a flattering one.
-    assert sensor_accuracy(load_bench(CORPUS_BENCH), "p_article") == DEFAULT_ACCURACY == 0.05
+    real = load_bench(CORPUS_BENCH)
+    assumed = MODELS[real.instruments[real.channels["p_article"].instrument].model].accuracy_rel
+    assert sensor_accuracy(real, "p_article") == assumed == 0.05
 
 
 def test_a_simulated_accuracy_out_of_range_is_located(tmp_path: Path) -> None:

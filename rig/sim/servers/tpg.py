@@ -22,7 +22,9 @@ Choices where the spec is [UNVERIFIED], made once here:
   ``p[mbar] = 10^(1.667·U - 11.33)`` for every gauge type.
 * ``COM`` sends its first line at once after ``<ACK>``, then one per interval of wall time;
   the byte that stops it is then processed as input.
-* ``AYT`` part numbers: TPG361 PTG28040, TPG362 PTG28290, TPG366 PTG28770.
+* ``AYT`` part numbers: TPG361 PTG28040, TPG362 PTG28290, TPG366 PTG28770 (:data:`PART_NUMBERS`).
+  The model is the smallest of these with the backend's channels, as ``drivers.models``
+  counts them: 3 to 5 channels are a TPG 366 with some unused.
 """
 
 from __future__ import annotations
@@ -33,10 +35,21 @@ import re
 import time
 from collections.abc import Callable, Container
 
+from drivers.models import MODELS
 from rig.sim.backend import GaugeBackend, GaugeReading, GaugeStatus, ServerFaults
 from rig.sim.servers.base import InstrumentServer, Session
 
-__all__ = ["ACK", "ENQ", "ETX", "NAK", "TpgServer", "TpgUnit", "format_reading", "pressure_in_unit"]
+__all__ = [
+    "ACK",
+    "ENQ",
+    "ETX",
+    "NAK",
+    "PART_NUMBERS",
+    "TpgServer",
+    "TpgUnit",
+    "format_reading",
+    "pressure_in_unit",
+]
 
 ACK = b"\x06\r\n"
 NAK = b"\x15\r\n"
@@ -51,8 +64,8 @@ TORR_PA = 101325.0 / 760.0
 _ERR_PARAMETER = 0b0010
 _ERR_SYNTAX = 0b0001
 
-_MODELS = {1: ("TPG361", "PTG28040"), 2: ("TPG362", "PTG28290")}
-_MODEL_366 = ("TPG366", "PTG28770")
+#: The models this server stands in for, with the part number each reports in ``AYT``.
+PART_NUMBERS = {"TPG361": "PTG28040", "TPG362": "PTG28290", "TPG366": "PTG28770"}
 FIRMWARE = "010100"
 HARDWARE = "010000"
 NO_SENSOR_VALUE = "2.0000E-02"
@@ -121,7 +134,11 @@ class TpgServer(InstrumentServer):
             raise ValueError(f"a TPG 36x has 1 to 6 channels, the backend has {channels}")
         self.gauges = gauges
         self.channels = channels
-        self.model, self.part_number = _MODELS.get(channels, _MODEL_366)
+        self.model = min(
+            (name for name in PART_NUMBERS if MODELS[name].gauge_channels >= channels),
+            key=lambda name: MODELS[name].gauge_channels,
+        )
+        self.part_number = PART_NUMBERS[self.model]
         self.serial_number = serial_number
         self.unit = unit
         self.filters = [1] * channels

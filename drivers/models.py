@@ -1,0 +1,189 @@
+"""Every instrument model the rig knows, each declared once: what it is, how it is driven and simulated.
+
+A bench file names a model (``model: TPG362``); all the rest comes from its
+:class:`InstrumentModel` here: the driver class, whether it is a gauge controller or a DAQ,
+its channels, how many digits it prints, the accuracy assumed for its readings, and the
+simulated server that stands in for it.
+
+Driver classes and simulated servers are named as ``"module:attribute"`` strings and imported
+only when asked for (:func:`import_named`): one broken driver cannot stop the others, and this
+module, the bench reader and the procedure validator never import the simulator (``rig.sim``
+sits above ``drivers``). Nothing here imports a driver either, so reading the table is cheap.
+
+:func:`register` is the one way into :data:`MODELS`: the built-in models below go through it,
+and so can anything else that brings a model of its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = [
+    "ASSUMED_ACCURACY_REL",
+    "MODELS",
+    "MUX_34901A_ACTUATOR_34903A",
+    "SIMULATED_ACCURACY_REL",
+    "DaqLayout",
+    "InstrumentModel",
+    "Kind",
+    "import_named",
+    "lookup",
+    "models_driven_by",
+    "register",
+]
+
+Kind = Literal["gauge", "daq"]
+
+# The relative accuracy assumed for a gauge the bench says nothing about. 5 % of reading is
+# what the coarsest gauges a rig carries (Pirani / cold-cathode combinations) are specified at;
+# capacitance gauges do 0.25 %. Assuming the coarse figure can only overstate an uncertainty,
+# never understate it.
+ASSUMED_ACCURACY_REL = 0.05
+# A simulated gauge's relative accuracy when its sensor states none (a capacitance gauge's
+# 0.25 %). The simulator gives it and the validator assumes it for a simulated bench: both
+# read it from the model, so they cannot disagree.
+SIMULATED_ACCURACY_REL = 0.0025
+
+
+@dataclass(frozen=True)
+class DaqLayout:
+    """Where a DAQ's inputs and relays are: the module in each slot and its channel numbers.
+
+    Channels are numbered slot × 100 + channel, as SCPI channel lists (``(@201)``) write them.
+    """
+
+    multiplexer: str
+    inputs: range
+    actuator: str
+    relays: range
+
+
+#: A 34901A 20-channel multiplexer in slot 1 (inputs) and a 34903A 20-channel actuator in slot 2
+#: (relays): the DAQ driver (``drivers/daq970a.py``) and the simulated DAQ both take it so.
+MUX_34901A_ACTUATOR_34903A = DaqLayout("34901A", range(101, 121), "34903A", range(201, 221))
+
+
+@dataclass(frozen=True)
+class InstrumentModel:
+    """One instrument model: its driver, its role on a bench, its channels and its simulator.
+
+    ``driver`` and ``simulator`` are ``"module:attribute"`` paths, imported on demand. The
+    simulator is a factory ``(simulation, instrument, faults) -> InstrumentServer`` (see
+    ``rig.sim.server_factories``). ``display_digits`` is the number of significant digits
+    the controller prints for a pressure, so its readings move in steps of one last digit
+    (None: it prints no pressure of its own, a DAQ reads an analog value). ``accuracy_rel``
+    is what a reading is assumed good to when the bench states nothing, on a real bench;
+    ``simulated_accuracy_rel`` is the accuracy the simulated gauges of this model have when the
+    bench's ``physics.sensors`` states none (and so what a simulated bench is assumed to have).
+    """
+
+    name: str
+    kind: Kind
+    driver: str
+    simulator: str
+    gauge_channels: int = 0
+    daq_layout: DaqLayout | None = None
+    addresses: range | None = None
+    display_digits: int | None = None
+    accuracy_rel: float = ASSUMED_ACCURACY_REL
+    simulated_accuracy_rel: float = SIMULATED_ACCURACY_REL
+
+    def __post_init__(self) -> None:
+        problems = []
+        for field_name in ("driver", "simulator"):
+            path = getattr(self, field_name)
+            module, _, attribute = path.partition(":")
+            if not (module and attribute):
+                problems.append(f"{field_name} {path!r} is not 'module:attribute'")
+        if self.kind == "gauge" and (self.gauge_channels < 1 or self.daq_layout is not None):
+            problems.append("a gauge controller has at least one gauge channel and no DAQ layout")
+        if self.kind == "daq" and (self.gauge_channels != 0 or self.daq_layout is None):
+            problems.append("a DAQ has a DAQ layout and no gauge channels")
+        if self.display_digits is not None and self.display_digits < 1:
+            problems.append(f"display_digits {self.display_digits} is below 1")
+        for accuracy in (self.accuracy_rel, self.simulated_accuracy_rel):
+            if not 0.0 < accuracy < 1.0:
+                problems.append(f"an accuracy is a fraction of the reading between 0 and 1, got {accuracy:g}")
+        if problems:
+            raise ValueError(f"instrument model {self.name!r}: " + "; ".join(problems))
+
+
+#: Model name (as a bench file spells it) → its declaration. Fed only by :func:`register`.
+MODELS: dict[str, InstrumentModel] = {}
+
+
+def register(models: Iterable[InstrumentModel]) -> None:
+    """Add ``models`` to :data:`MODELS`; a name already there is refused (ValueError), none added."""
+    new = list(models)
+    names = [m.name for m in new]
+    taken = sorted({n for n in names if n in MODELS or names.count(n) > 1})
+    if taken:
+        raise ValueError(f"instrument model(s) declared twice: {', '.join(taken)}")
+    MODELS.update((m.name, m) for m in new)
+
+
+def lookup(name: str) -> InstrumentModel:
+    """The declaration of model ``name`` (KeyError naming the known models)."""
+    if name not in MODELS:
+        raise KeyError(f"unknown instrument model {name!r} (known: {', '.join(sorted(MODELS))})")
+    return MODELS[name]
+
+
+def models_driven_by(cls: type) -> dict[str, InstrumentModel]:
+    """The models whose driver is ``cls`` (or a class it derives from), by name."""
+    paths = {f"{c.__module__}:{c.__qualname__}" for c in cls.__mro__}
+    return {name: m for name, m in MODELS.items() if m.driver in paths}
+
+
+def import_named(path: str) -> Any:
+    """The attribute a ``"module:attribute"`` path names, its module imported now."""
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _tpg36x(name: str, gauge_channels: int) -> InstrumentModel:
+    # A TPG 36x prints ``{:.4E}``: 5 significant digits (protocols.md §1.1).
+    return InstrumentModel(
+        name,
+        "gauge",
+        driver="drivers.tpg36x:Tpg36x",
+        simulator="rig.sim.server_factories:tpg",
+        gauge_channels=gauge_channels,
+        display_digits=5,
+    )
+
+
+def _daq970a(name: str) -> InstrumentModel:
+    return InstrumentModel(
+        name,
+        "daq",
+        driver="drivers.daq970a:Daq970a",
+        simulator="rig.sim.server_factories:daq",
+        daq_layout=MUX_34901A_ACTUATOR_34903A,
+    )
+
+
+register(
+    [
+        _tpg36x("TPG361", 1),
+        _tpg36x("TPG362", 2),
+        _tpg36x("TPG366", 6),
+        InstrumentModel(
+            "MKS937B",
+            "gauge",
+            driver="drivers.mks937b:Mks937b",
+            simulator="rig.sim.server_factories:mks",
+            gauge_channels=6,
+            # RS-485: 254 is the broadcast address, which every controller on the line answers.
+            addresses=range(1, 254),
+            # ``7.60E+2``: 3 significant digits (protocols.md §1.2).
+            display_digits=3,
+        ),
+        _daq970a("DAQ970A"),
+        _daq970a("34972A"),
+        _daq970a("34970A"),
+    ]
+)

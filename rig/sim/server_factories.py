@@ -1,0 +1,52 @@
+"""How a bench instrument becomes a simulated protocol server: one factory per protocol.
+
+Each model in :mod:`drivers.models` names its factory here (``simulator``) as a
+``"module:attribute"`` path, so the table can say how a model is simulated without the
+drivers or the validator importing the simulator. A factory takes the simulation, the
+instrument as the servers see it, and the faults that act on its connection.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from drivers.models import lookup
+from rig.sim.backend import ServerFaults
+from rig.sim.bench_physics import SimulatedInstrument
+from rig.sim.servers.base import InstrumentServer
+from rig.sim.servers.daq import DaqServer
+from rig.sim.servers.mks import MksServer
+from rig.sim.servers.tpg import TpgServer
+from rig.sim.simulated_bench import SimulatedBench
+
+# The 937B's factory address, which the simulator answers on when the bench gives none.
+MKS_DEFAULT_ADDRESS = 253
+
+
+class ServerFactory(Protocol):
+    """What a model's ``simulator`` names: a simulated server for one instrument of a bench."""
+
+    def __call__(
+        self, simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults
+    ) -> InstrumentServer:
+        """The (not yet started) server standing in for ``instrument``."""
+        ...
+
+
+def tpg(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults) -> TpgServer:
+    """A Pfeiffer TPG 36x with the instrument's gauge channels."""
+    return TpgServer(simulation.gauge_backend(instrument.name, instrument.channel_count), faults=faults)
+
+
+def mks(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults) -> MksServer:
+    """An MKS 937B answering on the instrument's address."""
+    backend = simulation.gauge_backend(instrument.name, instrument.channel_count)
+    return MksServer(backend, address=instrument.address or MKS_DEFAULT_ADDRESS, faults=faults)
+
+
+def daq(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults) -> DaqServer:
+    """A DAQ970A-family DAQ of the instrument's model, with its model's inputs and relays."""
+    layout = lookup(instrument.model).daq_layout
+    if layout is None:
+        raise ValueError(f"{instrument.name!r} ({instrument.model}) is not a DAQ")
+    return DaqServer(simulation.daq_backend(instrument.name, layout), model=instrument.model, faults=faults)
