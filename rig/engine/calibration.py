@@ -2,43 +2,37 @@
 
 A procedure relies on every gauge and thermometer its steps name (a compartment isolation
 watches every gauge and thermometer of the bench) and on the leak standard behind every
-valve a reference-leak check opens. Each must have a certificate on the bench that is not
-past due; anything else is a problem, stated in plain words, which refuses the run unless
-the operator overrides it (and the certificate then says so).
+valve a reference-leak check opens: each step kind says which (``Step.relies_on``). Each
+must have a certificate on the bench that is not past due; anything else is a problem, stated
+in plain words, which refuses the run unless the operator overrides it (and the certificate
+then says so).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rig.bench import BenchSpec
-from rig.procedure.loader import Procedure, Step
-from rig.procedure.steps import STEP_KINDS
+from rig.procedure.loader import Procedure
+from rig.steps import walk
 
 CALIBRATED = {"pressure", "temperature"}
 
 
-def _walk(steps: Sequence[Step]) -> Iterator[Step]:
-    for step in steps:
-        yield step
-        yield from _walk(step.steps)
-
-
 def relied_on(procedure: Procedure) -> tuple[list[str], list[str]]:
-    """(channels, reference-leak valves) the procedure's results depend on, in bench order."""
+    """(channels, reference-leak valves) the procedure's results depend on, in bench order.
+
+    Each step says what it relies on (``Step.relies_on``); only gauges and thermometers have
+    calibrations to check.
+    """
     bench = procedure.bench
     channels: set[str] = set()
     leaks: set[str] = set()
-    for step in _walk((*procedure.setup, *procedure.main, *procedure.cleanup)):
-        for field, kind in STEP_KINDS[step.kind].items():
-            if kind.rstrip("?") == "channel_ref" and field in step.fields:
-                channels.add(step.fields[field])
-        if step.kind == "compartment_isolation":
-            channels.update(n for n, c in bench.channels.items() if c.measures in CALIBRATED)
-        if step.kind == "reference_leak_check":
-            leaks.add(step.fields["valve"])
+    for step in walk((*procedure.setup, *procedure.main, *procedure.cleanup)):
+        step_channels, step_leaks = step.relies_on(bench)
+        channels.update(step_channels)
+        leaks.update(step_leaks)
     ordered = [n for n in bench.channels if n in channels and bench.channels[n].measures in CALIBRATED]
     return ordered, [v for v in bench.valves if v in leaks]
 

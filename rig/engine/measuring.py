@@ -1,9 +1,11 @@
-"""The steps that measure: fit a window, judge it, and refuse what its evidence cannot carry.
+"""What the steps that measure share: fit a window, and refuse what its evidence cannot carry.
 
 A fitted window is refused a verdict when its volume is not shown isolated (the valves that
 part it from the rest, :mod:`rig.engine.evidence`) or when it holds a jump (a gauge's zero
-shifting, :mod:`rig.analysis.level_shift`). Mixed into :class:`rig.engine.runner.Runner`,
-whose sampling, valves and record these methods use.
+shifting, :mod:`rig.analysis.level_shift`). The measuring step kinds (:mod:`rig.steps`) reach
+the fits and the isolation check through their context
+(:class:`rig.engine.step_context.EngineContext`), which calls these with the run's
+:class:`rig.engine.runner.Runner`, whose samples, valves and record they read.
 """
 
 from __future__ import annotations
@@ -19,23 +21,11 @@ from drivers.errors import DriverError
 from rig.analysis import DecayFit, LiveLeakRate, fit_decay
 from rig.analysis.budget import Budget
 from rig.analysis.level_shift import LevelShift, find_level_shift
-from rig.engine.abort import Abort
 from rig.engine.evidence import boundary_valves, valve_evidence
-from rig.engine.measurements import (
-    NOT_ISOLATED,
-    SegmentRate,
-    comparison,
-    decay_entry,
-    leaking_segment,
-    reference_leak_entry,
-    with_type_b,
-)
-from rig.engine.topology import segments
-from rig.engine.type_b import type_b_for
-from rig.procedure.loader import Step
+from rig.engine.measurements import NOT_ISOLATED, with_type_b
 
 if TYPE_CHECKING:
-    from rig.engine.runner import Runner, RunOutcome
+    from rig.engine.runner import Runner
 
 
 def _series_window(
@@ -93,20 +83,6 @@ def _fit_hold(
     return _fit_window(runner, channel, (volume,), temp_channel, start, sign), (start, runner.clock.now())
 
 
-def measure_decay(runner: Runner, step: Step, outcome: RunOutcome) -> None:
-    """``measure_decay``: hold, fit the window (or a rise), judge it against its limit."""
-    f = step.fields
-    sign = -1.0 if f.get("direction") == "rise" else 1.0
-    temp = f.get("temperature")
-    fitted, window = _fit_hold(runner, f["name"], f["channel"], f["volume"], f["duration"], temp, sign)
-    entry = decay_entry(
-        fitted.fit, f["channel"], window, sign, f.get("limit"), temp is not None, fitted.budget
-    )
-    _steady(entry, f["channel"], fitted)
-    _isolated(runner, entry, (f["volume"],))
-    _measured(runner, outcome, f["name"], entry)
-
-
 def _isolated(runner: Runner, entry: dict[str, Any], volumes: tuple[str, ...]) -> None:
     """A verdict rests on the valves that part ``volumes`` from the rest being shut: without
     evidence that they are, no PASS; with evidence that one is not, no verdict at all."""
@@ -132,113 +108,6 @@ def _isolated(runner: Runner, entry: dict[str, Any], volumes: tuple[str, ...]) -
         )
 
 
-def _measured(runner: Runner, outcome: RunOutcome, name: str, entry: dict[str, Any]) -> None:
-    outcome.measurements[name] = entry
-    runner.event("measurement", f"{name}: {entry['outcome']}", name=name, **entry)
-
-
-def reference_leak_check(runner: Runner, step: Step, outcome: RunOutcome) -> None:
-    """``reference_leak_check``: background, then with the standard open; compare with its certificate."""
-    f = step.fields
-    valve, channel, name, volume = f["valve"], f["channel"], f["name"], f["volume"]
-    runner.set_valves({valve: False})
-    background, _ = _fit_hold(runner, f"{name} (background)", channel, volume, f["duration"], None, 1.0)
-    runner.set_valves({valve: True})
-    runner.hold(f.get("settle", runner.bench.valve_response_s))
-    with_leak, window = _fit_hold(runner, name, channel, volume, f["duration"], None, 1.0)
-    # Judged while the standard is still open: the chamber's other valves must be shut.
-    isolation: dict[str, Any] = {"outcome": "PASS"}
-    _isolated(runner, isolation, (volume,))
-    runner.set_valves({valve: False})
-    # The volume and the gauge's span scale both fits alike: they enter once, on the difference.
-    type_b = type_b_for(runner.bench, channel, (volume,), None, 0.0)
-    certificate = runner.bench.reference_leaks.get(valve)
-    entry = reference_leak_entry(
-        _independent_part(with_leak.fit, with_leak.budget),
-        _independent_part(background.fit, background.budget),
-        f["certified_rate"],
-        f["tolerance_relative"],
-        correlated_rel=math.hypot(type_b.volume_rel, type_b.gauge_rel),
-        certificate_rel=certificate.uncertainty_rel if certificate else 0.0,
-    )
-    entry.update(channel=channel, window_s=list(window))
-    if certificate is not None:
-        entry["certificate"] = certificate.certificate
-    for fitted in (background, with_leak):
-        _steady(entry, channel, fitted)
-    if isolation["outcome"] != "PASS" and entry["outcome"] == "PASS":
-        entry.update(outcome="INCONCLUSIVE", refusal=isolation["refusal"])
-    _measured(runner, outcome, name, entry)
-
-
-def compartment_isolation(runner: Runner, step: Step, outcome: RunOutcome) -> None:
-    """``compartment_isolation``: close the hatches, watch every segment, rank them, name the leaker."""
-    f = step.fields
-    name, limit = f["name"], f.get("limit")
-    for hatch in f["hatches"]:
-        # One after another, as a crew would: each closure is confirmed before the next.
-        runner.set_valves({hatch: False})
-        runner.event("hatch", f"{hatch} closed", valve=hatch)
-        runner.hold(runner.bench.valve_response_s)
-    states = runner.session.valve_states()
-    groups = [g for g in segments(runner.bench, states) if _segment_gauge(runner, g)]
-    start = runner.clock.now()
-    runner.hold(f["watch"])
-    rates = []
-    for group in groups:
-        segment = "+".join(group)
-        channel = _segment_gauge(runner, group)
-        assert channel is not None
-        temp = next(
-            (
-                c
-                for c, sp in runner.bench.channels.items()
-                if sp.measures == "temperature" and sp.volume in group
-            ),
-            None,
-        )
-        fitted = _fit_window(runner, channel, group, temp, start)
-        window = (start, runner.clock.now())
-        entry = decay_entry(fitted.fit, channel, window, 1.0, limit, temp is not None, fitted.budget)
-        _steady(entry, channel, fitted)
-        _isolated(runner, entry, group)
-        size = sum(runner.bench.volumes[v].size_m3 for v in group)
-        entry["volume_m3"] = size
-        rates.append(SegmentRate(segment, entry))
-    rates.sort(key=lambda r: r.rate, reverse=True)
-    for rank, ranked in enumerate(rates, start=1):
-        ranked.entry["rank"] = rank
-        _measured(runner, outcome, f"{name}.{ranked.name}", ranked.entry)
-    found = leaking_segment(rates, limit is not None)
-    outcome.findings["leaking_segment"] = found
-    ranking = ", ".join(f"{r.name} {r.rate:.3g}" for r in rates)
-    runner.event("finding", f"{name}: leaking segment {found or 'none found'} (ranked: {ranking})")
-
-
-def _segment_gauge(runner: Runner, group: tuple[str, ...]) -> str | None:
-    return next(
-        (c for c, s in runner.bench.channels.items() if s.measures == "pressure" and s.volume in group),
-        None,
-    )
-
-
-def compare(runner: Runner, step: Step, outcome: RunOutcome) -> None:
-    """``compare``: the reduction factor of two earlier measurements, with its 95 % interval."""
-    f = step.fields
-    before, after = outcome.measurements.get(f["before"]), outcome.measurements.get(f["after"])
-    if before is None or after is None:
-        raise Abort(f"compare: {f['before']!r} or {f['after']!r} was not measured")
-    result = comparison(f["name"], f["before"], before, f["after"], after)
-    outcome.findings.setdefault("comparisons", []).append(result)
-    low, high = result["interval95"]
-    runner.event(
-        "finding",
-        f"{f['name']}: reduction factor {result['reduction_factor']:.3g} "
-        f"(95 % interval {low:.3g} to {high:.3g})",
-        **result,
-    )
-
-
 NOT_STEADY = "not steady"
 INCOMPLETE = "incomplete"
 # A window may miss this share of its samples (dropouts ridden through) and still PASS: beyond
@@ -257,7 +126,7 @@ class Fitted(NamedTuple):
     samples: int
 
 
-def _steady(entry: dict[str, Any], channel: str, fitted: Fitted) -> None:
+def steady(entry: dict[str, Any], channel: str, fitted: Fitted) -> None:
     """A window with a jump in it (a gauge's zero shifting) gives no verdict: its slope is biased.
     One that misses many of its samples gives no PASS: a gauge out of its range censors them."""
     if entry.get("outcome") not in ("PASS", "FAIL"):
@@ -292,7 +161,7 @@ def arrays(rows: Sequence[tuple[float, float | None]]) -> tuple[np.ndarray, np.n
     return t, p
 
 
-def _independent_part(fit: DecayFit, budget: Budget) -> DecayFit:
+def independent_part(fit: DecayFit, budget: Budget) -> DecayFit:
     """``fit`` with only the Type-B terms that differ from one fit to the next (steps, temperature)."""
     own = math.hypot(budget.terms["resolution"], budget.terms["temperature"])
     return replace(fit, type_b_pa_m3_s=own)

@@ -17,29 +17,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.errors import DriverError
-from rig.analysis.settling import detect_settling
 from rig.clock import Clock
-from rig.engine import measuring
 from rig.engine.abort import Abort
 from rig.engine.evidence import PositionWatch
 from rig.engine.measurements import (
     NOT_ISOLATED,
 )
-from rig.engine.measuring import INCOMPLETE, NOT_STEADY, arrays
+from rig.engine.measuring import INCOMPLETE, NOT_STEADY
 from rig.engine.observer import NullObserver, RunObserver, StepProgress
 from rig.engine.safe_state import apply_safe_state
 from rig.engine.session import RigSession
-from rig.engine.topology import joined
+from rig.engine.step_context import EngineContext
 from rig.engine.valve_watch import ValveWatch
-from rig.procedure.loader import Procedure, Step
-from rig.procedure.plan import Plan, step_durations
+from rig.procedure.loader import Procedure
+from rig.procedure.plan import Plan
 from rig.record.run_writer import RunWriter
+from rig.steps import Step
 
 __all__ = ["EXIT_CODES", "STATUS", "Abort", "RunOutcome", "RunVerdict", "Runner"]
 
-ATMOSPHERE_PA = 101325.0
-# The steps that look back at their own samples (fits, settling); the others only record them.
-SERIES_STEPS = frozenset({"stabilise", "measure_decay", "reference_leak_check", "compartment_isolation"})
 # A channel whose instrument has failed this long (and this many periods) is an instrument fault.
 INSTRUMENT_FAULT_S = 30.0
 INSTRUMENT_FAULT_PERIODS = 5
@@ -100,12 +96,6 @@ class Runner:
     confirmed prompt's ``action`` names (a simulated bench acts it out; None: recorded only);
     ``observer`` watches (the live view).
     """
-
-    # The steps that measure live in their own module (:mod:`rig.engine.measuring`).
-    _measure_decay = measuring.measure_decay
-    _reference_leak_check = measuring.reference_leak_check
-    _compartment_isolation = measuring.compartment_isolation
-    _compare = measuring.compare
 
     def __init__(
         self,
@@ -269,6 +259,16 @@ class Runner:
         if self._waiting_for_operator:
             raise KeyboardInterrupt
 
+    def ask(self, message: str) -> bool:
+        """Ask the operator (None ``answer``: yes); a stop request before or during the wait stops the run."""
+        if self._stopping_now():
+            raise Abort(self._stop_reason(), "operator")
+        self._waiting_for_operator = True
+        try:
+            return True if self.answer is None else self.answer(message)
+        finally:
+            self._waiting_for_operator = False
+
     def _stop_reason(self) -> str:
         if self.stops >= 2:
             return f"stopped at once by the operator ({self._stop_why}, twice)"
@@ -336,23 +336,25 @@ class Runner:
         self.observer.event(t, kind, message)
 
     def steps(self, steps: Sequence[Step], outcome: RunOutcome) -> None:
-        """Run ``steps`` in order."""
+        """Run ``steps`` in order, each against a context of this run (:mod:`rig.engine.step_context`)."""
+        context = EngineContext(self, outcome)
         for step in steps:
-            if step.kind == "repeat":
-                self._repeat(step, outcome)
+            if step.is_container():
+                # A repeat is no executed step: its nested steps are, and come back through here.
+                step.run(context)
                 continue
-            self.step_name = step.fields.get("name", step.kind)
+            self.step_name = step.label
             self.event("step", f"{step.kind} at {step.location}")
             self._progress(step)
             for kept in self.series.values():
                 kept.clear()
-            self._keep_series = step.kind in SERIES_STEPS
-            getattr(self, f"_{step.kind}")(step, outcome)
+            self._keep_series = step.keeps_series
+            step.run(context)
 
     def _progress(self, step: Step) -> None:
         index = min(self._executed, self._plan.count - 1)
         self._executed += 1
-        nominal, maximum = step_durations(step, self.bench.valve_response_s)
+        nominal, maximum = step.planned_duration(self.bench.valve_response_s)
         remaining = self._plan.nominal_after(index)
         self.observer.step_started(
             StepProgress(
@@ -366,131 +368,6 @@ class Runner:
                 remaining_after_s=remaining,
             )
         )
-
-    # --- the steps -------------------------------------------------------------------------------
-
-    def _set_valves(self, step: Step, outcome: RunOutcome) -> None:
-        self.set_valves(step.fields["valves"])
-        self.sample()
-
-    def _wait(self, step: Step, outcome: RunOutcome) -> None:
-        self.hold(step.fields["duration"])
-
-    def _isolate(self, step: Step, outcome: RunOutcome) -> None:
-        volume = step.fields["volume"]
-        self.set_valves({n: False for n, v in self.bench.valves.items() if volume in v.between})
-        self.sample()
-
-    def _pressure_channel(self, step: Step) -> str:
-        if "channel" in step.fields:
-            return str(step.fields["channel"])
-        volume = step.fields["volume"]
-        for name, spec in self.bench.channels.items():
-            if spec.volume == volume and spec.measures == "pressure":
-                return name
-        raise Abort(f"{step.location}: no pressure channel on volume {volume!r}")
-
-    def _open_path(self, channel: str) -> tuple[str, ...]:
-        """The open valves joining ``channel``'s volume to everything it shares gas with: the ones
-        a seized valve would be among when a fill or a pump-down does not show."""
-        volume = self.bench.channels[channel].volume
-        if volume is None:
-            return ()
-        places = joined(self.bench, self.watch.states, volume)
-        return tuple(
-            n for n, v in self.bench.valves.items() if self.watch.states.get(n) and set(v.between) <= places
-        )
-
-    def _toward(self, channel: str, target: float, valves: tuple[str, ...], what: str) -> None:
-        """Expect ``channel`` to head for ``target`` now that a path is open (else a valve is stuck)."""
-        start = self.last.get(channel)
-        if start is not None:
-            self.watch.expect(channel, valves, start, target, self.clock.now(), what)
-
-    def _fill(self, step: Step, outcome: RunOutcome) -> None:
-        channel, target, tol = self._pressure_channel(step), step.fields["to"], step.fields["tolerance"]
-        through = step.fields.get("through")
-        if through is not None:
-            self.set_valves({through: True})
-        self._toward(channel, target, self._open_path(channel), "opened to fill")
-        reached = self.hold(step.fields["timeout"], lambda v: _near(v.get(channel), target, tol))
-        if through is not None:
-            self.set_valves({through: False})
-        if not reached:
-            raise Abort(
-                f"fill: {channel} did not reach {target:g} ± {tol:g} Pa in {step.fields['timeout']:g} s"
-            )
-
-    def _vent(self, step: Step, outcome: RunOutcome) -> None:
-        volume = step.fields["volume"]
-        through = step.fields.get("through") or next(
-            (n for n, v in self.bench.valves.items() if volume in v.between and "atmosphere" in v.between),
-            None,
-        )
-        if through is None:
-            raise Abort(f"vent: no valve between {volume!r} and the atmosphere")
-        self.set_valves({through: True})
-        channel = self._pressure_channel(step)
-        self.hold(step.fields.get("timeout", 60.0), lambda v: _near(v.get(channel), ATMOSPHERE_PA, 2000.0))
-
-    def _pump_down(self, step: Step, outcome: RunOutcome) -> None:
-        channel, below = self._pressure_channel(step), step.fields["below"]
-        self._toward(channel, below, self._open_path(channel), "opened to pump down")
-        if not self.hold(step.fields["timeout"], lambda v: v.get(channel) is not None and v[channel] < below):
-            raise Abort(
-                f"pump_down: {channel} did not fall below {below:g} Pa in {step.fields['timeout']:g} s"
-            )
-
-    def _stabilise(self, step: Step, outcome: RunOutcome) -> None:
-        channel, window = step.fields["channel"], step.fields.get("window", 30.0)
-        volume = self.bench.channels[channel].volume
-        size = self.bench.volumes[volume].size_m3 if volume else 1.0
-        reject_slope = step.fields["reject_limit"] / size  # Pa/s a leak at the limit produces
-        start = len(self.series[channel])
-
-        per_window = max(int(window / self.period_s), 2)
-
-        # The raw pressure, not p·T_ref/T: over a short window a thermocouple's noise, scaled
-        # by p/T, would swamp the slope changes the detection looks for.
-        def settled(_: dict[str, float | None]) -> bool:
-            count = len(self.series[channel]) - start
-            # Four windows: the three consecutive agreeing changes the detection asks for; and
-            # only a completed window can change the answer, so the detection runs once per window.
-            if count < 4 * per_window or count % per_window:
-                return False
-            t, p = arrays(self.series[channel][start:])
-            return detect_settling(t, p, -reject_slope, window).settled
-
-        if not self.hold(step.fields["max"], settled):
-            if step.fields.get("on_timeout", "fail") == "fail":
-                raise Abort(f"stabilise: {channel} did not settle in {step.fields['max']:g} s")
-            self.event("warning", "stabilise: not settled, continuing as the procedure says")
-
-    def _repeat(self, step: Step, outcome: RunOutcome) -> None:
-        for _ in range(step.fields["times"]):
-            self.steps(step.steps, outcome)
-
-    def _prompt(self, step: Step, outcome: RunOutcome) -> None:
-        message, action = step.fields["message"], step.fields.get("action")
-        if self._stopping_now():
-            raise Abort(self._stop_reason(), "operator")
-        self._waiting_for_operator = True
-        try:
-            ok = True if self.answer is None else self.answer(message)
-        finally:
-            self._waiting_for_operator = False
-        self.event("prompt", message, answer="yes" if ok else "no")
-        if ok != (step.fields.get("expect", "yes") == "yes"):
-            raise Abort(f"operator answered no to: {message}", "operator")
-        if ok and action is not None:
-            if self.act is not None:
-                self.act(action)
-            self.event("operator", f"operator action: {action}", action=action)
-        self.sample()
-
-
-def _near(value: float | None, target: float, tolerance: float) -> bool:
-    return value is not None and abs(value - target) <= tolerance
 
 
 def _aggregate(measurements: dict[str, dict[str, Any]]) -> tuple[RunVerdict, str]:

@@ -11,7 +11,7 @@ import math
 
 from rig.analysis.budget import TypeB
 from rig.bench import BenchSpec
-from rig.procedure.loader import display_step_pa, sensor_accuracy, sensor_floor
+from rig.bench_gauges import display_step_pa, sensor_accuracy, sensor_floor
 
 SQRT3 = math.sqrt(3.0)
 # A thermocouple read through a DAQ: ±1 K class accuracy, 0.01 K display steps (conservative).

@@ -27,8 +27,8 @@ import math
 from dataclasses import dataclass, field
 
 from rig.bench import BenchSpec
+from rig.bench_gauges import display_step_pa, sensor_accuracy, sensor_floor
 from rig.engine.topology import joined
-from rig.procedure.loader import display_step_pa, sensor_accuracy, sensor_floor
 
 # A move counts once it exceeds this many steps of the gauges' floor (noise, resolution, digits).
 MOVE_FLOORS = 5.0

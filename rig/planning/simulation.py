@@ -12,9 +12,11 @@ from rig.clock import VirtualClock
 from rig.engine.runner import STATUS, Runner
 from rig.engine.session import RigSession
 from rig.errors import InputError
-from rig.procedure.loader import Procedure, Step
+from rig.procedure.loader import Procedure
 from rig.record.run_store import RunStore
 from rig.sim.simulated_rig import SimulatedRig
+from rig.steps import Step, map_steps
+from rig.steps.measure_decay import MeasureDecay
 
 
 @dataclass(frozen=True)
@@ -42,19 +44,16 @@ def as_planned(procedure: Procedure, name: str, duration_s: float, limit_pa_m3_s
     ``limit_pa_m3_s``; ``procedure`` itself is left as it was.
     """
 
-    def edit(steps: tuple[Step, ...]) -> tuple[Step, ...]:
-        out = []
-        for step in steps:
-            if step.kind == "measure_decay" and step.fields.get("name") == name:
-                fields = {**step.fields, "duration": duration_s, "limit": limit_pa_m3_s}
-                step = dataclasses.replace(step, fields=fields)
-            if step.steps:
-                step = dataclasses.replace(step, steps=edit(step.steps))
-            out.append(step)
-        return tuple(out)
+    def edit(step: Step) -> Step:
+        if isinstance(step, MeasureDecay) and step.name == name:
+            return dataclasses.replace(step, duration_s=duration_s, limit_pa_m3_s=limit_pa_m3_s)
+        return step
 
     return dataclasses.replace(
-        procedure, setup=edit(procedure.setup), main=edit(procedure.main), cleanup=edit(procedure.cleanup)
+        procedure,
+        setup=map_steps(procedure.setup, edit),
+        main=map_steps(procedure.main, edit),
+        cleanup=map_steps(procedure.cleanup, edit),
     )
 
 

@@ -25,30 +25,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rig.procedure.plan import Plan
 
 if TYPE_CHECKING:
-    from rig.bench import BenchSpec
-    from rig.procedure.loader import Step
+    from rig.steps import Step
 
 MAX_EXECUTED_STEPS = 100_000
 MAX_PLANNED_S = 90 * 86400.0
 MAX_SAMPLES = 50_000_000
 MIN_SAMPLE_PERIOD_S = 0.01
 MAX_SAMPLE_PERIOD_S = 3600.0
-# The field that gives each step kind its longest duration: where a step too long is shown.
-DURATION_FIELD = {
-    "wait": "duration",
-    "measure_decay": "duration",
-    "reference_leak_check": "duration",
-    "compartment_isolation": "watch",
-    "fill": "timeout",
-    "pump_down": "timeout",
-    "vent": "timeout",
-    "stabilise": "max",
-}
 
 
 def sample_period_problem(period_s: float, written: str) -> str | None:
@@ -69,7 +57,7 @@ def excess(steps: Sequence[Step], response_s: float, period_s: float, what: str)
     """
     plan = Plan(steps, response_s)
     # Say how a figure far beyond anything written comes about.
-    repeated = len(steps) != 1 or steps[0].kind == "repeat"
+    repeated = len(steps) != 1 or steps[0].is_container()
     how = " (repeats multiplied)" if repeated else ""
     if plan.count > MAX_EXECUTED_STEPS:
         return (
@@ -90,34 +78,6 @@ def excess(steps: Sequence[Step], response_s: float, period_s: float, what: str)
             "sample less often or test for less long"
         )
     return None
-
-
-def target_problems(kind: str, values: dict[str, Any], bench: BenchSpec) -> list[tuple[str, str]]:
-    """(field, why) for each pressure target of a fill or pump-down the bench's interlocks forbid.
-
-    The interlocks trip on any reading outside [min_pressure, max_pressure], so a target
-    outside it can never be reached without tripping them; a tolerance as wide as the target
-    accepts any pressure at all.
-    """
-    low, high = bench.min_pressure_pa, bench.max_pressure_pa
-    problems: list[tuple[str, str]] = []
-    target, tolerance, below = values.get("to"), values.get("tolerance"), values.get("below")
-    if kind == "fill" and target is not None:
-        if target > high:
-            why = f"above the bench's max_pressure {high:g} Pa: the interlock would trip before it is reached"
-            problems.append(("to", f"fill target {target:g} Pa is {why}"))
-        elif target < low:
-            why = f"below the bench's min_pressure {low:g} Pa: the interlock trips there"
-            problems.append(("to", f"fill target {target:g} Pa is {why}"))
-        if tolerance is not None and tolerance >= target:
-            why = "accepts any pressure down to vacuum: it must be smaller than the target"
-            problems.append(("tolerance", f"a tolerance of {tolerance:g} Pa around {target:g} Pa {why}"))
-    if kind == "pump_down" and below is not None and below <= low:
-        why = f"the interlock trips at {low:g} Pa, before the pressure gets below it"
-        problems.append(
-            ("below", f"pump-down target {below:g} Pa is not above the bench's min_pressure: {why}")
-        )
-    return problems
 
 
 def count_text(count: float) -> str:

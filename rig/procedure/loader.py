@@ -1,5 +1,9 @@
 """Load and validate a procedure file against its bench, reporting every problem at once.
 
+Each step is built as its kind's class (:mod:`rig.steps`): its declared fields are read
+generically (a value of the wrong type is a problem located at it), then the kind's own
+``check`` runs, then the bounds every step is held to (:mod:`rig.procedure.bounds`).
+
     procedure: pressure_decay
     version: 1
     bench: benches/vacuum_chamber_mockup.yaml   # relative to this file; --bench overrides
@@ -13,26 +17,41 @@ Nothing here contacts an instrument: validation happens before any valve moves.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from drivers.models import MODELS
-from rig.analysis.detectability import minimum_detectable_leak
 from rig.bench import BenchSpec, load_bench
+from rig.bench_gauges import (
+    ATMOSPHERE_PA,
+    display_step_pa,
+    sensor_accuracy,
+    sensor_floor,
+    sensor_noise_relative,
+)
 from rig.errors import InputError
 from rig.located_yaml import Doc, LocatedError, LocatedProblems, attempt, load
 from rig.procedure import bounds
 from rig.procedure.plan import Plan
-from rig.procedure.steps import STEP_KINDS
-from rig.units import T_TWENTY_C_K, parse_leak_rate
+from rig.steps import Level, Step, step_kinds
+from rig.steps.fields import COUNT, Declared
+
+__all__ = [
+    # The gauges' figures were first read here; rig.bench_gauges is their home now.
+    "ATMOSPHERE_PA",
+    "Procedure",
+    "ProcedureInvalid",
+    "display_step_pa",
+    "load_procedure",
+    "sensor_accuracy",
+    "sensor_floor",
+    "sensor_noise_relative",
+]
 
 VERSION = 1
 SECTIONS = ("setup", "main", "cleanup")
 TOP_KEYS = {"procedure", "version", "bench", "description", "sample_period", *SECTIONS}
-QUANTITY_KINDS = {"pressure", "time", "volume", "temperature"}
 T = TypeVar("T")
 P = tuple[Any, ...]
 
@@ -47,18 +66,8 @@ class ProcedureInvalid(InputError):  # noqa: N818 - reads as what it is: "proced
 
 
 @dataclass(frozen=True)
-class Step:
-    """One validated step: its kind and its fields in SI units (names of bench items kept as text)."""
-
-    kind: str
-    fields: dict[str, Any]
-    location: str
-    steps: tuple[Step, ...] = ()
-
-
-@dataclass(frozen=True)
 class Procedure:
-    """A validated procedure, bound to its bench."""
+    """A validated procedure, bound to its bench: its sections are typed steps (:class:`rig.steps.Step`)."""
 
     name: str
     source: str
@@ -93,6 +102,10 @@ class _Checker:
     def attempt(self, check: Callable[[], T]) -> T | None:
         """Run ``check``; a located problem is recorded and None returned, so checking goes on."""
         return attempt(self.problems, check)
+
+    def steps(self, path: P) -> tuple[Step, ...]:
+        """The steps listed at ``path`` (a section, or a repeat's), each validated."""
+        return _steps(self, path)
 
     def bounded(self, path: P, steps: tuple[Step, ...], what: str) -> None:
         """Refuse ``steps`` (at ``path``) if they exceed a bound that nothing inside them exceeds."""
@@ -189,274 +202,79 @@ def _step(checker: _Checker, path: P) -> Step:
     if not isinstance(body, dict) or len(body) != 1:
         raise doc.error(path, "a step is one mapping `{kind: {fields}}`, e.g. `{wait: {duration: 10 s}}`")
     kind = next(iter(body))
-    if kind not in STEP_KINDS:
-        raise doc.key_error((*path, kind), f"unknown step {kind!r} (steps: {', '.join(sorted(STEP_KINDS))})")
-    spec = STEP_KINDS[kind]
+    kinds = step_kinds()
+    if kind not in kinds:
+        raise doc.key_error((*path, kind), f"unknown step {kind!r} (steps: {', '.join(sorted(kinds))})")
+    cls = kinds[kind]
     fpath = (*path, kind)
-    allowed = {name for name in spec}
-    required = frozenset(name for name, kind_ in spec.items() if not kind_.endswith("?"))
+    declared = cls.declared()
+    allowed = {d.name for d in declared}
+    required = frozenset(d.name for d in declared if not d.optional)
     checker.attempt(lambda: doc.mapping(fpath, allowed=allowed, required=required))
     values: dict[str, Any] = {}
-    nested: tuple[Step, ...] = ()
     refused_inside = checker.over_bounds
-    for name, ftype in spec.items():
-        if doc.get((*fpath, name)) is None:
+    for d in declared:
+        if doc.get((*fpath, d.name)) is None:
             continue
-        base = ftype.rstrip("?")
-        if base == "steps":
-            nested = _steps(checker, (*fpath, name))
-            continue
-        value = checker.attempt(lambda n=name, b=base: _value(checker, (*fpath, n), b))  # type: ignore[misc]
+        value = checker.attempt(lambda d=d: d.type.read(checker, (*fpath, d.name)))  # type: ignore[misc]
         if value is not None:
-            values[name] = value
-    step = Step(kind, values, str(doc.where(path)), nested)
-    if checker.bench is not None:
-        for name, why in bounds.target_problems(kind, values, checker.bench):
-            checker.problems.append(doc.error((*fpath, name), why))
-    if checker.over_bounds == refused_inside and (kind != "repeat" or "times" in values):
-        where = "times" if kind == "repeat" else bounds.DURATION_FIELD.get(kind)
-        what = "this repeat" if kind == "repeat" else f"this {kind}"
-        checker.bounded((*fpath, where) if where else path, (step,), what)
-    if kind == "fill" and {"volume", "to"} <= values.keys():
-        checker.levels_pa[values["volume"]] = values["to"]
-    if kind == "pump_down" and {"volume", "below"} <= values.keys():
-        checker.levels_pa[values["volume"]] = values["below"]
-    if kind == "measure_decay" and {"limit", "channel", "volume", "duration"} <= values.keys():
-        checker.attempt(lambda: _resolvable(checker, (*fpath, "limit"), values))
-    if kind == "measure_decay" and "name" in values:
-        checker.measured.append(values["name"])
-    if kind == "compare":
-        for role in ("before", "after"):
-            if role in values and values[role] not in checker.measured:
-                known = ", ".join(checker.measured) or "none yet"
-                checker.problems.append(
-                    doc.error(
-                        (*fpath, role),
-                        f"{values[role]!r} is not a measurement taken before this step (measured: {known})",
-                    )
-                )
-    if kind == "reference_leak_check" and {"valve", "certified_rate"} <= values.keys():
-        checker.attempt(lambda: _certified(checker, (*fpath, "certified_rate"), values))
-    if kind == "prompt" and "action" in values:
-        checker.attempt(lambda: _actable(checker, (*fpath, "action"), values["action"]))
+            values[d.attr] = value
+    # A field refused holds its type's placeholder, so that the rest of the step is still checked
+    # (and counted in the bounds, for nothing) while its problem stands.
+    step = cls(
+        location=str(doc.where(path)), **{d.attr: values.get(d.attr, d.placeholder()) for d in declared}
+    )
+    checker.attempt(lambda: step.check(_StepCheck(checker, fpath, declared, frozenset(values))))
+    # A count that could not be read leaves the step's size unknown: it is not bounded on its own
+    # (the procedure's bound still applies, the count taken as 1).
+    counted = all(d.attr in values for d in declared if d.type is COUNT and not d.optional)
+    if checker.over_bounds == refused_inside and counted:
+        where = cls.bound_field
+        checker.bounded((*fpath, where) if where else path, (step,), f"this {kind}")
     return step
 
 
-# How far a procedure's certified rate may differ from the bench's certificate (rounding only).
-CERTIFIED_RATE_AGREEMENT = 5e-3
+class _StepCheck:
+    """The validator as one step's ``check`` sees it (:class:`rig.steps.CheckContext`)."""
 
+    def __init__(
+        self, checker: _Checker, fpath: P, declared: Sequence[Declared], read: frozenset[str]
+    ) -> None:
+        self._checker = checker
+        self._fpath = fpath
+        self._names = {d.attr: d.name for d in declared}
+        self._read = read
 
-def _certified(checker: _Checker, path: P, values: dict[str, Any]) -> None:
-    """A reference-leak check must compare with what the leak standard's certificate says."""
-    bench = checker.bench
-    leak = bench.reference_leaks.get(values["valve"]) if bench is not None else None
-    if leak is None:
-        return
-    stated = values["certified_rate"]
-    if abs(stated - leak.rate_pa_m3_s) > CERTIFIED_RATE_AGREEMENT * leak.rate_pa_m3_s:
-        raise checker.doc.error(
-            path,
-            f"certified_rate {stated:.4g} Pa·m³/s disagrees with certificate {leak.certificate} of the leak "
-            f"behind {values['valve']!r} ({leak.rate_pa_m3_s:.4g} Pa·m³/s)",
-        )
+    @property
+    def bench(self) -> BenchSpec | None:
+        """The bench, if it loaded."""
+        return self._checker.bench
 
+    @property
+    def sample_period_s(self) -> float:
+        """The procedure's sample period."""
+        return self._checker.sample_period_s
 
-def _actable(checker: _Checker, path: P, action: str) -> None:
-    """A simulated bench must be able to act out what the operator is asked to do."""
-    bench = checker.bench
-    if bench is None or bench.doc is None or not bench.simulated:
-        return  # a real bench: the action is the operator's, recorded as said
-    known = list(bench.doc.mapping(("physics", "actions")))
-    if action not in known:
-        raise checker.doc.error(
-            path,
-            f"the simulated bench {bench.name!r} cannot act out {action!r} "
-            f"(its physics.actions: {', '.join(known) or 'none'})",
-        )
+    def has(self, *attrs: str) -> bool:
+        """Whether the fields filling ``attrs`` were all read."""
+        return all(a in self._read for a in attrs)
 
+    def refuse(self, attr: str, why: str) -> None:
+        """A problem at the field that fills ``attr``."""
+        self._checker.problems.append(self._checker.doc.error((*self._fpath, self._names[attr]), why))
 
-def _resolvable(checker: _Checker, path: P, values: dict[str, Any]) -> None:
-    """A limit below the bench's minimum detectable leak for this duration cannot be tested."""
-    bench = checker.bench
-    if bench is None:
-        return
-    level = checker.levels_pa.get(values["volume"], ATMOSPHERE_PA)
-    resolution, noise = sensor_floor(bench, values["channel"], level)
-    shown = display_step_pa(bench.instruments[bench.channels[values["channel"]].instrument].model, level)
-    resolution = max(resolution, shown)
-    if resolution == 0.0 and noise == 0.0:
-        return  # the bench says nothing about this gauge: nothing to hold the limit against
-    floor = minimum_detectable_leak(
-        bench.volumes[values["volume"]].size_m3,
-        values["duration"],
-        resolution_pa=resolution,
-        noise_pa=noise,
-        sample_interval_s=checker.sample_period_s,
-    ).minimum_detectable_pa_m3_s
-    if values["limit"] < floor:
-        raise checker.doc.error(
-            path,
-            f"limit {values['limit']:.3g} Pa·m³/s is below what {values['channel']!r} can resolve in "
-            f"{values['duration']:g} s at {level:.4g} Pa on this bench (steps of {resolution:.3g} Pa, "
-            f"noise {noise:.3g} Pa: minimum detectable leak {floor:.3g} Pa·m³/s): "
-            "test longer or use a finer gauge",
-        )
+    def level_pa(self, volume: str) -> float | None:
+        """The pressure ``volume`` was last brought to."""
+        return self._checker.levels_pa.get(volume)
 
+    def bring(self, level: Level) -> None:
+        """This step brings a volume to ``level``."""
+        self._checker.levels_pa[level.volume] = level.pressure_pa
 
-ATMOSPHERE_PA = 101325.0
+    def measured(self) -> Sequence[str]:
+        """The decay measurements taken so far."""
+        return tuple(self._checker.measured)
 
-
-def display_step_pa(model: str, pressure_pa: float) -> float:
-    """The step of the last printed digit at ``pressure_pa`` (0 for models that print an analog value).
-
-    A controller prints its model's ``display_digits`` significant digits: its readings move in
-    steps of one last digit.
-    """
-    known = MODELS.get(model)
-    digits = None if known is None else known.display_digits
-    if digits is None or not pressure_pa > 0.0:
-        return 0.0
-    return float(10.0 ** (math.floor(math.log10(pressure_pa)) - (digits - 1)))
-
-
-def sensor_floor(bench: BenchSpec, channel: str, pressure_pa: float = 0.0) -> tuple[float, float]:
-    """(resolution, noise) in Pa of a pressure channel reading ``pressure_pa``: from the bench, or
-    its simulated sensor (whose noise may have a part proportional to the reading)."""
-    spec = bench.channels[channel]
-    resolution, noise = spec.resolution_pa, spec.noise_pa
-    doc = bench.doc
-    if doc is not None and bench.simulated and (resolution is None or noise is None):
-        sensor = ("physics", "sensors", channel)
-        # The defaults are rig.sim.bench_physics's: what the simulated gauge does when not told.
-        if resolution is None:
-            resolution = _sensor_spread(doc, (*sensor, "resolution"), "0 Pa")
-        if noise is None:
-            noise = math.hypot(
-                _sensor_spread(doc, (*sensor, "noise"), "0.2 Pa"),
-                sensor_noise_relative(bench, channel) * pressure_pa,
-            )
-    return resolution or 0.0, noise or 0.0
-
-
-def sensor_noise_relative(bench: BenchSpec, channel: str) -> float:
-    """The part of a simulated gauge's noise proportional to its reading (a Pirani's), else 0."""
-    path = ("physics", "sensors", channel, "noise_relative")
-    if bench.doc is None or not bench.simulated or bench.doc.get(path) is None:
-        return 0.0
-    return bench.doc.number(path)
-
-
-def _sensor_spread(doc: Doc, path: P, default: str) -> float:
-    """A simulated sensor's resolution or noise, refused here (located) if negative.
-
-    The bench's own channel values are checked when it loads; the physics part is read only on
-    demand, and a negative value would otherwise fail later without a place.
-    """
-    return doc.quantity(path, "pressure", default, nonnegative=True)
-
-
-def sensor_accuracy(bench: BenchSpec, channel: str) -> float:
-    """The relative accuracy (a fraction of the reading) of ``channel``'s gauge.
-
-    The channel's ``accuracy:`` if the bench declares one; else, on a simulated bench, the
-    accuracy its simulated pressure sensor has (``physics.sensors.<channel>.accuracy``, or the
-    model's ``simulated_accuracy_rel``, which the simulator gives it); else the model's
-    ``accuracy_rel`` (:mod:`drivers.models`).
-    """
-    spec = bench.channels[channel]
-    if spec.accuracy is not None:
-        return spec.accuracy
-    model = MODELS[bench.instruments[spec.instrument].model]
-    doc = bench.doc
-    # Only pressure channels on a volume are simulated as gauges with a relative accuracy (a
-    # thermocouple's accuracy is in kelvin).
-    if doc is None or not bench.simulated or spec.measures != "pressure" or spec.volume is None:
-        return model.accuracy_rel
-    path = ("physics", "sensors", channel, "accuracy")
-    accuracy = doc.number(path, model.simulated_accuracy_rel)
-    if not 0.0 < accuracy < 1.0:
-        raise doc.error(path, f"accuracy is a fraction of the reading between 0 and 1, got {accuracy:g}")
-    return accuracy
-
-
-def _value(checker: _Checker, path: P, ftype: str) -> Any:
-    doc, bench = checker.doc, checker.bench
-    if ftype in QUANTITY_KINDS:
-        # A step's durations, pressures (targets, tolerances: absolute pressures or widths),
-        # volumes and absolute temperatures are all meaningless at or below zero.
-        return doc.quantity(path, ftype, positive=True)
-    if ftype == "leak_rate":
-        text = doc.text(path)
-        try:
-            rate = parse_leak_rate(text, "leak rate", pv_temperature_k=T_TWENTY_C_K)
-        except InputError as exc:
-            raise doc.error(path, str(exc).split(": ", 1)[-1]) from None
-        rate = doc.tame(path, rate, text, "leak rate")
-        if not rate > 0.0:
-            raise doc.error(path, f"a leak-rate limit must be positive, got {text!r}")
-        return rate
-    if ftype == "text":
-        return doc.text(path)
-    if ftype == "fraction":
-        fraction = doc.number(path)
-        if not 0.0 < fraction <= 1.0:
-            raise doc.error(path, f"expected a fraction in (0, 1], e.g. 0.1 for 10 %, got {fraction:g}")
-        return fraction
-    if ftype == "count":
-        count = doc.integer(path)
-        if count < 1:
-            raise doc.error(path, f"expected at least 1, got {count}")
-        return count
-    if ftype == "answer":
-        # YAML 1.1 reads a bare `yes`/`no` as a boolean: take it as the answer it spells.
-        raw = doc.get(path)
-        if isinstance(raw, bool):
-            return "yes" if raw else "no"
-        return doc.choice(path, {"yes", "no"})
-    if ftype.startswith("choice:"):
-        return doc.choice(path, set(ftype.removeprefix("choice:").split("|")))
-    if ftype == "valve_list":
-        return _valve_list(doc, path, bench)
-    if ftype == "valve_states":
-        return _valve_states(doc, path, bench)
-    if bench is None:
-        return doc.text(path)  # the bench failed to load; its own error says why
-    if ftype == "volume_ref":
-        return _name(doc, path, bench.volumes, "volume", bench)
-    if ftype == "channel_ref":
-        return _name(doc, path, bench.channels, "channel", bench)
-    if ftype == "valve_ref":
-        return _name(doc, path, bench.valves, "valve", bench)
-    raise AssertionError(f"field type {ftype!r} has no check")  # pragma: no cover
-
-
-# Without a bench (it failed to load, and its own error says why) the valve names cannot be
-# checked, but the shape of the field can: a list of names, or names mapped to open/closed.
-def _valve_list(doc: Doc, path: P, bench: BenchSpec | None) -> list[str]:
-    items = doc.sequence(path)
-    if not items:
-        raise doc.error(path, "expected a list of valves")
-    if bench is None:
-        return [doc.text((*path, i)) for i in range(len(items))]
-    return [_name(doc, (*path, i), bench.valves, "valve", bench) for i in range(len(items))]
-
-
-def _valve_states(doc: Doc, path: P, bench: BenchSpec | None) -> dict[str, bool]:
-    states = {}
-    for valve, vpath in doc.items(path):
-        if bench is not None and valve not in bench.valves:
-            raise doc.key_error(
-                vpath, f"unknown valve {valve!r} (bench {bench.name!r} has: {', '.join(bench.valves)})"
-            )
-        states[valve] = doc.choice(vpath, {"open", "closed"}) == "open"
-    if not states:
-        raise doc.error(path, "name at least one valve")
-    return states
-
-
-def _name(doc: Doc, path: P, names: dict[str, Any], what: str, bench: BenchSpec) -> str:
-    value = doc.text(path)
-    if value not in names:
-        known = ", ".join(names) or "none"
-        raise doc.error(path, f"unknown {what} {value!r} (bench {bench.name!r} has: {known})")
-    return value
+    def measure(self, name: str) -> None:
+        """This step takes the measurement ``name``."""
+        self._checker.measured.append(name)

@@ -5,7 +5,8 @@ procedure are a product of nested counts: 8 nested repeats of 1000 are 10²⁴ s
 them (as the runner once did, to show "step 12 of 40" and the time left) takes memory in
 proportion; here every figure is arithmetic over the tree instead: a repeat counts
 ``times × (its steps' count)``, its durations ``times × (its steps' durations)``. The runner's
-progress and the validator's bounds both read a :class:`Plan`.
+progress and the validator's bounds both read a :class:`Plan`; each step says what it costs
+(``Step.planned_duration``), and a container (a repeat) how many passes it makes of its steps.
 """
 
 from __future__ import annotations
@@ -17,35 +18,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the loader builds steps and imports this module: only the type is needed here
-    from rig.procedure.loader import Step
-
-# How long a vent waits for the atmosphere when the step gives no timeout.
-VENT_TIMEOUT_S = 60.0
-
-
-def step_durations(step: Step, response_s: float) -> tuple[float | None, float | None]:
-    """(nominal, maximum) seconds one executed step takes; None where it has no time of its own.
-
-    ``response_s`` is the bench's valve response time (a hatch closure and a leak standard's
-    settling wait that long). A repeat has no time of its own: its steps do. A field the
-    validator refused is absent and counts for nothing, so a step being checked still adds up.
-    """
-    f = step.fields
-    if step.kind in ("wait", "measure_decay"):
-        return f.get("duration"), f.get("duration")
-    if step.kind == "reference_leak_check":
-        total = 2.0 * f.get("duration", 0.0) + f.get("settle", response_s)
-        return total, total
-    if step.kind == "compartment_isolation":
-        total = f.get("watch", 0.0) + response_s * len(f.get("hatches", ()))
-        return total, total
-    if step.kind in ("fill", "pump_down"):
-        return None, f.get("timeout")
-    if step.kind == "vent":
-        return None, f.get("timeout", VENT_TIMEOUT_S)
-    if step.kind == "stabilise":
-        return None, f.get("max")
-    return None, None
+    from rig.steps import Step
 
 
 @dataclass(frozen=True)
@@ -86,14 +59,15 @@ def _sequence(steps: Sequence[Step], response_s: float) -> _Sequence:
 
 
 def _node(step: Step, response_s: float) -> _Node:
-    if step.kind == "repeat":
-        body = _sequence(step.steps, response_s)
-        times = int(step.fields.get("times", 1))
+    if step.is_container():
+        body = _sequence(step.nested(), response_s)
+        times = step.passes()
         # Counts are Python integers, exact however large; durations are floats, so an absurd
         # procedure's total is at worst infinity (which the validator refuses), never an error.
         per_pass = float(times)
         return _Node(step, times * body.count, per_pass * body.nominal_s, per_pass * body.max_s, body)
-    nominal, maximum = step_durations(step, response_s)
+    # A step has no time of its own where its planned duration is None.
+    nominal, maximum = step.planned_duration(response_s)
     return _Node(step, 1, nominal or 0.0, maximum or 0.0)
 
 

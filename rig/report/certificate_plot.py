@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,8 @@ import numpy as np
 from rig.errors import InputError
 from rig.report.rate_text import LEAK_UNIT, SCCM_UNIT, format_number, rate_text_for
 from rig.report.run_plot import FIT_COLOUR, FloatArray, RunSamples, decay_line
-from rig.report.run_readback import as_mapping, finite_number, procedure_steps
+from rig.report.run_readback import as_mapping, finite_number
+from rig.steps import Step, walk
 from rig.units import to_si
 
 LIMIT_COLOUR = "#c62828"
@@ -215,17 +216,20 @@ def plot_inputs(
     name: str,
     entry: Mapping[str, Any],
     samples: RunSamples | None,
-    procedure: Mapping[str, Any],
+    steps: Sequence[Step],
     bench: Mapping[str, Any],
 ) -> PlotInputs | None:
-    """The samples, thermometer, volume and direction a measurement's plot needs."""
+    """The samples, thermometer, volume and direction a measurement's plot needs.
+
+    The step that took the measurement says how it was fitted (``Step.measured_window``).
+    """
     if samples is None:
         return None
-    step = next((f for _, f in procedure_steps(procedure) if f.get("name") == name), {})
+    window = next((w for s in walk(steps) if (w := s.measured_window(name)) is not None), None)
     channel = str(entry.get("channel"))
-    thermometer = step.get("temperature")
-    if not isinstance(thermometer, str):
-        # No step names it (an older procedure format): a thermometer on the same volume.
+    thermometer = window.temperature if window is not None else None
+    if thermometer is None:
+        # The step names none (or the procedure no longer reads): a thermometer on the same volume.
         channels = as_mapping(bench.get("channels"))
         volume = as_mapping(channels.get(channel)).get("volume")
         thermometer = next(
@@ -239,11 +243,12 @@ def plot_inputs(
             None,
         )
     volume_m3 = finite_number(entry.get("volume_m3"))
-    size = as_mapping(as_mapping(bench.get("volumes")).get(str(step.get("volume")))).get("size")
+    measured = window.volume if window is not None else None
+    size = as_mapping(as_mapping(bench.get("volumes")).get(str(measured))).get("size")
     if volume_m3 is None and isinstance(size, str):
         try:
             volume_m3 = to_si(size, "volume", "volume")
         except InputError:
             volume_m3 = None
-    direction = "rise" if step.get("direction") == "rise" else "decay"
+    direction = window.direction if window is not None else "decay"
     return PlotInputs(samples, thermometer, volume_m3, direction)

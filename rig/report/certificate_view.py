@@ -323,7 +323,7 @@ def load_certificate(
     measurements = as_mapping(results.get("measurements"))
     views = [
         measurement_view(
-            name, as_mapping(entry), plot_inputs(name, as_mapping(entry), run.samples, run.procedure, bench)
+            name, as_mapping(entry), plot_inputs(name, as_mapping(entry), run.samples, run.steps, bench)
         )
         for name, entry in measurements.items()
     ]

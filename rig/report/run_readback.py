@@ -3,8 +3,11 @@
 Of the run's files only ``results.json`` is required (without it there is nothing to certify);
 a missing or damaged ``run.json``, ``procedure.yaml`` or ``bench.yaml`` reads as an empty
 mapping and unreadable samples as none, so that a certificate states what it can and says
-"not recorded" for the rest, never a guess. The accessors here read one recorded value each
-the same way: a mapping or an empty one, a finite number or None, text or "not recorded".
+"not recorded" for the rest, never a guess. The procedure's steps are read back typed, by the
+loader that validated them for the run (against the bench the run recorded); a procedure it
+no longer accepts (damaged, or from an older format) reads as no steps. The accessors here
+read one recorded value each the same way: a mapping or an empty one, a finite number or None,
+text or "not recorded".
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from typing import Any
 import yaml
 
 from rig.errors import InputError
+from rig.procedure.loader import load_procedure
 from rig.record.run_store import read_samples
 from rig.report.run_plot import RunSamples, parse_samples
+from rig.steps import Step
 
 NOT_RECORDED = "not recorded"
 
@@ -37,6 +42,7 @@ class RecordedRun:
     bench: dict[str, Any]  # bench.yaml
     samples: RunSamples | None
     procedure_sha256: str | None  # of procedure.yaml as it is now (None: there is no such file)
+    steps: tuple[Step, ...] = ()  # the procedure's steps as the loader reads them (none if it cannot)
 
 
 def read_run(run_dir: Path) -> RecordedRun:
@@ -56,7 +62,17 @@ def read_run(run_dir: Path) -> RecordedRun:
         samples = None
     procedure_file = run_dir / "procedure.yaml"
     sha256 = hashlib.sha256(procedure_file.read_bytes()).hexdigest() if procedure_file.is_file() else None
-    return RecordedRun(run_dir, info, results, procedure, bench, samples, sha256)
+    return RecordedRun(run_dir, info, results, procedure, bench, samples, sha256, _read_steps(run_dir))
+
+
+def _read_steps(run_dir: Path) -> tuple[Step, ...]:
+    """The recorded procedure's steps, validated against the recorded bench; none if either is refused."""
+    bench = run_dir / "bench.yaml"
+    try:
+        procedure = load_procedure(run_dir / "procedure.yaml", bench if bench.is_file() else None)
+    except InputError:
+        return ()
+    return (*procedure.setup, *procedure.main, *procedure.cleanup)
 
 
 def _read_json(path: Path, required: bool) -> dict[str, Any]:
@@ -108,23 +124,3 @@ def as_text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-def procedure_steps(procedure: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    """Every step of a procedure as (kind, fields), nested ``repeat`` steps included."""
-    out: list[tuple[str, Mapping[str, Any]]] = []
-
-    def walk(steps: Any) -> None:
-        if not isinstance(steps, list):
-            return
-        for step in steps:
-            if not isinstance(step, Mapping) or len(step) != 1:
-                continue
-            ((kind, fields),) = step.items()
-            fields = as_mapping(fields)
-            out.append((str(kind), fields))
-            walk(fields.get("steps"))
-
-    for section in ("setup", "main", "cleanup"):
-        walk(procedure.get(section))
-    return out

@@ -20,8 +20,18 @@ from hypothesis import strategies as st
 
 from rig.cli import main
 from rig.procedure.bounds import MAX_EXECUTED_STEPS, MAX_PLANNED_S
-from rig.procedure.loader import Step, load_procedure
+from rig.procedure.loader import load_procedure
 from rig.procedure.plan import Plan
+from rig.steps import Step
+from rig.steps.compartment_isolation import CompartmentIsolation
+from rig.steps.fill import Fill
+from rig.steps.measure_decay import MeasureDecay
+from rig.steps.reference_leak_check import ReferenceLeakCheck
+from rig.steps.repeat import Repeat
+from rig.steps.set_valves import SetValves
+from rig.steps.stabilise import Stabilise
+from rig.steps.vent import Vent
+from rig.steps.wait import Wait
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "procedures").glob("*.yaml"))
@@ -83,17 +93,30 @@ def test_the_count_and_the_time_left_are_those_of_the_expanded_list(path: Path) 
 
 
 def _leaf(kind: str, seconds: float) -> Step:
-    fields = {
-        "wait": {"duration": seconds},
-        "measure_decay": {"duration": seconds},
-        "fill": {"timeout": seconds},
-        "stabilise": {"max": seconds},
-        "vent": {},
-        "reference_leak_check": {"duration": seconds},
-        "compartment_isolation": {"watch": seconds, "hatches": ["a", "b"]},
-        "set_valves": {},
-    }[kind]
-    return Step(kind, fields, "generated")
+    at = "generated"
+    return {
+        "wait": lambda: Wait(duration_s=seconds, location=at),
+        "measure_decay": lambda: MeasureDecay(
+            name="m", channel="p", volume="v", duration_s=seconds, location=at
+        ),
+        "fill": lambda: Fill(volume="v", to_pa=2e5, tolerance_pa=5e3, timeout_s=seconds, location=at),
+        "stabilise": lambda: Stabilise(channel="p", reject_limit_pa_m3_s=1e-5, max_s=seconds, location=at),
+        "vent": lambda: Vent(volume="v", location=at),
+        "reference_leak_check": lambda: ReferenceLeakCheck(
+            name="r",
+            valve="cal",
+            channel="p",
+            volume="v",
+            duration_s=seconds,
+            certified_rate_pa_m3_s=1e-6,
+            tolerance_relative=0.1,
+            location=at,
+        ),
+        "compartment_isolation": lambda: CompartmentIsolation(
+            name="c", hatches=("a", "b"), watch_s=seconds, location=at
+        ),
+        "set_valves": lambda: SetValves(valves={"a": True}, location=at),
+    }[kind]()
 
 
 LEAVES = st.builds(
@@ -118,7 +141,7 @@ TREES = st.recursive(
         st.one_of(
             LEAVES,
             st.builds(
-                lambda times, body: Step("repeat", {"times": times}, "generated", tuple(body)),
+                lambda times, body: Repeat(times=times, steps=tuple(body), location="generated"),
                 st.integers(1, 4),
                 inner,
             ),
@@ -138,7 +161,7 @@ def test_generated_step_trees_agree_with_their_expansion(steps: list[Step]) -> N
 def test_a_tree_too_large_to_list_is_counted_at_once() -> None:
     body: tuple[Step, ...] = (_leaf("wait", 2.0), _leaf("set_valves", 0.0))
     for _ in range(8):
-        body = (Step("repeat", {"times": 10**9}, "generated", body),)
+        body = (Repeat(times=10**9, steps=body, location="generated"),)
     started = time.monotonic()
     plan = Plan(body, RESPONSE_S)
     assert plan.count == 2 * 10**72

@@ -31,7 +31,8 @@ from typing import Any
 
 import yaml
 
-from rig.procedure.loader import Step, load_procedure
+from rig.procedure.loader import load_procedure
+from rig.steps import Step
 from tests.engine.sim_runs import PROCEDURES
 
 Scenario = dict[str, Any]

@@ -1,0 +1,139 @@
+"""The engine as a running step sees it: :class:`rig.steps.StepContext` over one run.
+
+A step kind (:mod:`rig.steps`) executes against this context, never against the
+:class:`rig.engine.runner.Runner` itself: what a step may do to a run is the protocol's short
+list, and a plugin's step gets exactly what ours get. Each method hands over to the runner
+(sampling, valves, the record, the operator) or to :mod:`rig.engine.measuring` (fits and the
+isolation behind a verdict), with the run's outcome for the measurements and findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from rig.bench import BenchSpec
+from rig.engine import measuring
+from rig.engine.measuring import Fitted
+from rig.engine.topology import joined
+from rig.steps import Step
+
+if TYPE_CHECKING:
+    from rig.engine.runner import Runner, RunOutcome
+
+Values = dict[str, float | None]
+
+
+class EngineContext:
+    """A run, as its steps see it (the :class:`rig.steps.StepContext` protocol)."""
+
+    def __init__(self, runner: Runner, outcome: RunOutcome) -> None:
+        self._runner = runner
+        self._outcome = outcome
+
+    @property
+    def bench(self) -> BenchSpec:
+        """The bench the run is on."""
+        return self._runner.bench
+
+    @property
+    def period_s(self) -> float:
+        """The sample period."""
+        return self._runner.period_s
+
+    @property
+    def series(self) -> Mapping[str, Sequence[tuple[float, float | None]]]:
+        """This step's samples so far, per channel."""
+        return self._runner.series
+
+    @property
+    def measurements(self) -> Mapping[str, dict[str, Any]]:
+        """The run's measurements so far."""
+        return self._outcome.measurements
+
+    @property
+    def findings(self) -> dict[str, Any]:
+        """The run's findings beyond measurements."""
+        return self._outcome.findings
+
+    def now(self) -> float:
+        """The run's clock."""
+        return self._runner.clock.now()
+
+    def sample(self) -> Values:
+        """Read, record and check every channel once."""
+        return self._runner.sample()
+
+    def hold(
+        self,
+        duration_s: float,
+        until: Callable[[Values], bool] | None = None,
+        each: Callable[[float, Values], None] | None = None,
+    ) -> bool:
+        """Sample for up to ``duration_s`` (see :meth:`rig.engine.runner.Runner.hold`)."""
+        return self._runner.hold(duration_s, until, each)
+
+    def set_valves(self, states: Mapping[str, bool]) -> None:
+        """Move valves and watch them show."""
+        self._runner.set_valves(dict(states))
+
+    def valve_states(self) -> dict[str, bool]:
+        """What the valve instruments report."""
+        return self._runner.session.valve_states()
+
+    def event(self, kind: str, message: str, **data: Any) -> None:
+        """Record an event."""
+        self._runner.event(kind, message, **data)
+
+    def expect_toward(self, channel: str, target_pa: float, what: str) -> None:
+        """Expect ``channel`` to head for ``target_pa`` now that a path is open (else a valve is stuck).
+
+        The valves blamed if it does not are the open ones joining the channel's volume to
+        everything it shares gas with: a seized one is among them.
+        """
+        runner = self._runner
+        start = runner.last.get(channel)
+        if start is not None:
+            runner.watch.expect(channel, self._open_path(channel), start, target_pa, runner.clock.now(), what)
+
+    def _open_path(self, channel: str) -> tuple[str, ...]:
+        bench, states = self._runner.bench, self._runner.watch.states
+        volume = bench.channels[channel].volume
+        if volume is None:
+            return ()
+        places = joined(bench, states, volume)
+        return tuple(n for n, v in bench.valves.items() if states.get(n) and set(v.between) <= places)
+
+    def ask(self, message: str) -> bool:
+        """Ask the operator; a stop request before or during the wait stops the run."""
+        return self._runner.ask(message)
+
+    def act(self, action: str) -> None:
+        """Have the bench act out ``action`` (a simulated one can; a real one's operator did)."""
+        if self._runner.act is not None:
+            self._runner.act(action)
+
+    def run_steps(self, steps: Sequence[Step]) -> None:
+        """Run ``steps`` as executed steps of this run."""
+        self._runner.steps(steps, self._outcome)
+
+    def record(self, name: str, entry: dict[str, Any]) -> None:
+        """Add a measurement to the outcome and the record."""
+        self._outcome.measurements[name] = entry
+        self._runner.event("measurement", f"{name}: {entry['outcome']}", name=name, **entry)
+
+    def fit_hold(
+        self, name: str, channel: str, volume: str, duration_s: float, temperature: str | None, sign: float
+    ) -> tuple[Fitted, tuple[float, float]]:
+        """Hold with a live estimate, then fit the window."""
+        return measuring._fit_hold(self._runner, name, channel, volume, duration_s, temperature, sign)
+
+    def fit_window(
+        self, channel: str, volumes: tuple[str, ...], temperature: str | None, start: float, sign: float = 1.0
+    ) -> Fitted:
+        """Fit the window since ``start``."""
+        return measuring._fit_window(self._runner, channel, volumes, temperature, start, sign)
+
+    def isolated(self, entry: dict[str, Any], volumes: tuple[str, ...]) -> None:
+        """Withdraw ``entry``'s verdict unless ``volumes`` show isolated."""
+        measuring._isolated(self._runner, entry, volumes)

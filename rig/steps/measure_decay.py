@@ -1,0 +1,108 @@
+"""``measure_decay``: hold, fit the decay (or rise) of one volume's pressure, judge it against a limit.
+
+The window is fitted temperature-compensated when the step names a thermometer, with the
+gauge's resolution and the bench's calibrations as Type-B terms; a window with a jump in it,
+one that misses too many samples, or a volume not shown isolated gets no verdict it cannot
+carry (:mod:`rig.engine.measuring`). The validator refuses a limit the gauge cannot resolve
+over the duration, at the pressure the steps before leave the volume at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from rig.analysis.detectability import minimum_detectable_leak
+from rig.bench_gauges import ATMOSPHERE_PA, display_step_pa, sensor_floor
+from rig.engine.measurements import decay_entry
+from rig.engine.measuring import steady
+from rig.steps.base import MeasuredWindow, Step
+from rig.steps.context import CheckContext, StepContext
+from rig.steps.fields import CHANNEL_REF, LEAK_RATE, TEXT, TIME, VOLUME_REF, choice, step_field
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasureDecay(Step):
+    """Fit ``channel`` over ``duration_s`` as ``volume``'s decay (or rise); judge it against the limit."""
+
+    kind: ClassVar[str] = "measure_decay"
+    bound_field: ClassVar[str | None] = "duration"
+    keeps_series: ClassVar[bool] = True
+
+    name: str = step_field("name", TEXT)
+    channel: str = step_field("channel", CHANNEL_REF)
+    volume: str = step_field("volume", VOLUME_REF)
+    duration_s: float = step_field("duration", TIME)
+    limit_pa_m3_s: float | None = step_field("limit", LEAK_RATE, optional=True)
+    temperature: str | None = step_field("temperature", CHANNEL_REF, optional=True)
+    direction: Literal["decay", "rise"] | None = step_field(
+        "direction", choice("decay", "rise"), optional=True
+    )
+
+    @property
+    def sign(self) -> float:
+        """+1 for a decay, -1 for a rise (fitted as the decay of -p, so a rise reads positive)."""
+        return -1.0 if self.direction == "rise" else 1.0
+
+    def check(self, ctx: CheckContext) -> None:
+        """Its name is a measurement later steps may compare; its limit must be resolvable."""
+        if ctx.has("name"):
+            ctx.measure(self.name)
+        if self.limit_pa_m3_s is not None and ctx.has("channel", "volume", "duration_s"):
+            self._resolvable(ctx, self.limit_pa_m3_s)
+
+    def _resolvable(self, ctx: CheckContext, limit: float) -> None:
+        """A limit below the bench's minimum detectable leak for this duration cannot be tested."""
+        bench = ctx.bench
+        if bench is None:
+            return
+        level = ctx.level_pa(self.volume)
+        level = ATMOSPHERE_PA if level is None else level
+        resolution, noise = sensor_floor(bench, self.channel, level)
+        shown = display_step_pa(bench.instruments[bench.channels[self.channel].instrument].model, level)
+        resolution = max(resolution, shown)
+        if resolution == 0.0 and noise == 0.0:
+            return  # the bench says nothing about this gauge: nothing to hold the limit against
+        floor = minimum_detectable_leak(
+            bench.volumes[self.volume].size_m3,
+            self.duration_s,
+            resolution_pa=resolution,
+            noise_pa=noise,
+            sample_interval_s=ctx.sample_period_s,
+        ).minimum_detectable_pa_m3_s
+        if limit < floor:
+            ctx.refuse(
+                "limit_pa_m3_s",
+                f"limit {limit:.3g} Pa·m³/s is below what {self.channel!r} can resolve in "
+                f"{self.duration_s:g} s at {level:.4g} Pa on this bench (steps of {resolution:.3g} Pa, "
+                f"noise {noise:.3g} Pa: minimum detectable leak {floor:.3g} Pa·m³/s): "
+                "test longer or use a finer gauge",
+            )
+
+    def planned_duration(self, response_s: float) -> tuple[float | None, float | None]:
+        """Its duration, nominally and at the longest."""
+        return self.duration_s, self.duration_s
+
+    def measured_window(self, name: str) -> MeasuredWindow | None:
+        """Its own measurement's volume, thermometer and direction."""
+        if name != self.name:
+            return None
+        return MeasuredWindow(self.volume, self.temperature, self.direction or "decay")
+
+    def run(self, ctx: StepContext) -> None:
+        """Hold, fit the window, refuse what its evidence cannot carry, record the measurement."""
+        fitted, window = ctx.fit_hold(
+            self.name, self.channel, self.volume, self.duration_s, self.temperature, self.sign
+        )
+        entry = decay_entry(
+            fitted.fit,
+            self.channel,
+            window,
+            self.sign,
+            self.limit_pa_m3_s,
+            self.temperature is not None,
+            fitted.budget,
+        )
+        steady(entry, self.channel, fitted)
+        ctx.isolated(entry, (self.volume,))
+        ctx.record(self.name, entry)

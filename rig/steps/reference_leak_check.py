@@ -1,0 +1,101 @@
+"""``reference_leak_check``: measure a calibrated leak and compare it with its certificate.
+
+The background is measured with the leak standard's valve closed, then the rate with it open;
+their difference is the standard's rate as this bench sees it, compared with the certificate
+(PASS when the k = 2 interval lies within the tolerance, FAIL when outside). The volume and
+the gauge's span scale both fits alike, so they enter once, on the difference.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rig.bench import BenchSpec
+from rig.engine.measurements import reference_leak_entry
+from rig.engine.measuring import independent_part, steady
+from rig.engine.type_b import type_b_for
+from rig.steps.base import MeasuredWindow, Step
+from rig.steps.context import CheckContext, StepContext
+from rig.steps.fields import CHANNEL_REF, FRACTION, LEAK_RATE, TEXT, TIME, VALVE_REF, VOLUME_REF, step_field
+
+# How far a procedure's certified rate may differ from the bench's certificate (rounding only).
+CERTIFIED_RATE_AGREEMENT = 5e-3
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceLeakCheck(Step):
+    """Fit ``volume`` with ``valve`` closed, then open (after ``settle``); compare the difference."""
+
+    kind: ClassVar[str] = "reference_leak_check"
+    bound_field: ClassVar[str | None] = "duration"
+    keeps_series: ClassVar[bool] = True
+
+    name: str = step_field("name", TEXT)
+    valve: str = step_field("valve", VALVE_REF)
+    channel: str = step_field("channel", CHANNEL_REF)
+    volume: str = step_field("volume", VOLUME_REF)
+    duration_s: float = step_field("duration", TIME)
+    certified_rate_pa_m3_s: float = step_field("certified_rate", LEAK_RATE)
+    tolerance_relative: float = step_field("tolerance_relative", FRACTION)
+    settle_s: float | None = step_field("settle", TIME, optional=True)
+
+    def check(self, ctx: CheckContext) -> None:
+        """The certified rate must be what the leak standard's certificate on the bench says."""
+        bench = ctx.bench
+        leak = bench.reference_leaks.get(self.valve) if bench is not None and ctx.has("valve") else None
+        if leak is None or not ctx.has("certified_rate_pa_m3_s"):
+            return
+        stated = self.certified_rate_pa_m3_s
+        if abs(stated - leak.rate_pa_m3_s) > CERTIFIED_RATE_AGREEMENT * leak.rate_pa_m3_s:
+            ctx.refuse(
+                "certified_rate_pa_m3_s",
+                f"certified_rate {stated:.4g} Pa·m³/s disagrees with certificate {leak.certificate} of "
+                f"the leak behind {self.valve!r} ({leak.rate_pa_m3_s:.4g} Pa·m³/s)",
+            )
+
+    def planned_duration(self, response_s: float) -> tuple[float | None, float | None]:
+        """Two windows and the settling between them (a valve response unless ``settle``)."""
+        settle = self.settle_s if self.settle_s is not None else response_s
+        total = 2.0 * self.duration_s + settle
+        return total, total
+
+    def relies_on(self, bench: BenchSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Its gauge, and the leak standard behind its valve."""
+        return (self.channel,), (self.valve,)
+
+    def measured_window(self, name: str) -> MeasuredWindow | None:
+        """Its measurement's volume (uncompensated, a decay)."""
+        return MeasuredWindow(self.volume, None, "decay") if name == self.name else None
+
+    def run(self, ctx: StepContext) -> None:
+        """Background, then with the standard open (judged while open); compared with the certificate."""
+        valve, channel, name, volume = self.valve, self.channel, self.name, self.volume
+        ctx.set_valves({valve: False})
+        background, _ = ctx.fit_hold(f"{name} (background)", channel, volume, self.duration_s, None, 1.0)
+        ctx.set_valves({valve: True})
+        ctx.hold(self.settle_s if self.settle_s is not None else ctx.bench.valve_response_s)
+        with_leak, window = ctx.fit_hold(name, channel, volume, self.duration_s, None, 1.0)
+        # Judged while the standard is still open: the chamber's other valves must be shut.
+        isolation: dict[str, Any] = {"outcome": "PASS"}
+        ctx.isolated(isolation, (volume,))
+        ctx.set_valves({valve: False})
+        type_b = type_b_for(ctx.bench, channel, (volume,), None, 0.0)
+        certificate = ctx.bench.reference_leaks.get(valve)
+        entry = reference_leak_entry(
+            independent_part(with_leak.fit, with_leak.budget),
+            independent_part(background.fit, background.budget),
+            self.certified_rate_pa_m3_s,
+            self.tolerance_relative,
+            correlated_rel=math.hypot(type_b.volume_rel, type_b.gauge_rel),
+            certificate_rel=certificate.uncertainty_rel if certificate else 0.0,
+        )
+        entry.update(channel=channel, window_s=list(window))
+        if certificate is not None:
+            entry["certificate"] = certificate.certificate
+        for fitted in (background, with_leak):
+            steady(entry, channel, fitted)
+        if isolation["outcome"] != "PASS" and entry["outcome"] == "PASS":
+            entry.update(outcome="INCONCLUSIVE", refusal=isolation["refusal"])
+        ctx.record(name, entry)
