@@ -19,6 +19,7 @@ are, ``passes()`` times over.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -73,12 +74,7 @@ class Step(ABC):
     @classmethod
     def declared(cls) -> tuple[Declared, ...]:
         """The kind's fields, in the order they are declared (the order they are read and checked)."""
-        out = []
-        for f in dataclasses.fields(cls):
-            if DECLARED in f.metadata:
-                name, type_, optional = f.metadata[DECLARED]
-                out.append(Declared(name, type_, f.name, optional))
-        return tuple(out)
+        return _declared(cls)
 
     @classmethod
     def is_container(cls) -> bool:
@@ -153,6 +149,17 @@ class Step(ABC):
     @abstractmethod
     def run(self, ctx: StepContext) -> None:
         """Execute the step: sample, move valves, measure, through ``ctx`` (the engine)."""
+
+
+# A class's declarations never change: read them once (the engine asks at every executed step).
+@functools.cache
+def _declared(cls: type[Step]) -> tuple[Declared, ...]:
+    out = []
+    for f in dataclasses.fields(cls):
+        if DECLARED in f.metadata:
+            name, type_, optional = f.metadata[DECLARED]
+            out.append(Declared(name, type_, f.name, optional))
+    return tuple(out)
 
 
 def walk(steps: Sequence[Step]) -> Iterator[Step]:

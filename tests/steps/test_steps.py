@@ -10,6 +10,7 @@ from typing import ClassVar
 
 import pytest
 
+from rig.cli import main
 from rig.procedure.loader import load_procedure
 from rig.steps import (
     Step,
@@ -168,3 +169,31 @@ def test_the_shipped_procedures_load_as_typed_steps() -> None:
         for step in walk((*procedure.setup, *procedure.main, *procedure.cleanup)):
             assert step_kinds()[step.kind] is type(step)
             assert step.location.startswith(f"{path}:")
+
+
+def test_a_step_with_a_refused_field_is_still_checked_for_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every problem at once: a field refused holds a placeholder, and the step's own checks go on."""
+    path = tmp_path / "partial.yaml"
+    path.write_text(
+        "procedure: partial\nversion: 1\n"
+        "main:\n"
+        "  - fill: {volume: article, to: 5 bar, tolerance: 6 bar, timeout: soon}\n"
+        "  - measure_decay: {name: before, channel: p_article, volume: article, duration: -1 s}\n"
+        "  - compare: {name: c, before: before, after: nothing}\n"
+    )
+    bench = ROOT / "procedures" / "benches" / "vacuum_chamber_mockup.yaml"
+    assert main(["validate", str(path), "--bench", str(bench)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    problems = [line.removeprefix(f"{path}:") for line in lines]
+    assert problems == [
+        "4:67: cannot read 'soon' as a quantity (\"'soon' is not defined in the unit registry\")",
+        "4:33: fill target 500000 Pa is above the bench's max_pressure 300000 Pa: the interlock would "
+        "trip before it is reached",
+        "4:51: a tolerance of 600000 Pa around 500000 Pa accepts any pressure down to vacuum: it must be "
+        "smaller than the target",
+        "5:82: time must be positive, got '-1 s'",
+        # `before` was measured (its name read, though its duration was not): only `after` is unknown.
+        "6:47: 'nothing' is not a measurement taken before this step (measured: before)",
+    ]
