@@ -54,11 +54,12 @@ class MeasuredWindow:
 class Step(ABC):
     """One step of a procedure, validated, its fields in SI (names of bench items kept as text).
 
-    A subclass is a frozen dataclass with a ``kind`` (the word written in YAML) and its fields
-    declared with :func:`rig.steps.fields.step_field`; it overrides ``run`` and whichever of the
-    other hooks apply (each has a default that does nothing or costs nothing). Register it with
-    :func:`rig.steps.register_step` and the loader accepts it. ``location`` is where the step
-    was written (``file:line:col``), empty for one built in code.
+    A subclass is a frozen dataclass (``@dataclass(frozen=True, kw_only=True)``) with a ``kind``
+    (the word written in YAML) and its fields declared with :func:`rig.steps.fields.step_field`;
+    it overrides ``run`` and whichever of the other hooks apply (each has a default that does
+    nothing or costs nothing). Register it with :func:`rig.steps.register_step` and the loader
+    accepts it. ``location`` is where the step was written (``file:line:col``), empty for one
+    built in code.
     """
 
     kind: ClassVar[str]

@@ -8,6 +8,7 @@ registered, and an entry-point loader (issue 16) has only to call the same funct
 
 from __future__ import annotations
 
+import inspect
 from typing import TypeVar
 
 from rig.steps.base import Step
@@ -20,9 +21,18 @@ _KINDS: dict[str, type[Step]] = {}
 def register_step(cls: S) -> S:
     """Make ``cls`` a step kind the loader accepts under ``cls.kind``; returns it (a decorator too).
 
-    Refused (ValueError) for a class without a ``kind`` that is a name, or a kind already taken
-    by another class; registering the same class again changes nothing.
+    Refused (ValueError) for what the loader could not build or the engine not run: a class
+    that is not a frozen dataclass subclass of :class:`Step` of its own (its declarations would
+    be ignored), one that does not implement ``run``, one without a ``kind`` that is a name, or
+    a kind already taken by another class. Registering the same class again changes nothing.
     """
+    if not (isinstance(cls, type) and issubclass(cls, Step)):
+        raise ValueError(f"{cls!r}: a step kind is a subclass of rig.steps.Step")
+    params = vars(cls).get("__dataclass_params__")
+    if params is None or not params.frozen:
+        raise ValueError(f"{cls.__qualname__}: decorate it with @dataclass(frozen=True, kw_only=True)")
+    if inspect.isabstract(cls):
+        raise ValueError(f"{cls.__qualname__}: a step kind implements run(ctx)")
     kind = getattr(cls, "kind", None)
     if not isinstance(kind, str) or not kind.isidentifier():
         raise ValueError(f"{cls.__qualname__}: a step kind needs a `kind` that is a name, got {kind!r}")

@@ -123,6 +123,30 @@ def test_registering_refuses_a_taken_kind_or_one_without_a_name() -> None:
         register_step(nameless)
 
 
+class Undecorated(Pause):
+    """A subclass that forgot ``@dataclass``: its declarations would be plain class attributes."""
+
+    kind: ClassVar[str] = "undecorated"
+    extra_s: float = step_field("extra", TIME)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Runless(Step):
+    """A kind that never says how it runs."""
+
+    kind: ClassVar[str] = "runless"
+
+
+def test_registering_refuses_what_the_loader_could_not_build_or_the_engine_not_run() -> None:
+    with pytest.raises(ValueError, match="decorate it with @dataclass"):
+        register_step(Undecorated)
+    with pytest.raises(ValueError, match=re.escape("implements run(ctx)")):
+        register_step(Runless)
+    with pytest.raises(ValueError, match=re.escape("a subclass of rig.steps.Step")):
+        register_step(dict)  # type: ignore[type-var]
+    assert not {"undecorated", "runless"} & set(step_kinds())
+
+
 def test_a_step_is_typed_in_si_and_shows_its_fields_as_written() -> None:
     step = MeasureDecay(
         name="after", channel="p_article", volume="article", duration_s=600.0, limit_pa_m3_s=1e-4
