@@ -164,7 +164,10 @@ def value_step(values: FloatArray, finest_place: int | None = None) -> float | N
 
 
 def _approximate_grid(distinct: FloatArray) -> float | None:
-    gaps = np.diff(distinct)
+    with np.errstate(over="ignore"):
+        gaps = np.diff(distinct)
+    if not np.all(np.isfinite(gaps)):
+        return None  # values a double's whole range apart sit on no grid a gauge prints
     smallest = float(np.min(gaps))
     # Writing k·q as a double and back errs by a few units in the last place of the largest
     # value; a grid must stand well above that to be told from rounding.

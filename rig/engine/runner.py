@@ -173,9 +173,11 @@ class Runner:
                 raise Abort(
                     f"interlock: {name} at {value:.6g} Pa is outside [{low:g}, {high:g}] Pa", "interlock"
                 )
-        stuck = self.watch.check(t, values)
-        if stuck is None and self.positions.pending:
+        stuck = None
+        if self.positions.pending:
+            # A valve's own switches say more than the gas, which a blocked line can also hold still.
             stuck = self.positions.check(t, self.session.valve_positions(list(self.positions.pending)))
+        stuck = stuck or self.watch.check(t, values)
         if stuck is not None:
             raise Abort(stuck, "fault")
         return values

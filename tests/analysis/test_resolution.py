@@ -132,6 +132,14 @@ def test_value_step_without_exact_digits_is_the_grid_of_the_gaps() -> None:
     assert value_step(np.array([1e5, 1e5 + 2e-9]), -15) is None
 
 
+@pytest.mark.filterwarnings("error")
+def test_values_a_doubles_range_apart_sit_on_no_grid_and_warn_nothing() -> None:
+    # Their gaps overflow a double: no step, and no RuntimeWarning on a user's terminal.
+    assert value_step(np.array([1e308, -1e308, 1e308])) is None
+    # Printed as whole counts of 1e305 they do sit on that grid (17 x 1e305), still quietly.
+    assert value_step(np.array([1.7e308, -1.7e308, 0.0]), 305) == pytest.approx(1.7e308)
+
+
 @pytest.mark.parametrize("values", [[], [np.nan, np.nan], [5.0], [5.0, 5.0, np.nan]])
 def test_value_step_needs_two_distinct_values(values: list[float]) -> None:
     assert value_step(np.array(values, dtype=np.float64), 0) is None
