@@ -1,4 +1,5 @@
-"""The steps that measure: fit a window, judge it, and refuse what its evidence cannot carry.
+"""The steps that look back at their samples: settle, then fit a window, judge it, and refuse
+what its evidence cannot carry.
 
 A fitted window is refused a verdict when its volume is not shown isolated (the valves that
 part it from the rest, :mod:`rig.engine.evidence`) or when it holds a jump (a gauge's zero
@@ -9,16 +10,15 @@ whose sampling, valves and record these methods use.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
-
-import numpy as np
 
 from drivers.errors import DriverError
 from rig.analysis import DecayFit, LiveLeakRate, fit_decay
 from rig.analysis.budget import Budget
 from rig.analysis.level_shift import LevelShift, find_level_shift
+from rig.analysis.settling import detect_settling
+from rig.bench import BenchSpec
 from rig.engine.abort import Abort
 from rig.engine.evidence import boundary_valves, valve_evidence
 from rig.engine.measurements import (
@@ -26,6 +26,8 @@ from rig.engine.measurements import (
     SegmentRate,
     comparison,
     decay_entry,
+    finite_part,
+    largest_magnitude,
     leaking_segment,
     reference_leak_entry,
     with_type_b,
@@ -38,17 +40,6 @@ if TYPE_CHECKING:
     from rig.engine.runner import Runner, RunOutcome
 
 
-def _series_window(
-    runner: Runner, channel: str, temp_channel: str | None, start: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Times, pressures and (aligned, if a thermometer is named) temperatures since ``start``."""
-    t, p = arrays([(ti, pi) for ti, pi in runner.series[channel] if ti >= start])
-    if temp_channel is None:
-        return t, p, None
-    temps = dict(runner.series[temp_channel])
-    return t, p, np.array([temps.get(ti, math.nan) or math.nan for ti in t])
-
-
 def _fit_window(
     runner: Runner,
     channel: str,
@@ -58,14 +49,17 @@ def _fit_window(
     sign: float = 1.0,
 ) -> Fitted:
     """Fit the window since ``start``, fold in the bench's Type-B terms, look for a jump."""
-    t, p, temperature = _series_window(runner, channel, temp_channel, start)
+    t, p, temperature = runner.series.window(channel, start, temp_channel)
     size = sum(runner.bench.volumes[v].size_m3 for v in volumes)
-    fit = fit_decay(t, sign * p, temperature, volume_m3=size)
-    finite = p[np.isfinite(p)]
-    floor = runner.watch.floor(channel, float(np.max(np.abs(finite)))) if finite.size else 0.0
+    # The window is read where the store keeps it; only a rise needs a negated copy.
+    fit = fit_decay(t, p if sign == 1.0 else sign * p, temperature, volume_m3=size)
+    finite = finite_part(p)
+    missing = p.size - finite.size
+    floor = runner.watch.floor(channel, largest_magnitude(finite)) if finite.size else 0.0
+    del finite  # a copy when samples are missing: not kept through the scan
     shift = find_level_shift(t, p, floor)
     fitted, budget = with_type_b(fit, runner.bench, channel, volumes, temp_channel, p, temperature)
-    return Fitted(fitted, budget, shift, int(p.size - finite.size), int(p.size))
+    return Fitted(fitted, budget, shift, int(missing), int(p.size))
 
 
 def _fit_hold(
@@ -91,6 +85,44 @@ def _fit_hold(
     start = runner.clock.now()
     runner.hold(duration_s, each=feed)
     return _fit_window(runner, channel, (volume,), temp_channel, start, sign), (start, runner.clock.now())
+
+
+def kept_channels(bench: BenchSpec, step: Step) -> tuple[str, ...]:
+    """The channels whose samples ``step`` looks back at; the other steps only record theirs."""
+    f = step.fields
+    if step.kind in ("stabilise", "reference_leak_check"):
+        return (f["channel"],)
+    if step.kind == "measure_decay":
+        return (f["channel"],) if f.get("temperature") is None else (f["channel"], f["temperature"])
+    if step.kind == "compartment_isolation":
+        # Which segments it fits is known only once the hatches are shut.
+        return tuple(bench.channels)
+    return ()
+
+
+def stabilise(runner: Runner, step: Step, outcome: RunOutcome) -> None:
+    """``stabilise``: hold until the fill transient has died out (its window slopes agree)."""
+    channel, window = step.fields["channel"], step.fields.get("window", 30.0)
+    volume = runner.bench.channels[channel].volume
+    size = runner.bench.volumes[volume].size_m3 if volume else 1.0
+    reject_slope = step.fields["reject_limit"] / size  # Pa/s a leak at the limit produces
+    per_window = max(int(window / runner.period_s), 2)
+
+    # The raw pressure, not p·T_ref/T: over a short window a thermocouple's noise, scaled
+    # by p/T, would swamp the slope changes the detection looks for.
+    def settled(_: dict[str, float | None]) -> bool:
+        count = len(runner.series)
+        # Four windows: the three consecutive agreeing changes the detection asks for; and
+        # only a completed window can change the answer, so the detection runs once per window.
+        if count < 4 * per_window or count % per_window:
+            return False
+        t, p = runner.series.times(), runner.series.values(channel)
+        return detect_settling(t, p, -reject_slope, window).settled
+
+    if not runner.hold(step.fields["max"], settled):
+        if step.fields.get("on_timeout", "fail") == "fail":
+            raise Abort(f"stabilise: {channel} did not settle in {step.fields['max']:g} s")
+        runner.event("warning", "stabilise: not settled, continuing as the procedure says")
 
 
 def measure_decay(runner: Runner, step: Step, outcome: RunOutcome) -> None:
@@ -283,13 +315,6 @@ def _steady(entry: dict[str, Any], channel: str, fitted: Fitted) -> None:
             "something that moved; repeat the measurement"
         ),
     )
-
-
-def arrays(rows: Sequence[tuple[float, float | None]]) -> tuple[np.ndarray, np.ndarray]:
-    """Times and values of ``(t, value)`` rows (a missing value is NaN)."""
-    t = np.array([r[0] for r in rows], dtype=np.float64)
-    p = np.array([math.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
-    return t, p
 
 
 def _independent_part(fit: DecayFit, budget: Budget) -> DecayFit:

@@ -17,17 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.errors import DriverError
-from rig.analysis.settling import detect_settling
 from rig.clock import Clock
 from rig.engine import measuring
 from rig.engine.abort import Abort
 from rig.engine.evidence import PositionWatch
-from rig.engine.measurements import (
-    NOT_ISOLATED,
-)
-from rig.engine.measuring import INCOMPLETE, NOT_STEADY, arrays
+from rig.engine.measurements import NOT_ISOLATED
+from rig.engine.measuring import INCOMPLETE, NOT_STEADY
 from rig.engine.observer import NullObserver, RunObserver, StepProgress
 from rig.engine.safe_state import apply_safe_state
+from rig.engine.samples import SampleStore
 from rig.engine.session import RigSession
 from rig.engine.topology import joined
 from rig.engine.valve_watch import ValveWatch
@@ -38,8 +36,6 @@ from rig.record.run_writer import RunWriter
 __all__ = ["EXIT_CODES", "STATUS", "Abort", "RunOutcome", "RunVerdict", "Runner"]
 
 ATMOSPHERE_PA = 101325.0
-# The steps that look back at their own samples (fits, settling); the others only record them.
-SERIES_STEPS = frozenset({"stabilise", "measure_decay", "reference_leak_check", "compartment_isolation"})
 # A channel whose instrument has failed this long (and this many periods) is an instrument fault.
 INSTRUMENT_FAULT_S = 30.0
 INSTRUMENT_FAULT_PERIODS = 5
@@ -101,7 +97,8 @@ class Runner:
     ``observer`` watches (the live view).
     """
 
-    # The steps that measure live in their own module (:mod:`rig.engine.measuring`).
+    # The steps that look back at their samples live in their own module (:mod:`rig.engine.measuring`).
+    _stabilise = measuring.stabilise
     _measure_decay = measuring.measure_decay
     _reference_leak_check = measuring.reference_leak_check
     _compartment_isolation = measuring.compartment_isolation
@@ -136,10 +133,10 @@ class Runner:
         self._waiting_for_operator = False
         self._in_cleanup = False
         self._in_safe_state = False
-        # The samples of the current step, kept in memory only by steps that fit or judge them
-        # (the record on disk has them all): a week of monitoring must not grow the process.
-        self.series: dict[str, list[tuple[float, float | None]]] = {c: [] for c in self.bench.channels}
-        self._keep_series = False
+        # The samples of the current step, kept in memory only by steps that fit or judge them,
+        # and only of the channels they fit (the record on disk has them all): a week of
+        # monitoring must not grow the process.
+        self.series = SampleStore()
         self.dropouts: dict[str, int] = dict.fromkeys(self.bench.channels, 0)
         self.last: dict[str, float | None] = {}
         self.watch = ValveWatch(self.bench, {})
@@ -172,8 +169,7 @@ class Runner:
         for name, value in values.items():
             if value is None:
                 self.dropouts[name] += 1
-            if self._keep_series:
-                self.series[name].append((t, value))
+        self.series.append(t, values)
         self.last = values
         self._instrument_health(t)
         low, high = self.bench.min_pressure_pa, self.bench.max_pressure_pa
@@ -344,9 +340,7 @@ class Runner:
             self.step_name = step.fields.get("name", step.kind)
             self.event("step", f"{step.kind} at {step.location}")
             self._progress(step)
-            for kept in self.series.values():
-                kept.clear()
-            self._keep_series = step.kind in SERIES_STEPS
+            self.series.restart(measuring.kept_channels(self.bench, step))
             getattr(self, f"_{step.kind}")(step, outcome)
 
     def _progress(self, step: Step) -> None:
@@ -440,31 +434,6 @@ class Runner:
             raise Abort(
                 f"pump_down: {channel} did not fall below {below:g} Pa in {step.fields['timeout']:g} s"
             )
-
-    def _stabilise(self, step: Step, outcome: RunOutcome) -> None:
-        channel, window = step.fields["channel"], step.fields.get("window", 30.0)
-        volume = self.bench.channels[channel].volume
-        size = self.bench.volumes[volume].size_m3 if volume else 1.0
-        reject_slope = step.fields["reject_limit"] / size  # Pa/s a leak at the limit produces
-        start = len(self.series[channel])
-
-        per_window = max(int(window / self.period_s), 2)
-
-        # The raw pressure, not p·T_ref/T: over a short window a thermocouple's noise, scaled
-        # by p/T, would swamp the slope changes the detection looks for.
-        def settled(_: dict[str, float | None]) -> bool:
-            count = len(self.series[channel]) - start
-            # Four windows: the three consecutive agreeing changes the detection asks for; and
-            # only a completed window can change the answer, so the detection runs once per window.
-            if count < 4 * per_window or count % per_window:
-                return False
-            t, p = arrays(self.series[channel][start:])
-            return detect_settling(t, p, -reject_slope, window).settled
-
-        if not self.hold(step.fields["max"], settled):
-            if step.fields.get("on_timeout", "fail") == "fail":
-                raise Abort(f"stabilise: {channel} did not settle in {step.fields['max']:g} s")
-            self.event("warning", "stabilise: not settled, continuing as the procedure says")
 
     def _repeat(self, step: Step, outcome: RunOutcome) -> None:
         for _ in range(step.fields["times"]):
