@@ -12,11 +12,18 @@ standard error (from the trace's noise, estimated from the first differences, ro
 never below the quantisation a floor implies) with a wide margin, because every point of
 the window is tried: :data:`JUMP_SIGMAS` standard errors, and at least :data:`JUMP_FLOORS`
 times the gauge's floor (its resolution, printed step or noise).
+
+The scan runs over :data:`BLOCK` points at a time, so that a day's window at 10 Hz costs one
+array of its length (the differences whose median gives the noise) and a few hundred kB of
+blocks, where twenty arrays of its length took 130 MB; its running sums continue from block
+to block in the order one pass over the whole window adds them, so the result does not
+depend on the block size.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,8 +38,12 @@ JUMP_FLOORS = 2.0
 SIDE_MAX = 30
 SIDE_MIN = 6
 MAD_TO_SIGMA = 1.4826
+# Points scanned at once: the scan holds some thirty arrays of this length.
+BLOCK = 1024
 
 FloatArray = npt.NDArray[np.float64]
+# Running sums of t, y, t², t·y carried from one block to the next; None before the first sample.
+Carry = Sequence[float] | None
 
 
 @dataclass(frozen=True)
@@ -45,68 +56,149 @@ class LevelShift:
     sigmas: float  # how many standard errors it stands out by
 
 
+@dataclass(frozen=True)
+class _Trace:
+    """The usable samples, and how to centre and scale them."""
+
+    t: FloatArray
+    y: FloatArray
+    t_mid: float
+    t_scale: float
+    y_mid: float
+
+    def terms(self, lo: int, hi: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """t, y, t², t·y of samples [lo, hi), centred and scaled so that the sums below keep
+        their precision at 2e5 Pa and 1e5 s."""
+        t = (self.t[lo:hi] - self.t_mid) / self.t_scale
+        y = self.y[lo:hi] - self.y_mid
+        return t, y, t * t, t * y
+
+
 def find_level_shift(t: FloatArray, y: FloatArray, floor: float = 0.0) -> LevelShift | None:
     """The largest jump in ``y(t)`` beyond noise and ``floor``, or None if there is none.
 
     Non-finite samples (dropouts) are left out. Too few samples to have ``SIDE_MIN`` on each
     side of a point: None (nothing can be told).
     """
+    # Views where there is nothing to leave out: a day's window is not copied.
+    t, y = np.ascontiguousarray(t, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64)
     keep = np.isfinite(t) & np.isfinite(y)
-    t, y = np.asarray(t, dtype=np.float64)[keep], np.asarray(y, dtype=np.float64)[keep]
+    if not keep.all():
+        t, y = t[keep], y[keep]
+    del keep
     n = t.size
     w = min(SIDE_MAX, n // 4)
     if w < SIDE_MIN:
         return None
-    # Centred and scaled, so that the sums below keep their precision at 2e5 Pa and 1e5 s.
-    tc = (t - t.mean()) / max(float(np.ptp(t)), 1e-300)
-    yc = y - float(np.median(y))
-    left_at, left_var = _line_ends(tc, yc, w)  # line of samples [k-w, k) at its right end
-    right_at, right_var = _line_ends(tc[::-1], yc[::-1], w)  # of [k, k+w) at its left end
-    right_at, right_var = right_at[::-1], right_var[::-1]
-    # Window ending at sample k-1 (index k-w) meets the window starting at sample k (index k).
-    jumps = right_at[w:] - left_at[: n - 2 * w + 1]
-    var_factor = right_var[w:] + left_var[: n - 2 * w + 1]
-    sigma = _noise(yc, floor)
+    trace = _Trace(t, y, t.mean(), max(float(np.ptp(t)), 1e-300), float(np.median(y)))
+    sigma = _noise(trace, floor)
     if sigma == 0.0:
         sigma = float(np.finfo(np.float64).tiny)
-    se = sigma * np.sqrt(var_factor)
-    score = np.abs(jumps) / se
-    i = int(np.argmax(score))
-    size = float(jumps[i])
-    if score[i] < JUMP_SIGMAS or abs(size) < JUMP_FLOORS * floor:
+    # Point i compares the line of samples [i, i+w) at its right end with the line of samples
+    # [i+w, i+2w) at its left end: a jump between samples i+w-1 and i+w.
+    points = n - 2 * w + 1
+    blocks = [(a, min(a + BLOCK, points)) for a in range(0, points, BLOCK)]
+    after = _sums_after(trace, blocks, w)
+    best: tuple[int, float, float] | None = None  # (point, jump, score)
+    before: Carry = None
+    for (a, b), carry in zip(blocks, after, strict=True):
+        jumps, score, before = _scan(trace, a, b, w, sigma, before, carry)
+        i = int(np.argmax(score))
+        # np.argmax over the whole scan: the first largest, and a NaN before any number.
+        if best is None or score[i] > best[2] or (math.isnan(score[i]) and not math.isnan(best[2])):
+            best = (a + i, float(jumps[i]), float(score[i]))
+    assert best is not None
+    i, size, score_i = best
+    if score_i < JUMP_SIGMAS or abs(size) < JUMP_FLOORS * floor:
         return None
     k = i + w  # the first sample after the jump
-    return LevelShift(size, float(t[k - 1]), float(t[k]), float(score[i]))
+    return LevelShift(size, float(t[k - 1]), float(t[k]), score_i)
 
 
-def _line_ends(t: FloatArray, y: FloatArray, w: int) -> tuple[FloatArray, FloatArray]:
-    """For each run of ``w`` samples ending at index j (j ≥ w-1, returned from j = w-1 on):
-    the least-squares line's value half a step past its last sample, and that value's variance
-    per unit noise variance."""
+def _running(x: FloatArray, carry: float | None) -> FloatArray:
+    """Running sums of ``x`` continuing from ``carry`` (None: from nothing, as ``np.cumsum``)."""
+    # Not 0.0 for nothing: np.cumsum's first sum is the first value itself, -0.0 included.
+    if carry is None:
+        return np.cumsum(x)
+    out = np.empty(x.size + 1)
+    out[0] = carry
+    out[1:] = x
+    return np.cumsum(out, out=out)[1:]
 
-    def windowed(x: FloatArray) -> FloatArray:
-        c = np.concatenate(([0.0], np.cumsum(x)))
-        return c[w:] - c[:-w]
 
-    s_t, s_y, s_tt, s_ty = windowed(t), windowed(y), windowed(t * t), windowed(t * y)
+def _sums_after(trace: _Trace, blocks: list[tuple[int, int]], w: int) -> list[Carry]:
+    """For each block [a, b): the sums of samples [b+2w-1, n), added from the last sample back
+    (the order the right-hand lines take them in)."""
+    carries: list[Carry] = [None] * len(blocks)
+    carry: Carry = None
+    for k in range(len(blocks) - 1, -1, -1):
+        carries[k] = carry
+        if k:
+            lo, hi = blocks[k - 1][1] + 2 * w - 1, blocks[k][1] + 2 * w - 1
+            old = [None] * 4 if carry is None else carry
+            carry = [float(_running(x[::-1], c)[-1]) for x, c in zip(trace.terms(lo, hi), old, strict=True)]
+    return carries
+
+
+def _scan(
+    trace: _Trace, a: int, b: int, w: int, sigma: float, before: Carry, after: Carry
+) -> tuple[FloatArray, FloatArray, Carry]:
+    """The jumps and their scores at points [a, b), and the sums of samples [0, b) for the next block.
+
+    ``before`` holds the sums of samples [0, a), ``after`` those of [b+2w-1, n).
+    """
+    m = b - a
+    terms = trace.terms(a, b + 2 * w - 1)  # local index = sample index - a
+    left, right, carry = [], [], []
+    old_before = [None] * 4 if before is None else before
+    old_after = [None] * 4 if after is None else after
+    for x, c_before, c_after in zip(terms, old_before, old_after, strict=True):
+        # Sums of samples [0, j) for j in [a, b+w-1].
+        upto = np.empty(m + w)
+        upto[0] = 0.0 if c_before is None else c_before
+        upto[1:] = _running(x[: m + w - 1], c_before)
+        left.append(upto[w : w + m] - upto[:m])
+        carry.append(float(upto[m]))
+        # Sums of samples [j, n) for j in [a+w, b+2w-1].
+        down = np.empty(m + w)
+        down[-1] = 0.0 if c_after is None else c_after
+        down[:-1] = _running(x[w : m + 2 * w - 1][::-1], c_after)[::-1]
+        right.append(down[:m] - down[w : w + m])
+    t = terms[0]
+    last, first = t[w - 1 : w - 1 + m], t[w : w + m]  # samples i+w-1 and i+w
+    # Each line is read half a step past its end sample, where the two meet.
+    left_at, left_var = _line_ends(left, last + (first - last) / 2.0, w)
+    right_at, right_var = _line_ends(right, first + (last - first) / 2.0, w)
+    jumps = right_at - left_at
+    se = sigma * np.sqrt(right_var + left_var)
+    return jumps, np.abs(jumps) / se, carry
+
+
+def _line_ends(sums: list[FloatArray], at: FloatArray, w: int) -> tuple[FloatArray, FloatArray]:
+    """From the sums of t, y, t², t·y over runs of ``w`` samples: each least-squares line's value
+    at ``at``, and that value's variance per unit noise variance."""
+    s_t, s_y, s_tt, s_ty = sums
     mean_t, mean_y = s_t / w, s_y / w
     sxx = s_tt - w * mean_t * mean_t
     sxy = s_ty - w * mean_t * mean_y
     slope = np.divide(sxy, sxx, out=np.zeros_like(sxy), where=sxx > 0.0)
-    last = t[w - 1 :]
-    step = np.empty_like(last)
-    step[:-1] = np.diff(last) / 2.0
-    step[-1] = step[-2] if step.size > 1 else 0.0
-    at = last + step
     value = mean_y + slope * (at - mean_t)
     var = 1.0 / w + np.divide((at - mean_t) ** 2, sxx, out=np.zeros_like(sxx), where=sxx > 0.0)
     return value, var
 
 
-def _noise(y: FloatArray, floor: float) -> float:
-    """The white noise of ``y``: robust from its first differences, at least a step's worth."""
-    d = np.diff(y)
-    mad = float(np.median(np.abs(d - np.median(d)))) if d.size else 0.0
+def _noise(trace: _Trace, floor: float) -> float:
+    """The white noise of the trace: robust from its first differences, at least a step's worth."""
+    n = trace.y.size
+    d = np.empty(max(n - 1, 0))
+    for lo in range(0, n - 1, BLOCK):
+        y = trace.y[lo : min(lo + BLOCK, n - 1) + 1] - trace.y_mid
+        d[lo : lo + y.size - 1] = y[1:] - y[:-1]
+    mad = 0.0
+    if d.size:
+        # In place: the differences are not needed in order, only their median and spread.
+        np.subtract(d, np.median(d, overwrite_input=True), out=d)
+        mad = float(np.median(np.abs(d, out=d), overwrite_input=True))
     robust = MAD_TO_SIGMA * mad / math.sqrt(2.0)
     # A trace quantised to steps of `floor` scatters by floor/√12 around the truth even when
     # its differences are mostly zero (which makes their MAD zero).

@@ -11,32 +11,18 @@ the fits and the isolation check through their context
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
-
-import numpy as np
 
 from drivers.errors import DriverError
 from rig.analysis import DecayFit, LiveLeakRate, fit_decay
 from rig.analysis.budget import Budget
 from rig.analysis.level_shift import LevelShift, find_level_shift
 from rig.engine.evidence import boundary_valves, valve_evidence
-from rig.engine.measurements import NOT_ISOLATED, with_type_b
+from rig.engine.measurements import NOT_ISOLATED, finite_part, largest_magnitude, with_type_b
 
 if TYPE_CHECKING:
     from rig.engine.runner import Runner
-
-
-def _series_window(
-    runner: Runner, channel: str, temp_channel: str | None, start: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Times, pressures and (aligned, if a thermometer is named) temperatures since ``start``."""
-    t, p = arrays([(ti, pi) for ti, pi in runner.series[channel] if ti >= start])
-    if temp_channel is None:
-        return t, p, None
-    temps = dict(runner.series[temp_channel])
-    return t, p, np.array([temps.get(ti, math.nan) or math.nan for ti in t])
 
 
 def _fit_window(
@@ -48,14 +34,17 @@ def _fit_window(
     sign: float = 1.0,
 ) -> Fitted:
     """Fit the window since ``start``, fold in the bench's Type-B terms, look for a jump."""
-    t, p, temperature = _series_window(runner, channel, temp_channel, start)
+    t, p, temperature = runner.series.window(channel, start, temp_channel)
     size = sum(runner.bench.volumes[v].size_m3 for v in volumes)
-    fit = fit_decay(t, sign * p, temperature, volume_m3=size)
-    finite = p[np.isfinite(p)]
-    floor = runner.watch.floor(channel, float(np.max(np.abs(finite)))) if finite.size else 0.0
+    # The window is read where the store keeps it; only a rise needs a negated copy.
+    fit = fit_decay(t, p if sign == 1.0 else sign * p, temperature, volume_m3=size)
+    finite = finite_part(p)
+    missing = p.size - finite.size
+    floor = runner.watch.floor(channel, largest_magnitude(finite)) if finite.size else 0.0
+    del finite  # a copy when samples are missing: not kept through the scan
     shift = find_level_shift(t, p, floor)
     fitted, budget = with_type_b(fit, runner.bench, channel, volumes, temp_channel, p, temperature)
-    return Fitted(fitted, budget, shift, int(p.size - finite.size), int(p.size))
+    return Fitted(fitted, budget, shift, int(missing), int(p.size))
 
 
 def _fit_hold(
@@ -152,13 +141,6 @@ def steady(entry: dict[str, Any], channel: str, fitted: Fitted) -> None:
             "something that moved; repeat the measurement"
         ),
     )
-
-
-def arrays(rows: Sequence[tuple[float, float | None]]) -> tuple[np.ndarray, np.ndarray]:
-    """Times and values of ``(t, value)`` rows (a missing value is NaN)."""
-    t = np.array([r[0] for r in rows], dtype=np.float64)
-    p = np.array([math.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
-    return t, p
 
 
 def independent_part(fit: DecayFit, budget: Budget) -> DecayFit:

@@ -20,12 +20,11 @@ from drivers.errors import DriverError
 from rig.clock import Clock
 from rig.engine.abort import Abort
 from rig.engine.evidence import PositionWatch
-from rig.engine.measurements import (
-    NOT_ISOLATED,
-)
+from rig.engine.measurements import NOT_ISOLATED
 from rig.engine.measuring import INCOMPLETE, NOT_STEADY
 from rig.engine.observer import NullObserver, RunObserver, StepProgress
 from rig.engine.safe_state import apply_safe_state
+from rig.engine.samples import SampleStore
 from rig.engine.session import RigSession
 from rig.engine.step_context import EngineContext
 from rig.engine.valve_watch import ValveWatch
@@ -126,10 +125,10 @@ class Runner:
         self._waiting_for_operator = False
         self._in_cleanup = False
         self._in_safe_state = False
-        # The samples of the current step, kept in memory only by steps that fit or judge them
-        # (the record on disk has them all): a week of monitoring must not grow the process.
-        self.series: dict[str, list[tuple[float, float | None]]] = {c: [] for c in self.bench.channels}
-        self._keep_series = False
+        # The samples of the current step, kept in memory only by steps that fit or judge them,
+        # and only of the channels they fit (the record on disk has them all): a week of
+        # monitoring must not grow the process.
+        self.series = SampleStore()
         self.dropouts: dict[str, int] = dict.fromkeys(self.bench.channels, 0)
         self.last: dict[str, float | None] = {}
         self.watch = ValveWatch(self.bench, {})
@@ -162,8 +161,7 @@ class Runner:
         for name, value in values.items():
             if value is None:
                 self.dropouts[name] += 1
-            if self._keep_series:
-                self.series[name].append((t, value))
+        self.series.append(t, values)
         self.last = values
         self._instrument_health(t)
         low, high = self.bench.min_pressure_pa, self.bench.max_pressure_pa
@@ -348,9 +346,7 @@ class Runner:
             self.step_name = step.label
             self.event("step", f"{step.kind} at {step.location}")
             self._progress(step)
-            for kept in self.series.values():
-                kept.clear()
-            self._keep_series = step.keeps_series
+            self.series.restart(step.kept_channels(self.bench))
             step.run(context)
 
     def _progress(self, step: Step) -> None:

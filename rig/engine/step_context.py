@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rig.bench import BenchSpec
 from rig.engine import measuring
 from rig.engine.measuring import Fitted
+from rig.engine.samples import SampleStore
 from rig.engine.topology import joined
 from rig.steps import Step
 
@@ -42,8 +43,8 @@ class EngineContext:
         return self._runner.period_s
 
     @property
-    def series(self) -> Mapping[str, Sequence[tuple[float, float | None]]]:
-        """This step's samples so far, per channel."""
+    def series(self) -> SampleStore:
+        """This step's samples so far, of the channels it keeps (:meth:`rig.steps.Step.kept_channels`)."""
         return self._runner.series
 
     @property

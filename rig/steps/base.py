@@ -8,6 +8,8 @@ declares its fields (:func:`rig.steps.fields.step_field`) and owns its whole lif
 * ``planned_duration(response_s)``: how long it takes, nominally and at the longest (the
   progress, the ETA, the validator's bounds, the planner);
 * ``relies_on(bench)``: the channels and leak standards its results depend on (calibration);
+* ``kept_channels(bench)``: the channels whose samples it looks back at while it runs (fits,
+  settling), the only ones the engine keeps in memory;
 * ``run(ctx)``: what the engine executes, against :class:`rig.steps.context.StepContext`.
 
 Nothing else in the code knows a kind's fields: the loader reads them generically from the
@@ -66,9 +68,6 @@ class Step(ABC):
     # The YAML field where a step too long for the bounds (rig.procedure.bounds) is shown; None:
     # at the step itself.
     bound_field: ClassVar[str | None] = None
-    # Whether the step looks back at its own samples (fits, settling): only then does the engine
-    # keep them in memory (the record on disk has them all).
-    keeps_series: ClassVar[bool] = False
 
     location: str = ""
 
@@ -138,6 +137,15 @@ class Step(ABC):
             if d.type is CHANNEL_REF and value is not None:
                 channels.append(value)
         return tuple(channels), ()
+
+    def kept_channels(self, bench: BenchSpec) -> tuple[str, ...]:
+        """The channels whose samples the step looks back at while it runs (fits, settling).
+
+        Only these does the engine keep in memory for the step (``ctx.series``, float64 columns
+        from the step's start); the record on disk has every channel. By default none: a step
+        that only samples, moves valves or waits costs no memory however long it lasts.
+        """
+        return ()
 
     def level(self) -> Level | None:
         """The pressure the step brings its volume to, for the steps after it (None: it sets none)."""

@@ -29,7 +29,6 @@ class CompartmentIsolation(Step):
 
     kind: ClassVar[str] = "compartment_isolation"
     bound_field: ClassVar[str | None] = "watch"
-    keeps_series: ClassVar[bool] = True
 
     name: str = step_field("name", TEXT)
     hatches: tuple[str, ...] = step_field("hatches", VALVE_LIST)
@@ -44,6 +43,11 @@ class CompartmentIsolation(Step):
     def relies_on(self, bench: BenchSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Every gauge and thermometer of the bench: every segment is measured."""
         return tuple(n for n, c in bench.channels.items() if c.measures in CALIBRATED), ()
+
+    def kept_channels(self, bench: BenchSpec) -> tuple[str, ...]:
+        """Every channel: which segments it fits, with which gauge and thermometer, is known only
+        once the hatches are shut."""
+        return tuple(bench.channels)
 
     def run(self, ctx: StepContext) -> None:
         """Close the hatches, watch, fit and rank every gauged segment; record the leaking one."""

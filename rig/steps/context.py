@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from rig.bench import BenchSpec
     from rig.engine.measuring import Fitted
+    from rig.engine.samples import SampleStore
     from rig.steps.base import Level, Step
 
 Values = dict[str, float | None]
@@ -61,8 +62,9 @@ class StepContext(Protocol):
         """The sample period."""
 
     @property
-    def series(self) -> Mapping[str, Sequence[tuple[float, float | None]]]:
-        """This step's samples so far, per channel (kept only for steps that ``keeps_series``)."""
+    def series(self) -> SampleStore:
+        """This step's samples so far, of the channels its ``kept_channels`` names (float64
+        columns, NaN where a channel read nothing): ``times()``, ``values(channel)``, ``window``."""
 
     @property
     def measurements(self) -> Mapping[str, dict[str, Any]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from rig.analysis.detectability import minimum_detectable_leak
+from rig.bench import BenchSpec
 from rig.bench_gauges import ATMOSPHERE_PA, display_step_pa, sensor_floor
 from rig.engine.measurements import decay_entry
 from rig.engine.measuring import steady
@@ -27,7 +28,6 @@ class MeasureDecay(Step):
 
     kind: ClassVar[str] = "measure_decay"
     bound_field: ClassVar[str | None] = "duration"
-    keeps_series: ClassVar[bool] = True
 
     name: str = step_field("name", TEXT)
     channel: str = step_field("channel", CHANNEL_REF)
@@ -82,6 +82,10 @@ class MeasureDecay(Step):
     def planned_duration(self, response_s: float) -> tuple[float | None, float | None]:
         """Its duration, nominally and at the longest."""
         return self.duration_s, self.duration_s
+
+    def kept_channels(self, bench: BenchSpec) -> tuple[str, ...]:
+        """Its gauge, and its thermometer if it names one (the fit compensates with it)."""
+        return (self.channel,) if self.temperature is None else (self.channel, self.temperature)
 
     def measured_window(self, name: str) -> MeasuredWindow | None:
         """Its own measurement's volume, thermometer and direction."""

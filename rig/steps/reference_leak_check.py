@@ -30,7 +30,6 @@ class ReferenceLeakCheck(Step):
 
     kind: ClassVar[str] = "reference_leak_check"
     bound_field: ClassVar[str | None] = "duration"
-    keeps_series: ClassVar[bool] = True
 
     name: str = step_field("name", TEXT)
     valve: str = step_field("valve", VALVE_REF)
@@ -64,6 +63,10 @@ class ReferenceLeakCheck(Step):
     def relies_on(self, bench: BenchSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Its gauge, and the leak standard behind its valve."""
         return (self.channel,), (self.valve,)
+
+    def kept_channels(self, bench: BenchSpec) -> tuple[str, ...]:
+        """Its gauge (both windows are fitted uncompensated)."""
+        return (self.channel,)
 
     def measured_window(self, name: str) -> MeasuredWindow | None:
         """Its measurement's volume (uncompensated, a decay)."""

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from rig.analysis.settling import detect_settling
+from rig.bench import BenchSpec
 from rig.engine.abort import Abort
-from rig.engine.measuring import arrays
 from rig.steps.base import Step
 from rig.steps.context import StepContext
 from rig.steps.fields import CHANNEL_REF, LEAK_RATE, TIME, choice, step_field
@@ -27,7 +27,6 @@ class Stabilise(Step):
 
     kind: ClassVar[str] = "stabilise"
     bound_field: ClassVar[str | None] = "max"
-    keeps_series: ClassVar[bool] = True
 
     channel: str = step_field("channel", CHANNEL_REF)
     reject_limit_pa_m3_s: float = step_field("reject_limit", LEAK_RATE)
@@ -42,6 +41,10 @@ class Stabilise(Step):
         """No nominal time (it ends when settled); at the longest ``max_s``."""
         return None, self.max_s
 
+    def kept_channels(self, bench: BenchSpec) -> tuple[str, ...]:
+        """Its gauge: the settling is judged on the raw pressure (the thermometer is not read)."""
+        return (self.channel,)
+
     def run(self, ctx: StepContext) -> None:
         """Hold, running the settling detection once per completed window."""
         channel = self.channel
@@ -49,19 +52,17 @@ class Stabilise(Step):
         volume = ctx.bench.channels[channel].volume
         size = ctx.bench.volumes[volume].size_m3 if volume else 1.0
         reject_slope = self.reject_limit_pa_m3_s / size  # Pa/s a leak at the limit produces
-        start = len(ctx.series[channel])
-
         per_window = max(int(window / ctx.period_s), 2)
 
         # The raw pressure, not p·T_ref/T: over a short window a thermocouple's noise, scaled
         # by p/T, would swamp the slope changes the detection looks for.
         def settled(_: dict[str, float | None]) -> bool:
-            count = len(ctx.series[channel]) - start
+            count = len(ctx.series)  # this step's samples, from its start
             # Four windows: the three consecutive agreeing changes the detection asks for; and
             # only a completed window can change the answer, so the detection runs once per window.
             if count < 4 * per_window or count % per_window:
                 return False
-            t, p = arrays(ctx.series[channel][start:])
+            t, p = ctx.series.times(), ctx.series.values(channel)
             return detect_settling(t, p, -reject_slope, window).settled
 
         if not ctx.hold(self.max_s, settled):

@@ -1,11 +1,14 @@
 """A jump in a fitted window (a gauge's zero shifting) is found; a smooth decay, its printed
-staircase and its transients never are."""
+staircase and its transients never are; a day's window is scanned in a few MB."""
 
 from __future__ import annotations
+
+import tracemalloc
 
 import numpy as np
 import pytest
 
+from rig.analysis import level_shift
 from rig.analysis.level_shift import find_level_shift
 
 
@@ -49,3 +52,41 @@ def test_a_jump_within_the_gauges_steps_is_not_claimed() -> None:
     t, p = decay(np.random.default_rng(3))
     p[300:] += 10.0
     assert find_level_shift(t, p, 10.0) is None
+
+
+@pytest.mark.parametrize("block", [1, 2, 7, 64])
+def test_the_scan_in_blocks_finds_what_one_pass_finds_to_the_last_bit(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The running sums carry over from block to block in the order one pass adds them: a
+    # window scanned in one block (BLOCK above its length) is the reference.
+    rng = np.random.default_rng(4)
+    cases = []
+    for i in range(40):
+        t, p = decay(rng, n=int(rng.integers(24, 700)))
+        t = 1.7e9 + 0.1 * t  # epoch times at 10 Hz, where the centring matters
+        if i % 2:
+            p[int(rng.integers(1, p.size)) :] += rng.choice([-40.0, 25.0, 300.0])
+        if i % 3 == 0:
+            p[rng.integers(0, p.size, size=p.size // 20)] = np.nan
+        cases.append((t, p))
+    whole = [find_level_shift(t, p, 10.0) for t, p in cases]
+    monkeypatch.setattr(level_shift, "BLOCK", block)
+    assert [find_level_shift(t, p, 10.0) for t, p in cases] == whole
+    assert sum(s is not None for s in whole) >= 15
+
+
+def test_a_days_window_is_scanned_in_little_more_memory_than_one_column() -> None:
+    n = 864_000  # 24 h at 10 Hz
+    t = 1.7e9 + 0.1 * np.arange(float(n))
+    p = np.round(2e5 - 1e-3 * (t - t[0]) + np.random.default_rng(5).normal(0.0, 3.0, n), -1)
+    p[600_000:] += 100.0
+    tracemalloc.start()
+    try:
+        shift = find_level_shift(t, p, 10.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert shift is not None and shift.t_after == t[600_000]
+    # The median's copy of the differences, and a few MB of blocks (was 133 MB: 20 columns).
+    assert peak < p.nbytes + 8 * 2**20

@@ -19,6 +19,8 @@ from rig.engine.measurements import (
     UNIT,
     SegmentRate,
     decay_entry,
+    finite_part,
+    largest_magnitude,
     leaking_segment,
     reference_leak_entry,
     with_type_b,
@@ -358,3 +360,24 @@ def test_from_fits_a_quiet_set_names_none_and_a_leak_is_found() -> None:
     limited |= {f"s{i}": decay_entry(f, "p", (0.0, 300.0), 1.0, 0.01, False) for i, f in enumerate(quiet)}
     assert limited["leaky"]["outcome"] == "FAIL"
     assert leaking_segment(ranked(limited), has_limit=True) == "leaky"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [2e5, -3e5, 1.0],
+        [-0.0, 0.0],
+        [np.nan, 5.0, -7.0, np.inf],
+        [np.nan, -np.inf, -2.0],
+    ],
+)
+def test_the_finite_part_and_its_largest_magnitude_are_what_the_copies_gave(values: list[float]) -> None:
+    array = np.array(values)
+    part = finite_part(array)
+    assert part.tolist() == array[np.isfinite(array)].tolist()
+    assert largest_magnitude(part) == float(np.max(np.abs(array[np.isfinite(array)])))
+
+
+def test_a_window_with_nothing_to_leave_out_is_not_copied() -> None:
+    window = np.arange(5.0)
+    assert finite_part(window) is window

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import pytest
 
+from rig.bench import BenchSpec
 from rig.cli import main
 from rig.engine.calibration import relied_on
 from rig.procedure.loader import load_procedure
@@ -34,7 +36,6 @@ class Dwell(Step):
 
     kind: ClassVar[str] = "dwell"
     bound_field: ClassVar[str | None] = "duration"
-    keeps_series: ClassVar[bool] = True
 
     name: str = step_field("name", TEXT)
     channel: str = step_field("channel", CHANNEL_REF)
@@ -50,12 +51,17 @@ class Dwell(Step):
         """Its duration."""
         return self.duration_s, self.duration_s
 
+    def kept_channels(self, bench: BenchSpec) -> tuple[str, ...]:
+        """Its channel: the one whose samples it looks back at."""
+        return (self.channel,)
+
     def run(self, ctx: StepContext) -> None:
         """Hold, then judge the lowest reading of this step's own samples."""
         ctx.event("dwell", f"dwelling on {self.channel} for {self.duration_s:g} s")
         ctx.hold(self.duration_s)
-        readings = [p for _, p in ctx.series[self.channel] if p is not None]
-        lowest = min(readings)
+        values = ctx.series.values(self.channel)
+        readings = values[~np.isnan(values)]
+        lowest = float(readings.min())
         outcome = "PASS" if lowest > self.above_pa else "FAIL"
         ctx.record(self.name, {"value": lowest, "unit": "Pa", "outcome": outcome, "samples": len(readings)})
 

@@ -80,9 +80,28 @@ def test_our_kinds_are_registered_one_module_each() -> None:
             assert unit is None or d.attr.endswith(unit), (cls, d)
 
 
-def test_the_kinds_that_fit_their_samples_keep_them() -> None:
-    keeping = {cls.kind for cls in BUILTIN_STEPS if cls.keeps_series}
+def test_the_kinds_that_fit_their_samples_keep_them_and_only_the_channels_they_fit() -> None:
+    procedures = sorted((ROOT / "procedures").glob("*.yaml"))
+    loaded = [load_procedure(path) for path in procedures]
+    kept: dict[str, set[tuple[str, ...]]] = {}
+    for procedure in loaded:
+        for step in walk([*procedure.setup, *procedure.main, *procedure.cleanup]):
+            kept.setdefault(step.kind, set()).add(step.kept_channels(procedure.bench))
+    keeping = {kind for kind, channels in kept.items() if channels != {()}}
     assert keeping == {"stabilise", "measure_decay", "reference_leak_check", "compartment_isolation"}
+    for procedure in loaded:
+        for step in walk([*procedure.setup, *procedure.main, *procedure.cleanup]):
+            channels = step.kept_channels(procedure.bench)
+            if step.kind in ("stabilise", "reference_leak_check"):
+                assert channels == (step.fields["channel"],), step
+            elif step.kind == "measure_decay":
+                assert isinstance(step, MeasureDecay)
+                assert channels == tuple(c for c in (step.channel, step.temperature) if c is not None)
+            elif step.kind == "compartment_isolation":
+                # Its segments are known only once the hatches are shut: every channel.
+                assert channels == tuple(procedure.bench.channels)
+            else:
+                assert channels == (), step
 
 
 @dataclass(frozen=True, kw_only=True)
