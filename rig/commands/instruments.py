@@ -15,8 +15,8 @@ from typing import Any
 
 from rig.bench import BenchSpec, load_bench
 from rig.clock import ScaledClock
-from rig.commands.bench_access import instrument_resources
 from rig.errors import InputError
+from rig.execution.bench_access import instrument_resources
 
 EXIT_UNANSWERED = 3
 

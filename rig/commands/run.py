@@ -15,15 +15,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from drivers.errors import DriverError
 from rig import __version__
-from rig.bench import BenchSpec
-from rig.commands.bench_access import EXIT_INVALID, check_simulation_arguments, load_or_report, open_bench
+from rig.commands.bench_access import EXIT_INVALID, check_simulation_arguments, load_or_report
 from rig.errors import InputError
 from rig.record.integrity import seal_run
 
 if TYPE_CHECKING:
-    from rig.engine.session import RigSession
+    pass
 
 
 def register(sub: Any) -> None:
@@ -56,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     procedure = load_or_report(args.procedure, args.bench)
     if procedure is None:
         return EXIT_INVALID
-    from rig.engine.runner import EXIT_CODES, STATUS, Runner
+    from rig.engine.runner import EXIT_CODES
     from rig.record.run_store import RunStore
     from rig.record.trust import check_ready_to_sign
 
@@ -81,59 +79,59 @@ def run(args: argparse.Namespace) -> int:
     from rig.clock import Clock, ScaledClock, VirtualClock, WallClock
     from rig.commands.consoles import status_console
     from rig.engine.live_view import LiveView
+    from rig.execution.bench_access import open_bench
+    from rig.execution.execute import RecordPlan, execute
 
+    files = {"procedure.yaml": Path(procedure.source).read_text()}
+    if bench.source:
+        files["bench.yaml"] = Path(bench.source).read_text()
+    procedure_text = files["procedure.yaml"].encode("utf-8")  # the hash of the copy the run keeps
+    metadata: dict[str, Any] = {
+        "sim": args.sim,
+        "seed": args.seed,
+        "operator": args.operator or _login(),
+        "software": {"rig": __version__, "python": platform.python_version()},
+        "procedure_sha256": hashlib.sha256(procedure_text).hexdigest(),
+        "calibration_checked_on": checked_on.isoformat(),
+        "calibrations": calibrations,
+    }
+    if problems:
+        metadata["calibration_override"] = problems
     with ExitStack() as stack:
         clock: Clock = WallClock()
         if args.sim:
             clock = ScaledClock(args.speed) if args.speed else VirtualClock()
         access = open_bench(bench, sim=args.sim, clock=clock, stack=stack, seed=args.seed)
-        try:
-            session, identities, settings = _open_session(bench, access.resources)
-        except DriverError as exc:
-            return _aborted_before_start(bench, access.resources, exc, as_json=args.json)
-        stack.enter_context(session)
-        files = {"procedure.yaml": Path(procedure.source).read_text()}
-        if bench.source:
-            files["bench.yaml"] = Path(bench.source).read_text()
-        procedure_text = files["procedure.yaml"].encode("utf-8")  # the hash of the copy the run keeps
-        metadata: dict[str, Any] = {
-            "sim": args.sim,
-            "seed": args.seed,
-            "operator": args.operator or _login(),
-            "software": {"rig": __version__, "python": platform.python_version()},
-            "procedure_sha256": hashlib.sha256(procedure_text).hexdigest(),
-            "identities": identities,
-            "settings": settings,
-            "calibration_checked_on": checked_on.isoformat(),
-            "calibrations": calibrations,
-        }
-        if problems:
-            metadata["calibration_override"] = problems
-            for problem in problems:
-                print(f"calibration (overridden): {problem}", file=sys.stderr)
-        writer = store.create(procedure.name, bench.name, list(bench.channels), metadata, files)
-        answer = None if (args.yes or args.sim) else _ask
-        act = access.simulation.act if access.simulation is not None else None
+        for problem in problems:
+            print(f"calibration (overridden): {problem}", file=sys.stderr)
         # On stderr, so that stdout stays the one JSON line a script reads.
         view = stack.enter_context(LiveView(bench, clock.now, status_console()))
-        runner = Runner(procedure, session, clock, writer, answer, observer=view, act=act)
-        # Stop signals go to the runner from now until the command returns: one arriving while the
-        # record is finished, or after, must not kill the process between the results and the seal.
-        stack.enter_context(_stop_requests(runner))
-        outcome = runner.run()
         # Sealed once everything is written (any later change to any file shows in `rig verify`),
         # and before the index marks the run ended: an ended run is a sealed one.
-        status = STATUS[outcome.verdict]
-        unfinished = writer.finish(
-            status, outcome.verdict.value, outcome.reason, outcome.results(), seal=seal_run
+        record = RecordPlan(store, metadata, files, seal=seal_run)
+        answer = None if (args.yes or args.sim) else _ask
+        # Stop signals go to the runner from its start until the command returns: one arriving
+        # while the record is finished, or after, must not kill the process between the results
+        # and the seal.
+        executed = execute(
+            procedure,
+            access,
+            clock,
+            record=record,
+            observers=[view],
+            answer=answer,
+            prepare=lambda runner: stack.enter_context(_stop_requests(runner)),
         )
-        for problem in unfinished:
+        outcome = executed.outcome
+        if not executed.started:
+            return _aborted_before_start(outcome.reason, as_json=args.json)
+        for problem in executed.record_problems:
             print(f"rig run: record: {problem}", file=sys.stderr)
-        _print_outcome(writer.run_id, writer.run_dir, outcome, as_json=args.json)
+        _print_outcome(executed.run_id, executed.run_dir, outcome, as_json=args.json)
     return EXIT_CODES[outcome.verdict]
 
 
-def _print_outcome(run_id: str, run_dir: Path, outcome: Any, *, as_json: bool) -> None:
+def _print_outcome(run_id: str | None, run_dir: Path | None, outcome: Any, *, as_json: bool) -> None:
     summary = {
         "run_id": run_id,
         "run_dir": str(run_dir),
@@ -172,31 +170,10 @@ def _stop_requests(runner: Any) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _open_session(bench: BenchSpec, resources: dict[str, str]) -> tuple[RigSession, dict[str, str], Any]:
-    """A session on every instrument, with their identities and settings; closed again if one fails."""
-    from rig.engine.session import RigSession
-
-    session = RigSession(bench, resources)
-    try:
-        return session, session.identities(), session.settings()
-    except BaseException:
-        session.close()
-        raise
-
-
-def _aborted_before_start(
-    bench: BenchSpec, resources: dict[str, str], exc: DriverError, *, as_json: bool
-) -> int:
-    """An instrument failed before the run began: make safe what answers, say so in one line, exit 3.
-
-    No run is recorded (nothing was measured); the safe state is still driven on every
-    valve instrument that answers, since a previous run or a person may have left valves open.
-    """
+def _aborted_before_start(reason: str, *, as_json: bool) -> int:
+    """An instrument failed before the run began: say so in one line, exit 3 (no run is recorded)."""
     from rig.engine.runner import EXIT_CODES, RunVerdict
-    from rig.engine.session import command_safe_state
 
-    attempt = command_safe_state(bench, resources)
-    reason = f"instrument fault before the run started: {exc}; {attempt.reason}"
     print(f"rig run: ABORTED: {reason}", file=sys.stderr)
     if as_json:
         # The same keys as a run's line, so that a script reads one shape.

@@ -7,7 +7,7 @@ a few times per second, from whatever was stored last. On a console that is not 
 terminal (a pipe, CI) there is no live display: one plain line per step and the verdict.
 
     with LiveView(procedure.bench, clock.now) as view:
-        outcome = Runner(..., observer=view).run()  # the runner calls view.finished() itself
+        outcome = execute(..., observers=[view]).outcome  # the runner calls view.finished()
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
@@ -29,6 +29,9 @@ from rich.text import Text
 from rig.bench import BenchSpec
 from rig.engine.observer import StepProgress
 from rig.units import T_TWENTY_C_K, T_ZERO_C_K, leak_rate_unit_factor
+
+if TYPE_CHECKING:
+    from rig.engine.runner import RunOutcome
 
 DROPOUT = "—"
 EVENTS_SHOWN = 6
@@ -156,13 +159,14 @@ class LiveView:
         step = self._step
         self._estimate = _Estimate(name, rate_pa_m3_s, stderr_pa_m3_s, n, getattr(step, "index", None))
 
-    def event(self, t_s: float, kind: str, message: str) -> None:
+    def event(self, t_s: float, kind: str, message: str, **data: Any) -> None:
         """Keep the event among the last few shown."""
         self._events.append((t_s, kind, message))  # a bounded deque: the oldest falls out
 
-    def finished(self, verdict: str, reason: str) -> None:
+    def finished(self, outcome: RunOutcome) -> None:
         """Show the verdict; print it directly when no live display will draw it."""
         try:
+            verdict, reason = outcome.verdict.value, outcome.reason
             self._finished_at_s = self._now()
             self._verdict = (verdict, reason)
             if self._live is None:

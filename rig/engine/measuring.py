@@ -65,7 +65,7 @@ def _fit_hold(
             return
         live.add(t, sign * p, values.get(temp_channel) if temp_channel else None)
         if live.n >= 3:
-            runner.observer.leak_rate(name, live.leak_rate_pa_m3_s, live.stderr_pa_m3_s, live.n)
+            runner.events.leak_rate(name, live.leak_rate_pa_m3_s, live.stderr_pa_m3_s, live.n)
 
     start = runner.clock.now()
     runner.hold(duration_s, each=feed)

@@ -22,7 +22,7 @@ from rig.engine.abort import Abort
 from rig.engine.evidence import PositionWatch
 from rig.engine.measurements import NOT_ISOLATED
 from rig.engine.measuring import INCOMPLETE, NOT_STEADY
-from rig.engine.observer import NullObserver, RunObserver, StepProgress
+from rig.engine.observer import EventStream, RunObserver, StepProgress
 from rig.engine.safe_state import apply_safe_state
 from rig.engine.samples import SampleStore
 from rig.engine.session import RigSession
@@ -30,7 +30,6 @@ from rig.engine.step_context import EngineContext
 from rig.engine.valve_watch import ValveWatch
 from rig.procedure.loader import Procedure
 from rig.procedure.plan import Plan
-from rig.record.run_writer import RunWriter
 from rig.steps import Step
 
 __all__ = ["EXIT_CODES", "STATUS", "Abort", "RunOutcome", "RunVerdict", "Runner"]
@@ -89,11 +88,12 @@ class RunOutcome:
 
 
 class Runner:
-    """Runs one procedure on one session, recording into one run.
+    """Runs one procedure on one session, telling one event stream what happens.
 
-    ``answer`` answers operator prompts (None: yes to all); ``act`` performs what a
-    confirmed prompt's ``action`` names (a simulated bench acts it out; None: recorded only);
-    ``observer`` watches (the live view).
+    ``observers`` watch the run in order (the record first: :class:`rig.execution.recorder.Recorder`,
+    then the live view, a test's probe); ``answer`` answers operator prompts (None: yes to
+    all); ``act`` performs what a confirmed prompt's ``action`` names (a simulated bench acts
+    it out; None: recorded only). :func:`rig.execution.execute` builds one.
     """
 
     def __init__(
@@ -101,19 +101,17 @@ class Runner:
         procedure: Procedure,
         session: RigSession,
         clock: Clock,
-        writer: RunWriter,
+        observers: Sequence[RunObserver] = (),
         answer: Callable[[str], bool] | None = None,
-        observer: RunObserver | None = None,
         act: Callable[[str], None] | None = None,
     ) -> None:
         self.procedure = procedure
         self.bench = procedure.bench
         self.session = session
         self.clock = clock
-        self.writer = writer
         self.answer = answer
         self.act = act
-        self.observer: RunObserver = observer or NullObserver()
+        self.events = EventStream(observers)
         self.period_s = procedure.sample_period_s
         self.step_name = "start"
         # Stop requests (Ctrl-C, SIGTERM, SIGHUP): after the first the run stops at its next
@@ -149,15 +147,14 @@ class Runner:
         """Read every channel now, record it, check the limits, the valves and the instruments."""
         t = self.clock.now()
         values = self.session.read_all()
-        self.writer.sample(t, self.step_name, values)
-        self.observer.sampled(t, values)
+        self.events.sampled(t, values)
         self._remember(t, values)
         if self.stops > self._stops_logged:
             self._stops_logged = self.stops
             self.event("operator", f"stop requested ({self._stop_why}); a second request stops at once")
-        if self.writer.failure is not None and not self._in_cleanup:
+        if (failure := self.events.failure) is not None and not self._in_cleanup:
             # The bench must not run on unrecorded: stop, and let the safe state go on without a disk.
-            raise Abort(f"record: {self.writer.failure}", "fault")
+            raise Abort(f"record: {failure}", "fault")
         for name, value in values.items():
             if value is None:
                 self.dropouts[name] += 1
@@ -316,9 +313,9 @@ class Runner:
             if not safe.confirmed and outcome.verdict is not RunVerdict.ABORTED:
                 outcome.verdict = RunVerdict.ABORTED
                 outcome.reason = f"safe state not confirmed: {safe.reason}"
-        if self.writer.failure is not None and outcome.verdict is not RunVerdict.ABORTED:
+        if (failure := self.events.failure) is not None and outcome.verdict is not RunVerdict.ABORTED:
             # A record that could not be written whole certifies nothing.
-            outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"record: {self.writer.failure}"
+            outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"record: {failure}"
         if outcome.verdict is RunVerdict.PASS:
             outcome.verdict, outcome.reason = _aggregate(outcome.measurements)
         outcome.faults = {
@@ -326,14 +323,12 @@ class Runner:
             "dropouts": dict(self.dropouts),
             "driver": self.session.transfer_stats(),
         }
-        self.observer.finished(outcome.verdict.value, outcome.reason)
+        self.events.finished(outcome)
         return outcome
 
     def event(self, kind: str, message: str, **data: Any) -> None:
         """Record an event at the clock's time."""
-        t = self.clock.now()
-        self.writer.event(t, kind, message, step=self.step_name, **data)
-        self.observer.event(t, kind, message)
+        self.events.event(self.clock.now(), kind, message, step=self.step_name, **data)
 
     def steps(self, steps: Sequence[Step], outcome: RunOutcome) -> None:
         """Run ``steps`` in order, each against a context of this run (:mod:`rig.engine.step_context`)."""
@@ -354,7 +349,7 @@ class Runner:
         self._executed += 1
         nominal, maximum = step.planned_duration(self.bench.valve_response_s)
         remaining = self._plan.nominal_after(index)
-        self.observer.step_started(
+        self.events.step_started(
             StepProgress(
                 name=self.step_name,
                 kind=step.kind,

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rig.clock import VirtualClock
-from rig.engine.runner import STATUS, Runner
-from rig.engine.session import RigSession
 from rig.errors import InputError
+from rig.execution.bench_access import open_bench
+from rig.execution.execute import execute
 from rig.procedure.loader import Procedure
-from rig.record.run_store import RunStore
-from rig.sim.simulated_rig import SimulatedRig
 from rig.steps import Step, map_steps
 from rig.steps.measure_decay import MeasureDecay
 
@@ -69,7 +66,8 @@ def simulation_check(
 
     The measurement lasts ``duration_s`` and the engine judges it against ``limit_pa_m3_s``
     (the limit the plan was made for, which need not be the step's own). In process, on a
-    virtual clock, over the real stack (drivers to the simulated servers); seeds ``seed``,
+    virtual clock, over the real stack (drivers to the simulated servers), through the same
+    :func:`rig.execution.execute.execute` as ``rig run``, unrecorded; seeds ``seed``,
     ``seed`` + 1, … (default: the bench file's ``physics.seed``). The leak is whatever the
     bench's physics makes it, not the planned one: the rates are reported.
     """
@@ -81,26 +79,22 @@ def simulation_check(
     base = seed if seed is not None else bench.doc.integer(("physics", "seed"), 0)
     edited = as_planned(procedure, name, duration_s, limit_pa_m3_s)
     results = []
-    with tempfile.TemporaryDirectory(prefix="rig-plan-") as tmp:
-        store = RunStore(Path(tmp))
-        for i in range(runs):
-            clock = VirtualClock()
-            with SimulatedRig(bench, clock, seed=base + i) as rig:
-                resources = {n: e["resource"] for n, e in rig.resources().items()}
-                with RigSession(bench, resources) as session:
-                    writer = store.create(edited.name, bench.name, list(bench.channels), {}, {})
-                    outcome = Runner(edited, session, clock, writer, act=rig.simulation.act).run()
-                    writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, {})
-            entry: dict[str, Any] = outcome.measurements.get(name, {})
-            results.append(
-                SimulatedRun(
-                    seed=base + i,
-                    verdict=outcome.verdict.value,
-                    reason=outcome.reason,
-                    outcome=entry.get("outcome"),
-                    rate_pa_m3_s=entry.get("value"),
-                    stderr_pa_m3_s=entry.get("stderr"),
-                    limit_pa_m3_s=limit_pa_m3_s,
-                )
+    for i in range(runs):
+        clock = VirtualClock()
+        # Not recorded: the check keeps the measurement's outcome and rate, and nothing else.
+        with ExitStack() as stack:
+            access = open_bench(bench, sim=True, clock=clock, stack=stack, seed=base + i)
+            outcome = execute(edited, access, clock).outcome
+        entry: dict[str, Any] = outcome.measurements.get(name, {})
+        results.append(
+            SimulatedRun(
+                seed=base + i,
+                verdict=outcome.verdict.value,
+                reason=outcome.reason,
+                outcome=entry.get("outcome"),
+                rate_pa_m3_s=entry.get("value"),
+                stderr_pa_m3_s=entry.get("stderr"),
+                limit_pa_m3_s=limit_pa_m3_s,
             )
+        )
     return results

@@ -26,6 +26,9 @@ from rig.clock import VirtualClock
 from rig.engine.live_view import LiveView
 from rig.engine.runner import Runner, RunVerdict
 from rig.engine.session import RigSession
+from rig.execution.bench_access import BenchAccess
+from rig.execution.execute import RecordPlan, execute
+from rig.execution.recorder import Recorder
 from rig.procedure.loader import Procedure, load_procedure
 from rig.record.run_store import RunStore
 from rig.sim.simulated_rig import SimulatedRig
@@ -56,7 +59,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
             )
             console = Console(file=io.StringIO(), force_terminal=True, width=120)
             with LiveView(procedure.bench, clock.now, console) as view:
-                runner = Runner(procedure, session, clock, writer, observer=view)
+                runner = Runner(procedure, session, clock, [Recorder(writer), view])
                 session.read_all()  # units and identities are learnt once, outside the measured rounds
                 yield Engine(procedure, clock, session, runner)
             writer.close()
@@ -95,14 +98,8 @@ def test_seal_repair_certification_in_simulation(benchmark: Any, tmp_path: Path)
     def run_once() -> tuple[RunVerdict, float]:
         clock = VirtualClock()
         with SimulatedRig(procedure.bench, clock, seed=1) as rig:
-            resources = {n: e["resource"] for n, e in rig.resources().items()}
-            with RigSession(procedure.bench, resources) as session:
-                store = RunStore(tmp_path)
-                writer = store.create(
-                    procedure.name, procedure.bench.name, list(procedure.bench.channels), {}, {}
-                )
-                outcome = Runner(procedure, session, clock, writer, act=rig.simulation.act).run()
-                writer.close()
+            access = BenchAccess({n: e["resource"] for n, e in rig.resources().items()}, rig.simulation)
+            outcome = execute(procedure, access, clock, record=RecordPlan(RunStore(tmp_path))).outcome
         return outcome.verdict, clock.now()
 
     verdict, simulated_s = benchmark.pedantic(run_once, rounds=1, iterations=1)

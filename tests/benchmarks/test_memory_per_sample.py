@@ -21,8 +21,9 @@ import pytest
 
 from rig.clock import VirtualClock
 from rig.engine.observer import NullObserver, StepProgress
-from rig.engine.runner import Runner, RunOutcome
-from rig.engine.session import RigSession
+from rig.engine.runner import RunOutcome
+from rig.execution.bench_access import BenchAccess
+from rig.execution.execute import RecordPlan, execute
 from rig.procedure.loader import load_procedure
 from rig.record.run_store import RunStore
 from rig.sim.simulated_rig import SimulatedRig
@@ -80,7 +81,7 @@ class StepMemory(NullObserver):
             if self.samples == SETTLED_AT:
                 self.held_settled = self.held
 
-    def finished(self, verdict: str, reason: str) -> None:
+    def finished(self, outcome: RunOutcome) -> None:
         self._stop()
 
     def _stop(self) -> None:
@@ -112,13 +113,9 @@ def run_decay(tmp_path: Path) -> Measured:
     clock = VirtualClock()
     memory = StepMemory()
     with SimulatedRig(procedure.bench, clock, seed=1) as rig:
-        resources = {n: e["resource"] for n, e in rig.resources().items()}
-        with RigSession(procedure.bench, resources) as session:
-            writer = RunStore(tmp_path / "runs").create(
-                procedure.name, procedure.bench.name, list(procedure.bench.channels), {}, {}
-            )
-            outcome = Runner(procedure, session, clock, writer, observer=memory).run()
-            writer.close()
+        access = BenchAccess({n: e["resource"] for n, e in rig.resources().items()}, rig.simulation)
+        record = RecordPlan(RunStore(tmp_path / "runs"))
+        outcome = execute(procedure, access, clock, record=record, observers=[memory]).outcome
     return Measured(outcome, memory)
 
 

@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from rig.clock import VirtualClock
-from rig.engine.runner import STATUS, Runner, RunOutcome
-from rig.engine.session import RigSession
+from rig.engine.observer import RunObserver
+from rig.engine.runner import Runner, RunOutcome
+from rig.execution.bench_access import BenchAccess
+from rig.execution.execute import RecordPlan, execute
+from rig.execution.recorder import Recorder
 from rig.procedure.loader import Procedure, load_procedure
 from rig.record.integrity import seal_run
 from rig.record.run_store import RunStore
@@ -66,38 +69,43 @@ def run(
     procedure: str | Path,
     bench: Path | None = None,
     seed: int = 3,
-    observer: Callable[[Runner], Any] | None = None,
+    observer: Callable[[Runner], RunObserver] | None = None,
     timeout_s: float = 0.5,
     prepare: Callable[[Runner, SimulatedBench], None] | None = None,
     key_dir: Path | None = None,
 ) -> Finished:
-    """Run ``procedure`` (a shipped name or a path) in simulation, in-process.
+    """Run ``procedure`` (a shipped name or a path) in simulation, in-process, as ``rig run`` runs it.
 
-    The run is recorded in ``tmp_path / "data"`` as ``rig run`` records it (``results.json``
-    with the verdict, the reason and the ``faults`` counts), so ``rig runs`` lists it.
-    ``prepare`` sees the runner and the simulation before the run starts (e.g. to schedule a
-    fault when a step begins). With ``key_dir`` the record is sealed with that directory's
-    signing key once it is finished, as ``rig run`` seals it.
+    Through :func:`rig.execution.execute.execute`: the run is recorded in ``tmp_path / "data"``
+    (``results.json`` with the verdict, the reason and the ``faults`` counts; ``run.json`` with
+    the instruments' identities), so ``rig runs`` lists it. ``observer`` makes an observer of
+    the runner, added after the record; ``prepare`` sees the runner and the simulation before
+    the run starts (e.g. to schedule a fault when a step begins). With ``key_dir`` the record
+    is sealed with that directory's signing key once it is finished, as ``rig run`` seals it.
     """
     path = PROCEDURES / f"{procedure}.yaml" if isinstance(procedure, str) else procedure
     loaded = load_procedure(path, bench)
     clock = VirtualClock()
     with SimulatedRig(loaded.bench, clock, seed=seed) as rig:
-        resources = {n: e["resource"] for n, e in rig.resources().items()}
-        with RigSession(loaded.bench, resources, timeout_s=timeout_s) as session:
-            store = RunStore(tmp_path / "data")
-            writer = store.create(loaded.name, loaded.bench.name, list(loaded.bench.channels), {}, {})
-            runner = Runner(loaded, session, clock, writer, act=rig.simulation.act)
+        access = BenchAccess({n: e["resource"] for n, e in rig.resources().items()}, rig.simulation)
+        seal = None if key_dir is None else (lambda run_dir: seal_run(run_dir, key_dir))
+        record = RecordPlan(RunStore(tmp_path / "data"), seal=seal)
+
+        def ready(runner: Runner) -> None:
             if observer is not None:
-                runner.observer = observer(runner)
+                runner.events.add(observer(runner))
             if prepare is not None:
                 prepare(runner, rig.simulation)
-            outcome = runner.run()
-            seal = None if key_dir is None else (lambda run_dir: seal_run(run_dir, key_dir))
-            writer.finish(
-                STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, outcome.results(), seal=seal
-            )
-    return Finished(outcome, rig.simulation, clock, writer.run_dir, loaded)
+
+        executed = execute(loaded, access, clock, record=record, prepare=ready, timeout_s=timeout_s)
+    assert executed.run_dir is not None, executed.outcome.reason
+    return Finished(executed.outcome, rig.simulation, clock, executed.run_dir, loaded)
+
+
+def recorded_in(runner: Runner) -> Path:
+    """The directory ``runner``'s record is written to (its recorder is one of its observers)."""
+    (recorder,) = [o for o in runner.events.observers if isinstance(o, Recorder)]
+    return recorder.run_dir
 
 
 def variant(tmp_path: Path, source: Path, edit: Callable[[str], str], name: str = "bench.yaml") -> Path:

@@ -15,12 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from rig.clock import VirtualClock
-from rig.engine.runner import STATUS, Runner, RunOutcome
-from rig.engine.session import RigSession
-from rig.procedure.loader import load_procedure
-from rig.record.run_store import RunStore
-from rig.sim.simulated_rig import SimulatedRig
+from rig.engine.runner import RunOutcome
+from tests.engine import sim_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCEDURE = ROOT / "procedures" / "pressure_decay.yaml"
@@ -48,15 +44,7 @@ def variant(tmp_path: Path, duration: str, limit: str) -> Path:
 
 
 def run(tmp_path: Path, procedure_path: Path, seed: int) -> RunOutcome:
-    procedure = load_procedure(procedure_path, BENCH)
-    clock = VirtualClock()
-    with SimulatedRig(procedure.bench, clock, seed=seed) as rig:
-        resources = {n: e["resource"] for n, e in rig.resources().items()}
-        with RigSession(procedure.bench, resources) as session:
-            writer = RunStore(tmp_path / "data").create(procedure.name, procedure.bench.name, [], {}, {})
-            outcome = Runner(procedure, session, clock, writer).run()
-            writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, {})
-    return outcome
+    return sim_runs.run(tmp_path, procedure_path, BENCH, seed=seed, timeout_s=2.0).outcome
 
 
 def test_a_leak_at_half_the_limit_passes_with_its_budget_and_e2930(tmp_path: Path) -> None:

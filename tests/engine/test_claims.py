@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,7 +121,7 @@ class _StopInSafeState(NullObserver):
         if getattr(progress, "name", "") == "decay":
             self.runner.request_stop()
 
-    def event(self, t_s: float, kind: str, message: str) -> None:
+    def event(self, t_s: float, kind: str, message: str, **data: Any) -> None:
         if kind == "safe_state" and message == "safe state commanded":
             self.runner.request_stop()
             self.runner.request_stop()

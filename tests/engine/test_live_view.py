@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -12,6 +13,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rig.bench import BenchSpec, load_bench
 from rig.engine.live_view import LiveView
 from rig.engine.observer import RunObserver, StepProgress
+from rig.engine.runner import RunOutcome, RunVerdict
 from rig.units import T_TWENTY_C_K, convert_leak_rate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +46,11 @@ class Clock:
 
     def now(self) -> float:
         return self.t
+
+
+def ended(verdict: str, reason: str) -> RunOutcome:
+    """A run's final outcome, as the runner hands it to its observers."""
+    return RunOutcome(RunVerdict(verdict), reason)
 
 
 def terminal() -> Console:
@@ -164,7 +171,7 @@ def test_the_verdict_is_shown_in_its_colour_and_the_clock_stops(
     clock = Clock(1100.0)
     view = LiveView(bench, clock.now, console=terminal())
     view.step_started(DECAY)
-    view.finished(verdict, "the reason")
+    view.finished(ended(verdict, "the reason"))
     clock.t = 5000.0
     text = shown(view)
     assert f"{verdict} — the reason" in text
@@ -179,7 +186,7 @@ def test_as_a_context_manager_on_a_terminal_the_final_state_stays_on_screen(benc
     with LiveView(bench, Clock(100.0).now, console=console, refresh_per_second=1.0) as view:
         view.step_started(FILL)
         view.sampled(100.0, SAMPLE)
-        view.finished("PASS", "every measurement within its limit")
+        view.finished(ended("PASS", "every measurement within its limit"))
     text = written(console)
     assert "step 2/5 · fill article (fill)" in text
     assert "every measurement within its limit" in text
@@ -194,7 +201,7 @@ def test_off_a_terminal_only_one_plain_line_per_step_and_the_verdict(bench: Benc
         view.leak_rate("decay", 1.0e-5, 2.0e-7, 120)
         view.event(100.0, "fault", "gauges: no answer")
         view.step_started(DECAY)
-        view.finished("FAIL", "above the limit: decay")
+        view.finished(ended("FAIL", "above the limit: decay"))
     lines = written(console).splitlines()
     assert lines == [
         "step 2/5 · fill article (fill) · ≤ 10:00 · ETA ≤ 40:00",
@@ -207,7 +214,7 @@ def test_off_a_terminal_only_one_plain_line_per_step_and_the_verdict(bench: Benc
 def test_finished_prints_the_verdict_when_no_live_display_is_running(bench: BenchSpec) -> None:
     console = terminal()
     view = LiveView(bench, Clock().now, console=console)
-    view.finished("INCONCLUSIVE", "not decisive, test longer: decay")
+    view.finished(ended("INCONCLUSIVE", "not decisive, test longer: decay"))
     assert "INCONCLUSIVE" in written(console)
 
 
@@ -249,7 +256,7 @@ def test_observer_methods_never_raise_on_odd_input(bench: BenchSpec) -> None:
         view.sampled(math.inf, {"no_such_channel": 1.0, "p_article": math.nan, "t_article": "hot"})  # type: ignore[dict-item]
         view.leak_rate("decay", math.nan, math.inf, -1)
         view.event(math.nan, "", "")
-        view.finished("WHATEVER", "")
+        view.finished(SimpleNamespace(verdict=SimpleNamespace(value="WHATEVER"), reason=""))  # type: ignore[arg-type]
         text = shown(view)
         assert "nan" in text and "'hot'" in text and "no_such_channel" not in text
     # A closed output (a pipe gone away) costs the lines, not the run.
@@ -257,7 +264,7 @@ def test_observer_methods_never_raise_on_odd_input(bench: BenchSpec) -> None:
     gone.close()
     view = LiveView(bench, Clock().now, console=Console(file=gone))
     view.step_started(FILL)
-    view.finished("PASS", "")
+    view.finished(ended("PASS", ""))
 
 
 def test_a_part_that_cannot_be_drawn_leaves_the_rest_of_the_view(bench: BenchSpec) -> None:

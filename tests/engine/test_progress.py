@@ -17,6 +17,7 @@ from rig.clock import VirtualClock
 from rig.engine.observer import NullObserver, StepProgress
 from rig.engine.runner import Runner, RunVerdict
 from rig.engine.session import RigSession
+from rig.execution.recorder import Recorder
 from rig.procedure.bounds import MAX_EXECUTED_STEPS
 from rig.procedure.loader import ProcedureInvalid, load_procedure
 from rig.record.run_store import RunStore
@@ -77,14 +78,13 @@ def test_a_procedure_at_the_bound_runs_its_first_steps_without_listing_them(tmp_
             )
             tracemalloc.start()
             try:
-                runner = Runner(procedure, session, clock, writer)
+                runner = Runner(procedure, session, clock, [Recorder(writer)])
                 _, built_bytes = tracemalloc.get_traced_memory()
             finally:
                 tracemalloc.stop()
             watch = _Watch(runner)
-            runner.observer = watch
+            runner.events.add(watch)
             outcome = runner.run()
-            writer.finish("aborted", outcome.verdict.value, outcome.reason, outcome.results())
     # Listing 100 000 steps would take 800 kB of references alone.
     assert built_bytes < 200_000
     assert outcome.verdict is RunVerdict.ABORTED and "operator" in outcome.reason

@@ -11,10 +11,9 @@ import pytest
 
 from rig.clock import VirtualClock
 from rig.engine.runner import Runner, RunVerdict
-from rig.engine.session import RigSession
 from rig.procedure.loader import load_procedure
-from rig.record.run_store import RunStore, read_samples
-from rig.sim.simulated_rig import SimulatedRig
+from rig.record.run_store import read_samples
+from tests.engine import sim_runs
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCEDURES = ROOT / "procedures"
@@ -80,18 +79,12 @@ def test_the_other_shipped_procedures_run_from_the_command_line(
 
 
 def test_run_ends_in_the_safe_state_in_the_physics(tmp_path: Path) -> None:
-    procedure = load_procedure(PROCEDURES / "pressure_decay.yaml")
-    clock = VirtualClock()
-    with SimulatedRig(procedure.bench, clock, seed=2) as rig:
-        resources = {n: e["resource"] for n, e in rig.resources().items()}
-        with RigSession(procedure.bench, resources) as session:
-            writer = RunStore(tmp_path).create(procedure.name, procedure.bench.name, [], {}, {})
-            outcome = Runner(procedure, session, clock, writer).run()
-            writer.close()
-        assert outcome.verdict is RunVerdict.PASS and outcome.safe_state_confirmed
-        clock.advance(1.0)  # the valves' opening delay
-        for valve, open_ in procedure.bench.safe_state.items():
-            assert rig.simulation.valve_is_open(valve) == open_, valve
+    done = sim_runs.run(tmp_path, "pressure_decay", seed=2, timeout_s=2.0)
+    procedure, outcome, clock = done.procedure, done.outcome, done.clock
+    assert outcome.verdict is RunVerdict.PASS and outcome.safe_state_confirmed
+    clock.advance(1.0)  # the valves' opening delay
+    for valve, open_ in procedure.bench.safe_state.items():
+        assert done.simulation.valve_is_open(valve) == open_, valve
 
 
 def started_run(data_dir: Path, timeout_s: float = 60.0) -> Path:
@@ -120,8 +113,7 @@ def wait_for_event(run_dir: Path, kind: str, timeout_s: float = 60.0) -> None:
 
 def test_a_stop_request_only_sets_a_flag_except_at_an_operator_prompt(tmp_path: Path) -> None:
     procedure = load_procedure(PROCEDURES / "pressure_decay.yaml")
-    writer = RunStore(tmp_path).create(procedure.name, procedure.bench.name, [], {}, {})
-    runner = Runner(procedure, None, VirtualClock(), writer)  # type: ignore[arg-type]
+    runner = Runner(procedure, None, VirtualClock())  # type: ignore[arg-type]
     # Called from a signal handler, anywhere: raising there could cut an instrument transaction
     # or the safe state's commands in half.
     runner.request_stop("SIGTERM")
@@ -131,7 +123,6 @@ def test_a_stop_request_only_sets_a_flag_except_at_an_operator_prompt(tmp_path: 
     runner._waiting_for_operator = True
     with pytest.raises(KeyboardInterrupt):
         runner.request_stop()
-    writer.close()
 
 
 @pytest.mark.parametrize("presses", [1, 2])

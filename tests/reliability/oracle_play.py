@@ -29,7 +29,7 @@ from rig.engine.runner import Runner, RunOutcome
 from rig.procedure.loader import Procedure
 from rig.sim.faults import CONNECTION_KINDS, Fault
 from rig.sim.simulated_bench import SimulatedBench
-from tests.engine.sim_runs import PROCEDURES, run
+from tests.engine.sim_runs import PROCEDURES, recorded_in, run
 from tests.reliability.oracle_scenario import Scenario, bench_file
 
 # Loopback replies take well under a millisecond, but a server thread may be busy solving stiff
@@ -124,7 +124,7 @@ class Oracle(NullObserver):
         self.truth.steps.append((progress.name, progress.started_s))
         self._arm(f"step:{progress.name}#{self._seen[progress.name]}", progress.started_s)
 
-    def event(self, t_s: float, kind: str, message: str) -> None:
+    def event(self, t_s: float, kind: str, message: str, **data: Any) -> None:
         """Arm what is anchored to the cleanup or the safe state; snapshot every safe-state event."""
         if kind == "cleanup" and self.truth.cleanup_s is None:
             self.truth.cleanup_s = t_s
@@ -192,7 +192,8 @@ def play(scenario: Scenario, workdir: Path, key_dir: Path | None, timeout_s: flo
     held: dict[str, Any] = {}
 
     def prepare(runner: Runner, simulation: SimulatedBench) -> None:
-        held["oracle"] = runner.observer = Oracle(runner, simulation, scenario)
+        held["oracle"] = oracle = Oracle(runner, simulation, scenario)
+        runner.events.add(oracle)
         held["runner"] = runner
 
     started = time.monotonic()
@@ -226,7 +227,7 @@ def play(scenario: Scenario, workdir: Path, key_dir: Path | None, timeout_s: flo
         scenario=scenario,
         procedure=runner.procedure,
         simulation=oracle.simulation,
-        run_dir=runner.writer.run_dir,
+        run_dir=recorded_in(runner),
         data_dir=workdir / "data",
         outcome=outcome,
         raised=raised,

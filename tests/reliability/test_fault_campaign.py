@@ -173,7 +173,7 @@ class _Arm(NullObserver):
             self.at_s = at_s
             self.simulation.faults.faults.append(Fault(at_s=at_s, **self.kind.fault))
 
-    def event(self, t: float, kind: str, message: str) -> None:
+    def event(self, t: float, kind: str, message: str, **data: Any) -> None:
         step, offset = self.points.get(self.point, ("", 0.0))
         if self.point == "cleanup" and kind == "cleanup":
             self.arm(t)
@@ -248,7 +248,8 @@ def test_fault_campaign(tmp_path: Path, kind: Kind, point: str, capsys: pytest.C
 
     def prepare(runner: Runner, simulation: SimulatedBench) -> None:
         armed = _Arm(runner, simulation, kind, point)
-        runner.observer, arming[:] = armed, [armed]
+        runner.events.add(armed)
+        arming[:] = [armed]
         if kind.name == "stuck_valve" and point == "fill":
             armed.arm(0.0)  # the article valve seized before the run: the fill cannot fill
 
@@ -390,7 +391,8 @@ def test_a_seized_valve_in_a_rate_of_rise(
 
     def prepare(runner: Runner, simulation: SimulatedBench) -> None:
         armed = _Arm(runner, simulation, kind, case.point, ROR_POINTS)
-        runner.observer, arming[:] = armed, [armed]
+        runner.events.add(armed)
+        arming[:] = [armed]
         if case.point == "start":
             armed.arm(0.0)
 

@@ -28,7 +28,7 @@ import pytest
 from rig.engine.observer import NullObserver, StepProgress
 from rig.engine.runner import Runner, RunVerdict
 from rig.record.run_store import read_samples
-from tests.engine.sim_runs import MOCKUP, PROCEDURES, run, variant
+from tests.engine.sim_runs import MOCKUP, PROCEDURES, recorded_in, run, variant
 
 pytestmark = pytest.mark.integration
 
@@ -155,7 +155,7 @@ class _RemoveRunDir(NullObserver):
 
     def step_started(self, progress: StepProgress) -> None:
         if progress.name == "decay":
-            shutil.rmtree(self.runner.writer.run_dir)
+            shutil.rmtree(recorded_in(self.runner))
 
     def sampled(self, t_s: float, values: dict[str, float | None]) -> None:
         self.samples += 1

@@ -16,13 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from rig.clock import VirtualClock
 from rig.engine.observer import NullObserver
-from rig.engine.runner import STATUS, Runner, RunVerdict
-from rig.engine.session import RigSession
-from rig.procedure.loader import load_procedure
-from rig.record.run_store import RunStore
-from rig.sim.simulated_rig import SimulatedRig
+from rig.engine.runner import Runner, RunVerdict
+from tests.engine.sim_runs import recorded_in, run
 
 ROOT = Path(__file__).resolve().parents[2]
 ISS = ROOT / "procedures" / "benches" / "iss_segment_mockup.yaml"
@@ -63,19 +59,16 @@ def test_a_long_monitoring_run_holds_its_memory_and_grows_its_record_linearly(tm
         "procedure: station_monitoring\nversion: 1\nsample_period: 1 s\n"
         f"main:\n  - wait: {{duration: {HOURS} h}}\n"
     )
-    procedure = load_procedure(procedure_path, ISS)
-    clock = VirtualClock()
+    watching: list[HourlyWatch] = []
+
+    def watch_hours(runner: Runner) -> HourlyWatch:
+        watching.append(HourlyWatch(recorded_in(runner) / "samples.csv"))
+        return watching[0]
+
     wall = time.monotonic()
-    with SimulatedRig(procedure.bench, clock, seed=1) as rig:
-        resources = {n: e["resource"] for n, e in rig.resources().items()}
-        with RigSession(procedure.bench, resources) as session:
-            writer = RunStore(tmp_path / "data").create(
-                procedure.name, procedure.bench.name, list(procedure.bench.channels), {}, {}
-            )
-            watch = HourlyWatch(writer.run_dir / "samples.csv")
-            outcome = Runner(procedure, session, clock, writer, observer=watch).run()
-            writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, {})
+    outcome = run(tmp_path, procedure_path, ISS, seed=1, observer=watch_hours, timeout_s=2.0).outcome
     wall = time.monotonic() - wall
+    (watch,) = watching
     assert outcome.verdict is RunVerdict.PASS, outcome.reason
     assert len(watch.hours) >= HOURS - 1
     first_rss, last_rss = watch.hours[0][1], watch.hours[-1][1]
