@@ -30,6 +30,13 @@ from typing import Any, Generic, TypeVar
 
 from drivers.models import MODELS
 from rig import bench_wiring as wiring
+from rig.bench_calibrations import (
+    Calibration,
+    ReferenceLeak,
+    parse_calibration,
+    parse_date,
+    parse_reference_leak,
+)
 from rig.located_yaml import Doc, LocatedError, attempt, load, raise_all
 from rig.valve_position import PositionFeedback, parse_position
 
@@ -102,43 +109,6 @@ class ValveSpec:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """A gauge's or thermometer's calibration: its certificate, when it was done and is due.
-
-    ``uncertainty`` is a standard uncertainty (k = 1): relative (a fraction of the reading)
-    for a pressure channel, in K for a temperature channel.
-    """
-
-    name: str
-    certificate: str
-    date: dt.date
-    due: dt.date
-    uncertainty: float
-
-    def status(self, today: dt.date) -> str:
-        """``current`` or ``expired`` on ``today``."""
-        return "current" if today <= self.due else "expired"
-
-
-@dataclass(frozen=True)
-class ReferenceLeak:
-    """A calibrated leak behind one of the bench's valves, as its certificate states it."""
-
-    valve: str
-    certificate: str
-    rate_pa_m3_s: float
-    uncertainty_rel: float  # standard (k = 1), a fraction of the rate
-    gas: str
-    temperature_k: float
-    date: dt.date
-    due: dt.date
-
-    def status(self, today: dt.date) -> str:
-        """``current`` or ``expired`` on ``today``."""
-        return "current" if today <= self.due else "expired"
-
-
-@dataclass(frozen=True)
 class BenchSpec:
     """A whole bench file, validated; ``doc`` keeps the parsed YAML for the physics part."""
 
@@ -177,7 +147,7 @@ class BenchSpec:
         """
         if self.doc is None or self.doc.get(("physics", "start_date")) is None:
             return None
-        return _date(self.doc, ("physics", "start_date"))
+        return parse_date(self.doc, ("physics", "start_date"))
 
 
 def load_bench(path: str | Path) -> BenchSpec:
@@ -224,14 +194,14 @@ def load_bench(path: str | Path) -> BenchSpec:
         doc,
         problems,
         "calibrations",
-        lambda n, p: _calibration(doc, n, p, channels.built),
+        lambda n, p: parse_calibration(doc, n, p, channels.built),
         lambda n, p: channels.spoils(n),
     )
     leaks = _section(
         doc,
         problems,
         "reference_leaks",
-        lambda n, p: _reference_leak(doc, n, p, valves.built),
+        lambda n, p: parse_reference_leak(doc, n, p, valves.built),
         lambda n, p: valves.spoils(n),
     )
     atmosphere = attempt(problems, lambda: _atmosphere(doc))
@@ -337,78 +307,6 @@ def _temperature_drift(doc: Doc) -> float:
     if drift < 0.0:
         raise doc.error(("environment", "temperature_drift"), "a temperature drift bound cannot be negative")
     return drift
-
-
-def _date(doc: Doc, path: tuple[Any, ...]) -> dt.date:
-    value = doc.get(path)
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise doc.error(path, f"expected a date such as 2026-05-04, got {value!r}")
-
-
-def _fraction(doc: Doc, path: tuple[Any, ...]) -> float:
-    """A relative uncertainty: a fraction (0.0025) or a percentage ("0.25 %")."""
-    value = doc.get(path)
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            fraction = float(value.strip()[:-1]) / 100.0
-        except ValueError:
-            raise doc.error(path, f"expected a percentage such as '0.25 %', got {value!r}") from None
-    else:
-        fraction = doc.number(path)
-    if not 0.0 < fraction < 1.0:
-        raise doc.error(path, f"a relative uncertainty lies between 0 and 100 %, got {value!r}")
-    return fraction
-
-
-def _dates(doc: Doc, p: tuple[Any, ...]) -> tuple[dt.date, dt.date]:
-    done, due = _date(doc, (*p, "date")), _date(doc, (*p, "due"))
-    if due < done:
-        raise doc.error((*p, "due"), f"due {due} is before the calibration date {done}")
-    return done, due
-
-
-def _calibration(doc: Doc, name: str, p: tuple[Any, ...], channels: dict[str, ChannelSpec]) -> Calibration:
-    doc.mapping(
-        p,
-        allowed={"certificate", "date", "due", "uncertainty"},
-        required=frozenset({"certificate", "date", "due", "uncertainty"}),
-    )
-    if name not in channels:
-        raise doc.key_error(p, f"calibration of {name!r}, which is not a channel of this bench")
-    measures = channels[name].measures
-    if measures == "temperature":
-        uncertainty = doc.quantity((*p, "uncertainty"), "temperature", positive=True)
-    else:
-        uncertainty = _fraction(doc, (*p, "uncertainty"))
-    done, due = _dates(doc, p)
-    return Calibration(name, doc.text((*p, "certificate")), done, due, uncertainty)
-
-
-def _reference_leak(doc: Doc, name: str, p: tuple[Any, ...], valves: dict[str, ValveSpec]) -> ReferenceLeak:
-    keys = {"certificate", "rate", "uncertainty", "gas", "temperature", "date", "due"}
-    doc.mapping(p, allowed=keys, required=frozenset(keys))
-    if name not in valves:
-        raise doc.key_error(p, f"a reference leak behind {name!r}, which is not a valve of this bench")
-    rate = doc.quantity((*p, "rate"), "leak rate", positive=True)
-    done, due = _dates(doc, p)
-    return ReferenceLeak(
-        name,
-        doc.text((*p, "certificate")),
-        rate,
-        _fraction(doc, (*p, "uncertainty")),
-        doc.text((*p, "gas")),
-        doc.quantity((*p, "temperature"), "temperature", positive=True),
-        done,
-        due,
-    )
 
 
 def _instrument(doc: Doc, name: str, p: tuple[Any, ...]) -> InstrumentSpec:
