@@ -6,13 +6,14 @@ import dataclasses
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rig.clock import VirtualClock
 from rig.engine.runner import STATUS, Runner
 from rig.engine.session import RigSession
 from rig.errors import InputError
+from rig.outcome import Outcome
 from rig.procedure.loader import Procedure
+from rig.record.measurement import Measurement
 from rig.record.run_store import RunStore
 from rig.sim.simulated_rig import SimulatedRig
 from rig.steps import Step, map_steps
@@ -26,7 +27,7 @@ class SimulatedRun:
     seed: int
     verdict: str
     reason: str
-    outcome: str | None  # the planned measurement's: PASS, FAIL, INCONCLUSIVE (None if it never ran)
+    outcome: Outcome | None  # the planned measurement's: PASS, FAIL, INCONCLUSIVE (None if it never ran)
     rate_pa_m3_s: float | None
     stderr_pa_m3_s: float | None
     limit_pa_m3_s: float  # what the outcome was judged against: the plan's limit
@@ -34,7 +35,7 @@ class SimulatedRun:
     @property
     def decisive(self) -> bool:
         """Whether the measurement reached PASS or FAIL."""
-        return self.outcome in ("PASS", "FAIL")
+        return self.outcome is not None and self.outcome.decisive
 
 
 def as_planned(procedure: Procedure, name: str, duration_s: float, limit_pa_m3_s: float) -> Procedure:
@@ -91,15 +92,15 @@ def simulation_check(
                     writer = store.create(edited.name, bench.name, list(bench.channels), {}, {})
                     outcome = Runner(edited, session, clock, writer, act=rig.simulation.act).run()
                     writer.finish(STATUS[outcome.verdict], outcome.verdict.value, outcome.reason, {})
-            entry: dict[str, Any] = outcome.measurements.get(name, {})
+            entry = outcome.measurements.get(name, Measurement())
             results.append(
                 SimulatedRun(
                     seed=base + i,
                     verdict=outcome.verdict.value,
                     reason=outcome.reason,
-                    outcome=entry.get("outcome"),
-                    rate_pa_m3_s=entry.get("value"),
-                    stderr_pa_m3_s=entry.get("stderr"),
+                    outcome=entry.outcome,
+                    rate_pa_m3_s=entry.value_pa_m3_s,
+                    stderr_pa_m3_s=entry.stderr_pa_m3_s,
                     limit_pa_m3_s=limit_pa_m3_s,
                 )
             )
