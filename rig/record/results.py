@@ -22,7 +22,7 @@ from typing import Any
 from rig.outcome import Outcome, outcome_of
 from rig.record.atomic import write_atomically
 from rig.record.measurement import Comparison, Measurement
-from rig.record.recorded import flag, mapping, text
+from rig.record.recorded import flag, text
 
 RESULTS = "results.json"
 # What the engine's own fields are; every other key of the object is a finding.
@@ -51,7 +51,9 @@ class RunResults:
 
     verdict: Outcome | None
     reason: str | None
-    measurements: Mapping[str, Measurement] = field(default_factory=dict)
+    # None: the record has no measurements at all (a hand-made or damaged one; the engine
+    # always records them, none taken included).
+    measurements: Mapping[str, Measurement] | None = None
     safe_state_confirmed: bool | None = None
     # Why the safe state is not confirmed (None when it is), and what showed each part of it.
     safe_state_reason: str | None = None
@@ -87,7 +89,8 @@ class RunResults:
             out["safe_state_reason"] = self.safe_state_reason
         if self.safe_state_evidence is not None:
             out["safe_state_evidence"] = self.safe_state_evidence
-        out["measurements"] = {name: m.to_json() for name, m in self.measurements.items()}
+        if self.measurements is not None:
+            out["measurements"] = {name: m.to_json() for name, m in self.measurements.items()}
         out.update(self.findings)
         if self.faults is not None:
             out["faults"] = self.faults
@@ -98,14 +101,19 @@ class RunResults:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RunResults:
         """The results recorded as ``data``, as far as they have the right types."""
-        evidence, faults = data.get("safe_state_evidence"), data.get("faults")
+        evidence, faults, measured = (
+            data.get("safe_state_evidence"),
+            data.get("faults"),
+            data.get("measurements"),
+        )
         return cls(
             verdict=outcome_of(data.get("verdict")),
             reason=text(data.get("reason")),
-            measurements={
-                str(name): Measurement.from_json(str(name), entry)
-                for name, entry in mapping(data.get("measurements")).items()
-            },
+            measurements=(
+                {str(name): Measurement.from_json(str(name), entry) for name, entry in measured.items()}
+                if isinstance(measured, Mapping)
+                else None
+            ),
             safe_state_confirmed=flag(data.get("safe_state_confirmed")),
             safe_state_reason=text(data.get("safe_state_reason")),
             safe_state_evidence=evidence if isinstance(evidence, Mapping) else None,

@@ -74,7 +74,7 @@ class RunRecord:
     @property
     def measurements(self) -> Mapping[str, Measurement]:
         """The run's measurements by name (none before it has finished)."""
-        return {} if self.results is None else self.results.measurements
+        return {} if self.results is None else self.results.measurements or {}
 
     @classmethod
     def load(cls, run_dir: str | Path, *, finished: bool = True) -> RunRecord:
@@ -111,7 +111,7 @@ class RunRecord:
             steps=steps,
             bench_spec=bench_spec,
             samples=_attempt(unread, SAMPLES, lambda: _read_samples(run_dir), None),
-            events=_attempt(unread, EVENTS, lambda: read_events(run_dir), ()),
+            events=tuple(_attempt(unread, EVENTS, lambda: read_events(run_dir), [])),
             unread=unread,
         )
 
@@ -155,11 +155,11 @@ def _read_samples(run_dir: Path) -> RunSamples:
     return parse_samples(header, rows)
 
 
-def read_events(run_dir: str | Path) -> tuple[dict[str, Any], ...]:
+def read_events(run_dir: str | Path) -> list[dict[str, Any]]:
     """The events of a run, in order; a line a crash cut short (or no file at all) is skipped."""
     path = Path(run_dir) / EVENTS
     if not path.exists():
-        return ()
+        return []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as exc:
@@ -172,7 +172,7 @@ def read_events(run_dir: str | Path) -> tuple[dict[str, Any], ...]:
             continue
         if isinstance(event, dict) and isinstance(event.get("t"), int | float):
             events.append(event)
-    return tuple(events)
+    return events
 
 
 def _read_steps(run_dir: Path) -> tuple[tuple[Step, ...], BenchSpec | None]:
