@@ -15,6 +15,7 @@ import numpy as np
 
 from rig.analysis import DecayFit, decide
 from rig.analysis.budget import Budget, uncertainty_budget, with_budget
+from rig.analysis.resolution import unresolved
 from rig.bench import BenchSpec
 from rig.engine.type_b import type_b_for
 from rig.outcome import Outcome
@@ -115,18 +116,14 @@ def decay_entry(
         e2930 = budget.e2930(limit)
         resolution, required = float(e2930["test_resolution"]), float(e2930["required"])
         judged = replace(judged, e2930=E2930(resolution, required, bool(e2930["met"])))
-        if decision.verdict is Outcome.PASS and not e2930["met"]:
-            # A pass this test cannot resolve is no pass: E2930 asks for a tenth of the limit. The
-            # resolution falls as 1/D, so the test needs D·(resolution/required) in all.
+        # A pass this test cannot resolve is no pass: E2930 asks for a tenth of the limit.
+        resolved = unresolved(decision, fit, e2930)
+        if resolved is not decision:
             judged = replace(
                 judged,
-                outcome=Outcome.INCONCLUSIVE,
-                additional_time_s=fit.line.duration * (resolution / required - 1.0),
-                refusal=(
-                    f"not certified: the test resolves {resolution:.3g} Pa·m³/s, more than a "
-                    f"tenth of the limit ({required:.3g} Pa·m³/s, ASTM E2930); test longer or use "
-                    "a finer gauge"
-                ),
+                outcome=resolved.verdict,
+                additional_time_s=resolved.additional_time_s,
+                refusal=resolved.refusal,
             )
     if judged.outcome is Outcome.PASS and fit.upper_bound(WRONG_WAY_CONFIDENCE) < 0.0:
         # A sealed volume cannot gain gas in a decay nor lose it in a rise. If it surely does,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,28 +25,15 @@ from rig.record.measurement import Comparison, Measurement
 from rig.record.recorded import flag, text
 
 RESULTS = "results.json"
-# What the engine's own fields are; every other key of the object is a finding.
-_FIELDS = frozenset(
-    {
-        "verdict",
-        "reason",
-        "safe_state_confirmed",
-        "safe_state_reason",
-        "safe_state_evidence",
-        "measurements",
-        "faults",
-        "record_rebuilt",
-    }
-)
 
 
 @dataclass(frozen=True)
 class RunResults:
     """A run's results: the verdict and why, each measurement, the safe state's claim and its evidence.
 
-    ``findings`` are what steps found beyond measurements, as recorded (JSON values, in the order
-    they were found): ``comparisons`` (read typed by :attr:`comparisons`), ``leaking_segment``,
-    and whatever a plugin's step adds.
+    Its fields are named as the object's keys. ``findings`` are the other keys: what steps found
+    beyond measurements, as recorded (JSON values, in the order they were found): ``comparisons``
+    (read typed by :attr:`comparisons`), ``leaking_segment``, and whatever a plugin's step adds.
     """
 
     verdict: Outcome | None
@@ -121,6 +108,10 @@ class RunResults:
             faults=faults if isinstance(faults, Mapping) else None,
             record_rebuilt=text(data.get("record_rebuilt")),
         )
+
+
+# The keys of the object that are fields of their own; every other key is a finding.
+_FIELDS = frozenset(f.name for f in fields(RunResults) if f.name != "findings")
 
 
 def write_results(run_dir: Path, results: Mapping[str, Any]) -> None:
