@@ -4,8 +4,9 @@
 --json`` and the ``measurement`` events repeat it). :meth:`Measurement.to_json` writes exactly
 that object and :meth:`Measurement.from_json` reads it back. A field that is None was not
 measured (or an older record did not keep it) and is left out of the object, except where a
-judged measurement states it as null: ``additional_time_s`` (no further test time would
-decide it) and ``refusal`` (the verdict stands). The decays' objects read::
+judged measurement (one with a limit, or a refusal) states it as null: ``additional_time_s``
+(no further test time is suggested) and ``refusal`` (the verdict stands). The decays' objects
+read::
 
     value, unit, stderr, stderr_type_b, ucl95, lcl95, n, channel, window_s, line, uncertainty,
     outcome, limit, additional_time_s, refusal, e2930, volume_m3, rank
