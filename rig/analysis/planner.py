@@ -41,6 +41,7 @@ from scipy import special
 
 from rig.analysis.budget import E2930_FRACTION, PlannedTest, TypeB, decisive, planned_test
 from rig.errors import InputError
+from rig.outcome import Outcome
 from rig.units import T_TWENTY_C_K
 
 CONFIDENCE = 0.95  # the verdict's one-sided bounds (rig.analysis.verdict.decide's default)
@@ -150,11 +151,11 @@ class Plan:
     model: Forecast  # at ``duration_s``, or at the bound when there is none
 
     @property
-    def expected_outcome(self) -> str | None:
+    def expected_outcome(self) -> Outcome | None:
         """The verdict a decisive test gives on the expected leak (None for a leak at the limit)."""
         if self.expected_pa_m3_s == self.limit_pa_m3_s:
             return None
-        return "PASS" if self.expected_pa_m3_s < self.limit_pa_m3_s else "FAIL"
+        return Outcome.PASS if self.expected_pa_m3_s < self.limit_pa_m3_s else Outcome.FAIL
 
     def achieved_power(self) -> float:
         """The probability, under the plan's model, that a test of the planned length decides."""

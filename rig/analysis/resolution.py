@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -263,7 +264,13 @@ def judge(fit: DecayFit, budget: Budget, limit_pa_m3_s: float, confidence: float
         decision = replace(
             decision, additional_time_s=additional_time(fit, budget, limit_pa_m3_s, confidence)
         )
-    e2930 = budget.e2930(limit_pa_m3_s)
+    return unresolved(decision, fit, budget.e2930(limit_pa_m3_s))
+
+
+def unresolved(decision: Decision, fit: DecayFit, e2930: Mapping[str, float | bool]) -> Decision:
+    """``decision``, unless it is a PASS the test cannot resolve (ASTM E2930, ``e2930`` as
+    :meth:`rig.analysis.budget.Budget.e2930` states it): that is INCONCLUSIVE, with the test
+    time that would resolve it (the resolution falls as 1/D) and why."""
     if decision.verdict is not Verdict.PASS or e2930["met"]:
         return decision
     resolves, required = float(e2930["test_resolution"]), float(e2930["required"])

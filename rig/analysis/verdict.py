@@ -9,7 +9,6 @@ uncertainty a bound: a trace with no scatter and no known resolution is INCONCLU
 
 from __future__ import annotations
 
-import enum
 import math
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from scipy import special
 
 from rig.analysis.decay import DecayFit
 from rig.errors import InputError
+from rig.outcome import Outcome
 
 ZERO_UNCERTAINTY = (
     "no uncertainty: the trace shows no scatter and its resolution is unknown, so no confidence "
@@ -26,15 +26,9 @@ ZERO_UNCERTAINTY = (
 POWER = 0.9
 
 
-class Verdict(enum.Enum):
-    """Outcome of comparing a leak rate with its limit."""
-
-    # The upper confidence bound is at or below the limit.
-    PASS = "PASS"
-    # The lower confidence bound is above the limit.
-    FAIL = "FAIL"
-    # The interval straddles the limit: test longer.
-    INCONCLUSIVE = "INCONCLUSIVE"
+# The outcome of comparing a leak rate with its limit: PASS, FAIL or INCONCLUSIVE of the project's
+# one vocabulary (a decision is never MEASURED nor ABORTED).
+Verdict = Outcome
 
 
 @dataclass(frozen=True)

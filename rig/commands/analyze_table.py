@@ -8,9 +8,14 @@ from rich.console import Console
 from rich.table import Table
 
 from rig.commands.consoles import output_console
+from rig.outcome import Outcome
 from rig.units import convert_leak_rate
 
-_VERDICT_STYLE = {"PASS": "bold green", "FAIL": "bold red", "INCONCLUSIVE": "bold yellow"}
+_VERDICT_STYLE: dict[str, str] = {
+    Outcome.PASS: "bold green",
+    Outcome.FAIL: "bold red",
+    Outcome.INCONCLUSIVE: "bold yellow",
+}
 _UNITS = (("Pa*m**3/s", "Pa·m³/s"), ("mbar*L/s", "mbar·L/s"), ("sccm", "sccm"), ("lb/day", "lb/day of air"))
 
 
@@ -62,7 +67,7 @@ def print_table(result: dict[str, Any], console: Console | None = None) -> None:
         refusal = result.get("refusal")
         if refusal:
             line += f" — {refusal}"
-        if result["verdict"] == "INCONCLUSIVE":
+        if result["verdict"] == Outcome.INCONCLUSIVE:
             line += _further(result.get("additional_time_s"), bool(refusal))
         facts.add_row("verdict", line)
     if "plot" in result:

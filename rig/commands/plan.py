@@ -14,6 +14,7 @@ from typing import Any
 from rig.analysis.planner import POWER, Plan, decides_at, plan_duration
 from rig.commands.bench_access import EXIT_INVALID, load_or_report
 from rig.errors import InputError
+from rig.outcome import Outcome
 from rig.planning import (
     MonteCarlo,
     SimulatedRun,
@@ -243,7 +244,7 @@ def print_summary(r: dict[str, Any]) -> None:
         + (f"{combined:.3g}" if combined is not None else "inf")
     )
     e = r["e2930"]
-    applies = " (a pass's rule; this plan is for a fail)" if r["expected_outcome"] == "FAIL" else ""
+    applies = " (a pass's rule; this plan is for a fail)" if r["expected_outcome"] == Outcome.FAIL else ""
     print(
         f"  E2930: resolves {e['test_resolution']:.3g} Pa·m³/s, required ≤ {e['required']:.3g}: "
         + ("met" if e["met"] else "not met")

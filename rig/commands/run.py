@@ -138,7 +138,7 @@ def _print_outcome(run_id: str | None, run_dir: Path | None, outcome: Any, *, as
         "verdict": outcome.verdict.value,
         "reason": outcome.reason,
         "measurements": {
-            name: {"value": m["value"], "unit": m["unit"], "outcome": m["outcome"]}
+            name: {"value": m.value_pa_m3_s, "unit": m.unit, "outcome": m.outcome}
             for name, m in outcome.measurements.items()
         },
         **outcome.findings,

@@ -11,11 +11,10 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from rig.errors import InputError
-from rig.record.run_store import DamagedRecordError, RunStore, read_results, read_run_info, read_samples
+from rig.record.run_store import RunStore
 
 
 def register(sub: Any) -> None:
@@ -66,26 +65,28 @@ def _show(store: RunStore, args: argparse.Namespace) -> int:
     summary = store.get(args.run_id)
     if summary is None:
         raise InputError(f"no run {args.run_id!r} (or more than one starts so) in {store.data_dir}")
+    # Imported here: a record reads its procedure's steps, which listing runs does not need.
+    from rig.record.run_record import RUN_INFO, RunRecord
+    from rig.record.run_writer import SAMPLES
+
     # Everything is read (and a damaged record refused) before anything is drawn or printed.
-    info = read_run_info(summary.run_dir)
-    try:
-        header, rows = read_samples(summary.run_dir)
-    except FileNotFoundError:
-        raise DamagedRecordError(f"{Path(summary.run_dir) / 'samples.csv'} is missing") from None
-    results = read_results(summary.run_dir)
+    record = RunRecord.load(summary.run_dir, finished=False)
+    record.require(RUN_INFO, SAMPLES)
+    samples = record.samples
+    assert samples is not None  # required just above
     plot = getattr(args, "plot", None)
     if plot is not None:
         # Imported here: matplotlib takes most of a second to load, and listing runs needs none of it.
         from rig.report.run_plot import plot_run
 
         # Drawn before anything is printed, so a file that cannot be written is the only output.
-        plot_run(summary.run_dir, plot)
+        plot_run(record, plot)
     detail = {
         **asdict(summary),
-        "samples": len(rows),
-        "channels": header[2:],
-        "results": results,
-        "run": info,
+        "samples": samples.time_s.size,
+        "channels": list(samples.channels),
+        "results": None if record.results is None else record.results.to_json(),
+        "run": record.info,
     }
     as_json = args.json or getattr(args, "show_json", False)
     if as_json:

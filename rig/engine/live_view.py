@@ -28,6 +28,7 @@ from rich.text import Text
 
 from rig.bench import BenchSpec
 from rig.engine.observer import StepProgress
+from rig.outcome import Outcome
 from rig.units import T_TWENTY_C_K, T_ZERO_C_K, leak_rate_unit_factor
 
 if TYPE_CHECKING:
@@ -35,11 +36,11 @@ if TYPE_CHECKING:
 
 DROPOUT = "—"
 EVENTS_SHOWN = 6
-VERDICT_STYLE = {
-    "PASS": "bold green",
-    "FAIL": "bold red",
-    "INCONCLUSIVE": "bold yellow",
-    "ABORTED": "bold red",
+VERDICT_STYLE: dict[str, str] = {
+    Outcome.PASS: "bold green",
+    Outcome.FAIL: "bold red",
+    Outcome.INCONCLUSIVE: "bold yellow",
+    Outcome.ABORTED: "bold red",
 }
 EVENT_STYLE = {
     "fault": "bold red",

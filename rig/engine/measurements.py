@@ -1,26 +1,30 @@
 """Turning fits into measurements: a value with its unit, uncertainty, limit and outcome.
 
-A measurement entry is what ``results.json`` and ``rig run --json`` report under
-``measurements``: at least ``value``, ``unit`` and ``outcome`` (``PASS``, ``FAIL``,
-``INCONCLUSIVE``, or ``MEASURED`` when there is no limit), plus the fit's window and
-line (``window_s``, ``line``) so a plot can draw what was fitted.
+The engine's measurements are :class:`rig.record.measurement.Measurement` objects, which
+``results.json`` and ``rig run --json`` report under ``measurements``: a value, its unit and
+an outcome (PASS, FAIL, INCONCLUSIVE, or MEASURED when there is no limit), with the fit's
+window and line so a plot can draw what was fitted.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rig.analysis import DecayFit, decide
 from rig.analysis.budget import Budget, uncertainty_budget, with_budget
+from rig.analysis.resolution import unresolved
 from rig.bench import BenchSpec
 from rig.engine.type_b import type_b_for
+from rig.outcome import Outcome
+from rig.record.measurement import E2930, Comparison, FitLine, ReferenceLeak, UncertaintyBudget
+
+# Re-exported: the steps take their measurements from here, never from the record above them.
+from rig.record.measurement import Measurement as Measurement
 from rig.units import T_TWENTY_C_K
 
-UNIT = "Pa*m**3/s"
 # Coverage factor of the reference-leak comparison (GUM's k = 2, about 95 %).
 COVERAGE_K = 2.0
 
@@ -78,58 +82,54 @@ def decay_entry(
     limit: float | None,
     compensated: bool,
     budget: Budget | None = None,
-) -> dict[str, Any]:
+) -> Measurement:
     """A decay (or, with ``sign`` −1, rise) fit as a measurement against ``limit``.
 
     ``sign`` is the factor the pressures were multiplied by before fitting; the line is
     recorded in pressure coordinates either way.
     """
-    entry: dict[str, Any] = {
-        "value": fit.leak_rate_pa_m3_s,
-        "unit": UNIT,
-        "stderr": fit.stderr_pa_m3_s,
-        "stderr_type_b": fit.type_b_pa_m3_s,
-        "ucl95": fit.upper_bound(0.95),
-        "lcl95": fit.lower_bound(0.95),
-        "n": fit.n,
-        "channel": channel,
-        "window_s": list(window_s),
-        "line": {
-            "t0_s": fit.line.t0,
-            "intercept_pa": sign * (fit.line.y0 + fit.line.intercept_rel),
-            "slope_pa_s": sign * fit.line.slope,
-            "compensated_to_k": fit.t_ref_k if compensated else None,
-        },
-    }
-    if budget is not None:
-        entry["uncertainty"] = {**budget.terms, "combined": budget.combined}
+    measured = Measurement(
+        value_pa_m3_s=fit.leak_rate_pa_m3_s,
+        stderr_pa_m3_s=fit.stderr_pa_m3_s,
+        stderr_type_b_pa_m3_s=fit.type_b_pa_m3_s,
+        ucl95_pa_m3_s=fit.upper_bound(0.95),
+        lcl95_pa_m3_s=fit.lower_bound(0.95),
+        n=fit.n,
+        channel=channel,
+        window_s=(window_s[0], window_s[1]),
+        line=FitLine(
+            t0_s=fit.line.t0,
+            intercept_pa=sign * (fit.line.y0 + fit.line.intercept_rel),
+            slope_pa_s=sign * fit.line.slope,
+            compensated_to_k=fit.t_ref_k if compensated else None,
+        ),
+        uncertainty=None if budget is None else UncertaintyBudget(dict(budget.terms), budget.combined),
+        outcome=Outcome.MEASURED,
+    )
     if limit is None:
-        entry["outcome"] = "MEASURED"
-        return entry
+        return measured
     decision = decide(fit, limit)
-    entry.update(outcome=decision.verdict.value, limit=limit, additional_time_s=decision.additional_time_s)
-    entry["refusal"] = None
+    judged = replace(
+        measured, outcome=decision.verdict, limit_pa_m3_s=limit, additional_time_s=decision.additional_time_s
+    )
     if budget is not None:
         e2930 = budget.e2930(limit)
-        entry["e2930"] = e2930
-        if decision.verdict.value == "PASS" and not e2930["met"]:
-            # A pass this test cannot resolve is no pass: E2930 asks for a tenth of the limit. The
-            # resolution falls as 1/D, so the test needs D·(resolution/required) in all.
-            entry["outcome"] = "INCONCLUSIVE"
-            duration = fit.line.duration
-            entry["additional_time_s"] = duration * (e2930["test_resolution"] / e2930["required"] - 1.0)
-            entry["refusal"] = (
-                f"not certified: the test resolves {e2930['test_resolution']:.3g} Pa·m³/s, more than a "
-                f"tenth of the limit ({e2930['required']:.3g} Pa·m³/s, ASTM E2930); test longer or use "
-                "a finer gauge"
+        resolution, required = float(e2930["test_resolution"]), float(e2930["required"])
+        judged = replace(judged, e2930=E2930(resolution, required, bool(e2930["met"])))
+        # A pass this test cannot resolve is no pass: E2930 asks for a tenth of the limit.
+        resolved = unresolved(decision, fit, e2930)
+        if resolved is not decision:
+            judged = replace(
+                judged,
+                outcome=resolved.verdict,
+                additional_time_s=resolved.additional_time_s,
+                refusal=resolved.refusal,
             )
-    if entry["outcome"] == "PASS" and fit.upper_bound(WRONG_WAY_CONFIDENCE) < 0.0:
+    if judged.outcome is Outcome.PASS and fit.upper_bound(WRONG_WAY_CONFIDENCE) < 0.0:
         # A sealed volume cannot gain gas in a decay nor lose it in a rise. If it surely does,
         # it is not sealed off: something still feeds or pumps it, which hides any leak.
-        entry["outcome"] = "INCONCLUSIVE"
-        entry["additional_time_s"] = None
-        entry["refusal"] = wrong_way(sign, fit.leak_rate_pa_m3_s)
-    return entry
+        return judged.withdrawn(wrong_way(sign, fit.leak_rate_pa_m3_s))
+    return judged
 
 
 def wrong_way(sign: float, rate: float) -> str:
@@ -152,7 +152,10 @@ def reference_leak_entry(
     *,
     correlated_rel: float = 0.0,
     certificate_rel: float = 0.0,
-) -> dict[str, Any]:
+    channel: str | None = None,
+    window_s: tuple[float, float] | None = None,
+    certificate: str | None = None,
+) -> Measurement:
     """The calibrated leak's rate (with it open minus without) against its certificate.
 
     The two fits' own uncertainties are independent and add in quadrature; what scales both
@@ -160,7 +163,9 @@ def reference_leak_entry(
     certificate's own uncertainty (``certificate_rel``) widens the comparison. PASS when the
     whole k = 2 interval lies within ``certified`` ± ``tolerance_relative``; FAIL when the
     whole interval lies outside it; INCONCLUSIVE otherwise. The leak may flow into the
-    volume (a rise) or out of it: its size is what the certificate states.
+    volume (a rise) or out of it: its size is what the certificate states. ``channel``,
+    ``window_s`` (of the fit with the leak open) and the standard's ``certificate`` are
+    recorded with it.
     """
     measured = abs(with_leak.leak_rate_pa_m3_s - background.leak_rate_pa_m3_s)
     stderr = math.sqrt(
@@ -172,22 +177,26 @@ def reference_leak_entry(
     band = tolerance_relative * certified
     off = abs(measured - certified)
     if off + COVERAGE_K * stderr <= band:
-        outcome = "PASS"
+        outcome = Outcome.PASS
     elif off - COVERAGE_K * stderr > band:
-        outcome = "FAIL"
+        outcome = Outcome.FAIL
     else:
-        outcome = "INCONCLUSIVE"
-    return {
-        "value": measured,
-        "unit": UNIT,
-        "stderr": stderr,
-        "outcome": outcome,
-        "certified": certified,
-        "tolerance_relative": tolerance_relative,
-        "deviation_relative": (measured - certified) / certified,
-        "background": background.leak_rate_pa_m3_s,
-        "n": with_leak.n + background.n,
-    }
+        outcome = Outcome.INCONCLUSIVE
+    return Measurement(
+        value_pa_m3_s=measured,
+        stderr_pa_m3_s=stderr,
+        outcome=outcome,
+        reference=ReferenceLeak(
+            certified_pa_m3_s=certified,
+            tolerance_relative=tolerance_relative,
+            deviation_relative=(measured - certified) / certified,
+            background_pa_m3_s=background.leak_rate_pa_m3_s,
+            certificate=certificate,
+        ),
+        n=with_leak.n + background.n,
+        channel=channel,
+        window_s=window_s,
+    )
 
 
 @dataclass(frozen=True)
@@ -195,18 +204,19 @@ class SegmentRate:
     """One segment's measured leak rate while the hatches were shut."""
 
     name: str
-    entry: dict[str, Any]
+    entry: Measurement
 
     @property
     def rate(self) -> float:
         """Leak rate, Pa·m³/s (NaN sorts last)."""
-        value = float(self.entry["value"])
-        return value if math.isfinite(value) else -math.inf
+        value = self.entry.value_pa_m3_s
+        return value if value is not None and math.isfinite(value) else -math.inf
 
     @property
     def lower_bound(self) -> float:
-        """One-sided 95 % lower bound on the leak rate, Pa·m³/s."""
-        return float(self.entry["lcl95"])
+        """One-sided 95 % lower bound on the leak rate, Pa·m³/s (NaN when there is none)."""
+        bound = self.entry.lcl95_pa_m3_s
+        return math.nan if bound is None else bound
 
 
 def leaking_segment(rates: list[SegmentRate], has_limit: bool) -> str | None:
@@ -216,7 +226,7 @@ def leaking_segment(rates: list[SegmentRate], has_limit: bool) -> str | None:
     its lower bound is above zero, so a quiet station names none.
     """
     for segment in rates:
-        if has_limit and segment.entry["outcome"] == "FAIL":
+        if has_limit and segment.entry.outcome is Outcome.FAIL:
             return segment.name
         if not has_limit and segment.lower_bound > 0.0:
             return segment.name
@@ -229,32 +239,32 @@ INDEPENDENT_TERMS = ("fit", "resolution", "temperature")
 
 
 def comparison(
-    name: str, before_name: str, before: dict[str, Any], after_name: str, after: dict[str, Any]
-) -> dict[str, Any]:
-    """The reduction factor before/after of two leak-rate entries, with its 95 % interval.
+    name: str, before_name: str, before: Measurement, after_name: str, after: Measurement
+) -> Comparison:
+    """The reduction factor before/after of two leak-rate measurements, with its 95 % interval.
 
     With both rates clearly above zero the interval is the usual log-normal one,
     R·exp(±1.96·u(ln R)) with u(ln R)² = (u_b/Q_b)² + (u_a/Q_a)² from the independent terms;
     otherwise it is bounded by the rates' own 95 % bounds (lcl_b/ucl_a up to infinity when
     the repaired leak may be nil), which is wider and never flatters the repair.
     """
-    qb, qa = float(before["value"]), float(after["value"])
+    qb, qa = _value(before), _value(after)
     ub, ua = _independent(before), _independent(after)
-    entry: dict[str, Any] = {"name": name, "before": before_name, "after": after_name, "unit": "1"}
     if qb > 0.0 and qa > 0.0 and qa - 1.96 * ua > 0.0 and qb - 1.96 * ub > 0.0:
         ratio = qb / qa
         u_ln = math.hypot(ub / qb, ua / qa)
-        entry.update(
-            reduction_factor=ratio, interval95=[ratio * math.exp(-1.96 * u_ln), ratio * math.exp(1.96 * u_ln)]
-        )
-        return entry
+        interval = (ratio * math.exp(-1.96 * u_ln), ratio * math.exp(1.96 * u_ln))
+        return Comparison(name, before_name, after_name, ratio, interval)
     low = max(qb - 1.96 * ub, 0.0) / (qa + 1.96 * ua) if qa + 1.96 * ua > 0.0 else math.inf
-    entry.update(reduction_factor=qb / qa if qa > 0.0 else math.inf, interval95=[low, math.inf])
-    return entry
+    return Comparison(name, before_name, after_name, qb / qa if qa > 0.0 else math.inf, (low, math.inf))
 
 
-def _independent(entry: dict[str, Any]) -> float:
-    terms = entry.get("uncertainty")
-    if not terms:
-        return float(entry["stderr"])
-    return math.sqrt(sum(float(terms.get(t, 0.0)) ** 2 for t in INDEPENDENT_TERMS))
+def _value(measured: Measurement) -> float:
+    return math.nan if measured.value_pa_m3_s is None else float(measured.value_pa_m3_s)
+
+
+def _independent(measured: Measurement) -> float:
+    budget = measured.uncertainty
+    if budget is None or (not budget.terms and budget.combined is None):
+        return math.nan if measured.stderr_pa_m3_s is None else float(measured.stderr_pa_m3_s)
+    return math.sqrt(sum(float(budget.terms.get(t) or 0.0) ** 2 for t in INDEPENDENT_TERMS))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from drivers.errors import DriverError
 from rig.analysis import DecayFit, LiveLeakRate, fit_decay
@@ -20,6 +20,8 @@ from rig.analysis.budget import Budget
 from rig.analysis.level_shift import LevelShift, find_level_shift
 from rig.engine.evidence import boundary_valves, valve_evidence
 from rig.engine.measurements import NOT_ISOLATED, finite_part, largest_magnitude, with_type_b
+from rig.outcome import Outcome
+from rig.record.measurement import Measurement
 
 if TYPE_CHECKING:
     from rig.engine.runner import Runner
@@ -72,11 +74,11 @@ def _fit_hold(
     return _fit_window(runner, channel, (volume,), temp_channel, start, sign), (start, runner.clock.now())
 
 
-def _isolated(runner: Runner, entry: dict[str, Any], volumes: tuple[str, ...]) -> None:
+def _isolated(runner: Runner, entry: Measurement, volumes: tuple[str, ...]) -> Measurement:
     """A verdict rests on the valves that part ``volumes`` from the rest being shut: without
     evidence that they are, no PASS; with evidence that one is not, no verdict at all."""
-    if entry.get("outcome") not in ("PASS", "FAIL"):
-        return
+    if entry.outcome is None or not entry.outcome.decisive:
+        return entry
     valves = boundary_valves(runner.bench, runner.watch.states, volumes)
     try:
         positions = runner.session.valve_positions(valves)
@@ -89,12 +91,9 @@ def _isolated(runner: Runner, entry: dict[str, Any], volumes: tuple[str, ...]) -
         found = valve_evidence(runner.watch, valve, False, positions, runner.recent)
         if not found.shown:
             (contradicted if valve in positions else unshown).append(found.how)
-    if contradicted or (unshown and entry["outcome"] == "PASS"):
-        entry.update(
-            outcome="INCONCLUSIVE",
-            additional_time_s=None,
-            refusal=f"{NOT_ISOLATED}: " + "; ".join(contradicted or unshown),
-        )
+    if contradicted or (unshown and entry.outcome is Outcome.PASS):
+        return entry.withdrawn(f"{NOT_ISOLATED}: " + "; ".join(contradicted or unshown))
+    return entry
 
 
 NOT_STEADY = "not steady"
@@ -115,31 +114,23 @@ class Fitted(NamedTuple):
     samples: int
 
 
-def steady(entry: dict[str, Any], channel: str, fitted: Fitted) -> None:
+def steady(entry: Measurement, channel: str, fitted: Fitted) -> Measurement:
     """A window with a jump in it (a gauge's zero shifting) gives no verdict: its slope is biased.
     One that misses many of its samples gives no PASS: a gauge out of its range censors them."""
-    if entry.get("outcome") not in ("PASS", "FAIL"):
-        return
+    if entry.outcome is None or not entry.outcome.decisive:
+        return entry
     shift = fitted.shift
     if shift is None:
-        if entry["outcome"] == "PASS" and fitted.missing > MAX_MISSING_SHARE * fitted.samples:
-            entry.update(
-                outcome="INCONCLUSIVE",
-                additional_time_s=None,
-                refusal=(
-                    f"{INCOMPLETE}: {channel} read nothing for {fitted.missing} of the window's "
-                    f"{fitted.samples} samples (out of its range, or failing): a PASS needs the whole window"
-                ),
+        if entry.outcome is Outcome.PASS and fitted.missing > MAX_MISSING_SHARE * fitted.samples:
+            return entry.withdrawn(
+                f"{INCOMPLETE}: {channel} read nothing for {fitted.missing} of the window's "
+                f"{fitted.samples} samples (out of its range, or failing): a PASS needs the whole window"
             )
-        return
-    entry.update(
-        outcome="INCONCLUSIVE",
-        additional_time_s=None,
-        refusal=(
-            f"{NOT_STEADY}: {channel} jumped {shift.size:+.3g} Pa between t = {shift.t_before:.1f} s and "
-            f"{shift.t_after:.1f} s ({shift.sigmas:.0f} standard errors): a gauge's zero shifting, or "
-            "something that moved; repeat the measurement"
-        ),
+        return entry
+    return entry.withdrawn(
+        f"{NOT_STEADY}: {channel} jumped {shift.size:+.3g} Pa between t = {shift.t_before:.1f} s and "
+        f"{shift.t_after:.1f} s ({shift.sigmas:.0f} standard errors): a gauge's zero shifting, or "
+        "something that moved; repeat the measurement"
     )
 
 

@@ -9,7 +9,6 @@ show in the gas as the bench's volumes imply is a stuck valve, a fault.
 
 from __future__ import annotations
 
-import enum
 import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -28,8 +27,11 @@ from rig.engine.samples import SampleStore
 from rig.engine.session import RigSession
 from rig.engine.step_context import EngineContext
 from rig.engine.valve_watch import ValveWatch
+from rig.outcome import Outcome
 from rig.procedure.loader import Procedure
 from rig.procedure.plan import Plan
+from rig.record.measurement import Measurement
+from rig.record.results import RunResults
 from rig.steps import Step
 
 __all__ = ["EXIT_CODES", "STATUS", "Abort", "RunOutcome", "RunVerdict", "Runner"]
@@ -39,21 +41,15 @@ INSTRUMENT_FAULT_S = 30.0
 INSTRUMENT_FAULT_PERIODS = 5
 
 
-class RunVerdict(enum.Enum):
-    """How a run ended, as the interface reports it."""
+# How a run ended, as the interface reports it: PASS, FAIL, INCONCLUSIVE or ABORTED of the one vocabulary.
+RunVerdict = Outcome
 
-    PASS = "PASS"
-    FAIL = "FAIL"
-    INCONCLUSIVE = "INCONCLUSIVE"
-    ABORTED = "ABORTED"
-
-
-EXIT_CODES = {RunVerdict.PASS: 0, RunVerdict.FAIL: 1, RunVerdict.ABORTED: 3, RunVerdict.INCONCLUSIVE: 4}
+EXIT_CODES = {Outcome.PASS: 0, Outcome.FAIL: 1, Outcome.ABORTED: 3, Outcome.INCONCLUSIVE: 4}
 STATUS = {
-    RunVerdict.PASS: "passed",
-    RunVerdict.FAIL: "failed",
-    RunVerdict.INCONCLUSIVE: "inconclusive",
-    RunVerdict.ABORTED: "aborted",
+    Outcome.PASS: "passed",
+    Outcome.FAIL: "failed",
+    Outcome.INCONCLUSIVE: "inconclusive",
+    Outcome.ABORTED: "aborted",
 }
 
 
@@ -61,9 +57,9 @@ STATUS = {
 class RunOutcome:
     """What a run produced."""
 
-    verdict: RunVerdict
+    verdict: Outcome
     reason: str
-    measurements: dict[str, dict[str, Any]] = field(default_factory=dict)
+    measurements: dict[str, Measurement] = field(default_factory=dict)
     safe_state_confirmed: bool = False
     # Why the safe state is not confirmed (None when it is), and what showed each part of it.
     safe_state_reason: str | None = "the safe state was not applied"
@@ -75,16 +71,16 @@ class RunOutcome:
 
     def results(self) -> dict[str, Any]:
         """What ``results.json`` holds: the verdict, the reason, the measurements, findings, faults."""
-        return {
-            "verdict": self.verdict.value,
-            "reason": self.reason,
-            "safe_state_confirmed": self.safe_state_confirmed,
-            "safe_state_reason": self.safe_state_reason,
-            "safe_state_evidence": self.safe_state_evidence,
-            "measurements": self.measurements,
-            **self.findings,
-            "faults": self.faults,
-        }
+        return RunResults(
+            verdict=self.verdict,
+            reason=self.reason,
+            measurements=self.measurements,
+            safe_state_confirmed=self.safe_state_confirmed,
+            safe_state_reason=self.safe_state_reason,
+            safe_state_evidence=self.safe_state_evidence,
+            findings=self.findings,
+            faults=self.faults,
+        ).to_json()
 
 
 class Runner:
@@ -273,23 +269,23 @@ class Runner:
 
     def run(self) -> RunOutcome:
         """Setup, main, then always cleanup and the safe state."""
-        outcome = RunOutcome(RunVerdict.PASS, "all measurements passed")
+        outcome = RunOutcome(Outcome.PASS, "all measurements passed")
         try:
             self.watch = ValveWatch(self.bench, self.session.valve_states())
             for section in (self.procedure.setup, self.procedure.main):
                 self.steps(section, outcome)
         except Abort as exc:
-            outcome.verdict, outcome.reason = RunVerdict.ABORTED, str(exc)
+            outcome.verdict, outcome.reason = Outcome.ABORTED, str(exc)
             self._tripped = exc.kind == "interlock"
             self.event(exc.kind, str(exc))
         except DriverError as exc:
-            outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"instrument fault: {exc}"
+            outcome.verdict, outcome.reason = Outcome.ABORTED, f"instrument fault: {exc}"
             self.event("fault", outcome.reason)
         except KeyboardInterrupt:  # only while waiting for an operator's answer
-            outcome.verdict, outcome.reason = RunVerdict.ABORTED, self._stop_reason()
+            outcome.verdict, outcome.reason = Outcome.ABORTED, self._stop_reason()
             self.event("operator", outcome.reason)
         except Exception as exc:  # a bug of ours must still end in the safe state, and say what it was
-            outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"internal error: {exc!r}"
+            outcome.verdict, outcome.reason = Outcome.ABORTED, f"internal error: {exc!r}"
             self.event("fault", outcome.reason, traceback=traceback.format_exc())
         self._in_cleanup = True
         # After an interlock trip the safe state comes first and alone: cleanup steps could
@@ -310,13 +306,13 @@ class Runner:
             safe = apply_safe_state(self)
             outcome.safe_state_confirmed = safe.confirmed
             outcome.safe_state_reason, outcome.safe_state_evidence = safe.reason, safe.evidence
-            if not safe.confirmed and outcome.verdict is not RunVerdict.ABORTED:
-                outcome.verdict = RunVerdict.ABORTED
+            if not safe.confirmed and outcome.verdict is not Outcome.ABORTED:
+                outcome.verdict = Outcome.ABORTED
                 outcome.reason = f"safe state not confirmed: {safe.reason}"
-        if (failure := self.events.failure) is not None and outcome.verdict is not RunVerdict.ABORTED:
+        if (failure := self.events.failure) is not None and outcome.verdict is not Outcome.ABORTED:
             # A record that could not be written whole certifies nothing.
-            outcome.verdict, outcome.reason = RunVerdict.ABORTED, f"record: {failure}"
-        if outcome.verdict is RunVerdict.PASS:
+            outcome.verdict, outcome.reason = Outcome.ABORTED, f"record: {failure}"
+        if outcome.verdict is Outcome.PASS:
             outcome.verdict, outcome.reason = _aggregate(outcome.measurements)
         outcome.faults = {
             "failed_reads": dict(self.read_failures),
@@ -363,18 +359,17 @@ class Runner:
         )
 
 
-def _aggregate(measurements: dict[str, dict[str, Any]]) -> tuple[RunVerdict, str]:
-    outcomes = {name: m["outcome"] for name, m in measurements.items()}
-    failed = [n for n, o in outcomes.items() if o == "FAIL"]
+def _aggregate(measurements: dict[str, Measurement]) -> tuple[Outcome, str]:
+    failed = [n for n, m in measurements.items() if m.outcome is Outcome.FAIL]
     if failed:
-        return RunVerdict.FAIL, f"failed: {', '.join(failed)}"
-    unsure = [n for n, o in outcomes.items() if o == "INCONCLUSIVE"]
-    refused = {n: measurements[n].get("refusal") or "" for n in unsure}
+        return Outcome.FAIL, f"failed: {', '.join(failed)}"
+    unsure = [n for n, m in measurements.items() if m.outcome is Outcome.INCONCLUSIVE]
+    refused = {n: measurements[n].refusal or "" for n in unsure}
     not_sealed = [
         f"{n}: {why}" for n, why in refused.items() if why.startswith((NOT_ISOLATED, NOT_STEADY, INCOMPLETE))
     ]
     if not_sealed:  # testing longer would not help: say what is wrong
-        return RunVerdict.INCONCLUSIVE, f"not decisive: {'; '.join(not_sealed)}"
+        return Outcome.INCONCLUSIVE, f"not decisive: {'; '.join(not_sealed)}"
     if unsure:
-        return RunVerdict.INCONCLUSIVE, f"not decisive, test longer: {', '.join(unsure)}"
-    return RunVerdict.PASS, "every measurement within its limit" if outcomes else "no measurement taken"
+        return Outcome.INCONCLUSIVE, f"not decisive, test longer: {', '.join(unsure)}"
+    return Outcome.PASS, "every measurement within its limit" if measurements else "no measurement taken"

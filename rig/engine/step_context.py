@@ -10,6 +10,7 @@ isolation behind a verdict), with the run's outcome for the measurements and fin
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rig.bench import BenchSpec
@@ -17,6 +18,7 @@ from rig.engine import measuring
 from rig.engine.measuring import Fitted
 from rig.engine.samples import SampleStore
 from rig.engine.topology import joined
+from rig.record.measurement import Measurement
 from rig.steps import Step
 
 if TYPE_CHECKING:
@@ -48,7 +50,7 @@ class EngineContext:
         return self._runner.series
 
     @property
-    def measurements(self) -> Mapping[str, dict[str, Any]]:
+    def measurements(self) -> Mapping[str, Measurement]:
         """The run's measurements so far."""
         return self._outcome.measurements
 
@@ -118,10 +120,10 @@ class EngineContext:
         """Run ``steps`` as executed steps of this run."""
         self._runner.steps(steps, self._outcome)
 
-    def record(self, name: str, entry: dict[str, Any]) -> None:
-        """Add a measurement to the outcome and the record."""
-        self._outcome.measurements[name] = entry
-        self._runner.event("measurement", f"{name}: {entry['outcome']}", name=name, **entry)
+    def record(self, name: str, entry: Measurement) -> None:
+        """Add a measurement to the outcome and the record, under ``name``."""
+        self._outcome.measurements[name] = replace(entry, name=name)
+        self._runner.event("measurement", f"{name}: {entry.outcome}", name=name, **entry.to_json())
 
     def fit_hold(
         self, name: str, channel: str, volume: str, duration_s: float, temperature: str | None, sign: float
@@ -135,6 +137,6 @@ class EngineContext:
         """Fit the window since ``start``."""
         return measuring._fit_window(self._runner, channel, volumes, temperature, start, sign)
 
-    def isolated(self, entry: dict[str, Any], volumes: tuple[str, ...]) -> None:
-        """Withdraw ``entry``'s verdict unless ``volumes`` show isolated."""
-        measuring._isolated(self._runner, entry, volumes)
+    def isolated(self, entry: Measurement, volumes: tuple[str, ...]) -> Measurement:
+        """``entry``, its verdict withdrawn unless ``volumes`` show isolated."""
+        return measuring._isolated(self._runner, entry, volumes)

@@ -13,6 +13,7 @@ from rig.analysis.planner import MeasurementSetup
 from rig.bench import BenchSpec
 from rig.engine.measurements import decay_entry, with_type_b
 from rig.errors import InputError
+from rig.outcome import Outcome
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class MonteCarlo:
     seed: int
     duration_s: float
     outcomes: dict[str, int]
-    expected_outcome: str
+    expected_outcome: Outcome
     rates_pa_m3_s: np.ndarray
     fit_stderrs_pa_m3_s: np.ndarray  # each draw's own fit term (k = 1), to set beside the planned one
 
@@ -71,7 +72,7 @@ def monte_carlo_check(
     outcomes: Counter[str] = Counter()
     rates = np.empty(draws)
     fit_se = np.empty(draws)
-    expected_outcome = "PASS" if expected_pa_m3_s < limit_pa_m3_s else "FAIL"
+    expected_outcome = Outcome.PASS if expected_pa_m3_s < limit_pa_m3_s else Outcome.FAIL
     for i in range(draws):
         start = setup.level_pa + (rng.uniform(0.0, step) if step > 0.0 else 0.0)
         true_p = start + slope * t
@@ -91,7 +92,7 @@ def monte_carlo_check(
         entry = decay_entry(
             fit, setup.channel, (0.0, float(t[-1])), setup.sign, limit_pa_m3_s, setup.compensated, budget
         )
-        outcomes[str(entry["outcome"])] += 1
+        outcomes[str(entry.outcome)] += 1
         rates[i] = fit.leak_rate_pa_m3_s
         fit_se[i] = budget.terms["fit"]
     return MonteCarlo(draws, seed, duration_s, dict(outcomes), expected_outcome, rates, fit_se)

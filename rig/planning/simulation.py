@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any
 
 from rig.clock import VirtualClock
 from rig.errors import InputError
 from rig.execution.bench_access import open_bench
 from rig.execution.execute import execute
+from rig.outcome import Outcome
 from rig.procedure.loader import Procedure
+from rig.record.measurement import Measurement
 from rig.steps import Step, map_steps
 from rig.steps.measure_decay import MeasureDecay
 
@@ -23,7 +24,7 @@ class SimulatedRun:
     seed: int
     verdict: str
     reason: str
-    outcome: str | None  # the planned measurement's: PASS, FAIL, INCONCLUSIVE (None if it never ran)
+    outcome: Outcome | None  # the planned measurement's: PASS, FAIL, INCONCLUSIVE (None if it never ran)
     rate_pa_m3_s: float | None
     stderr_pa_m3_s: float | None
     limit_pa_m3_s: float  # what the outcome was judged against: the plan's limit
@@ -31,7 +32,7 @@ class SimulatedRun:
     @property
     def decisive(self) -> bool:
         """Whether the measurement reached PASS or FAIL."""
-        return self.outcome in ("PASS", "FAIL")
+        return self.outcome is not None and self.outcome.decisive
 
 
 def as_planned(procedure: Procedure, name: str, duration_s: float, limit_pa_m3_s: float) -> Procedure:
@@ -85,15 +86,15 @@ def simulation_check(
         with ExitStack() as stack:
             access = open_bench(bench, sim=True, clock=clock, stack=stack, seed=base + i)
             outcome = execute(edited, access, clock).outcome
-        entry: dict[str, Any] = outcome.measurements.get(name, {})
+        entry = outcome.measurements.get(name, Measurement())
         results.append(
             SimulatedRun(
                 seed=base + i,
                 verdict=outcome.verdict.value,
                 reason=outcome.reason,
-                outcome=entry.get("outcome"),
-                rate_pa_m3_s=entry.get("value"),
-                stderr_pa_m3_s=entry.get("stderr"),
+                outcome=entry.outcome,
+                rate_pa_m3_s=entry.value_pa_m3_s,
+                stderr_pa_m3_s=entry.stderr_pa_m3_s,
                 limit_pa_m3_s=limit_pa_m3_s,
             )
         )

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from rig.errors import InputError
 from rig.record.atomic import write_atomically
+from rig.record.results import write_results
 
 if TYPE_CHECKING:
     from rig.record.run_store import RunStore
@@ -151,10 +152,8 @@ class RunWriter:
                 problems.append(rebuilt)
             else:
                 results = {**results, "record_rebuilt": "the run directory was removed during the run"}
-        # Whole or absent: a kill while finishing must not leave half a results.json.
-        results_json = json.dumps(results, indent=2, default=str) + "\n"
         try:
-            write_atomically(self.run_dir / "results.json", results_json.encode("utf-8"))
+            write_results(self.run_dir, results)
         except OSError as exc:
             problems.append(f"results.json not written: {_why(exc)}")
         self.close()

@@ -7,10 +7,12 @@ inline, the plots as base64 PNG data URIs, so the one file is the whole certific
 PDF with reportlab (A4, "page i of n", tables that split across pages, plots scaled to the
 text width). Both renderings come from the same view model, so they state the same facts.
 
-The parts, one concept a module: :mod:`~rig.report.run_readback` reads the run back,
-:mod:`~rig.report.certificate_view` and :mod:`~rig.report.measurement_view` gather the view
-model, :mod:`~rig.report.certificate_plot` draws a measurement, and
-:mod:`~rig.report.certificate_html` and :mod:`~rig.report.certificate_pdf` render it.
+The parts, one concept a module: :class:`rig.record.run_record.RunRecord` reads the run back
+(typed, tolerant of what older records lack), :mod:`~rig.report.certificate_view` and
+:mod:`~rig.report.measurement_view` gather the view model (:mod:`~rig.report.recorded_text`
+words what a record does not hold as "not recorded"), :mod:`~rig.report.certificate_plot`
+draws a measurement, and :mod:`~rig.report.certificate_html` and
+:mod:`~rig.report.certificate_pdf` render it.
 """
 
 from __future__ import annotations

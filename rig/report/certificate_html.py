@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from rig.report.certificate_view import Certificate
-from rig.report.run_readback import NOT_RECORDED
+from rig.report.recorded_text import NOT_RECORDED
 
 TEMPLATE = "templates/certificate.html.j2"
 

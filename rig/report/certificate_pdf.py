@@ -11,7 +11,7 @@ from typing import Any
 
 from rig.report.certificate_view import Certificate
 from rig.report.measurement_view import ALERT_COLOUR, Fact
-from rig.report.run_readback import NOT_RECORDED
+from rig.report.recorded_text import NOT_RECORDED
 
 _FONTS: dict[str, str] = {}
 

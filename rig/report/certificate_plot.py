@@ -10,9 +10,12 @@ from typing import Any
 import numpy as np
 
 from rig.errors import InputError
+from rig.record.measurement import Measurement
+from rig.record.recorded import mapping
+from rig.record.run_samples import FloatArray, RunSamples
 from rig.report.rate_text import LEAK_UNIT, SCCM_UNIT, format_number, rate_text_for
-from rig.report.run_plot import FIT_COLOUR, FloatArray, RunSamples, decay_line
-from rig.report.run_readback import as_mapping, finite_number
+from rig.report.recorded_text import finite_number
+from rig.report.run_plot import FIT_COLOUR, decay_line
 from rig.steps import Step, walk
 from rig.units import to_si
 
@@ -24,7 +27,7 @@ PLOT_DPI = 150
 
 @dataclass(frozen=True)
 class PlotInputs:
-    """What a measurement's plot needs beyond its entry: the samples and how to compensate them."""
+    """What a measurement's plot needs beyond the measurement: the samples and how to compensate them."""
 
     samples: RunSamples
     temperature_channel: str | None
@@ -48,7 +51,7 @@ def _slope_for_rate(
     return None
 
 
-def measurement_plot(name: str, entry: Mapping[str, Any], inputs: PlotInputs) -> tuple[bytes, str] | None:
+def measurement_plot(name: str, measured: Measurement, inputs: PlotInputs) -> tuple[bytes, str] | None:
     """A PNG of one fitted measurement and its caption, or None when there is nothing to draw.
 
     The channel's samples over the fit window and a margin around it, the fitted line, the
@@ -57,23 +60,24 @@ def measurement_plot(name: str, entry: Mapping[str, Any], inputs: PlotInputs) ->
     follow from the fit's start. Pressures are shown relative to the fit's start, in Pa, so
     a decay of tens of pascals at 2 bar is visible at all.
     """
-    line = decay_line(name, entry)
+    line = decay_line(name, measured)
     samples = inputs.samples
+    fit = measured.line
     if (
         line is None
+        or fit is None
         or line.channel is None
         or line.channel not in samples.channels
         or samples.time_s.size == 0
     ):
         return None
-    fit = as_mapping(entry["line"])
-    t0, intercept, slope = (float(fit[k]) for k in ("t0_s", "intercept_pa", "slope_pa_s"))
+    t0, intercept, slope = fit.t0_s, fit.intercept_pa, fit.slope_pa_s
     w0, w1 = float(line.t_s[0]), float(line.t_s[-1])
     margin = CONTEXT_FRACTION * (w1 - w0)
     shown = (samples.time_s >= w0 - margin) & (samples.time_s <= w1 + margin)
     t = samples.time_s[shown]
     p = samples.channels[line.channel][shown]
-    t_ref = finite_number(fit.get("compensated_to_k"))
+    t_ref = finite_number(fit.compensated_to_k)
     caption_p = f"samples of {line.channel}"
     ylabel = "pressure"
     if t_ref is not None:
@@ -87,7 +91,7 @@ def measurement_plot(name: str, entry: Mapping[str, Any], inputs: PlotInputs) ->
             ylabel = f"p·{t_ref:g} K/T"
         else:
             caption_p += f" (not compensated: the fit is of p·{t_ref:g} K/T but its thermometer is unknown)"
-    value = finite_number(entry.get("value"))
+    value = finite_number(measured.value_pa_m3_s)
     if value is None:
         return None
 
@@ -118,7 +122,7 @@ def measurement_plot(name: str, entry: Mapping[str, Any], inputs: PlotInputs) ->
         ax.plot(minutes(t[~inside]), rel(p[~inside]), ".", ms=2, color="0.75", label=outside_label)
         ax.plot(minutes(t[inside]), rel(p[inside]), ".", ms=2, color="0.3", label=inside_label)
         y_span = [rel(p[inside])]
-        lcl, ucl = finite_number(entry.get("lcl95")), finite_number(entry.get("ucl95"))
+        lcl, ucl = finite_number(measured.lcl95_pa_m3_s), finite_number(measured.ucl95_pa_m3_s)
         direction = inputs.direction
         if lcl is not None and ucl is not None:
             tm = 0.5 * (w0 + w1)
@@ -149,7 +153,7 @@ def measurement_plot(name: str, entry: Mapping[str, Any], inputs: PlotInputs) ->
             label=f"fit: {format_number(value)} {LEAK_UNIT}",
         )
         y_span.append(rel(p_fit(xs)))
-        limit = finite_number(entry.get("limit"))
+        limit = finite_number(measured.limit_pa_m3_s)
         limit_slope = (
             None if limit is None else _slope_for_rate(limit, value, slope, inputs.volume_m3, direction)
         )
@@ -164,7 +168,7 @@ def measurement_plot(name: str, entry: Mapping[str, Any], inputs: PlotInputs) ->
                 label=f"a leak at the limit ({format_number(limit)} {LEAK_UNIT})",
             )
             y_span.append(rel(path))
-            rates = rate_text_for(entry)
+            rates = rate_text_for(measured)
             note = (
                 f"limit: {format_number(rates.sccm(limit))} {SCCM_UNIT}"
                 if rates
@@ -190,7 +194,7 @@ def measurement_plot(name: str, entry: Mapping[str, Any], inputs: PlotInputs) ->
         ax.set_xlim(float(minutes(np.array([w0 - margin]))[0]), float(minutes(np.array([w1 + margin]))[0]))
         ax.set_xlabel("time since the start of the fit window [min]")
         ax.set_ylabel(f"{ylabel} − {ref_text} [Pa]")
-        ax.set_title(f"{name}: {entry.get('outcome', '?')}", fontsize=11)
+        ax.set_title(f"{name}: {measured.outcome or '?'}", fontsize=11)
         # Under the axes: inside, every corner is data for some run (a pump-down, a vent, the lines).
         fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
         ax.grid(alpha=0.3)
@@ -214,7 +218,7 @@ def measurement_plot(name: str, entry: Mapping[str, Any], inputs: PlotInputs) ->
 
 def plot_inputs(
     name: str,
-    entry: Mapping[str, Any],
+    measured: Measurement,
     samples: RunSamples | None,
     steps: Sequence[Step],
     bench: Mapping[str, Any],
@@ -226,25 +230,25 @@ def plot_inputs(
     if samples is None:
         return None
     window = next((w for s in walk(steps) if (w := s.measured_window(name)) is not None), None)
-    channel = str(entry.get("channel"))
+    channel = str(measured.channel)
     thermometer = window.temperature if window is not None else None
     if thermometer is None:
         # The step names none (or the procedure no longer reads): a thermometer on the same volume.
-        channels = as_mapping(bench.get("channels"))
-        volume = as_mapping(channels.get(channel)).get("volume")
+        channels = mapping(bench.get("channels"))
+        volume = mapping(channels.get(channel)).get("volume")
         thermometer = next(
             (
                 c
                 for c, s in channels.items()
-                if as_mapping(s).get("measures") == "temperature"
+                if mapping(s).get("measures") == "temperature"
                 and volume
-                and as_mapping(s).get("volume") == volume
+                and mapping(s).get("volume") == volume
             ),
             None,
         )
-    volume_m3 = finite_number(entry.get("volume_m3"))
-    measured = window.volume if window is not None else None
-    size = as_mapping(as_mapping(bench.get("volumes")).get(str(measured))).get("size")
+    volume_m3 = finite_number(measured.volume_m3)
+    fitted_volume = window.volume if window is not None else None
+    size = mapping(mapping(bench.get("volumes")).get(str(fitted_volume))).get("size")
     if volume_m3 is None and isinstance(size, str):
         try:
             volume_m3 = to_si(size, "volume", "volume")

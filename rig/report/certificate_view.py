@@ -1,23 +1,28 @@
 """What a run's certificate states, gathered from the run into one view model that both renderings use.
 
-Fields that newer runs record and older ones lack (operator, software, calibrations, the
-procedure's hash, uncertainty budgets, comparisons …) are optional: an absent one reads
-"not recorded", never a guess. The procedure's SHA-256 is computed from ``procedure.yaml``
-when ``run.json`` does not carry it, and a recorded hash that does not match the file is
-shown as a problem.
+The run is read as a :class:`rig.record.run_record.RunRecord`. Fields that newer runs record
+and older ones lack (operator, software, calibrations, the procedure's hash, uncertainty
+budgets, comparisons …) are optional: an absent one reads "not recorded", never a guess. The
+procedure's SHA-256 is computed from ``procedure.yaml`` when ``run.json`` does not carry it,
+and a recorded hash that does not match the file is shown as a problem.
 """
 
 from __future__ import annotations
 
 import math
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from rig.outcome import Outcome
+from rig.record.measurement import Comparison, Measurement
+from rig.record.recorded import mapping
+from rig.record.results import RunResults
+from rig.record.run_record import RunRecord
 from rig.report.certificate_plot import plot_inputs
 from rig.report.measurement_view import (
     NEUTRAL_COLOUR,
@@ -27,7 +32,7 @@ from rig.report.measurement_view import (
     measurement_view,
 )
 from rig.report.rate_text import LEAK_UNIT, format_number, rate_text_for
-from rig.report.run_readback import NOT_RECORDED, RecordedRun, as_mapping, as_text, finite_number, read_run
+from rig.report.recorded_text import NOT_RECORDED, as_text, finite_number
 
 OVERRIDE_TEXT = (
     "This run used instruments whose calibration had expired or was missing: {problems}. "
@@ -82,15 +87,15 @@ class Certificate:
 
 
 def _instruments(bench: Mapping[str, Any], identities: Mapping[str, Any]) -> list[InstrumentRow]:
-    instruments = as_mapping(bench.get("instruments"))
-    channels = as_mapping(bench.get("channels"))
-    valves = as_mapping(bench.get("valves"))
+    instruments = mapping(bench.get("instruments"))
+    channels = mapping(bench.get("channels"))
+    valves = mapping(bench.get("valves"))
     names = list(instruments) + [n for n in identities if n not in instruments]
     rows = []
     for name in names:
-        spec = as_mapping(instruments.get(name))
-        served = [c for c, s in channels.items() if as_mapping(s).get("instrument") == name]
-        driven = [v for v, s in valves.items() if as_mapping(s).get("instrument") == name]
+        spec = mapping(instruments.get(name))
+        served = [c for c, s in channels.items() if mapping(s).get("instrument") == name]
+        driven = [v for v, s in valves.items() if mapping(s).get("instrument") == name]
         parts = []
         if served:
             parts.append("channels " + ", ".join(served))
@@ -118,11 +123,11 @@ def _uncertainty(value: Any, unit: Any) -> str:
 
 
 def _calibrations(calibrations: Mapping[str, Any], bench: Mapping[str, Any]) -> list[CalibrationRow]:
-    channels = as_mapping(bench.get("channels"))
+    channels = mapping(bench.get("channels"))
     rows = []
     for item, record in calibrations.items():
-        record = as_mapping(record)
-        instrument = as_mapping(channels.get(item)).get("instrument")
+        record = mapping(record)
+        instrument = mapping(channels.get(item)).get("instrument")
         if isinstance(instrument, str):
             served_by = instrument  # its model is in the instruments table
         else:
@@ -150,38 +155,37 @@ def _calibrations(calibrations: Mapping[str, Any], bench: Mapping[str, Any]) -> 
     return rows
 
 
-def _comparison(c: Mapping[str, Any], measurements: Mapping[str, Any]) -> str:
+def _comparison(c: Comparison, measurements: Mapping[str, Measurement]) -> str:
     """One before/after comparison in words."""
 
-    def side(x: Any) -> str:
+    def side(x: str | float | None) -> str:
         if isinstance(x, str):
-            entry = as_mapping(measurements.get(x))
-            value = finite_number(entry.get("value"))
-            rates = rate_text_for(entry)
+            measured = measurements.get(x)
+            value = finite_number(measured.value_pa_m3_s) if measured is not None else None
+            rates = rate_text_for(measured) if measured is not None else None
             return f"{rates.both(value)} ({x})" if value is not None and rates else x
         v = finite_number(x)
         return f"{format_number(v)} {LEAK_UNIT}" if v is not None else NOT_RECORDED
 
-    def factor_text(x: Any) -> str | None:
+    def factor_text(x: float | None) -> str | None:
         # The record writes an unbounded factor (a repaired leak indistinguishable from nil) as
         # infinity: that is a statement, not a missing number.
-        if isinstance(x, float) and math.isinf(x) and x > 0:
+        if x is not None and math.isinf(x) and x > 0:
             return "unbounded"
         v = finite_number(x)
         return None if v is None else format_number(v)
 
-    name = as_text(c.get("name"))
-    text = f"{name}: from {side(c.get('before'))} to {side(c.get('after'))}; "
-    factor = factor_text(c.get("reduction_factor"))
+    name = as_text(c.name)
+    text = f"{name}: from {side(c.before)} to {side(c.after)}; "
+    factor = factor_text(c.reduction_factor)
     if factor is None:
         text += "reduction factor not recorded"
     elif factor == "unbounded":
         text += "the leak after is indistinguishable from none, so the reduction factor has no upper bound"
     else:
         text += f"the leak rate fell by a factor of {factor}"
-    interval = c.get("interval95")
-    if isinstance(interval, Sequence) and len(interval) == 2:
-        lo, hi = (factor_text(x) for x in interval)
+    if c.interval95 is not None:
+        lo, hi = (factor_text(x) for x in c.interval95)
         if lo is not None and hi == "unbounded":
             text += f" (95 % interval: at least {lo})"
         elif lo is not None and hi is not None:
@@ -193,7 +197,7 @@ def _faults(faults: Mapping[str, Any]) -> str:
     """The fault counts as one line ("none" when every count is zero)."""
     parts = []
     for kind, counts in faults.items():
-        counts = as_mapping(counts)
+        counts = mapping(counts)
         items = []
         for key, count in counts.items():
             if isinstance(count, Mapping):
@@ -211,7 +215,7 @@ def _version() -> str:
         return "unknown"
 
 
-def _tested(run: RecordedRun, run_id: str) -> list[Fact]:
+def _tested(run: RunRecord, run_id: str) -> list[Fact]:
     """What was tested: the procedure, the bench, the run, and whether it was real."""
     info, procedure, bench = run.info, run.procedure, run.bench
     sim = info.get("sim")
@@ -254,10 +258,10 @@ def _procedure_hash(recorded: Any, actual: str | None) -> Fact:
     return Fact("procedure SHA-256", NOT_RECORDED, alert=True)
 
 
-def _provenance(run: RecordedRun) -> list[Fact]:
+def _provenance(run: RunRecord) -> list[Fact]:
     """By whom and with what: the operator, the procedure's hash, the software, the calibration date."""
     info = run.info
-    software = as_mapping(info.get("software"))
+    software = mapping(info.get("software"))
     return [
         Fact("operator", as_text(info.get("operator"))),
         _procedure_hash(info.get("procedure_sha256"), run.procedure_sha256),
@@ -269,9 +273,9 @@ def _provenance(run: RecordedRun) -> list[Fact]:
     ]
 
 
-def _ending(results: Mapping[str, Any]) -> list[Fact]:
+def _ending(results: RunResults) -> list[Fact]:
     """How the run ended: the safe state, the faults, the leaking segment if one was found."""
-    safe = results.get("safe_state_confirmed")
+    safe = results.safe_state_confirmed
     ending = [
         Fact(
             "safe state",
@@ -282,10 +286,10 @@ def _ending(results: Mapping[str, Any]) -> list[Fact]:
             else NOT_RECORDED,
             alert=safe is not True,
         ),
-        Fact("faults during the run", _faults(as_mapping(results.get("faults")))),
+        Fact("faults during the run", _faults(results.faults or {})),
     ]
-    if results.get("leaking_segment"):
-        ending.append(Fact("leaking segment", str(results["leaking_segment"]), alert=True))
+    if results.leaking_segment is not None:
+        ending.append(Fact("leaking segment", results.leaking_segment, alert=True))
     return ending
 
 
@@ -311,21 +315,21 @@ def load_certificate(
     ``now`` the time of issue (default: now). A run without ``results.json`` (crashed or
     still running) has nothing to certify: :class:`rig.errors.InputError`.
     """
-    run = read_run(run_dir)
-    info, results, bench = run.info, run.results, run.bench
+    run = RunRecord.load(run_dir)
+    info, bench = run.info, run.bench
+    results = run.results
+    assert results is not None  # a finished run's record (RunRecord.load refuses one without)
     issued = (now or datetime.now(UTC)).astimezone()
     run_id = as_text(info.get("run_id", run.run_dir.name))
-    verdict = str(results.get("verdict") or "ABORTED")
+    verdict = (results.verdict or Outcome.ABORTED).value
     override = info.get("calibration_override")
     override_text = None
     if isinstance(override, list) and override:
         override_text = OVERRIDE_TEXT.format(problems="; ".join(str(p).rstrip(".") for p in override))
-    measurements = as_mapping(results.get("measurements"))
+    measurements = run.measurements
     views = [
-        measurement_view(
-            name, as_mapping(entry), plot_inputs(name, as_mapping(entry), run.samples, run.steps, bench)
-        )
-        for name, entry in measurements.items()
+        measurement_view(name, measured, plot_inputs(name, measured, run.samples, run.steps, bench))
+        for name, measured in measurements.items()
     ]
     key = (public_key_hex or "").strip()
     integrity = [
@@ -337,14 +341,14 @@ def load_certificate(
         run_id=run_id,
         verdict=verdict,
         verdict_colour=VERDICT_COLOURS.get(verdict, NEUTRAL_COLOUR),
-        reason=as_text(results.get("reason")),
+        reason=as_text(results.reason),
         tested=_tested(run, run_id),
         provenance=_provenance(run),
-        instruments=_instruments(bench, as_mapping(info.get("identities"))),
-        calibrations=_calibrations(as_mapping(info.get("calibrations")), bench),
+        instruments=_instruments(bench, mapping(info.get("identities"))),
+        calibrations=_calibrations(mapping(info.get("calibrations")), bench),
         override=override_text,
         measurements=views,
-        comparisons=[_comparison(as_mapping(c), measurements) for c in results.get("comparisons") or []],
+        comparisons=[_comparison(c, measurements) for c in results.comparisons],
         ending=_ending(results),
         integrity=integrity,
         verify_hint=_verify_hint(key),

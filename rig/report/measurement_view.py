@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from rig.outcome import Outcome
+from rig.record.measurement import E2930, Measurement
 from rig.report.certificate_plot import PlotInputs, measurement_plot
 from rig.report.rate_text import LEAK_UNIT, RateText, format_number, rate_text_for
-from rig.report.run_readback import NOT_RECORDED, as_mapping, as_text, finite_number
+from rig.report.recorded_text import NOT_RECORDED, as_text, finite_number
 
-VERDICT_COLOURS = {"PASS": "#1b7f3b", "FAIL": "#c62828", "INCONCLUSIVE": "#e08a00", "ABORTED": "#c62828"}
+VERDICT_COLOURS: dict[str, str] = {
+    Outcome.PASS: "#1b7f3b",
+    Outcome.FAIL: "#c62828",
+    Outcome.INCONCLUSIVE: "#e08a00",
+    Outcome.ABORTED: "#c62828",
+}
 # A measurement without a limit ("MEASURED") decides nothing: neutral, not green.
 NEUTRAL_COLOUR = "#455a64"
 ALERT_COLOUR = "#c62828"
@@ -67,61 +72,54 @@ class MeasurementView:
         return base64.b64encode(self.plot_png).decode("ascii") if self.plot_png else None
 
 
-def measurement_view(name: str, entry: Mapping[str, Any], inputs: PlotInputs | None) -> MeasurementView:
-    """What the certificate says of measurement ``name``, recorded as ``entry`` and drawn from ``inputs``."""
-    outcome = str(entry.get("outcome", NOT_RECORDED))
-    rates = rate_text_for(entry)
-    unit = str(entry.get("unit", ""))
+def measurement_view(name: str, measured: Measurement, inputs: PlotInputs | None) -> MeasurementView:
+    """What the certificate says of measurement ``name``, as recorded, and drawn from ``inputs``."""
+    outcome = measured.outcome.value if measured.outcome is not None else NOT_RECORDED
+    rates = rate_text_for(measured)
+    unit = measured.unit or ""
 
-    def rate(key: str) -> str | None:
-        x = finite_number(entry.get(key))
+    def rate(value: float | None) -> str | None:
+        x = finite_number(value)
         if x is None:
             return None
         return rates.both(x) if rates else f"{format_number(x)} {unit}"
 
     rows: list[Fact] = []
-    value = rate("value")
-    rows.append(Fact("leak rate", value or NOT_RECORDED))
-    if (stderr := rate("stderr")) is not None:
+    reference = measured.reference
+    rows.append(Fact("leak rate", rate(measured.value_pa_m3_s) or NOT_RECORDED))
+    if (stderr := rate(measured.stderr_pa_m3_s)) is not None:
         rows.append(Fact("standard uncertainty", stderr))
-    lcl, ucl = rate("lcl95"), rate("ucl95")
+    lcl, ucl = rate(measured.lcl95_pa_m3_s), rate(measured.ucl95_pa_m3_s)
     if lcl is not None or ucl is not None:
         rows.append(Fact("95 % lower bound (one-sided)", lcl or NOT_RECORDED))
         rows.append(Fact("95 % upper bound (one-sided)", ucl or NOT_RECORDED))
-    limit = rate("limit")
+    limit = rate(measured.limit_pa_m3_s)
     rows.append(Fact("limit", limit or "none: measured for information, decides nothing"))
-    if (certified := rate("certified")) is not None:
+    if reference is not None and (certified := rate(reference.certified_pa_m3_s)) is not None:
         rows.append(Fact("certified rate of the reference leak", certified))
-        tolerance = finite_number(entry.get("tolerance_relative"))
-        deviation = finite_number(entry.get("deviation_relative"))
+        tolerance = finite_number(reference.tolerance_relative)
+        deviation = finite_number(reference.deviation_relative)
         if tolerance is not None:
             rows.append(Fact("tolerance", f"± {100 * tolerance:.3g} %"))
         if deviation is not None:
             rows.append(Fact("deviation from the certificate", f"{100 * deviation:+.3g} %"))
-    if (background := rate("background")) is not None:
+    if reference is not None and (background := rate(reference.background_pa_m3_s)) is not None:
         rows.append(Fact("background", background))
-    rows.append(Fact("outcome", outcome, alert=outcome in ("FAIL", "ABORTED")))
-    extra_time = finite_number(entry.get("additional_time_s"))
+    rows.append(Fact("outcome", outcome, alert=outcome in (Outcome.FAIL, Outcome.ABORTED)))
+    extra_time = finite_number(measured.additional_time_s)
     if extra_time is not None:
         rows.append(Fact("further test time that would decide it", f"{extra_time / 60.0:.3g} min"))
-    channel = entry.get("channel")
-    window = entry.get("window_s")
-    n = entry.get("n")
-    if isinstance(channel, str):
-        where = channel
-        if (
-            isinstance(window, Sequence)
-            and len(window) == 2
-            and all(finite_number(w) is not None for w in window)
-        ):
-            w0, w1 = float(window[0]), float(window[1])
+    if measured.channel is not None:
+        where = measured.channel
+        window = measured.window_s
+        if window is not None and all(finite_number(w) is not None for w in window):
+            w0, w1 = window
             where += f", {w0:g} s to {w1:g} s of the run ({(w1 - w0) / 60.0:.3g} min)"
-        if isinstance(n, int):
-            where += f", {n} samples"
+        if measured.n is not None:
+            where += f", {measured.n} samples"
         rows.append(Fact("channel and fit window", where))
-    line = as_mapping(entry.get("line"))
-    if line:
-        t_ref = finite_number(line.get("compensated_to_k"))
+    if measured.line is not None:
+        t_ref = finite_number(measured.line.compensated_to_k)
         rows.append(
             Fact(
                 "temperature compensation",
@@ -136,15 +134,15 @@ def measurement_view(name: str, entry: Mapping[str, Any], inputs: PlotInputs | N
             )
         )
 
-    budget = _budget(entry, rates)
-    e2930, e2930_alert = _e2930(entry, rates)
-    refusal = entry.get("refusal")
+    budget = _budget(measured, rates)
+    e2930, e2930_alert = _e2930(measured.e2930, rates)
+    refusal = measured.refusal
     refusal_text = None
-    if isinstance(refusal, str) and refusal.strip():
+    if refusal is not None and refusal.strip():
         # The engine words its refusals "not certified: …"; the certificate says that once.
         reason = re.sub(r"^\s*not certified\s*:\s*", "", refusal, flags=re.IGNORECASE)
         refusal_text = f"This measurement cannot be certified: {reason}"
-    plot = measurement_plot(name, entry, inputs) if inputs is not None else None
+    plot = measurement_plot(name, measured, inputs) if inputs is not None else None
     return MeasurementView(
         name=name,
         outcome=outcome,
@@ -159,18 +157,19 @@ def measurement_view(name: str, entry: Mapping[str, Any], inputs: PlotInputs | N
     )
 
 
-def _budget(entry: Mapping[str, Any], rates: RateText | None) -> list[BudgetRow]:
+def _budget(measured: Measurement, rates: RateText | None) -> list[BudgetRow]:
     """The uncertainty budget's lines in a fixed order (unknown components after, combined last)."""
-    budget = as_mapping(entry.get("uncertainty"))
-    if not budget:
+    budget = measured.uncertainty
+    if budget is None or not budget.to_json():
         return []
-    value = finite_number(entry.get("value"))
-    keys = [k for k in BUDGET_LABELS if k in budget and k != "combined"]
-    keys += [k for k in budget if k not in BUDGET_LABELS]
-    keys += ["combined"] if "combined" in budget else []
+    terms = budget.to_json()
+    value = finite_number(measured.value_pa_m3_s)
+    keys = [k for k in BUDGET_LABELS if k in terms and k != "combined"]
+    keys += [k for k in terms if k not in BUDGET_LABELS]
+    keys += ["combined"] if "combined" in terms else []
     rows = []
     for key in keys:
-        u = finite_number(budget[key])
+        u = finite_number(terms[key])
         if u is None:
             rows.append(BudgetRow(BUDGET_LABELS.get(key, key), NOT_RECORDED, "", key == "combined"))
             continue
@@ -184,19 +183,19 @@ def _budget(entry: Mapping[str, Any], rates: RateText | None) -> list[BudgetRow]
     return rows
 
 
-def _e2930(entry: Mapping[str, Any], rates: RateText | None) -> tuple[str | None, bool]:
+def _e2930(check: E2930 | None, rates: RateText | None) -> tuple[str | None, bool]:
     """The ASTM E2930 resolution line and whether it is a problem (not met)."""
-    e = as_mapping(entry.get("e2930"))
-    if not e:
+    if check is None:
         return None, False
 
-    def show(key: str) -> str:
-        x = finite_number(e.get(key))
+    def show(value: float | None) -> str:
+        x = finite_number(value)
         if x is None:
-            return as_text(e.get(key))
+            return as_text(value)
         return f"{format_number(rates.si(x) if rates else x)} {LEAK_UNIT}"
 
-    met = e.get("met")
+    met = check.met
     verdict = "met" if met is True else "not met" if met is False else "not recorded whether met"
-    text = f"ASTM E2930 test resolution {show('test_resolution')} (required: {show('required')}): {verdict}."
+    resolution, required = show(check.test_resolution_pa_m3_s), show(check.required_pa_m3_s)
+    text = f"ASTM E2930 test resolution {resolution} (required: {required}): {verdict}."
     return text, met is not True

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from rig.errors import InputError
-from rig.report.run_readback import as_mapping, finite_number
+from rig.record.measurement import UNIT, Measurement
+from rig.report.recorded_text import finite_number
 from rig.units import T_TWENTY_C_K, T_ZERO_C_K, convert_leak_rate, leak_rate_unit_factor
 
 # Limits are parsed at 20 °C and fits are referred to it (rig.procedure.loader, rig.analysis):
@@ -53,13 +52,14 @@ class RateText:
         return f"{format_number(self.si(value))} {LEAK_UNIT} = {format_number(self.sccm(value))} {SCCM_UNIT}"
 
 
-def rate_text_for(entry: Mapping[str, Any]) -> RateText | None:
-    """How to read ``entry``'s values, or None if its unit is not a leak-rate unit we know."""
-    line = as_mapping(entry.get("line"))
-    pv_t = finite_number(line.get("compensated_to_k")) or DEFAULT_PV_TEMPERATURE_K
-    unit = entry.get("unit", "Pa*m**3/s")
+def rate_text_for(measured: Measurement) -> RateText | None:
+    """How to read ``measured``'s values, or None if its unit is not a leak-rate unit we know."""
+    line = measured.line
+    pv_t = (finite_number(line.compensated_to_k) if line is not None else None) or DEFAULT_PV_TEMPERATURE_K
+    # A record that does not state its unit is of the engine's: a pV throughput.
+    unit = measured.unit if measured.unit is not None else UNIT
     try:
-        factor = leak_rate_unit_factor(str(unit), pv_temperature_k=pv_t, sccm_reference_k=SCCM_REFERENCE_K)
+        factor = leak_rate_unit_factor(unit, pv_temperature_k=pv_t, sccm_reference_k=SCCM_REFERENCE_K)
     except InputError:
         return None
     return RateText(factor, pv_t)

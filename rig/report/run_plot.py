@@ -1,13 +1,13 @@
 """A picture of a recorded run: pressures and temperatures over time, steps, fitted decays, faults.
 
-The pieces that compute something (reading the samples into arrays, the step boundaries,
-the points of a fitted line, the choice of a log axis) are plain functions so they can be
-tested without drawing; :func:`plot_run` puts them together into one PNG.
+The run is read as a :class:`rig.record.run_record.RunRecord`. The pieces that compute something
+(the step boundaries, the points of a fitted line, the choice of a log axis) are plain
+functions so they can be tested without drawing; :func:`plot_run` puts them together into one
+PNG.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,10 +17,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rig.bench import BenchSpec
 from rig.errors import InputError
-from rig.record.run_store import read_samples
-
-FloatArray = npt.NDArray[np.float64]
+from rig.record.measurement import Measurement
+from rig.record.results import RunResults
+from rig.record.run_record import RunRecord
+from rig.record.run_samples import FloatArray
+from rig.record.run_writer import SAMPLES
 
 ZERO_CELSIUS_K = 273.15
 LOG_DECADES = 2.0  # pressures spanning more than this many decades go on a log axis
@@ -32,18 +35,6 @@ FAULT_COLOUR = "red"
 LABEL_LEVELS = 3  # heights of step labels that would otherwise print over each other
 LABEL_GAP = 0.012  # fraction of the time axis one small rotated label needs
 LINE_POINTS = 50  # a straight line in Pa is curved on a log axis, so it needs more than its two ends
-
-
-@dataclass(frozen=True)
-class RunSamples:
-    """A run's samples as arrays: clock time, the step of each sample, one array per channel.
-
-    A dropout (an empty cell) is NaN, so a trace has a gap there rather than a zero.
-    """
-
-    time_s: FloatArray
-    step: npt.NDArray[np.str_]
-    channels: dict[str, FloatArray]
 
 
 @dataclass(frozen=True)
@@ -63,44 +54,6 @@ class DecayLine:
     t_s: FloatArray
     p_pa: FloatArray
     label: str
-
-
-def parse_samples(header: Sequence[str], rows: Sequence[Sequence[str]]) -> RunSamples:
-    """Turn the rows of ``samples.csv`` into arrays (empty cells become NaN)."""
-    if len(header) < 2 or list(header[:2]) != ["time", "step"]:
-        raise InputError(f"samples.csv: expected a header starting time,step, got {','.join(header)!r}")
-    width = len(header)
-    # A row of another width is damage (the store never writes one): it is dropped, not guessed.
-    good = [r for r in rows if len(r) == width]
-    if not good:
-        empty = np.empty(0, dtype=np.float64)
-        return RunSamples(empty, np.empty(0, dtype=np.str_), {c: empty.copy() for c in header[2:]})
-    columns = np.array(good, dtype=np.str_).T
-    try:
-        time_s = columns[0].astype(np.float64)
-        channels = {}
-        for name, cells in zip(header[2:], columns[2:], strict=True):
-            cells = np.where(cells == "", "nan", cells)
-            channels[name] = cells.astype(np.float64)
-    except ValueError as exc:
-        raise InputError(f"samples.csv: a cell is not a number ({exc})") from None
-    return RunSamples(time_s, columns[1], channels)
-
-
-def read_events(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The events of a run, in order; a line a crash cut short (or no file at all) is skipped."""
-    path = Path(run_dir) / "events.jsonl"
-    if not path.exists():
-        return []
-    events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(event, dict) and isinstance(event.get("t"), int | float):
-            events.append(event)
-    return events
 
 
 def step_boundaries_from_events(events: Sequence[Mapping[str, Any]]) -> list[StepBoundary]:
@@ -143,21 +96,18 @@ def label_levels(x: Sequence[float], min_gap: float, levels: int = LABEL_LEVELS)
     return out
 
 
-def decay_line(name: str, entry: Mapping[str, Any], several: bool = False) -> DecayLine | None:
-    """The points of the fitted line of a measurement entry, or None if it has no usable line.
+def decay_line(name: str, measured: Measurement, several: bool = False) -> DecayLine | None:
+    """The points of the fitted line of a measurement, or None if it has no usable line.
 
-    The line is ``intercept_pa + slope_pa_s·(t − t0_s)`` over ``window_s``. Entries without
-    one (a reference-leak check, older runs) or with a damaged one give None: the plot
+    The line is ``intercept_pa + slope_pa_s·(t − t0_s)`` over ``window_s``. Measurements
+    without one (a reference-leak check, older runs) or with a damaged one give None: the plot
     leaves them out rather than failing. ``several`` puts the measurement's name in the label.
     """
-    line, window = entry.get("line"), entry.get("window_s")
-    if not isinstance(line, Mapping) or not isinstance(window, Sequence) or len(window) != 2:
+    line, window = measured.line, measured.window_s
+    if line is None or window is None:
         return None
-    try:
-        t0, intercept, slope = (float(line[k]) for k in ("t0_s", "intercept_pa", "slope_pa_s"))
-        start, end = float(window[0]), float(window[1])
-    except (KeyError, TypeError, ValueError):
-        return None
+    t0, intercept, slope = line.t0_s, line.intercept_pa, line.slope_pa_s
+    start, end = window
     if not all(math.isfinite(v) for v in (t0, intercept, slope, start, end)) or not end > start:
         return None
     t = np.linspace(start, end, LINE_POINTS)
@@ -165,26 +115,22 @@ def decay_line(name: str, entry: Mapping[str, Any], several: bool = False) -> De
     label = "decay fit"
     if several:
         label += f" {name}"
-    compensated = line.get("compensated_to_k")
-    if isinstance(compensated, int | float):
+    if line.compensated_to_k is not None:
         # The fit is of p·T_ref/T, which is close to p but not p: the label must not claim p.
-        label += f" (p·{compensated:g} K/T)"
-    value = entry.get("value")
-    label += f": {value:.1e} Pa·m³/s" if isinstance(value, int | float) else ": no value"
-    outcome = entry.get("outcome")
-    if isinstance(outcome, str):
-        label += f" ({outcome})"
-    channel = entry.get("channel")
-    return DecayLine(name, channel if isinstance(channel, str) else None, t, p, label)
+        label += f" (p·{line.compensated_to_k:g} K/T)"
+    value = measured.value_pa_m3_s
+    label += f": {value:.1e} Pa·m³/s" if value is not None else ": no value"
+    if measured.outcome is not None:
+        label += f" ({measured.outcome})"
+    return DecayLine(name, measured.channel, t, p, label)
 
 
-def decay_lines(results: Mapping[str, Any] | None) -> list[DecayLine]:
-    """Every drawable fitted line of a run's ``results.json`` (none if the run has no results)."""
-    measurements = results.get("measurements") if results else None
-    if not isinstance(measurements, Mapping):
+def decay_lines(results: RunResults | None) -> list[DecayLine]:
+    """Every drawable fitted line of a run's results (none if the run has no results)."""
+    if results is None or results.measurements is None:
         return []
-    with_line = {n: e for n, e in measurements.items() if isinstance(e, Mapping) and "line" in e}
-    lines = (decay_line(n, e, several=len(with_line) > 1) for n, e in with_line.items())
+    with_line = {n: m for n, m in results.measurements.items() if m.line is not None}
+    lines = (decay_line(n, m, several=len(with_line) > 1) for n, m in with_line.items())
     return [line for line in lines if line is not None]
 
 
@@ -201,71 +147,51 @@ def use_log_axis(traces: Sequence[FloatArray], decades: float = LOG_DECADES) -> 
     return bool(np.log10(values.max() / values.min()) > decades)
 
 
-def channel_kinds(run_dir: str | Path, channels: Sequence[str]) -> dict[str, str]:
-    """What each channel measures (pressure, temperature, voltage), from the run's ``bench.yaml``.
+def channel_kinds(bench: BenchSpec | None, channels: Sequence[str]) -> dict[str, str]:
+    """What each channel measures (pressure, temperature, voltage), from the run's bench.
 
-    A channel the bench file does not describe (or a run without a readable bench file) is
+    A channel the bench does not describe (or a run without a bench file the loader reads) is
     taken by its name: ``t_*`` is a temperature, anything else a pressure. That is the
     project's naming convention, not a certainty, but a plot must not fail for want of it.
     """
-    known: dict[str, str] = {}
-    bench_file = Path(run_dir) / "bench.yaml"
-    if bench_file.exists():
-        from rig.bench import load_bench
-
-        try:
-            known = {name: spec.measures for name, spec in load_bench(bench_file).channels.items()}
-        except InputError:
-            # A bench file of an older format may no longer validate; the samples are still worth seeing.
-            known = {}
+    known = {name: spec.measures for name, spec in bench.channels.items()} if bench is not None else {}
     return {c: known.get(c, "temperature" if c.startswith("t_") else "pressure") for c in channels}
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _title(run_dir: Path, info: Mapping[str, Any] | None, results: Mapping[str, Any] | None) -> str:
-    procedure = (info or {}).get("procedure", "?")
-    run_id = (info or {}).get("run_id", run_dir.name)
+def _title(run: RunRecord) -> str:
+    info, results = run.info, run.results
+    procedure = info.get("procedure", "?")
+    run_id = info.get("run_id", run.run_dir.name)
     if results is None:
         return f"{procedure} · run {run_id} · no results (the run crashed or is still running)"
-    title = f"{procedure} · run {run_id} · {results.get('verdict', '?')}"
-    reason = results.get("reason")
-    if isinstance(reason, str) and reason:
+    title = f"{procedure} · run {run_id} · {results.verdict or '?'}"
+    reason = results.reason
+    if reason:
         title += "\n" + (reason if len(reason) <= 120 else reason[:117] + "...")
     return title
 
 
-def plot_run(run_dir: str | Path, path: str | Path) -> Path:
-    """Draw the run recorded in ``run_dir`` to the image ``path`` and return the path.
+def plot_run(run: RunRecord, path: str | Path) -> Path:
+    """Draw the recorded ``run`` to the image ``path`` and return the path.
 
     Top: the pressures (log axis if they span more than two decades, else kPa); bottom:
     the temperatures in °C (left out if there are none); the steps as vertical lines, the
     fitted decay lines over their windows, faults and interlocks as red markers. Voltage
     channels are not drawn.
-    Problems reading the run or writing the file raise :class:`rig.errors.InputError`.
+    A run whose samples cannot be read, or a file that cannot be written, raises
+    :class:`rig.errors.InputError`.
     """
-    run_dir = Path(run_dir)
     out = Path(path)
     if not out.parent.is_dir():
-        # Checked first so a mistyped path fails at once, not after reading and drawing the run.
+        # Checked first so a mistyped path fails at once, not after drawing the run.
         raise InputError(f"cannot write {out}: no directory {out.parent}")
-    try:
-        header, rows = read_samples(run_dir)
-    except OSError as exc:
-        raise InputError(f"cannot read the samples of {run_dir}: {exc.strerror or exc}") from None
-    samples = parse_samples(header, rows)
-    events = read_events(run_dir)
-    info = _read_json(run_dir / "run.json")
-    results = _read_json(run_dir / "results.json")
-    kinds = channel_kinds(run_dir, list(samples.channels))
+    samples = run.samples
+    if samples is None:
+        why = run.unread.get(SAMPLES, "none recorded")
+        raise InputError(f"cannot read the samples of {run.run_dir}: {why}")
+    events = run.events
+    results = run.results
+    kinds = channel_kinds(run.bench_spec, list(samples.channels))
     pressures = [c for c, k in kinds.items() if k == "pressure"]
     temperatures = [c for c, k in kinds.items() if k == "temperature"]
 
@@ -354,7 +280,7 @@ def plot_run(run_dir: str | Path, path: str | Path) -> Path:
         # "best" is slow with tens of thousands of points and may still cover data: outside it goes.
         if top.get_legend_handles_labels()[0]:
             top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-        top.set_title(_title(run_dir, info, results), fontsize=10)
+        top.set_title(_title(run), fontsize=10)
         panels[-1].set_xlabel("time since the first sample [min]")
         try:
             fig.savefig(out, dpi=120)

@@ -42,11 +42,12 @@ class Compare(Step):
         if before is None or after is None:
             raise Abort(f"compare: {self.before!r} or {self.after!r} was not measured")
         result = comparison(self.name, self.before, before, self.after, after)
-        ctx.findings.setdefault("comparisons", []).append(result)
-        low, high = result["interval95"]
+        recorded = result.to_json()
+        ctx.findings.setdefault("comparisons", []).append(recorded)
+        low, high = recorded["interval95"]
         ctx.event(
             "finding",
-            f"{self.name}: reduction factor {result['reduction_factor']:.3g} "
+            f"{self.name}: reduction factor {result.reduction_factor:.3g} "
             f"(95 % interval {low:.3g} to {high:.3g})",
-            **result,
+            **recorded,
         )

@@ -8,7 +8,7 @@ thermometer of the bench, so it relies on the calibration of each.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rig.bench import BenchSpec
@@ -77,14 +77,12 @@ class CompartmentIsolation(Step):
             fitted = ctx.fit_window(channel, group, temp, start)
             window = (start, ctx.now())
             entry = decay_entry(fitted.fit, channel, window, 1.0, limit, temp is not None, fitted.budget)
-            steady(entry, channel, fitted)
-            ctx.isolated(entry, group)
-            entry["volume_m3"] = sum(bench.volumes[v].size_m3 for v in group)
+            entry = ctx.isolated(steady(entry, channel, fitted), group)
+            entry = replace(entry, volume_m3=sum(bench.volumes[v].size_m3 for v in group))
             rates.append(SegmentRate(segment, entry))
         rates.sort(key=lambda r: r.rate, reverse=True)
         for rank, ranked in enumerate(rates, start=1):
-            ranked.entry["rank"] = rank
-            ctx.record(f"{name}.{ranked.name}", ranked.entry)
+            ctx.record(f"{name}.{ranked.name}", replace(ranked.entry, rank=rank))
         found = leaking_segment(rates, limit is not None)
         ctx.findings["leaking_segment"] = found
         ranking = ", ".join(f"{r.name} {r.rate:.3g}" for r in rates)

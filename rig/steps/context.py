@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from rig.bench import BenchSpec
+    from rig.engine.measurements import Measurement
     from rig.engine.measuring import Fitted
     from rig.engine.samples import SampleStore
     from rig.steps.base import Level, Step
@@ -67,7 +68,7 @@ class StepContext(Protocol):
         columns, NaN where a channel read nothing): ``times()``, ``values(channel)``, ``window``."""
 
     @property
-    def measurements(self) -> Mapping[str, dict[str, Any]]:
+    def measurements(self) -> Mapping[str, Measurement]:
         """The measurements the run has taken so far, by name."""
 
     @property
@@ -109,8 +110,8 @@ class StepContext(Protocol):
     def run_steps(self, steps: Sequence[Step]) -> None:
         """Run ``steps`` in order, each as an executed step of the run."""
 
-    def record(self, name: str, entry: dict[str, Any]) -> None:
-        """Add the measurement ``name`` to the outcome and the record."""
+    def record(self, name: str, entry: Measurement) -> None:
+        """Add ``entry`` to the outcome and the record as the measurement ``name``."""
 
     def fit_hold(
         self, name: str, channel: str, volume: str, duration_s: float, temperature: str | None, sign: float
@@ -122,5 +123,5 @@ class StepContext(Protocol):
     ) -> Fitted:
         """Fit ``channel``'s samples since ``start`` over ``volumes``, with the bench's Type-B terms."""
 
-    def isolated(self, entry: dict[str, Any], volumes: tuple[str, ...]) -> None:
-        """Withdraw ``entry``'s verdict unless the valves that part ``volumes`` from the rest show shut."""
+    def isolated(self, entry: Measurement, volumes: tuple[str, ...]) -> Measurement:
+        """``entry``, its verdict withdrawn unless the valves parting ``volumes`` from the rest show shut."""

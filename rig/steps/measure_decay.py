@@ -107,6 +107,5 @@ class MeasureDecay(Step):
             self.temperature is not None,
             fitted.budget,
         )
-        steady(entry, self.channel, fitted)
-        ctx.isolated(entry, (self.volume,))
+        entry = ctx.isolated(steady(entry, self.channel, fitted), (self.volume,))
         ctx.record(self.name, entry)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rig.bench import BenchSpec
-from rig.engine.measurements import reference_leak_entry
+from rig.engine.measurements import Measurement, reference_leak_entry
 from rig.engine.measuring import independent_part, steady
 from rig.engine.type_b import type_b_for
+from rig.outcome import Outcome
 from rig.steps.base import MeasuredWindow, Step
 from rig.steps.context import CheckContext, StepContext
 from rig.steps.fields import CHANNEL_REF, FRACTION, LEAK_RATE, TEXT, TIME, VALVE_REF, VOLUME_REF, step_field
@@ -81,8 +82,7 @@ class ReferenceLeakCheck(Step):
         ctx.hold(self.settle_s if self.settle_s is not None else ctx.bench.valve_response_s)
         with_leak, window = ctx.fit_hold(name, channel, volume, self.duration_s, None, 1.0)
         # Judged while the standard is still open: the chamber's other valves must be shut.
-        isolation: dict[str, Any] = {"outcome": "PASS"}
-        ctx.isolated(isolation, (volume,))
+        isolation = ctx.isolated(Measurement(outcome=Outcome.PASS), (volume,))
         ctx.set_valves({valve: False})
         type_b = type_b_for(ctx.bench, channel, (volume,), None, 0.0)
         certificate = ctx.bench.reference_leaks.get(valve)
@@ -93,12 +93,12 @@ class ReferenceLeakCheck(Step):
             self.tolerance_relative,
             correlated_rel=math.hypot(type_b.volume_rel, type_b.gauge_rel),
             certificate_rel=certificate.uncertainty_rel if certificate else 0.0,
+            channel=channel,
+            window_s=window,
+            certificate=certificate.certificate if certificate is not None else None,
         )
-        entry.update(channel=channel, window_s=list(window))
-        if certificate is not None:
-            entry["certificate"] = certificate.certificate
         for fitted in (background, with_leak):
-            steady(entry, channel, fitted)
-        if isolation["outcome"] != "PASS" and entry["outcome"] == "PASS":
-            entry.update(outcome="INCONCLUSIVE", refusal=isolation["refusal"])
+            entry = steady(entry, channel, fitted)
+        if isolation.refusal is not None and entry.outcome is Outcome.PASS:
+            entry = entry.withdrawn(isolation.refusal)
         ctx.record(name, entry)

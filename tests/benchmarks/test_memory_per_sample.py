@@ -125,7 +125,7 @@ def test_a_measuring_step_holds_a_few_bytes_per_sample(benchmark: Any, tmp_path:
     memory = measured.memory
     decay = measured.outcome.measurements["decay"]
     assert memory.samples == round(DURATION_S / PERIOD_S) + 1
-    assert decay["n"] == memory.samples
+    assert decay.n == memory.samples
     benchmark.extra_info["held_b_per_sample"] = memory.held_per_sample()
     benchmark.extra_info["temporaries_b"] = memory.temporaries()
     assert 0.0 < memory.held_per_sample() <= HELD_BOUND_B

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from rig.engine.runner import RunOutcome
+from rig.outcome import Outcome
 from tests.engine import sim_runs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,19 +51,19 @@ def run(tmp_path: Path, procedure_path: Path, seed: int) -> RunOutcome:
 def test_a_leak_at_half_the_limit_passes_with_its_budget_and_e2930(tmp_path: Path) -> None:
     outcome = run(tmp_path, variant(tmp_path, "10 min", f"{2 * LEAK} Pa*m**3/s"), seed=11)
     entry = outcome.measurements["decay"]
-    assert entry["outcome"] == "PASS", entry
-    assert entry["ucl95"] <= 2 * LEAK
-    terms = entry["uncertainty"]
+    assert entry.outcome is Outcome.PASS, entry
+    assert entry.ucl95_pa_m3_s <= 2 * LEAK
+    terms = entry.uncertainty.to_json()
     assert {"fit", "resolution", "volume", "gauge_calibration", "temperature", "combined"} <= terms.keys()
     # The volume's 1 % calibration dominates a 5e-4 leak measured this well.
-    assert terms["volume"] == pytest.approx(0.01 * entry["value"], rel=1e-9)
-    assert terms["combined"] == pytest.approx(entry["stderr"], rel=1e-9)
-    assert entry["e2930"]["met"] and entry["refusal"] is None
+    assert terms["volume"] == pytest.approx(0.01 * entry.value_pa_m3_s, rel=1e-9)
+    assert terms["combined"] == pytest.approx(entry.stderr_pa_m3_s, rel=1e-9)
+    assert entry.e2930.met and entry.refusal is None
 
 
 def test_a_leak_at_twice_the_limit_fails(tmp_path: Path) -> None:
     outcome = run(tmp_path, variant(tmp_path, "10 min", f"{LEAK / 2} Pa*m**3/s"), seed=12)
-    assert outcome.measurements["decay"]["outcome"] == "FAIL"
+    assert outcome.measurements["decay"].outcome is Outcome.FAIL
     assert outcome.verdict.value == "FAIL"
 
 
@@ -94,11 +95,11 @@ def test_a_short_test_is_inconclusive_and_the_planned_duration_decides(tmp_path:
     limit = f"{2 * LEAK} Pa*m**3/s"
     short = variant(tmp_path, "20 s", limit)
     first = run(tmp_path, short, seed=0).measurements["decay"]
-    assert first["outcome"] == "INCONCLUSIVE", first
+    assert first.outcome is Outcome.INCONCLUSIVE, first
     planned = plan(short, limit)
     assert {"duration_s", "method"} <= planned.keys()
     duration = float(planned["duration_s"])  # type: ignore[arg-type]
     assert duration > 20.0
     rerun = variant(tmp_path, f"{duration:.0f} s", limit)
-    outcomes = [run(tmp_path, rerun, seed).measurements["decay"]["outcome"] for seed in range(20)]
+    outcomes = [run(tmp_path, rerun, seed).measurements["decay"].outcome for seed in range(20)]
     assert outcomes.count("PASS") >= 18, outcomes

@@ -17,6 +17,7 @@ import pytest
 
 from rig.engine.observer import NullObserver
 from rig.engine.runner import Runner, RunVerdict
+from rig.outcome import Outcome
 from rig.valve_position import Position, PositionFeedback, shows
 from tests.engine.sim_runs import run, with_faults, without_switches
 
@@ -56,7 +57,7 @@ def test_a_pump_seized_open_and_a_quiet_gauge_are_not_claimed_safe(tmp_path: Pat
     assert done.outcome.verdict is RunVerdict.ABORTED
     assert not done.outcome.safe_state_confirmed and done.outcome.safe_state_reason
     assert done.simulation.valve_is_open("pump")
-    assert not any(m.get("outcome") == "PASS" for m in done.outcome.measurements.values())
+    assert not any(m.outcome is Outcome.PASS for m in done.outcome.measurements.values())
 
 
 def test_a_rate_of_rise_without_switches_is_no_pass(tmp_path: Path) -> None:
@@ -64,16 +65,16 @@ def test_a_rate_of_rise_without_switches_is_no_pass(tmp_path: Path) -> None:
     # chamber could be pumped away. The measurement says so instead of passing.
     done = run(tmp_path, "rate_of_rise", bench=without_switches(tmp_path))
     rise = done.outcome.measurements["rise"]
-    assert rise["outcome"] == "INCONCLUSIVE"
-    assert rise["refusal"].startswith("not isolated: ")
-    assert "pump: no evidence it is closed" in rise["refusal"]
+    assert rise.outcome is Outcome.INCONCLUSIVE
+    assert rise.refusal is not None and rise.refusal.startswith("not isolated: ")
+    assert "pump: no evidence it is closed" in rise.refusal
 
 
 def test_the_gas_shows_the_article_valve_shut_in_a_pressure_decay(tmp_path: Path) -> None:
     # Without switches the vented chamber and the article at 2 bar part across the article
     # valve, and neither moves toward the other: that is evidence it is shut.
     done = run(tmp_path, "pressure_decay", bench=without_switches(tmp_path))
-    assert done.outcome.measurements["decay"]["outcome"] == "PASS"
+    assert done.outcome.measurements["decay"].outcome is Outcome.PASS
     # ...but a safe state with valves next to ungauged places is not claimed on the gas alone.
     assert not done.outcome.safe_state_confirmed
     assert "supply: no evidence it is closed" in (done.outcome.safe_state_reason or "")
@@ -97,8 +98,8 @@ def test_a_zero_shift_inside_the_decay_gives_no_verdict(tmp_path: Path) -> None:
     )
     done = run(tmp_path, "pressure_decay", bench=bench)
     decay = done.outcome.measurements["decay"]
-    assert decay["outcome"] == "INCONCLUSIVE"
-    assert decay["refusal"].startswith("not steady: p_article jumped +4")
+    assert decay.outcome is Outcome.INCONCLUSIVE
+    assert decay.refusal is not None and decay.refusal.startswith("not steady: p_article jumped +4")
     assert done.outcome.reason.startswith("not decisive: decay: not steady")
 
 
@@ -108,7 +109,7 @@ def test_a_zero_shift_before_the_window_changes_nothing(tmp_path: Path) -> None:
         tmp_path, "{instrument: gauges, kind: zero_shift, channel: 2, at: 300 s, shift: 40 Pa}"
     )
     done = run(tmp_path, "pressure_decay", bench=bench)
-    assert done.outcome.measurements["decay"]["outcome"] == "PASS"
+    assert done.outcome.measurements["decay"].outcome is Outcome.PASS
 
 
 class _StopInSafeState(NullObserver):
@@ -167,7 +168,7 @@ def test_a_gauge_pushed_out_of_its_range_in_the_window_gives_no_pass(tmp_path: P
     # A zero shift of -50 Pa puts the evacuated chamber's gauge under its range for 15 of the 60
     # minutes of the rise: those samples are dropouts, and a fit of the rest is censored.
     done = run(tmp_path, "rate_of_rise")
-    rise_start = done.outcome.measurements["rise"]["window_s"][0]
+    rise_start = done.outcome.measurements["rise"].window_s[0]
     bench = with_faults(
         tmp_path,
         f"{{instrument: gauges, kind: zero_shift, channel: 1, at: {rise_start + 600.0} s, "
@@ -175,6 +176,6 @@ def test_a_gauge_pushed_out_of_its_range_in_the_window_gives_no_pass(tmp_path: P
     )
     done = run(tmp_path, "rate_of_rise", bench=bench)
     rise = done.outcome.measurements["rise"]
-    assert rise["outcome"] == "INCONCLUSIVE"
-    assert rise["refusal"].startswith("incomplete: p_chamber read nothing for ")
+    assert rise.outcome is Outcome.INCONCLUSIVE
+    assert rise.refusal is not None and rise.refusal.startswith("incomplete: p_chamber read nothing for ")
     assert done.outcome.reason.startswith("not decisive: rise: incomplete")

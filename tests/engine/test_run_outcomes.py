@@ -14,6 +14,7 @@ import pytest
 
 from rig.engine.observer import NullObserver, StepProgress
 from rig.engine.runner import Runner, RunVerdict
+from rig.outcome import Outcome
 from rig.record.run_store import read_samples
 from tests.engine.sim_runs import ISS, MOCKUP, PROCEDURES, overfilling, run, variant, with_faults
 
@@ -33,11 +34,11 @@ def test_reference_leak_check_agrees_with_the_certificate(tmp_path: Path) -> Non
     done = run(tmp_path, "reference_leak_check")
     entry = done.outcome.measurements["leak_standard"]
     assert done.outcome.verdict is RunVerdict.PASS, done.outcome.reason
-    assert entry["outcome"] == "PASS"
+    assert entry.outcome is Outcome.PASS
     # The standard's orifice delivers 8.0e-4 Pa·m³/s into vacuum; background is subtracted.
-    assert abs(entry["deviation_relative"]) < 0.05
+    assert abs(entry.reference.deviation_relative) < 0.05
     # The article's seal and the chamber's walls leak into it too: gas comes in (negative outflow).
-    assert entry["background"] < 0.0
+    assert entry.reference.background_pa_m3_s < 0.0
     done.safe_in_physics()
 
 
@@ -49,7 +50,7 @@ def test_a_wrong_certificate_fails_the_reference_check_and_the_rig_ends_safe(tmp
     bench = variant(tmp_path, MOCKUP, lambda t: t.replace("rate: 8.0e-4 Pa*m**3/s", "rate: 1.2e-3 Pa*m**3/s"))
     done = run(tmp_path, wrong, bench=bench)
     assert done.outcome.verdict is RunVerdict.FAIL
-    assert done.outcome.measurements["leak_standard"]["outcome"] == "FAIL"
+    assert done.outcome.measurements["leak_standard"].outcome is Outcome.FAIL
     assert done.outcome.safe_state_confirmed
     done.safe_in_physics()
 
@@ -59,9 +60,9 @@ def test_seal_repair_measures_before_and_after_the_operator_s_repair(tmp_path: P
     before = done.outcome.measurements["before_repair"]
     after = done.outcome.measurements["after_repair"]
     assert done.outcome.verdict is RunVerdict.PASS, done.outcome.reason
-    assert before["outcome"] == "MEASURED" and after["outcome"] == "PASS"
+    assert before.outcome is Outcome.MEASURED and after.outcome is Outcome.PASS
     # 5 µm → 1 µm: the choked flow scales with the area, 25 times less.
-    assert 15.0 < before["value"] / after["value"] < 35.0
+    assert 15.0 < before.value_pa_m3_s / after.value_pa_m3_s < 35.0
     actions = [e for e in done.events() if e["kind"] == "operator" and e.get("action") == "repair_seal"]
     assert len(actions) == 1
     assert done.clock.now() > 3600.0  # over an hour of simulated time
@@ -84,9 +85,9 @@ def test_compartment_isolation_names_the_leaking_vestibule(tmp_path: Path, seed:
     done = run(tmp_path, "compartment_isolation", seed=seed)
     assert done.outcome.findings["leaking_segment"] == "prk"
     ranked = sorted(
-        (m for m in done.outcome.measurements.values() if "rank" in m), key=lambda m: int(m["rank"])
+        (m for m in done.outcome.measurements.values() if m.rank is not None), key=lambda m: m.rank or 0
     )
-    assert ranked[0]["channel"] == "p_prk" and ranked[0]["outcome"] == "FAIL"
+    assert ranked[0].channel == "p_prk" and ranked[0].outcome is Outcome.FAIL
     assert done.outcome.verdict is RunVerdict.FAIL
     done.clock.advance(10.0)  # a hatch takes 5 s to move
     for valve in done.procedure.bench.valves:  # every hatch open again

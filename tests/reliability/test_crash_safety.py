@@ -72,8 +72,8 @@ from typing import Any
 import pytest
 
 from rig.record import run_writer
+from rig.record.run_record import read_events
 from rig.record.run_store import FLUSH_INTERVAL_S, RunStore, read_samples
-from rig.report.run_plot import read_events
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCEDURE = "procedures/pressure_decay.yaml"

@@ -72,6 +72,7 @@ import pytest
 from rig.cli import main as rig_main
 from rig.engine.observer import NullObserver
 from rig.engine.runner import Runner, RunOutcome, RunVerdict
+from rig.outcome import Outcome
 from rig.record.run_store import read_samples
 from rig.sim.faults import Fault
 from rig.sim.simulated_bench import SimulatedBench
@@ -307,7 +308,7 @@ def test_fault_campaign(tmp_path: Path, kind: Kind, point: str, capsys: pytest.C
         assert outcome.verdict is RunVerdict.ABORTED and not outcome.safe_state_confirmed
         assert outcome.reason.startswith("safe state not confirmed"), outcome.reason
         assert outcome.safe_state_reason and outcome.safe_state_reason in outcome.reason
-        assert outcome.measurements and all(m["outcome"] == "PASS" for m in outcome.measurements.values())
+        assert outcome.measurements and all(m.outcome is Outcome.PASS for m in outcome.measurements.values())
         assert any(kind.cause in e["message"] for e in events if e["kind"] in ("fault", "interlock"))
     elif kind.expect == "abort":
         check_abort_in_record(done, kind.cause, capsys)

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rig.record import Measurement, RunRecord
+from rig.record.run_samples import RunSamples
 from rig.report.certificate_plot import plot_inputs
-from rig.report.run_plot import RunSamples
-from rig.report.run_readback import read_run
 from rig.steps.measure_decay import MeasureDecay
 from rig.steps.reference_leak_check import ReferenceLeakCheck
 from rig.steps.repeat import Repeat
@@ -28,6 +28,7 @@ BENCH = {
         "t_chamber": {"measures": "temperature", "volume": "chamber"},
     },
 }
+ON_CHAMBER = Measurement(channel="p_chamber")
 SAMPLES = RunSamples(np.arange(3.0), np.array(["m", "m", "m"]), {"p_chamber": np.ones(3)})
 RISE = MeasureDecay(name="rise", channel="p_chamber", volume="chamber", duration_s=60.0, direction="rise")
 CHECK = ReferenceLeakCheck(
@@ -43,17 +44,17 @@ CHECK = ReferenceLeakCheck(
 
 def test_the_plot_is_set_up_by_the_step_that_measured() -> None:
     steps = (Repeat(times=2, steps=(RISE,)), CHECK)
-    rise = plot_inputs("rise", {"channel": "p_chamber"}, SAMPLES, steps, BENCH)
+    rise = plot_inputs("rise", ON_CHAMBER, SAMPLES, steps, BENCH)
     assert rise is not None
     assert rise.direction == "rise" and rise.volume_m3 == pytest.approx(0.05)
     # No thermometer named by the step: the one on the gauge's volume, as for older records.
     assert rise.temperature_channel == "t_chamber"
-    check = plot_inputs("standard", {"channel": "p_chamber"}, SAMPLES, steps, BENCH)
+    check = plot_inputs("standard", ON_CHAMBER, SAMPLES, steps, BENCH)
     assert check is not None and check.direction == "decay" and check.volume_m3 == pytest.approx(0.001)
     compensated = dataclasses.replace(RISE, temperature="t_x")
-    named = plot_inputs("rise", {"channel": "p_chamber"}, SAMPLES, (compensated,), BENCH)
+    named = plot_inputs("rise", ON_CHAMBER, SAMPLES, (compensated,), BENCH)
     assert named is not None and named.temperature_channel == "t_x"
-    unknown = plot_inputs("nobody", {"channel": "p_chamber", "volume_m3": 0.002}, SAMPLES, steps, BENCH)
+    unknown = plot_inputs("nobody", Measurement(channel="p_chamber", volume_m3=0.002), SAMPLES, steps, BENCH)
     assert unknown is not None and unknown.direction == "decay" and unknown.volume_m3 == 0.002
 
 
@@ -69,7 +70,7 @@ def recorded(tmp_path: Path, procedure: str) -> Path:
 
 def test_a_run_is_read_back_with_its_steps_typed(tmp_path: Path) -> None:
     text = (ROOT / "procedures" / "pressure_decay.yaml").read_text()
-    run = read_run(recorded(tmp_path, text))
+    run = RunRecord.load(recorded(tmp_path, text))
     kinds = [s.kind for s in run.steps]
     assert kinds[:3] == ["set_valves", "set_valves", "fill"] and "measure_decay" in kinds
     decay = next(s for s in run.steps if isinstance(s, MeasureDecay))
@@ -82,6 +83,6 @@ def test_a_recorded_procedure_the_loader_refuses_reads_as_no_steps(tmp_path: Pat
     text = (
         (ROOT / "procedures" / "pressure_decay.yaml").read_text().replace("measure_decay:", "measure_dekay:")
     )
-    run = read_run(recorded(tmp_path, text))
+    run = RunRecord.load(recorded(tmp_path, text))
     assert run.steps == ()
     assert run.procedure["procedure"] == "pressure_decay"  # its name and description still read

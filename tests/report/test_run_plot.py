@@ -14,8 +14,13 @@ import matplotlib.image
 import numpy as np
 import pytest
 
+from rig.bench import load_bench
 from rig.cli import main
 from rig.errors import InputError
+from rig.record import Measurement, RunRecord
+from rig.record.results import RunResults
+from rig.record.run_record import read_events
+from rig.record.run_samples import parse_samples
 from rig.record.run_store import RunStore
 from rig.report.run_plot import (
     StepBoundary,
@@ -23,9 +28,7 @@ from rig.report.run_plot import (
     decay_line,
     decay_lines,
     label_levels,
-    parse_samples,
     plot_run,
-    read_events,
     step_boundaries_from_events,
     step_boundaries_from_samples,
     use_log_axis,
@@ -50,6 +53,11 @@ ENTRY = {
     "window_s": list(WINDOW),
     "line": LINE,
 }
+
+
+def measurement(entry: dict[str, object]) -> Measurement:
+    """``entry`` as a results file records it, read back."""
+    return Measurement.from_json("decay", entry)
 
 
 def step_at(t_rel: float) -> str:
@@ -165,7 +173,7 @@ def test_close_step_labels_are_staggered() -> None:
 
 
 def test_a_fitted_line_is_drawn_over_its_window() -> None:
-    line = decay_line("decay", ENTRY)
+    line = decay_line("decay", measurement(ENTRY))
     assert line is not None
     assert line.channel == "p_article"
     assert (line.t_s[0], line.t_s[-1]) == WINDOW
@@ -177,7 +185,7 @@ def test_a_fitted_line_is_drawn_over_its_window() -> None:
 
 def test_a_compensated_line_says_so() -> None:
     entry = {**ENTRY, "line": {**LINE, "compensated_to_k": 293.15}}
-    line = decay_line("decay", entry, several=True)
+    line = decay_line("decay", measurement(entry), several=True)
     assert line is not None
     assert line.label == "decay fit decay (p·293.15 K/T): 5.0e-04 Pa·m³/s (PASS)"
 
@@ -193,17 +201,17 @@ def test_a_compensated_line_says_so() -> None:
     ],
 )
 def test_entries_without_a_usable_line_are_left_out(entry: dict[str, object]) -> None:
-    assert decay_line("m", entry) is None
+    assert decay_line("m", measurement(entry)) is None
 
 
 def test_decay_lines_of_a_results_file() -> None:
     other = {**ENTRY, "value": 2.5e-3, "outcome": "FAIL"}
-    results = {"measurements": {"a": ENTRY, "b": other, "ref": {"value": 1.0}}}
+    results = RunResults.from_json({"measurements": {"a": ENTRY, "b": other, "ref": {"value": 1.0}}})
     assert [line.label for line in decay_lines(results)] == [
         "decay fit a: 5.0e-04 Pa·m³/s (PASS)",
         "decay fit b: 2.5e-03 Pa·m³/s (FAIL)",
     ]
-    assert decay_lines(None) == [] and decay_lines({"verdict": "ABORTED"}) == []
+    assert decay_lines(None) == [] and decay_lines(RunResults.from_json({"verdict": "ABORTED"})) == []
 
 
 def test_log_axis_only_past_two_decades() -> None:
@@ -217,14 +225,11 @@ def test_log_axis_only_past_two_decades() -> None:
     assert not use_log_axis([np.full(3, np.nan)]) and not use_log_axis([])
 
 
-def test_channel_kinds_from_the_bench_or_the_names(tmp_path: Path) -> None:
-    shutil.copy(BENCH, tmp_path / "bench.yaml")
-    kinds = channel_kinds(tmp_path, [*CHANNELS, "t_extra", "v_supply"])
+def test_channel_kinds_from_the_bench_or_the_names() -> None:
+    kinds = channel_kinds(load_bench(BENCH), [*CHANNELS, "t_extra", "v_supply"])
     assert kinds["p_chamber"] == "pressure" and kinds["t_article"] == "temperature"
     assert kinds["t_extra"] == "temperature" and kinds["v_supply"] == "pressure"  # not in the bench
-    bare = tmp_path / "bare"
-    bare.mkdir()
-    assert channel_kinds(bare, ["t_a", "p_a"]) == {"t_a": "temperature", "p_a": "pressure"}
+    assert channel_kinds(None, ["t_a", "p_a"]) == {"t_a": "temperature", "p_a": "pressure"}
 
 
 def test_events_survive_a_line_cut_short(tmp_path: Path) -> None:
@@ -238,31 +243,34 @@ def test_events_survive_a_line_cut_short(tmp_path: Path) -> None:
 
 def test_a_run_is_drawn(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "20250101-000000-abcdef")
-    out = plot_run(run_dir, tmp_path / "run.png")
+    out = plot_run(RunRecord.load(run_dir), tmp_path / "run.png")
     assert out == tmp_path / "run.png"
     assert_image(out)
 
 
 def test_a_crashed_run_without_bench_events_or_results_is_drawn(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "crashed", bench=False, results=False, events=False)
-    assert_image(plot_run(run_dir, tmp_path / "crashed.png"))
+    assert_image(plot_run(RunRecord.load(run_dir, finished=False), tmp_path / "crashed.png"))
 
 
 def test_a_run_without_temperatures_or_samples_is_drawn(tmp_path: Path) -> None:
     run_dir = tmp_path / "bare"
     run_dir.mkdir()
     (run_dir / "samples.csv").write_text("time,step,p_chamber\n")
-    assert_image(plot_run(run_dir, tmp_path / "bare.png"))
+    assert_image(plot_run(RunRecord.load(run_dir, finished=False), tmp_path / "bare.png"))
 
 
 def test_plot_problems_are_input_errors(tmp_path: Path) -> None:
-    run_dir = write_run(tmp_path / "run")
+    run = RunRecord.load(write_run(tmp_path / "run"))
     with pytest.raises(InputError, match="cannot write"):
-        plot_run(run_dir, tmp_path / "no" / "such" / "dir.png")
+        plot_run(run, tmp_path / "no" / "such" / "dir.png")
     with pytest.raises(InputError, match="unknown image type"):
-        plot_run(run_dir, tmp_path / "run.xyz")
-    with pytest.raises(InputError, match="cannot read the samples"):
-        plot_run(tmp_path / "missing", tmp_path / "missing.png")
+        plot_run(run, tmp_path / "run.xyz")
+    (run.run_dir / "samples.csv").unlink()
+    with pytest.raises(InputError, match=r"cannot read the samples of .*samples\.csv is missing"):
+        plot_run(RunRecord.load(run.run_dir), tmp_path / "missing.png")
+    with pytest.raises(InputError, match="missing"):
+        RunRecord.load(tmp_path / "missing", finished=False)
 
 
 def test_a_refused_write_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -272,7 +280,7 @@ def test_a_refused_write_is_an_input_error(tmp_path: Path, monkeypatch: pytest.M
     # As root (CI) a read-only directory would not refuse, so the refusal is staged.
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", refuse)
     with pytest.raises(InputError, match=r"cannot write .*: Permission denied"):
-        plot_run(write_run(tmp_path / "run"), tmp_path / "run.png")
+        plot_run(RunRecord.load(write_run(tmp_path / "run")), tmp_path / "run.png")
 
 
 # --- rig runs show --plot ------------------------------------------------------------------------

@@ -22,7 +22,9 @@ import pytest
 from rig.bench import BenchSpec
 from rig.cli import main
 from rig.engine.calibration import relied_on
+from rig.outcome import Outcome
 from rig.procedure.loader import load_procedure
+from rig.record import Measurement
 from rig.steps import CheckContext, Step, StepContext, register_step, step_field, step_kinds, unregister_step
 from rig.steps.fields import CHANNEL_REF, PRESSURE, TEXT, TIME
 
@@ -62,8 +64,11 @@ class Dwell(Step):
         values = ctx.series.values(self.channel)
         readings = values[~np.isnan(values)]
         lowest = float(readings.min())
-        outcome = "PASS" if lowest > self.above_pa else "FAIL"
-        ctx.record(self.name, {"value": lowest, "unit": "Pa", "outcome": outcome, "samples": len(readings)})
+        outcome = Outcome.PASS if lowest > self.above_pa else Outcome.FAIL
+        # A plugin's measurement states its own unit, and keeps fields of its own in ``extra``.
+        samples = {"samples": len(readings)}
+        measured = Measurement(value_pa_m3_s=lowest, unit="Pa", outcome=outcome, extra=samples)
+        ctx.record(self.name, measured)
 
 
 @pytest.fixture
