@@ -21,7 +21,7 @@ from rig.errors import InputError
 from rig.record.integrity import seal_run
 
 if TYPE_CHECKING:
-    pass
+    from rig.engine.runner import Runner
 
 
 def register(sub: Any) -> None:
@@ -104,24 +104,20 @@ def run(args: argparse.Namespace) -> int:
         access = open_bench(bench, sim=args.sim, clock=clock, stack=stack, seed=args.seed)
         for problem in problems:
             print(f"calibration (overridden): {problem}", file=sys.stderr)
-        # On stderr, so that stdout stays the one JSON line a script reads.
-        view = stack.enter_context(LiveView(bench, clock.now, status_console()))
         # Sealed once everything is written (any later change to any file shows in `rig verify`),
         # and before the index marks the run ended: an ended run is a sealed one.
         record = RecordPlan(store, metadata, files, seal=seal_run)
         answer = None if (args.yes or args.sim) else _ask
-        # Stop signals go to the runner from its start until the command returns: one arriving
-        # while the record is finished, or after, must not kill the process between the results
-        # and the seal.
-        executed = execute(
-            procedure,
-            access,
-            clock,
-            record=record,
-            observers=[view],
-            answer=answer,
-            prepare=lambda runner: stack.enter_context(_stop_requests(runner)),
-        )
+
+        def started(runner: Runner) -> None:
+            # Stop signals go to the runner from its start until the command returns: one arriving
+            # while the record is finished, or after, must not kill the process between the results
+            # and the seal. The live view starts with the run (every instrument answered), on
+            # stderr, so that stdout stays the one JSON line a script reads.
+            stack.enter_context(_stop_requests(runner))
+            runner.events.add(stack.enter_context(LiveView(bench, clock.now, status_console())))
+
+        executed = execute(procedure, access, clock, record=record, answer=answer, prepare=started)
         outcome = executed.outcome
         if not executed.started:
             return _aborted_before_start(outcome.reason, as_json=args.json)

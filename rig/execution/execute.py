@@ -50,7 +50,6 @@ class Execution:
 
     outcome: RunOutcome
     recorder: Recorder | None = None  # None: not recorded (or the instruments failed first)
-    identities: dict[str, str] = field(default_factory=dict)
     # False: an instrument failed before the run began, and nothing was measured.
     started: bool = True
 
@@ -94,12 +93,15 @@ def execute(
         session = RigSession(bench, access.resources, timeout_s=timeout_s)
     except DriverError as exc:
         return _not_started(procedure, access, exc, timeout_s)
-    with session:
-        try:
-            identities, settings = session.identities(), session.settings()
-        except DriverError as exc:
-            session.close()
+    try:
+        identities, settings = session.identities(), session.settings()
+    except BaseException as exc:
+        # Closed before the safe state is commanded: an instrument may take one connection only.
+        session.close()
+        if isinstance(exc, DriverError):
             return _not_started(procedure, access, exc, timeout_s)
+        raise
+    with session:
         recorder = None
         if record is not None:
             metadata = {**record.metadata, "identities": identities, "settings": settings}
@@ -111,7 +113,7 @@ def execute(
         if prepare is not None:
             prepare(runner)
         outcome = runner.run()
-    return Execution(outcome, recorder, identities)
+    return Execution(outcome, recorder)
 
 
 def _not_started(procedure: Procedure, access: BenchAccess, exc: DriverError, timeout_s: float) -> Execution:

@@ -35,7 +35,6 @@ class Recorder:
         self.seal = seal
         self.step = FIRST_STEP
         self.problems: list[str] = []
-        self.ended = False
 
     @property
     def failure(self) -> str | None:
@@ -75,4 +74,3 @@ class Recorder:
         self.problems = self.writer.finish(
             STATUS[verdict], verdict.value, outcome.reason, outcome.results(), seal=self.seal
         )
-        self.ended = True

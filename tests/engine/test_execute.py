@@ -90,8 +90,7 @@ def test_the_watcher_sees_exactly_what_the_record_holds(
 def test_every_executed_run_records_its_instruments(tmp_path: Path) -> None:
     done = run(tmp_path, "pressure_decay")
     info = json.loads((done.run_dir / "run.json").read_text())
-    metadata = info.get("metadata", info)
-    assert set(metadata["identities"]) == set(done.procedure.bench.instruments)
-    assert all(metadata["identities"].values())
-    assert set(metadata["settings"]) <= set(done.procedure.bench.instruments)
+    assert set(info["identities"]) == set(done.procedure.bench.instruments)
+    assert all(info["identities"].values())
+    assert set(info["settings"]) <= set(done.procedure.bench.instruments)
     assert done.outcome.verdict is RunVerdict.PASS
