@@ -80,3 +80,48 @@ def thermal_apparent_leak_pa_m3_s(
 ) -> float:
     """Leak rate that a gas-temperature drift fakes in an uncompensated decay, Pa·m³/s."""
     return volume_m3 * thermal_pressure_change_pa(pressure_pa, temperature_k, drift_k_s)
+
+
+@dataclass(frozen=True)
+class Resolving:
+    """What one gauge can resolve of one volume's leak at one pressure: the validator's and the
+    planner's one rule for whether a limit can be tested over a duration.
+
+    ``rig validate`` refuses a ``measure_decay`` whose limit :meth:`refusal` rejects, and
+    ``rig plan`` proposes only durations it accepts, so that a planned duration always
+    validates; both build it from the step and its bench in the same way
+    (:meth:`rig.steps.measure_decay.MeasureDecay.resolving`).
+    """
+
+    channel: str
+    volume_m3: float
+    level_pa: float  # the pressure the volume was last brought to, where the gauge is read
+    resolution_pa: float  # its step there (its own resolution, or the last printed digit)
+    noise_pa: float
+    sample_period_s: float
+
+    def floor(self, duration_s: float) -> float:
+        """The minimum detectable leak over ``duration_s`` (inf with fewer than 3 samples to fit)."""
+        if not duration_s > 0.0:
+            return math.inf
+        if self.noise_pa > 0.0 and math.floor(duration_s / self.sample_period_s) + 1 < 3:
+            return math.inf
+        return minimum_detectable_leak(
+            self.volume_m3,
+            duration_s,
+            resolution_pa=self.resolution_pa,
+            noise_pa=self.noise_pa,
+            sample_interval_s=self.sample_period_s,
+        ).minimum_detectable_pa_m3_s
+
+    def refusal(self, limit_pa_m3_s: float, duration_s: float) -> str | None:
+        """Why ``limit_pa_m3_s`` cannot be tested over ``duration_s`` (None: it can)."""
+        floor = self.floor(duration_s)
+        if limit_pa_m3_s >= floor:
+            return None
+        return (
+            f"limit {limit_pa_m3_s:.3g} Pa·m³/s is below what {self.channel!r} can resolve in "
+            f"{duration_s:g} s at {self.level_pa:.4g} Pa on this bench (steps of "
+            f"{self.resolution_pa:.3g} Pa, noise {self.noise_pa:.3g} Pa: minimum detectable leak "
+            f"{floor:.3g} Pa·m³/s): test longer or use a finer gauge"
+        )

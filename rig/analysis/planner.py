@@ -40,6 +40,7 @@ import numpy as np
 from scipy import special
 
 from rig.analysis.budget import E2930_FRACTION, PlannedTest, TypeB, decisive, planned_test
+from rig.analysis.detectability import Resolving
 from rig.errors import InputError
 from rig.outcome import Outcome
 from rig.units import T_TWENTY_C_K
@@ -88,6 +89,13 @@ class MeasurementSetup:
     limit_pa_m3_s: float | None  # the step's own limit, if it has one
     type_b_at: Callable[[float], TypeB]
     temperature_k: float = T_TWENTY_C_K
+    # The validator's rule for the limit (None: the bench says nothing of the gauge): a plan
+    # proposes only durations it accepts, so that the procedure with them still validates.
+    resolving: Resolving | None = None
+
+    def refusal(self, limit_pa_m3_s: float, duration_s: float) -> str | None:
+        """Why the validator would refuse ``limit_pa_m3_s`` over ``duration_s`` (None: it would not)."""
+        return None if self.resolving is None else self.resolving.refusal(limit_pa_m3_s, duration_s)
 
     @property
     def compensated(self) -> bool:
@@ -274,12 +282,16 @@ def decides_at(
 ) -> bool:
     """Whether a test of ``duration_s`` decides ``expected`` against the limit with ``power``.
 
-    At least :data:`MIN_PLANNED_SAMPLES` samples; and a pass must meet E2930 one sample period
-    short of ``duration_s``: on a wall clock the window's last sample may fall up to a period
-    before the step ends, and the engine judges the resolution over the window's span.
+    At least :data:`MIN_PLANNED_SAMPLES` samples; a limit the validator accepts over
+    ``duration_s`` (:meth:`MeasurementSetup.refusal`, whichever side the expected leak is on);
+    and a pass must meet E2930 one sample period short of ``duration_s``: on a wall clock the
+    window's last sample may fall up to a period before the step ends, and the engine judges
+    the resolution over the window's span.
     """
     period = setup.sample_period_s
     if math.floor(duration_s / period + 1e-9) + 1 < MIN_PLANNED_SAMPLES:
+        return False
+    if setup.refusal(limit_pa_m3_s, duration_s) is not None:
         return False
     model = forecast(setup, duration_s, expected_pa_m3_s)
     if not _decides(model, expected_pa_m3_s, limit_pa_m3_s, power):
@@ -302,13 +314,15 @@ def plan_duration(
     power: float = POWER,
     *,
     max_duration_s: float = MAX_DURATION_S,
+    bounded_by: str = "",
 ) -> Plan:
     """The shortest test that decides ``expected`` (default: half the limit) against the limit.
 
     Doubling from :data:`MIN_DURATION_S` (or :data:`MIN_PLANNED_SAMPLES` samples) until decisive,
     then bisection to 1 %, rounded up to whole sample periods. When even ``max_duration_s`` (or
     the time a decay takes to lose :data:`MAX_DECAY_FRACTION` of its pressure) cannot decide,
-    the plan has ``duration_s`` None and a ``reason``.
+    the plan has ``duration_s`` None and a ``reason``; ``bounded_by`` says why ``max_duration_s``
+    is what it is when something other than :data:`MAX_DURATION_S` set it (the procedure's bounds).
     """
     if not (limit_pa_m3_s > 0.0 and math.isfinite(limit_pa_m3_s)):
         raise InputError(f"the limit must be a positive leak rate, got {limit_pa_m3_s} Pa·m³/s")
@@ -325,9 +339,10 @@ def plan_duration(
     def ok(duration: float) -> bool:
         return decides_at(setup, duration, limit_pa_m3_s, expected, power)
 
-    bound = _round_up(max_duration_s, setup.sample_period_s)
+    # Rounded down: a bound set by the procedure's limits must not be passed by rounding.
+    bound = max(math.floor(max_duration_s / setup.sample_period_s + 1e-9), 1) * setup.sample_period_s
     decay_limit = setup.decay_limit_s(expected)
-    drained = ""
+    drained = f"{bounded_by}; " if bounded_by else ""
     if decay_limit < bound:
         bound = max(math.floor(decay_limit / setup.sample_period_s), 2) * setup.sample_period_s
         drained = (
@@ -391,6 +406,10 @@ def _why_not(
             f"tenth of the limit ({E2930_FRACTION * limit:.3g} Pa·m³/s, ASTM E2930): a pass could not "
             "be certified"
         )
+    # The validator's rule is weaker than E2930's (a tenth of the limit) but binds a FAIL too.
+    refused = setup.refusal(limit, bound)
+    if refused is not None:
+        return f"{drained}even at the longest, {refused}"
     return (
         f"{drained}even {span} leaves a standard uncertainty of {test.stderr_pa_m3_s:.3g} Pa·m³/s, more "
         f"than deciding needs ({gap / z:.3g} Pa·m³/s for a gap of {gap:.3g} Pa·m³/s to the limit)"

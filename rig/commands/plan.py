@@ -1,7 +1,11 @@
 """``rig plan PROCEDURE.yaml``: how long a measurement must run to decide its limit.
 
-Exit codes: 0 a duration was found, 1 no test up to the bound (30 days) can decide (the
-reason is printed), 2 invalid input.
+The duration proposed is one ``rig validate`` accepts for the procedure with it (and the limit)
+substituted: the planner holds the limit to the validator's own rule
+(:class:`rig.analysis.detectability.Resolving`) and stays within the procedure's bounds.
+
+Exit codes: 0 a duration was found, 1 no test up to the bound (30 days, or less where the
+procedure's bounds say so) can decide (the reason is printed), 2 invalid input.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from rig.planning import (
     MonteCarlo,
     SimulatedRun,
     choose_measurement,
+    longest_allowed,
     monte_carlo_check,
     setup_for,
     simulation_check,
@@ -94,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         limit = setup.limit_pa_m3_s
         if limit is None:
             raise InputError(f"measurement {setup.name!r} has no limit: give one with --limit")
-    plan = plan_duration(setup, limit, expected, args.power)
+    longest, bounded_by = longest_allowed(procedure, setup.name, limit)
+    plan = plan_duration(setup, limit, expected, args.power, max_duration_s=longest, bounded_by=bounded_by)
     # The procedure's own duration, judged the same way: is the plan news?
     as_written = decides_at(setup, setup.duration_s, limit, plan.expected_pa_m3_s, args.power)
     mc = sim = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from rig.bench import BenchSpec
@@ -26,8 +27,10 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Execute ``rig validate``: exit 0 when valid, 2 with one line per problem otherwise.
+def validation_problems(
+    procedure_path: str | Path, bench_path: str | Path | None = None
+) -> tuple[Procedure | None, list[LocatedError]]:
+    """What ``rig validate`` finds: the procedure (None if it did not load) and every problem.
 
     A simulated bench's ``physics:`` and ``faults:`` parts are checked too (what ``--sim``
     would build), on a virtual clock and without starting a server.
@@ -36,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     procedure: Procedure | None
     bench: BenchSpec | None
     try:
-        procedure = load_procedure(args.procedure, args.bench)
+        procedure = load_procedure(procedure_path, bench_path)
         bench = procedure.bench
     except ProcedureInvalid as exc:
         procedure, bench, problems = None, exc.bench, list(exc.problems)
@@ -46,6 +49,12 @@ def run(args: argparse.Namespace) -> int:
         # The procedure's checks read a few physics values too (a simulated gauge's noise): once is enough.
         said = {str(p) for p in problems}
         problems += [p for p in physics_problems(bench) if str(p) not in said]
+    return procedure, problems
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``rig validate``: exit 0 when valid, 2 with one line per problem otherwise."""
+    procedure, problems = validation_problems(args.procedure, args.bench)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems or procedure is None:

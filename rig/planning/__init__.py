@@ -8,7 +8,13 @@ engine's own fit and verdict, and :mod:`~rig.planning.simulation` runs the proce
 the simulated bench, judged against the limit the plan was made for.
 """
 
-from rig.planning.measurement import choose_measurement, level_before, measurements, setup_for
+from rig.planning.measurement import (
+    choose_measurement,
+    level_before,
+    longest_allowed,
+    measurements,
+    setup_for,
+)
 from rig.planning.monte_carlo import MonteCarlo, monte_carlo_check
 from rig.planning.simulation import SimulatedRun, as_planned, simulation_check
 
@@ -18,6 +24,7 @@ __all__ = [
     "as_planned",
     "choose_measurement",
     "level_before",
+    "longest_allowed",
     "measurements",
     "monte_carlo_check",
     "setup_for",

@@ -1,15 +1,17 @@
-"""A procedure's ``measure_decay`` step on its bench, read into the numbers a plan takes."""
+"""A procedure's ``measure_decay`` step on its bench, read into the numbers a plan takes, and the
+longest the procedure's bounds let it last."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
 
-from rig.analysis.planner import MeasurementSetup
+from rig.analysis.planner import MAX_DURATION_S, MeasurementSetup
 from rig.bench import BenchSpec
 from rig.bench_gauges import ATMOSPHERE_PA, sensor_floor, sensor_noise_relative
 from rig.engine.type_b import type_b_for
 from rig.errors import InputError
+from rig.procedure import bounds
 from rig.procedure.loader import Procedure
 from rig.steps import Step, walk
 from rig.steps.measure_decay import MeasureDecay
@@ -95,4 +97,35 @@ def setup_for(procedure: Procedure, step: MeasureDecay) -> MeasurementSetup:
         # The engine's own source of Type-B terms (rig.engine.measurements.with_type_b), so that
         # the plan's budget is the one a run's verdict will carry.
         type_b_at=functools.partial(type_b_for, bench, step.channel, (step.volume,), temp_channel),
+        # The validator's own rule, at the level it reads (the same last level of the volume).
+        resolving=step.resolving(bench, level, procedure.sample_period_s),
     )
+
+
+def longest_allowed(procedure: Procedure, name: str, limit_pa_m3_s: float) -> tuple[float, str]:
+    """The longest measurement ``name`` may last within the procedure's bounds, and why, if they bind.
+
+    What the validator holds the whole procedure to (:func:`rig.procedure.bounds.excess`: the
+    planned days and samples, repeats multiplied), with every step of that name at the duration:
+    the bisection finds the last duration it accepts, to a tenth of a sample period (the total
+    grows with the duration, so the bounds hold below it and not above). Returns
+    (:data:`rig.analysis.planner.MAX_DURATION_S`, "") when the bounds allow that much.
+    """
+    from rig.planning.simulation import as_planned  # it runs procedures: only its editing is needed
+
+    period = procedure.sample_period_s
+    response = procedure.bench.valve_response_s
+
+    def excess(duration_s: float) -> str | None:
+        edited = as_planned(procedure, name, duration_s, limit_pa_m3_s)
+        steps = (*edited.setup, *edited.main, *edited.cleanup)
+        return bounds.excess(steps, response, period, "the procedure")
+
+    if excess(MAX_DURATION_S) is None:
+        return MAX_DURATION_S, ""
+    lo, hi = 0.0, MAX_DURATION_S
+    while hi - lo > period / 10.0:
+        mid = (lo + hi) / 2.0
+        lo, hi = (mid, hi) if excess(mid) is None else (lo, mid)
+    why = excess(hi) or ""
+    return lo, f"the procedure's bounds let {name!r} last at most {bounds.duration_text(lo)} ({why})"

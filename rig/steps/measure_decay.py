@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from rig.analysis.detectability import minimum_detectable_leak
+from rig.analysis.detectability import Resolving
 from rig.bench import BenchSpec
 from rig.bench_gauges import ATMOSPHERE_PA, display_step_pa, sensor_floor
 from rig.engine.measurements import decay_entry
@@ -56,28 +56,26 @@ class MeasureDecay(Step):
         bench = ctx.bench
         if bench is None:
             return
-        level = ctx.level_pa(self.volume)
-        level = ATMOSPHERE_PA if level is None else level
+        resolving = self.resolving(bench, ctx.level_pa(self.volume), ctx.sample_period_s)
+        why = None if resolving is None else resolving.refusal(limit, self.duration_s)
+        if why is not None:
+            ctx.refuse("limit_pa_m3_s", why)
+
+    def resolving(self, bench: BenchSpec, level_pa: float | None, sample_period_s: float) -> Resolving | None:
+        """What its gauge resolves of its volume at ``level_pa`` (the atmosphere when None).
+
+        The one source of the rule the validator holds its limit to and the planner plans within;
+        None when the bench says nothing about the gauge (nothing to hold a limit against).
+        """
+        level = ATMOSPHERE_PA if level_pa is None else level_pa
         resolution, noise = sensor_floor(bench, self.channel, level)
         shown = display_step_pa(bench.instruments[bench.channels[self.channel].instrument].model, level)
         resolution = max(resolution, shown)
         if resolution == 0.0 and noise == 0.0:
-            return  # the bench says nothing about this gauge: nothing to hold the limit against
-        floor = minimum_detectable_leak(
-            bench.volumes[self.volume].size_m3,
-            self.duration_s,
-            resolution_pa=resolution,
-            noise_pa=noise,
-            sample_interval_s=ctx.sample_period_s,
-        ).minimum_detectable_pa_m3_s
-        if limit < floor:
-            ctx.refuse(
-                "limit_pa_m3_s",
-                f"limit {limit:.3g} Pa·m³/s is below what {self.channel!r} can resolve in "
-                f"{self.duration_s:g} s at {level:.4g} Pa on this bench (steps of {resolution:.3g} Pa, "
-                f"noise {noise:.3g} Pa: minimum detectable leak {floor:.3g} Pa·m³/s): "
-                "test longer or use a finer gauge",
-            )
+            return None
+        return Resolving(
+            self.channel, bench.volumes[self.volume].size_m3, level, resolution, noise, sample_period_s
+        )
 
     def planned_duration(self, response_s: float) -> tuple[float | None, float | None]:
         """Its duration, nominally and at the longest."""

@@ -123,9 +123,14 @@ def test_a_decay_is_planned_only_while_the_pressure_holds(tmp_path: Path) -> Non
 def test_a_plan_needs_a_few_samples(tmp_path: Path) -> None:
     # An enormous leak against a small limit is decided at once, but a handful of samples cannot
     # say what the fit's autocorrelation estimate will do.
-    plan = plan_duration(setup_of(tmp_path), LIMIT, 1000 * LIMIT)
-    assert plan.duration_s == MIN_PLANNED_SAMPLES - 1
+    setup = setup_of(tmp_path)
+    plan = plan_duration(setup, LIMIT, 1000 * LIMIT)
+    assert plan.duration_s is not None and plan.duration_s >= MIN_PLANNED_SAMPLES - 1
     assert plan.expected_outcome == "FAIL"
+    # Nor shorter than the validator lets the limit be tested over (the gauge's noise binds here).
+    assert setup.refusal(LIMIT, plan.duration_s) is None
+    shorter = plan.duration_s - setup.sample_period_s
+    assert shorter < MIN_PLANNED_SAMPLES - 1 or setup.refusal(LIMIT, shorter) is not None
 
 
 def test_a_leak_at_the_limit_and_bad_arguments(tmp_path: Path) -> None:
@@ -167,7 +172,7 @@ def test_a_plan_from_plain_numbers_is_the_plan_from_the_bench(tmp_path: Path) ->
     )
     from_bench = setup_of(tmp_path, noise="10 Pa")
     assert from_bench.volume_m3 == pytest.approx(1e-3, rel=1e-12)  # "1 L" through pint
-    assert dataclasses.replace(from_bench, type_b_at=type_b_at, volume_m3=1e-3) == plain
+    assert dataclasses.replace(from_bench, type_b_at=type_b_at, volume_m3=1e-3, resolving=None) == plain
     assert from_bench.type_b(LIMIT / 2.0, 600.0) == TypeB(gauge_rel=1e-6 / SQRT3, resolution_pa=0.001)
     plan = plan_duration(plain, LIMIT)
     assert plan.duration_s is not None and plan.duration_s == plan_duration(from_bench, LIMIT).duration_s
