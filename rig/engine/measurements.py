@@ -168,11 +168,13 @@ def reference_leak_entry(
     recorded with it.
     """
     measured = abs(with_leak.leak_rate_pa_m3_s - background.leak_rate_pa_m3_s)
-    stderr = math.sqrt(
-        with_leak.stderr_pa_m3_s**2
-        + background.stderr_pa_m3_s**2
-        + (correlated_rel * measured) ** 2
-        + (certificate_rel * certified) ** 2
+    stderr = difference_stderr(
+        with_leak.stderr_pa_m3_s,
+        background.stderr_pa_m3_s,
+        measured,
+        certified,
+        correlated_rel=correlated_rel,
+        certificate_rel=certificate_rel,
     )
     band = tolerance_relative * certified
     off = abs(measured - certified)
@@ -194,6 +196,78 @@ def reference_leak_entry(
             certificate=certificate,
         ),
         n=with_leak.n + background.n,
+        channel=channel,
+        window_s=window_s,
+    )
+
+
+def difference_stderr(
+    with_leak_u: float,
+    background_u: float,
+    measured: float,
+    certified: float,
+    *,
+    correlated_rel: float,
+    certificate_rel: float,
+) -> float:
+    """Standard uncertainty of a calibrated leak's rate seen as a difference of two fits.
+
+    The fits' own parts (``with_leak_u``, ``background_u``: fit, steps, temperature) are
+    independent and add in quadrature; what scales both fits alike (the volume, the gauge's span:
+    ``correlated_rel``) scales their difference ``measured`` once; the certificate's own
+    uncertainty (``certificate_rel``) widens the comparison with ``certified``.
+    """
+    return math.sqrt(
+        with_leak_u**2
+        + background_u**2
+        + (correlated_rel * measured) ** 2
+        + (certificate_rel * certified) ** 2
+    )
+
+
+def verification_entry(
+    with_leak: DecayFit,
+    before: Measurement,
+    certified: float,
+    *,
+    correlated_rel: float,
+    certificate_rel: float,
+    channel: str | None,
+    window_s: tuple[float, float] | None,
+    certificate: str | None,
+) -> Measurement:
+    """Whether opening a calibrated leak raised ``before``'s rate by its certified rate.
+
+    ``with_leak`` is the fit with the leak open, on the same channel and volume and in the same
+    direction as ``before`` (its own Type-B part only: :func:`rig.engine.measuring.independent_part`);
+    of ``before`` its fit, step and temperature terms count likewise. PASS when the rise lies
+    within k = 2 combined uncertainties of the certified rate, FAIL when it does not: a set-up
+    that does not show the leak cannot vouch for a tight part. The outcome is recorded with the
+    numbers (``value`` the rise, ``background`` the rate before, ``deviation_relative``).
+    """
+    before_rate = _value(before)
+    rise = with_leak.leak_rate_pa_m3_s - before_rate
+    stderr = difference_stderr(
+        with_leak.stderr_pa_m3_s,
+        _independent(before),
+        rise,
+        certified,
+        correlated_rel=correlated_rel,
+        certificate_rel=certificate_rel,
+    )
+    shown = math.isfinite(stderr) and abs(rise - certified) <= COVERAGE_K * stderr
+    return Measurement(
+        value_pa_m3_s=rise,
+        stderr_pa_m3_s=stderr,
+        outcome=Outcome.PASS if shown else Outcome.FAIL,
+        reference=ReferenceLeak(
+            certified_pa_m3_s=certified,
+            tolerance_relative=None,
+            deviation_relative=(rise - certified) / certified,
+            background_pa_m3_s=before_rate,
+            certificate=certificate,
+        ),
+        n=with_leak.n,
         channel=channel,
         window_s=window_s,
     )

@@ -3,21 +3,16 @@ longest the procedure's bounds let it last."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 
 from rig.analysis.planner import MAX_DURATION_S, MeasurementSetup
-from rig.bench import BenchSpec
-from rig.bench_gauges import ATMOSPHERE_PA, sensor_floor, sensor_noise_relative
-from rig.engine.type_b import type_b_for
+from rig.bench_gauges import ATMOSPHERE_PA
 from rig.errors import InputError
 from rig.procedure import bounds
 from rig.procedure.loader import Procedure
 from rig.steps import Step, walk
 from rig.steps.measure_decay import MeasureDecay
-
-# A thermocouple on a DAQ when the bench does not say (rig.sim.bench_physics's default too).
-DEFAULT_THERMOMETER_NOISE_K = 0.01
+from rig.steps.planned import measurement_setup
 
 
 def _procedure_steps(procedure: Procedure) -> Iterator[Step]:
@@ -61,42 +56,22 @@ def level_before(procedure: Procedure, target: MeasureDecay) -> tuple[float, flo
     return level, margin
 
 
-def _sensor_value(bench: BenchSpec, channel: str, key: str, kind: str | None, default: float) -> float:
-    """A simulated sensor's ``physics.sensors.<channel>.<key>`` (``kind`` a quantity kind, or a number)."""
-    doc = bench.doc
-    path = ("physics", "sensors", channel, key)
-    if doc is None or not bench.simulated or doc.get(path) is None:
-        return default
-    return doc.quantity(path, kind) if kind is not None else doc.number(path)
-
-
 def setup_for(procedure: Procedure, step: MeasureDecay) -> MeasurementSetup:
     """What the plan needs to know about ``step`` (a ``measure_decay`` of ``procedure``)."""
     bench = procedure.bench
     level, margin = level_before(procedure, step)
-    _, noise = sensor_floor(bench, step.channel)
-    temp_channel = step.temperature
-    t_noise = DEFAULT_THERMOMETER_NOISE_K
-    if temp_channel is not None:
-        t_noise = _sensor_value(bench, temp_channel, "noise", "temperature", DEFAULT_THERMOMETER_NOISE_K)
-    return MeasurementSetup(
+    return measurement_setup(
+        bench,
         name=step.name,
         channel=step.channel,
-        volume=step.volume,
-        volume_m3=bench.volumes[step.volume].size_m3,
-        temperature_channel=temp_channel,
+        volumes=(step.volume,),
+        temperature=step.temperature,
         sign=step.sign,
         level_pa=level,
-        level_margin_pa=margin,
+        margin_pa=margin,
         sample_period_s=procedure.sample_period_s,
-        gauge_noise_pa=noise,
-        gauge_noise_relative=sensor_noise_relative(bench, step.channel),
-        thermometer_noise_k=t_noise,
         duration_s=step.duration_s,
         limit_pa_m3_s=step.limit_pa_m3_s,
-        # The engine's own source of Type-B terms (rig.engine.measurements.with_type_b), so that
-        # the plan's budget is the one a run's verdict will carry.
-        type_b_at=functools.partial(type_b_for, bench, step.channel, (step.volume,), temp_channel),
         # The validator's own rule, at the level it reads (the same last level of the volume).
         resolving=step.resolving(bench, level, procedure.sample_period_s),
     )

@@ -19,6 +19,7 @@ from rig.steps.repeat import Repeat
 from rig.steps.set_valves import SetValves
 from rig.steps.stabilise import Stabilise
 from rig.steps.vent import Vent
+from rig.steps.verification_leak import VerificationLeak
 from rig.steps.wait import Wait
 
 BUILTIN_STEPS: tuple[type[Step], ...] = (
@@ -32,6 +33,7 @@ BUILTIN_STEPS: tuple[type[Step], ...] = (
     Wait,
     Repeat,
     ReferenceLeakCheck,
+    VerificationLeak,
     CompartmentIsolation,
     Compare,
     Prompt,

@@ -8,16 +8,15 @@ the gauge's span scale both fits alike, so they enter once, on the difference.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 from rig.bench import BenchSpec
-from rig.engine.measurements import Measurement, reference_leak_entry
+from rig.engine.measurements import reference_leak_entry
 from rig.engine.measuring import independent_part, steady
-from rig.engine.type_b import type_b_for
 from rig.outcome import Outcome
 from rig.steps.base import MeasuredWindow, Step
+from rig.steps.calibrated_leak import fit_with_leak_open
 from rig.steps.context import CheckContext, StepContext
 from rig.steps.fields import CHANNEL_REF, FRACTION, LEAK_RATE, TEXT, TIME, VALVE_REF, VOLUME_REF, step_field
 
@@ -78,27 +77,21 @@ class ReferenceLeakCheck(Step):
         valve, channel, name, volume = self.valve, self.channel, self.name, self.volume
         ctx.set_valves({valve: False})
         background, _ = ctx.fit_hold(f"{name} (background)", channel, volume, self.duration_s, None, 1.0)
-        ctx.set_valves({valve: True})
-        ctx.hold(self.settle_s if self.settle_s is not None else ctx.bench.valve_response_s)
-        with_leak, window = ctx.fit_hold(name, channel, volume, self.duration_s, None, 1.0)
-        # Judged while the standard is still open: the chamber's other valves must be shut.
-        isolation = ctx.isolated(Measurement(outcome=Outcome.PASS), (volume,))
-        ctx.set_valves({valve: False})
-        type_b = type_b_for(ctx.bench, channel, (volume,), None, 0.0)
-        certificate = ctx.bench.reference_leaks.get(valve)
+        opened = fit_with_leak_open(ctx, name, valve, channel, volume, self.duration_s, self.settle_s, 1.0)
+        with_leak = opened.fitted
         entry = reference_leak_entry(
             independent_part(with_leak.fit, with_leak.budget),
             independent_part(background.fit, background.budget),
             self.certified_rate_pa_m3_s,
             self.tolerance_relative,
-            correlated_rel=math.hypot(type_b.volume_rel, type_b.gauge_rel),
-            certificate_rel=certificate.uncertainty_rel if certificate else 0.0,
+            correlated_rel=opened.correlated_rel,
+            certificate_rel=opened.certificate_rel,
             channel=channel,
-            window_s=window,
-            certificate=certificate.certificate if certificate is not None else None,
+            window_s=opened.window,
+            certificate=opened.certificate_name,
         )
         for fitted in (background, with_leak):
             entry = steady(entry, channel, fitted)
-        if isolation.refusal is not None and entry.outcome is Outcome.PASS:
-            entry = entry.withdrawn(isolation.refusal)
+        if opened.isolation_refusal is not None and entry.outcome is Outcome.PASS:
+            entry = entry.withdrawn(opened.isolation_refusal)
         ctx.record(name, entry)

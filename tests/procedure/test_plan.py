@@ -61,7 +61,10 @@ def durations(step: Step, response_s: float) -> tuple[float | None, float | None
         total = 2.0 * f["duration"] + f.get("settle", response_s)
         return total, total
     if step.kind == "compartment_isolation":
-        total = f["watch"] + response_s * len(f["hatches"])
+        hatches = response_s * len(f["hatches"])
+        return f["watch"] + hatches, f.get("max_watch", f["watch"]) + hatches
+    if step.kind == "verification_leak":
+        total = f["duration"] + f.get("settle", response_s)
         return total, total
     if step.kind in ("fill", "pump_down"):
         return None, f["timeout"]
