@@ -24,6 +24,12 @@ what a run will see:
 A decay is planned only while the expected leak lowers the pressure by at most
 :data:`MAX_DECAY_FRACTION`; beyond that a constant-rate straight line does not describe it.
 
+And a plan must validate: a duration is proposed only where the validator's own rule for the
+limit holds (:class:`rig.analysis.detectability.Resolving`, the minimum detectable leak at the
+level the procedure leaves the volume at, carried by the setup), whichever side of the limit
+the expected leak is on: a FAIL planned on the power alone could be shorter than the validator
+lets the limit be tested over. ``max_duration_s`` carries the procedure's own bounds.
+
 Everything here takes a :class:`MeasurementSetup` of numbers (and the bench's Type-B terms as
 a function of pressure): reading one from a procedure and its bench, and checking a plan by
 Monte Carlo through the engine's verdict or by runs on the simulated bench, is
