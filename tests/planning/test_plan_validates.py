@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROCEDURES = ROOT / "procedures"
 SHIPPED = ("pressure_decay.yaml", "rate_of_rise.yaml", "seal_repair_certification.yaml")
 # Written into a variant as a repeat's count around the measurement: the 90 days a procedure may
-# plan then let each pass last about 1.5 h, less than a tight limit needs.
+# plan then let each pass last about 26 min, less than a tight limit needs.
 REPEATS = 5000
 
 
