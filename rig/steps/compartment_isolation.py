@@ -30,8 +30,8 @@ import numpy as np
 from rig.analysis.planner import plan_duration
 from rig.bench import BenchSpec
 from rig.bench_gauges import ATMOSPHERE_PA
-from rig.engine.measurements import SegmentRate, decay_entry, leaking_segment
-from rig.engine.measuring import steady
+from rig.engine.measurements import NOT_ISOLATED, SegmentRate, decay_entry, leaking_segment
+from rig.engine.measuring import INCOMPLETE, NOT_STEADY, steady
 from rig.engine.topology import segments
 from rig.outcome import Outcome
 from rig.steps.base import Step
@@ -44,6 +44,9 @@ CALIBRATED = ("pressure", "temperature")
 # The shortest extension, as a fraction of the watch: every round refits every segment, so a
 # plan that wants a few more seconds at a time would refit hundreds of times for nothing.
 MIN_EXTENSION_FRACTION = 0.1
+# The withdrawals a longer watch cannot undo (as the run's verdict reads them); an E2930 refusal
+# of a PASS, by contrast, is what a longer window cures.
+NOT_SEALED = (NOT_ISOLATED, NOT_STEADY, INCOMPLETE)
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,11 @@ class CompartmentIsolation(Step):
             cannot: dict[str, str] = {}
             for rate in rates:
                 if rate.entry.outcome is not Outcome.INCONCLUSIVE:
+                    continue
+                refusal = rate.entry.refusal
+                if refusal is not None and refusal.startswith(NOT_SEALED):
+                    # What it names (a hatch not shown shut, a jump) must be fixed, not waited out.
+                    cannot[rate.name] = f"its verdict was withdrawn: {refusal}"
                     continue
                 duration, why = self._planned(ctx, by_name[rate.name], rate, limit, longest)
                 if duration is None:
