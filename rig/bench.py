@@ -37,10 +37,11 @@ from rig.bench_calibrations import (
     parse_date,
     parse_reference_leak,
 )
+from rig.bench_differential import differential_part
 from rig.located_yaml import Doc, LocatedError, attempt, load, raise_all
 from rig.valve_position import PositionFeedback, parse_position
 
-MEASURES = {"pressure", "temperature", "voltage"}
+MEASURES = {"pressure", "temperature", "voltage", "differential_pressure"}
 TOP_KEYS = {
     "bench", "description", "instruments", "volumes", "channels", "valves", "limits", "safe_state",
     "physics", "faults", "calibrations", "reference_leaks", "environment", "atmosphere",
@@ -53,7 +54,9 @@ PHYSICS_KEYS = {
 }  # fmt: skip
 # An unmeasured drift of the gas temperature a test without a thermometer must allow for.
 DEFAULT_TEMPERATURE_DRIFT_K_S = 0.5 / 3600.0
-CHANNEL_KEYS = {"instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy"}
+CHANNEL_KEYS = {
+    "instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy", "volumes", "full_scale",
+}  # fmt: skip
 # The atmosphere a bench vents to, when the bench file does not say: the standard atmosphere,
 # give or take the weather at sea level. A bench at altitude must declare its own, else its
 # vents never read "the atmosphere" and the safe state is never confirmed (never falsely).
@@ -94,6 +97,9 @@ class ChannelSpec:
     resolution_pa: float | None = None  # the smallest pressure step the channel reports
     noise_pa: float | None = None  # its white noise (1 σ)
     accuracy: float | None = None  # its relative accuracy, a fraction of the reading (0.0025 = 0.25 %)
+    # A differential head: p(volumes[0]) − p(volumes[1]), signed, within ± full_scale_pa.
+    volumes: tuple[str, str] | None = None
+    full_scale_pa: float | None = None
 
 
 @dataclass(frozen=True)
@@ -374,8 +380,11 @@ def _channel(
     noise = _not_negative(doc, (*p, "noise"), "pressure", "noise")
     accuracy = _accuracy(doc, (*p, "accuracy"))
     measures = doc.choice((*p, "measures"), MEASURES)
+    pair, full_scale = differential_part(doc, p, measures, volumes)
     channel = wiring.input_channel(doc, p, instruments[instrument], measures)
-    return ChannelSpec(name, instrument, channel, measures, volume, resolution, noise, accuracy)
+    return ChannelSpec(
+        name, instrument, channel, measures, volume, resolution, noise, accuracy, pair, full_scale
+    )
 
 
 def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, InstrumentSpec]) -> ValveSpec:

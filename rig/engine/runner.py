@@ -30,6 +30,7 @@ from rig.engine.valve_watch import ValveWatch
 from rig.outcome import Outcome
 from rig.procedure.loader import Procedure
 from rig.procedure.plan import Plan
+from rig.record.masters import MasterStore
 from rig.record.measurement import Measurement
 from rig.record.results import RunResults
 from rig.steps import Step
@@ -136,6 +137,8 @@ class Runner:
         self._plan = Plan(steps, self.bench.valve_response_s)
         self._tripped = False
         self._executed = 0
+        # Where master parts' offsets are kept (beside the run records); None: a run not recorded.
+        self.masters: MasterStore | None = None
 
     # --- sampling --------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from rig.engine.session import RigSession, command_safe_state
 from rig.execution.bench_access import BenchAccess
 from rig.execution.recorder import Recorder
 from rig.procedure.loader import Procedure
+from rig.record.masters import MasterStore
 from rig.record.run_store import RunStore
 
 # How long one instrument transaction may take before it counts as failed.
@@ -110,6 +111,9 @@ def execute(
             recorder = Recorder(writer, record.seal)
         watching = [recorder, *observers] if recorder is not None else list(observers)
         runner = Runner(procedure, session, clock, watching, answer, access.act)
+        if record is not None:
+            # Masters' offsets live beside the runs they were measured in (one data directory).
+            runner.masters = MasterStore(record.store.data_dir, simulated=access.simulation is not None)
         if prepare is not None:
             prepare(runner)
         outcome = runner.run()

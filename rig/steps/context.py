@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from rig.engine.measurements import Measurement
     from rig.engine.measuring import Fitted
     from rig.engine.samples import SampleStore
+    from rig.record.masters import MasterStore
     from rig.steps.base import Level, Step
 
 Values = dict[str, float | None]
@@ -74,6 +75,10 @@ class StepContext(Protocol):
     @property
     def findings(self) -> dict[str, Any]:
         """The run's findings beyond measurements (a step adds its own: ``leaking_segment`` …)."""
+
+    @property
+    def masters(self) -> MasterStore | None:
+        """Where master parts' offsets are kept, beside the run records (None: a run not recorded)."""
 
     def now(self) -> float:
         """The run's clock."""

@@ -49,35 +49,8 @@ class MeasureDecay(Step):
         if ctx.has("name"):
             ctx.measure(self.name)
         if self.limit_pa_m3_s is not None and ctx.has("channel", "volume", "duration_s"):
-            self._resolvable(ctx, self.limit_pa_m3_s)
-
-    def _resolvable(self, ctx: CheckContext, limit: float) -> None:
-        """A limit below the bench's minimum detectable leak for this duration cannot be tested."""
-        bench = ctx.bench
-        if bench is None:
-            return
-        level = ctx.level_pa(self.volume)
-        level = ATMOSPHERE_PA if level is None else level
-        resolution, noise = sensor_floor(bench, self.channel, level)
-        shown = display_step_pa(bench.instruments[bench.channels[self.channel].instrument].model, level)
-        resolution = max(resolution, shown)
-        if resolution == 0.0 and noise == 0.0:
-            return  # the bench says nothing about this gauge: nothing to hold the limit against
-        floor = minimum_detectable_leak(
-            bench.volumes[self.volume].size_m3,
-            self.duration_s,
-            resolution_pa=resolution,
-            noise_pa=noise,
-            sample_interval_s=ctx.sample_period_s,
-        ).minimum_detectable_pa_m3_s
-        if limit < floor:
-            ctx.refuse(
-                "limit_pa_m3_s",
-                f"limit {limit:.3g} Pa·m³/s is below what {self.channel!r} can resolve in "
-                f"{self.duration_s:g} s at {level:.4g} Pa on this bench (steps of {resolution:.3g} Pa, "
-                f"noise {noise:.3g} Pa: minimum detectable leak {floor:.3g} Pa·m³/s): "
-                "test longer or use a finer gauge",
-            )
+            level = ctx.level_pa(self.volume)
+            refuse_unresolvable(ctx, self.channel, self.volume, self.duration_s, self.limit_pa_m3_s, level)
 
     def planned_duration(self, response_s: float) -> tuple[float | None, float | None]:
         """Its duration, nominally and at the longest."""
@@ -109,3 +82,34 @@ class MeasureDecay(Step):
         )
         entry = ctx.isolated(steady(entry, self.channel, fitted), (self.volume,))
         ctx.record(self.name, entry)
+
+
+def refuse_unresolvable(
+    ctx: CheckContext, channel: str, volume: str, duration_s: float, limit: float, level_pa: float | None
+) -> None:
+    """Refuse (at ``limit_pa_m3_s``) a limit below the bench's minimum detectable leak for ``channel``
+    over ``duration_s`` on ``volume``, read at ``level_pa`` (the atmosphere when unknown)."""
+    bench = ctx.bench
+    if bench is None:
+        return
+    level = ATMOSPHERE_PA if level_pa is None else level_pa
+    resolution, noise = sensor_floor(bench, channel, level)
+    shown = display_step_pa(bench.instruments[bench.channels[channel].instrument].model, level)
+    resolution = max(resolution, shown)
+    if resolution == 0.0 and noise == 0.0:
+        return  # the bench says nothing about this gauge: nothing to hold the limit against
+    floor = minimum_detectable_leak(
+        bench.volumes[volume].size_m3,
+        duration_s,
+        resolution_pa=resolution,
+        noise_pa=noise,
+        sample_interval_s=ctx.sample_period_s,
+    ).minimum_detectable_pa_m3_s
+    if limit < floor:
+        ctx.refuse(
+            "limit_pa_m3_s",
+            f"limit {limit:.3g} Pa·m³/s is below what {channel!r} can resolve in "
+            f"{duration_s:g} s at {level:.4g} Pa on this bench (steps of {resolution:.3g} Pa, "
+            f"noise {noise:.3g} Pa: minimum detectable leak {floor:.3g} Pa·m³/s): "
+            "test longer or use a finer gauge",
+        )
