@@ -19,6 +19,7 @@ from drivers.errors import DriverError
 from rig.clock import Clock
 from rig.engine.abort import Abort
 from rig.engine.evidence import PositionWatch
+from rig.engine.masters import MasterStore
 from rig.engine.measurements import NOT_ISOLATED
 from rig.engine.measuring import INCOMPLETE, NOT_STEADY
 from rig.engine.observer import EventStream, RunObserver, StepProgress
@@ -30,7 +31,6 @@ from rig.engine.valve_watch import ValveWatch
 from rig.outcome import Outcome
 from rig.procedure.loader import Procedure
 from rig.procedure.plan import Plan
-from rig.record.masters import MasterStore
 from rig.record.measurement import Measurement
 from rig.record.results import RunResults
 from rig.steps import Step

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from rig.bench import BenchSpec
 from rig.engine import measuring
+from rig.engine.masters import MasterStore
 from rig.engine.measuring import Fitted
 from rig.engine.samples import SampleStore
 from rig.engine.topology import joined
-from rig.record.masters import MasterStore
 from rig.record.measurement import Measurement
 from rig.steps import Step
 

@@ -17,13 +17,13 @@ from typing import Any
 
 from drivers.errors import DriverError
 from rig.clock import Clock
+from rig.engine.masters import MasterStore
 from rig.engine.observer import RunObserver
 from rig.engine.runner import Runner, RunOutcome, RunVerdict
 from rig.engine.session import RigSession, command_safe_state
 from rig.execution.bench_access import BenchAccess
 from rig.execution.recorder import Recorder
 from rig.procedure.loader import Procedure
-from rig.record.masters import MasterStore
 from rig.record.run_store import RunStore
 
 # How long one instrument transaction may take before it counts as failed.

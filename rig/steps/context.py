@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from rig.bench import BenchSpec
+    from rig.engine.masters import MasterStore
     from rig.engine.measurements import Measurement
     from rig.engine.measuring import Fitted
     from rig.engine.samples import SampleStore
-    from rig.record.masters import MasterStore
     from rig.steps.base import Level, Step
 
 Values = dict[str, float | None]

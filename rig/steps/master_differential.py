@@ -5,7 +5,7 @@ cycle as the production parts reads a small apparent rate: what the differential
 a part that does not leak (leak-physics §1.2, §4.5). This step measures it as
 ``measure_differential`` does (same fit, budget and refusals) and, when the master passes its
 ``limit`` (the largest apparent rate a tight master may show: more says the master or the
-reference leaks), keeps it in the mastering store (:mod:`rig.record.masters`) as ``master``:
+reference leaks), keeps it in the mastering store (:mod:`rig.engine.masters`) as ``master``:
 rate, standard uncertainty, channel, volume, window, bench and date. A production
 ``measure_differential`` with ``master: NAME`` subtracts it.
 
@@ -21,8 +21,8 @@ from typing import ClassVar
 
 from rig.analysis.mastering import offset_uncertainty
 from rig.bench import BenchSpec
+from rig.engine.masters import MasterOffset, MasterStoreError
 from rig.outcome import Outcome
-from rig.record.masters import MasterOffset, MasterStoreError
 from rig.steps.base import MeasuredWindow, Step
 from rig.steps.context import CheckContext, StepContext
 from rig.steps.fields import CHANNEL_REF, LEAK_RATE, TEXT, TIME, VOLUME_REF, step_field

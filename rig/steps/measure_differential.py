@@ -20,7 +20,7 @@ Common mode cancels in proportion to Δp itself: a drift of both sides' temperat
 dT/dt moves Δp by (Δp/T)·dT/dt, so the unmeasured-drift term of the budget is taken at the
 window's |Δp|, not at the static pressure. What does not cancel (the two sides shedding heat
 unalike) is the master's to measure: ``master: NAME`` subtracts the offset a tight master
-set (:mod:`rig.record.masters`) and adds its uncertainty as the term ``master_offset``.
+set (:mod:`rig.engine.masters`) and adds its uncertainty as the term ``master_offset``.
 
 The fit, budget and verdict are measure_decay's (:func:`rig.engine.measurements.decay_entry`,
 :mod:`rig.engine.measuring`, :func:`rig.engine.type_b.type_b_for`), judged from confidence
@@ -36,12 +36,11 @@ from typing import ClassVar
 
 from rig.bench import BenchSpec, ChannelSpec
 from rig.bench_differential import DIFFERENTIAL
-from rig.engine.measurements import NOT_ISOLATED, decay_entry, with_type_b
+from rig.engine.masters import MasterOffset, MasterStoreError
+from rig.engine.measurements import NOT_ISOLATED, Measurement, decay_entry, with_type_b
 from rig.engine.measuring import steady
 from rig.engine.topology import joined
 from rig.outcome import Outcome
-from rig.record.masters import MasterOffset, MasterStoreError
-from rig.record.measurement import Measurement
 from rig.steps.base import MeasuredWindow, Step
 from rig.steps.context import CheckContext, StepContext
 from rig.steps.fields import CHANNEL_REF, LEAK_RATE, TEXT, TIME, VOLUME_REF, step_field

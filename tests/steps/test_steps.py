@@ -37,6 +37,8 @@ README_KINDS = [
     "isolate",
     "stabilise",
     "measure_decay",
+    "measure_differential",
+    "master_differential",
     "vent",
     "wait",
     "repeat",
@@ -88,11 +90,19 @@ def test_the_kinds_that_fit_their_samples_keep_them_and_only_the_channels_they_f
         for step in walk([*procedure.setup, *procedure.main, *procedure.cleanup]):
             kept.setdefault(step.kind, set()).add(step.kept_channels(procedure.bench))
     keeping = {kind for kind, channels in kept.items() if channels != {()}}
-    assert keeping == {"stabilise", "measure_decay", "reference_leak_check", "compartment_isolation"}
+    assert keeping == {
+        "stabilise", "measure_decay", "reference_leak_check", "compartment_isolation",
+        "measure_differential", "master_differential",
+    }  # fmt: skip
     for procedure in loaded:
         for step in walk([*procedure.setup, *procedure.main, *procedure.cleanup]):
             channels = step.kept_channels(procedure.bench)
-            if step.kind in ("stabilise", "reference_leak_check"):
+            if step.kind in (
+                "stabilise",
+                "reference_leak_check",
+                "measure_differential",
+                "master_differential",
+            ):
                 assert channels == (step.fields["channel"],), step
             elif step.kind == "measure_decay":
                 assert isinstance(step, MeasureDecay)
