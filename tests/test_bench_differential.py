@@ -21,8 +21,8 @@ volumes:
   reference: {size: 2 L}
 channels:
   p: {instrument: gauges, channel: 1, measures: pressure, volume: test}
-  dp: {instrument: daq, channel: 115, measures: differential_pressure, volumes: [test, reference], full_scale: 500 Pa}
-"""
+  dp: {instrument: daq, channel: 115, measures: differential_pressure, DP
+""".replace("DP", "volumes: [test, reference], full_scale: 500 Pa}")
 
 
 def position(text: str, marker: str) -> str:

@@ -88,7 +88,8 @@ def bench(tmp_path: Path) -> Path:
             start = f"thermal_tau: 60 s, initial_pressure: {START_PA:g} Pa"
             text = text.replace(f"    {volume}: {{thermal_tau: 60 s}}", f"    {volume}: {{{start}}}")
         conductance = REFERENCE_LEAK_PA_M3_S / (START_PA - ATMOSPHERE_PA)
-        reference = f"    - {{between: [reference, atmosphere], kind: molecular, conductance: {conductance!r} m**3/s}}\n"
+        leak = f"kind: molecular, conductance: {conductance!r} m**3/s"
+        reference = f"    - {{between: [reference, atmosphere], {leak}}}\n"
         return leaking(text, ARTICLE_LEAK_PA_M3_S).replace("  actions:\n", reference + "  actions:\n")
 
     return sim_runs.variant(tmp_path, sim_runs.MOCKUP, edit, "mastering.yaml")

@@ -84,7 +84,8 @@ def test_two_sides_joined_through_the_chamber_give_no_verdict(tmp_path: Path) ->
         f"procedure: joined\nversion: 1\nbench: {BENCH}\nsample_period: 1 s\nmain:\n"
         "  - set_valves: {valves: {article: open, reference: open}}\n"
         "  - wait: {duration: 20 s}\n"
-        "  - measure_differential: {name: d, channel: dp_article, volume: article, duration: 1 min, limit: 0.5 sccm}\n"
+        "  - measure_differential: {name: d, channel: dp_article, volume: article, duration: 1 min, "
+        "limit: 0.5 sccm}\n"
     )
     entry = sim_runs.run(tmp_path, path, seed=1).outcome.measurements["d"]
     assert entry.outcome is Outcome.INCONCLUSIVE
