@@ -157,3 +157,18 @@ def test_a_master_sets_the_offset_the_production_test_subtracts(tmp_path: Path) 
     store_file.write_text(json.dumps(stale))
     late = sim_runs.run(tmp_path, production, seed=1).outcome.measurements["part"]
     assert late.outcome is Outcome.INCONCLUSIVE and late.refusal is not None and "max_age" in late.refusal
+
+
+def test_the_shipped_pair_runs_master_first_then_production(tmp_path: Path) -> None:
+    before = sim_runs.run(tmp_path, "differential_decay", seed=4).outcome
+    assert before.verdict.value == "INCONCLUSIVE"
+    assert before.measurements["differential"].refusal is not None
+    assert before.measurements["differential"].refusal.startswith("no master")
+    master = sim_runs.run(tmp_path, "master_differential", seed=4).outcome
+    assert master.verdict.value == "PASS", master.reason
+    production = sim_runs.run(tmp_path, "differential_decay", seed=4).outcome
+    assert production.verdict.value == "PASS", production.reason
+    entry = production.measurements["differential"]
+    # The seal's 5 µm hole at about 1.85 bar, as the absolute decay of pressure_decay.yaml reads it.
+    assert entry.value_pa_m3_s is not None and 4.0e-4 < entry.value_pa_m3_s < 6.0e-4
+    assert entry.uncertainty is not None and MASTER_TERM in entry.uncertainty.terms
