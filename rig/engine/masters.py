@@ -12,9 +12,9 @@ that holds the runs::
 written atomically (:func:`rig.record.atomic.write_atomically`): a crash leaves the old
 offset or the new one, whole. Its date is the wall clock's, in simulation too (a simulated
 run's calendar restarts at ``physics.start_date``): a maximum age is real time between runs.
-It lives with the engine, which hands it to the steps; the steps never import the record. A master measured on a simulated bench is kept apart from one
-measured on real instruments (``simulated``): a production test never takes the one for
-the other.
+A master measured on a simulated bench is kept apart from one measured on real instruments
+(``simulated``): a production test never takes the one for the other. The store lives with the
+engine, which hands it to the steps (they never import the record).
 """
 
 from __future__ import annotations
