@@ -276,6 +276,12 @@ class SimulatedBench:
             test, reference = head.volumes
             true_pa = self.network.pressure_pa(test) - self.network.pressure_pa(reference)
             reading = head.model.read(t, true_pa)
+        rail = head.head.transducer.saturation_v
+        # Past its range (however physics.sensors sets it) the output sits on its rail.
+        if reading.status is GaugeStatus.OVERRANGE:
+            return rail
+        if reading.status is GaugeStatus.UNDERRANGE:
+            return -rail
         return head.head.volts_for(reading.pressure_pa)
 
 

@@ -78,3 +78,17 @@ def test_the_simulated_head_reads_the_true_difference(tmp_path: Path) -> None:
     # The mockup's starting state (article at 1 atm, reference at 1 atm) reads zero.
     plain = build_simulation(load_bench(MOCKUP), VirtualClock(), seed=5)
     assert abs(head.reading(plain.volts("daq", 115)).pressure_pa or 0.0) < 0.1
+
+
+def test_past_the_range_physics_gives_it_the_output_sits_on_its_rail(tmp_path: Path) -> None:
+    def narrow(text: str) -> str:
+        text = text.replace(
+            "    article: {thermal_tau: 60 s}",
+            "    article: {thermal_tau: 60 s, initial_pressure: 101025 Pa}",
+        )
+        return text.replace("dp_article: {type: CMR, ", "dp_article: {type: CMR, min: -200 Pa, max: 200 Pa, ")
+
+    simulation = build_simulation(load_bench(variant(tmp_path, MOCKUP, narrow)), VirtualClock(), seed=5)
+    volts = simulation.volts("daq", 115)
+    assert volts == -DIFFERENTIAL_TRANSDUCER.saturation_v
+    assert DifferentialTransducer(FULL_SCALE_PA, 115).reading(volts).state is GaugeState.UNDERRANGE
