@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -54,9 +54,8 @@ PHYSICS_KEYS = {
 }  # fmt: skip
 # An unmeasured drift of the gas temperature a test without a thermometer must allow for.
 DEFAULT_TEMPERATURE_DRIFT_K_S = 0.5 / 3600.0
-CHANNEL_KEYS = {
-    "instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy", "volumes", "full_scale",
-}  # fmt: skip
+CHANNEL_KEYS = {"instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy"}
+CHANNEL_KEYS |= {"volumes", "full_scale"}  # a differential head's (rig.bench_differential)
 # The atmosphere a bench vents to, when the bench file does not say: the standard atmosphere,
 # give or take the weather at sea level. A bench at altitude must declare its own, else its
 # vents never read "the atmosphere" and the safe state is never confirmed (never falsely).
@@ -382,9 +381,8 @@ def _channel(
     measures = doc.choice((*p, "measures"), MEASURES)
     pair, full_scale = differential_part(doc, p, measures, volumes)
     channel = wiring.input_channel(doc, p, instruments[instrument], measures)
-    return ChannelSpec(
-        name, instrument, channel, measures, volume, resolution, noise, accuracy, pair, full_scale
-    )
+    spec = ChannelSpec(name, instrument, channel, measures, volume, resolution, noise, accuracy)
+    return replace(spec, volumes=pair, full_scale_pa=full_scale)
 
 
 def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, InstrumentSpec]) -> ValveSpec:
