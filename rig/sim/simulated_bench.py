@@ -119,7 +119,7 @@ class SimulatedBench:
         self.gauge_at = {(g.instrument, g.channel): g for g in self.gauges}
         self._thermocouple_at = {(c.instrument, c.channel): c for c in self.thermocouples}
         self._analog_at = {(a.instrument, a.channel): a for a in self.analog_outputs}
-        self._differential_at = {(d.instrument, d.channel): d for d in differentials}
+        self.differential_at = {(d.instrument, d.channel): d for d in differentials}
         # (instrument, input) → (valve, whether the switch is made when the valve is open).
         self._switch_at: dict[tuple[str, int], tuple[RelayValve, bool]] = {}
         for v in self.valves:
@@ -258,7 +258,7 @@ class SimulatedBench:
             with self._lock:
                 made = valve.valve.is_open(self.now()) == made_open
             return SWITCH_HIGH_V if made else 0.0
-        head = self._differential_at.get((instrument, channel))
+        head = self.differential_at.get((instrument, channel))
         if head is not None:
             return self._differential_volts(head)
         out = self._analog_at.get((instrument, channel))
