@@ -23,9 +23,11 @@ from typing import Any, Literal
 
 __all__ = [
     "ASSUMED_ACCURACY_REL",
+    "DIFFERENTIAL_TRANSDUCER",
     "MODELS",
     "MUX_34901A_ACTUATOR_34903A",
     "SIMULATED_ACCURACY_REL",
+    "AnalogTransducer",
     "DaqLayout",
     "InstrumentModel",
     "Kind",
@@ -64,6 +66,44 @@ class DaqLayout:
 #: A 34901A 20-channel multiplexer in slot 1 (inputs) and a 34903A 20-channel actuator in slot 2
 #: (relays): the DAQ driver (``drivers/daq970a.py``) and the simulated DAQ both take it so.
 MUX_34901A_ACTUATOR_34903A = DaqLayout("34901A", range(101, 121), "34903A", range(201, 221))
+
+
+@dataclass(frozen=True)
+class AnalogTransducer:
+    """A transducer read as a DC voltage on a DAQ input: its output scale, range and error.
+
+    The output is linear in the measured quantity, ``output_full_scale_v`` at the full scale
+    the bench declares for the channel (``full_scale:``), of either sign for a differential
+    head; it saturates at ``saturation_v``, where a reading says only "beyond". Its accuracy
+    (a fraction of the reading) and its resolution (a fraction of the full scale) are what is
+    assumed when the bench states none.
+    """
+
+    name: str
+    output_full_scale_v: float
+    saturation_v: float
+    accuracy_rel: float
+    resolution_fs: float
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.output_full_scale_v < self.saturation_v:
+            raise ValueError(f"transducer {self.name!r}: it must saturate beyond its full-scale output")
+        if not (0.0 < self.accuracy_rel < 1.0 and 0.0 < self.resolution_fs < 1.0):
+            raise ValueError(f"transducer {self.name!r}: accuracy and resolution are fractions below 1")
+
+
+#: A differential capacitance manometer (the Baratron class: MKS 226A/698A with a ±10 V output)
+#: between a test volume and its reference, read by a DAQ970A as DC volts
+#: (``MEAS:VOLT:DC? (@115)`` → ``-1.23456789E-01``, protocols.md §1.5 and table 5.2 row 13).
+#: ±10 V spans ± the full scale; the output saturates near 11 V. 0.3 % of reading and a
+#: resolution of 1e-5 of full scale are the class's datasheet figures (leak-physics §3.6).
+DIFFERENTIAL_TRANSDUCER = AnalogTransducer(
+    "differential capacitance manometer, ±10 V output",
+    output_full_scale_v=10.0,
+    saturation_v=11.0,
+    accuracy_rel=0.003,
+    resolution_fs=1e-5,
+)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -37,10 +37,11 @@ from rig.bench_calibrations import (
     parse_date,
     parse_reference_leak,
 )
+from rig.bench_differential import differential_part
 from rig.located_yaml import Doc, LocatedError, attempt, load, raise_all
 from rig.valve_position import PositionFeedback, parse_position
 
-MEASURES = {"pressure", "temperature", "voltage"}
+MEASURES = {"pressure", "temperature", "voltage", "differential_pressure"}
 TOP_KEYS = {
     "bench", "description", "instruments", "volumes", "channels", "valves", "limits", "safe_state",
     "physics", "faults", "calibrations", "reference_leaks", "environment", "atmosphere",
@@ -54,6 +55,7 @@ PHYSICS_KEYS = {
 # An unmeasured drift of the gas temperature a test without a thermometer must allow for.
 DEFAULT_TEMPERATURE_DRIFT_K_S = 0.5 / 3600.0
 CHANNEL_KEYS = {"instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy"}
+CHANNEL_KEYS |= {"volumes", "full_scale"}  # a differential head's (rig.bench_differential)
 # The atmosphere a bench vents to, when the bench file does not say: the standard atmosphere,
 # give or take the weather at sea level. A bench at altitude must declare its own, else its
 # vents never read "the atmosphere" and the safe state is never confirmed (never falsely).
@@ -94,6 +96,9 @@ class ChannelSpec:
     resolution_pa: float | None = None  # the smallest pressure step the channel reports
     noise_pa: float | None = None  # its white noise (1 σ)
     accuracy: float | None = None  # its relative accuracy, a fraction of the reading (0.0025 = 0.25 %)
+    # A differential head: p(volumes[0]) − p(volumes[1]), signed, within ± full_scale_pa.
+    volumes: tuple[str, str] | None = None
+    full_scale_pa: float | None = None
 
 
 @dataclass(frozen=True)
@@ -374,8 +379,10 @@ def _channel(
     noise = _not_negative(doc, (*p, "noise"), "pressure", "noise")
     accuracy = _accuracy(doc, (*p, "accuracy"))
     measures = doc.choice((*p, "measures"), MEASURES)
+    pair, full_scale = differential_part(doc, p, measures, volumes)
     channel = wiring.input_channel(doc, p, instruments[instrument], measures)
-    return ChannelSpec(name, instrument, channel, measures, volume, resolution, noise, accuracy)
+    spec = ChannelSpec(name, instrument, channel, measures, volume, resolution, noise, accuracy)
+    return replace(spec, volumes=pair, full_scale_pa=full_scale)
 
 
 def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, InstrumentSpec]) -> ValveSpec:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 
-from drivers.models import MODELS
+from drivers.models import DIFFERENTIAL_TRANSDUCER, MODELS
 from rig.bench import BenchSpec
+from rig.bench_differential import DIFFERENTIAL, default_resolution_pa
 from rig.located_yaml import Doc
 
 ATMOSPHERE_PA = 101325.0
+PRESSURES = ("pressure", DIFFERENTIAL)
 
 
 def display_step_pa(model: str, pressure_pa: float) -> float:
@@ -47,6 +49,8 @@ def sensor_floor(bench: BenchSpec, channel: str, pressure_pa: float = 0.0) -> tu
                 _sensor_spread(doc, (*sensor, "noise"), "0.2 Pa"),
                 sensor_noise_relative(bench, channel) * pressure_pa,
             )
+    if not resolution and spec.measures == DIFFERENTIAL:
+        resolution = default_resolution_pa(spec)
     return resolution or 0.0, noise or 0.0
 
 
@@ -79,13 +83,17 @@ def sensor_accuracy(bench: BenchSpec, channel: str) -> float:
     if spec.accuracy is not None:
         return spec.accuracy
     model = MODELS[bench.instruments[spec.instrument].model]
+    # A differential head's accuracy is its own, not the DAQ's that reads its volts.
+    assumed = DIFFERENTIAL_TRANSDUCER.accuracy_rel if spec.measures == DIFFERENTIAL else model.accuracy_rel
     doc = bench.doc
-    # Only pressure channels on a volume are simulated as gauges with a relative accuracy (a
-    # thermocouple's accuracy is in kelvin).
-    if doc is None or not bench.simulated or spec.measures != "pressure" or spec.volume is None:
-        return model.accuracy_rel
+    # Only pressure channels on a volume (or two) are simulated as gauges with a relative
+    # accuracy (a thermocouple's accuracy is in kelvin).
+    gauged = spec.volume is not None or spec.volumes is not None
+    if doc is None or not bench.simulated or spec.measures not in PRESSURES or not gauged:
+        return assumed
+    simulated = assumed if spec.measures == DIFFERENTIAL else model.simulated_accuracy_rel
     path = ("physics", "sensors", channel, "accuracy")
-    accuracy = doc.number(path, model.simulated_accuracy_rel)
+    accuracy = doc.number(path, simulated)
     if not 0.0 < accuracy < 1.0:
         raise doc.error(path, f"accuracy is a fraction of the reading between 0 and 1, got {accuracy:g}")
     return accuracy

@@ -13,7 +13,8 @@ import sys
 from contextlib import ExitStack
 from typing import Any
 
-from rig.bench import BenchSpec, load_bench
+from rig.bench import BenchSpec, ChannelSpec, load_bench
+from rig.bench_differential import DIFFERENTIAL, differential_reading
 from rig.clock import ScaledClock
 from rig.errors import InputError
 from rig.execution.bench_access import instrument_resources
@@ -94,7 +95,11 @@ def _probe_instrument(bench: BenchSpec, name: str, resource: str, timeout_s: flo
         kind = MODELS[spec.model].kind
         for channel in (c for c in bench.channels.values() if c.instrument == name):
             try:
-                readings[channel.name] = _read_channel(inst, kind, channel.measures, channel.channel)
+                readings[channel.name] = (
+                    _read_differential(inst, channel)
+                    if channel.measures == DIFFERENTIAL
+                    else _read_channel(inst, kind, channel.measures, channel.channel)
+                )
             except DriverError as exc:  # one bad channel (an open thermocouple) must not hide the rest
                 readings[channel.name] = {"value": None, "unit": _UNITS[channel.measures], "error": str(exc)}
         for valve in (v for v in bench.valves.values() if v.instrument == name):
@@ -108,7 +113,7 @@ def _probe_instrument(bench: BenchSpec, name: str, resource: str, timeout_s: flo
     return {"model": spec.model, "identity": identity, "readings": readings}
 
 
-_UNITS = {"pressure": "Pa", "temperature": "K", "voltage": "V"}
+_UNITS = {"pressure": "Pa", "temperature": "K", "voltage": "V", DIFFERENTIAL: "Pa"}
 
 
 def _read_channel(inst: Any, kind: str, measures: str, channel: int) -> dict[str, Any]:
@@ -125,6 +130,15 @@ def _read_channel(inst: Any, kind: str, measures: str, channel: int) -> dict[str
     if measures == "temperature":
         return {"value": inst.temperature_k(channel), "unit": "K"}
     return {"value": inst.volts(channel), "unit": "V"}
+
+
+def _read_differential(inst: Any, spec: ChannelSpec) -> dict[str, Any]:
+    # The head's output, scaled as the run reads it; a saturated one is out of range, not a value.
+    reading = differential_reading(spec, float(inst.volts(spec.channel)))
+    entry: dict[str, Any] = {"value": reading.pressure_pa if reading.ok else None, "unit": "Pa"}
+    if not reading.ok:
+        entry["state"] = reading.state.value
+    return entry
 
 
 def _print_table(result: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from rig.bench import BenchSpec
 from rig.procedure.loader import Procedure
 from rig.steps import walk
 
-CALIBRATED = {"pressure", "temperature"}
+CALIBRATED = {"pressure", "temperature", "differential_pressure"}
 
 
 def relied_on(procedure: Procedure) -> tuple[list[str], list[str]]:

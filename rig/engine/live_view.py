@@ -411,4 +411,6 @@ def _format_value(measures: str, value: float) -> str:
         return f"{value - 273.15:.2f} °C"
     if measures == "voltage":
         return f"{_sig(value, 5)} V"
+    if measures == "differential_pressure":
+        return f"{_sig(value, 5)} Pa"  # signed and small: never in kPa
     return _sig(value, 5)

@@ -15,6 +15,7 @@ import numpy as np
 
 from rig.analysis import DecayFit, decide
 from rig.analysis.budget import Budget, uncertainty_budget, with_budget
+from rig.analysis.mastering import subtract_offset, with_offset_term
 from rig.analysis.resolution import unresolved
 from rig.bench import BenchSpec
 from rig.engine.type_b import type_b_for
@@ -37,20 +38,29 @@ def with_type_b(
     temperature_channel: str | None,
     pressures: np.ndarray,
     temperatures: np.ndarray | None = None,
+    *,
+    offset: tuple[float, float] | None = None,
 ) -> tuple[DecayFit, Budget]:
     """``fit`` with the bench's Type-B terms folded into its uncertainty, and the budget.
 
     The gauge's step is taken at the highest pressure of the window (the coarsest printed
-    digit); p/T for the temperature terms at the window's means.
+    digit); p/T for the temperature terms at the window's means (its magnitude: a differential
+    reading may be negative). ``offset`` (rate, standard uncertainty in Pa·m³/s) is a master's
+    apparent rate, subtracted, with its uncertainty a term of the budget
+    (:mod:`rig.analysis.mastering`).
     """
+    if offset is not None:
+        fit = subtract_offset(fit, offset[0])
     finite = finite_part(pressures)
     top = largest_magnitude(finite) if finite.size else 0.0
-    mean_p = float(np.mean(finite)) if finite.size else 0.0
+    mean_p = abs(float(np.mean(finite))) if finite.size else 0.0
     mean_t = T_TWENTY_C_K
     if temperatures is not None and np.isfinite(temperatures).any():
         mean_t = float(np.nanmean(temperatures))
     type_b = type_b_for(bench, channel, volumes, temperature_channel, top)
     budget = uncertainty_budget(fit, type_b, mean_p, mean_t, compensated=temperatures is not None)
+    if offset is not None:
+        budget = with_offset_term(budget, offset[1])
     return with_budget(fit, budget), budget
 
 
@@ -82,11 +92,15 @@ def decay_entry(
     limit: float | None,
     compensated: bool,
     budget: Budget | None = None,
+    *,
+    sealed: bool = True,
 ) -> Measurement:
     """A decay (or, with ``sign`` −1, rise) fit as a measurement against ``limit``.
 
     ``sign`` is the factor the pressures were multiplied by before fitting; the line is
-    recorded in pressure coordinates either way.
+    recorded in pressure coordinates either way. ``sealed``: the fitted quantity cannot go
+    the wrong way unless something feeds or pumps the volume (a PASS that surely does is
+    refused); a tight master's differential reading may (:mod:`rig.steps.master_differential`).
     """
     measured = Measurement(
         value_pa_m3_s=fit.leak_rate_pa_m3_s,
@@ -125,7 +139,7 @@ def decay_entry(
                 additional_time_s=resolved.additional_time_s,
                 refusal=resolved.refusal,
             )
-    if judged.outcome is Outcome.PASS and fit.upper_bound(WRONG_WAY_CONFIDENCE) < 0.0:
+    if sealed and judged.outcome is Outcome.PASS and fit.upper_bound(WRONG_WAY_CONFIDENCE) < 0.0:
         # A sealed volume cannot gain gas in a decay nor lose it in a rise. If it surely does,
         # it is not sealed off: something still feeds or pumps it, which hides any leak.
         return judged.withdrawn(wrong_way(sign, fit.leak_rate_pa_m3_s))

@@ -19,6 +19,7 @@ from drivers.errors import DriverError
 from rig.clock import Clock
 from rig.engine.abort import Abort
 from rig.engine.evidence import PositionWatch
+from rig.engine.masters import MasterStore
 from rig.engine.measurements import NOT_ISOLATED
 from rig.engine.measuring import INCOMPLETE, NOT_STEADY
 from rig.engine.observer import EventStream, RunObserver, StepProgress
@@ -136,6 +137,8 @@ class Runner:
         self._plan = Plan(steps, self.bench.valve_response_s)
         self._tripped = False
         self._executed = 0
+        # Where master parts' offsets are kept (beside the run records); None: a run not recorded.
+        self.masters: MasterStore | None = None
 
     # --- sampling --------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from drivers.models import MODELS
 from drivers.readings import GaugeState, PressureReading
 from drivers.registry import open_instrument
 from rig.bench import BenchSpec
+from rig.bench_differential import DIFFERENTIAL, differential_reading
 from rig.valve_position import Position
 
 # Gauge states that are the gauge's own failure, not the pressure being out of its range: they
@@ -105,7 +106,7 @@ class RigSession:
             return self._pressure(channel, inst.read(spec.channel))
         if spec.measures == "temperature":
             return float(inst.temperature_k(spec.channel))
-        return float(inst.volts(spec.channel))
+        return self._volts(channel, float(inst.volts(spec.channel)))
 
     def read_all(self) -> dict[str, float | None]:
         """Every channel once, one transaction per instrument where the instrument allows it.
@@ -149,8 +150,16 @@ class RigSession:
             out.update({n: float(kelvin[channels[n].channel]) for n in temperatures})
         for n in names:
             if n not in out:
-                out[n] = float(inst.volts(channels[n].channel))
+                out[n] = self._volts(n, float(inst.volts(channels[n].channel)))
         return out
+
+    def _volts(self, channel: str, volts: float) -> float | None:
+        """A DC input as its channel measures it: volts, or a differential head's Pa."""
+        spec = self.bench.channels[channel]
+        if spec.measures != DIFFERENTIAL:
+            return volts
+        # A saturated head reads as out of range, like a gauge: a dropout, not a fault.
+        return self._pressure(channel, differential_reading(spec, volts))
 
     def _pressure(self, channel: str, reading: PressureReading) -> float | None:
         if reading.state in SENSOR_FAULTS:

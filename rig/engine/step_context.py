@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rig.bench import BenchSpec
 from rig.engine import measuring
+from rig.engine.masters import MasterStore
 from rig.engine.measuring import Fitted
 from rig.engine.samples import SampleStore
 from rig.engine.topology import joined
@@ -58,6 +59,11 @@ class EngineContext:
     def findings(self) -> dict[str, Any]:
         """The run's findings beyond measurements."""
         return self._outcome.findings
+
+    @property
+    def masters(self) -> MasterStore | None:
+        """Where master parts' offsets are kept (None: the run is not recorded)."""
+        return self._runner.masters
 
     def now(self) -> float:
         """The run's clock."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from drivers.errors import DriverError
 from rig.clock import Clock
+from rig.engine.masters import MasterStore
 from rig.engine.observer import RunObserver
 from rig.engine.runner import Runner, RunOutcome, RunVerdict
 from rig.engine.session import RigSession, command_safe_state
@@ -110,6 +111,9 @@ def execute(
             recorder = Recorder(writer, record.seal)
         watching = [recorder, *observers] if recorder is not None else list(observers)
         runner = Runner(procedure, session, clock, watching, answer, access.act)
+        if record is not None:
+            # Masters' offsets live beside the runs they were measured in (one data directory).
+            runner.masters = MasterStore(record.store.data_dir, simulated=access.simulation is not None)
         if prepare is not None:
             prepare(runner)
         outcome = runner.run()

@@ -194,6 +194,8 @@ def plot_run(run: RunRecord, path: str | Path) -> Path:
     kinds = channel_kinds(run.bench_spec, list(samples.channels))
     pressures = [c for c, k in kinds.items() if k == "pressure"]
     temperatures = [c for c, k in kinds.items() if k == "temperature"]
+    # A differential head reads a few Pa either side of zero: its own panel, in Pa.
+    differences = [c for c, k in kinds.items() if k == "differential_pressure"]
 
     boundaries = step_boundaries_from_events(events) or step_boundaries_from_samples(
         samples.time_s, samples.step
@@ -210,18 +212,17 @@ def plot_run(run: RunRecord, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     suffix = out.suffix.lower().lstrip(".")
-    fig = plt.figure(figsize=(11, 7 if temperatures else 5.5), layout="constrained")
+    height = 5.5 + (1.5 if temperatures else 0.0) + (1.5 if differences else 0.0)
+    fig = plt.figure(figsize=(11, height), layout="constrained")
     try:
         supported = fig.canvas.get_supported_filetypes()
         if suffix and suffix not in supported:
             raise InputError(f"cannot write {out}: unknown image type .{suffix} (use .png)")
-        if temperatures:
-            top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1.3))
-            panels = [top, bottom]
-        else:
-            top = fig.subplots(1, 1)
-            bottom = None
-            panels = [top]
+        ratios = (3.0, *((1.3,) if differences else ()), *((1.3,) if temperatures else ()))
+        panels = list(np.atleast_1d(fig.subplots(len(ratios), 1, sharex=True, height_ratios=ratios)))
+        top = panels[0]
+        middle = panels[1] if differences else None
+        bottom = panels[-1] if temperatures else None
 
         log = use_log_axis([samples.channels[c] for c in pressures])
         scale = 1.0 if log else 1e-3
@@ -230,7 +231,16 @@ def plot_run(run: RunRecord, path: str | Path) -> Path:
             colour = TRACE_COLOURS[i % len(TRACE_COLOURS)]
             top.plot(x, samples.channels[name] * scale, "-", lw=0.9, color=colour, label=name)
         for line in decay_lines(results):
+            if middle is not None and line.channel in differences:
+                middle.plot(minutes(line.t_s), line.p_pa, "-", lw=2.2, color=FIT_COLOUR, label=line.label)
+                continue
             top.plot(minutes(line.t_s), line.p_pa * scale, "-", lw=2.2, color=FIT_COLOUR, label=line.label)
+        if middle is not None:
+            for i, name in enumerate(differences):
+                colour = TRACE_COLOURS[(len(pressures) + len(temperatures) + i) % len(TRACE_COLOURS)]
+                middle.plot(x, samples.channels[name], "-", lw=0.9, color=colour, label=name)
+            middle.set_ylabel("Δp [Pa]")
+            middle.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
         if log:
             top.set_yscale("log", nonpositive="mask")
         top.set_ylabel("pressure [Pa]" if log else "pressure [kPa]")

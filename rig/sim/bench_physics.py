@@ -155,7 +155,9 @@ def build_simulation(bench: BenchSpec, clock: Clock, seed: int | None = None) ->
         if gas is not None:
             outside.append(Reservoir(gas.a, 0.0))
             elements.append(gas)
-    sensors = check(bench_sensors.sensors, doc, bench, seed if seed is not None else file_seed or 0)
+    sensor_seed = seed if seed is not None else file_seed or 0
+    sensors = check(bench_sensors.sensors, doc, bench, sensor_seed)
+    heads = check(bench_sensors.differential_sensors, doc, bench, sensor_seed)
     faults = check(bench_sensors.faults, doc, bench)
     actions = {}
     # An action names leaks: with a leak refused, "no leak named ..." would only echo that.
@@ -164,11 +166,13 @@ def build_simulation(bench: BenchSpec, clock: Clock, seed: int | None = None) ->
             if (changes := check(_action, doc, p, named)) is not None:
                 actions[name] = changes
     raise_all(problems)
-    assert sensors is not None and faults is not None
+    assert sensors is not None and faults is not None and heads is not None
     network = GasNetwork(volumes, outside, elements, start_s=clock.now())
     gauges, thermocouples = sensors
     schedule = FaultSchedule(faults, clock.now)
-    return SimulatedBench(network, clock, gauges, thermocouples, relays, faults=schedule, actions=actions)
+    return SimulatedBench(
+        network, clock, gauges, thermocouples, relays, faults=schedule, actions=actions, differentials=heads
+    )
 
 
 def simulated_instruments(bench: BenchSpec) -> list[SimulatedInstrument]:

@@ -13,10 +13,11 @@ from typing import Any
 
 from drivers.models import MODELS
 from rig.bench import BenchSpec
+from rig.bench_differential import default_resolution_pa, differential_channels, transducer
 from rig.located_yaml import Doc, LocatedError, attempt, raise_all
 from rig.sim.faults import KINDS, Fault
 from rig.sim.gauges import GaugeModel, ThermocoupleModel
-from rig.sim.simulated_bench import GaugeChannel, ThermocoupleChannel
+from rig.sim.simulated_bench import DifferentialChannel, GaugeChannel, ThermocoupleChannel
 
 P = tuple[Any, ...]
 
@@ -29,7 +30,9 @@ def sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel], 
         if name not in bench.channels:
             problems.append(doc.key_error(p, f"sensor {name!r} is not a channel of this bench"))
     gauges, thermocouples = [], []
-    for k, (name, channel) in enumerate(sorted(bench.channels.items())):
+    # Differential heads are seeded apart (differential_sensors): adding one reseeds no gauge.
+    heads = differential_channels(bench)
+    for k, (name, channel) in enumerate(sorted(i for i in bench.channels.items() if i[0] not in heads)):
         if channel.volume is None:
             continue
         p = (*root, name)
@@ -50,12 +53,48 @@ def sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel], 
     return gauges, thermocouples
 
 
-def _gauge(doc: Doc, p: P, seed: int, accuracy_rel: float) -> GaugeModel:
+def differential_sensors(doc: Doc, bench: BenchSpec, seed: int) -> list[DifferentialChannel]:
+    """The simulated differential heads of ``bench``'s ``differential_pressure`` channels.
+
+    Each reads the true p(volumes[0]) − p(volumes[1]) through a :class:`GaugeModel` of its own
+    (gain error within its accuracy, its own noise, zero drift and resolution), signed: its
+    range is ± the head's saturation (1.1 × full scale) unless ``physics.sensors`` says.
+    """
+    problems: list[LocatedError] = []
+    heads = []
+    # Seeded after the gauges and thermocouples (offset 500): adding a head changes none of theirs.
+    for k, (name, spec) in enumerate(sorted(differential_channels(bench).items())):
+        head = transducer(spec)
+        span_pa = head.transducer.saturation_v * head.pa_per_volt
+        step = default_resolution_pa(spec)
+        build = partial(
+            _gauge, doc, ("physics", "sensors", name), seed * 1000 + 500 + k, head.transducer.accuracy_rel,
+            span=(f"{-span_pa!r} Pa", f"{span_pa!r} Pa"), resolution=f"{step!r} Pa",
+        )  # fmt: skip
+        model = attempt(problems, build)
+        if model is not None and spec.volumes is not None:
+            heads.append(DifferentialChannel(spec.instrument, spec.channel, spec.volumes, model, head))
+    raise_all(problems)
+    return heads
+
+
+def _gauge(
+    doc: Doc,
+    p: P,
+    seed: int,
+    accuracy_rel: float,
+    *,
+    span: tuple[str, str] = ("0.01 Pa", "110 kPa"),
+    resolution: str = "0 Pa",
+) -> GaugeModel:
+    """A gauge's model from its ``physics.sensors`` entry; a ``span`` reaching below zero is a
+    differential head's, whose readings are signed."""
     doc.mapping(
         p, allowed={"type", "min", "max", "accuracy", "noise", "noise_relative", "resolution", "drift"}
     )
-    low = doc.quantity((*p, "min"), "pressure", "0.01 Pa", nonnegative=True)
-    high = doc.quantity((*p, "max"), "pressure", "110 kPa", positive=True)
+    signed = span[0].startswith("-")
+    low = doc.quantity((*p, "min"), "pressure", span[0], nonnegative=not signed)
+    high = doc.quantity((*p, "max"), "pressure", span[1], positive=not signed)
     if low >= high:
         raise doc.error(
             (*p, "min") if doc.has((*p, "min")) else p, f"min {low:g} Pa is not below max {high:g} Pa"
@@ -68,7 +107,7 @@ def _gauge(doc: Doc, p: P, seed: int, accuracy_rel: float) -> GaugeModel:
         noise_pa=doc.quantity((*p, "noise"), "pressure", "0.2 Pa", nonnegative=True),
         noise_rel=_of_reading(doc, (*p, "noise_relative"), 0.0, zero=True),
         drift_pa_per_sqrt_s=doc.quantity((*p, "drift"), "pressure", "0 Pa", nonnegative=True),
-        resolution_pa=doc.quantity((*p, "resolution"), "pressure", "0 Pa", nonnegative=True),
+        resolution_pa=doc.quantity((*p, "resolution"), "pressure", resolution, nonnegative=True),
         seed=seed,
     )
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from drivers.differential import DifferentialTransducer
 from drivers.models import MUX_34901A_ACTUATOR_34903A, DaqLayout
 from rig.clock import Clock
 from rig.sim.backend import DaqBackend, GaugeBackend, GaugeReading, GaugeStatus
@@ -78,6 +79,21 @@ class AnalogOutput:
     volts_per_pa: float
 
 
+@dataclass(frozen=True)
+class DifferentialChannel:
+    """A differential head between ``volumes`` whose ±10 V output is wired to an input of ``instrument``.
+
+    It reads p(volumes[0]) − p(volumes[1]) through its own ``model`` (signed range), and puts
+    out what the real head would: volts in proportion, saturated beyond its range.
+    """
+
+    instrument: str
+    channel: int
+    volumes: tuple[str, str]
+    model: GaugeModel
+    head: DifferentialTransducer
+
+
 class SimulatedBench:
     """The physics behind every simulated instrument of one bench."""
 
@@ -91,6 +107,7 @@ class SimulatedBench:
         analog_outputs: Sequence[AnalogOutput] = (),
         faults: FaultSchedule | None = None,
         actions: dict[str, list[Callable[[], None]]] | None = None,
+        differentials: Sequence[DifferentialChannel] = (),
     ) -> None:
         self.network = network
         self.clock = clock
@@ -102,6 +119,7 @@ class SimulatedBench:
         self.gauge_at = {(g.instrument, g.channel): g for g in self.gauges}
         self._thermocouple_at = {(c.instrument, c.channel): c for c in self.thermocouples}
         self._analog_at = {(a.instrument, a.channel): a for a in self.analog_outputs}
+        self.differential_at = {(d.instrument, d.channel): d for d in differentials}
         # (instrument, input) → (valve, whether the switch is made when the valve is open).
         self._switch_at: dict[tuple[str, int], tuple[RelayValve, bool]] = {}
         for v in self.valves:
@@ -240,11 +258,31 @@ class SimulatedBench:
             with self._lock:
                 made = valve.valve.is_open(self.now()) == made_open
             return SWITCH_HIGH_V if made else 0.0
+        head = self.differential_at.get((instrument, channel))
+        if head is not None:
+            return self._differential_volts(head)
         out = self._analog_at.get((instrument, channel))
         if out is None:
             return 0.0
         reading = self.read_gauge(out.gauge.instrument, out.gauge.channel)
         return reading.pressure_pa * out.volts_per_pa
+
+    def _differential_volts(self, head: DifferentialChannel) -> float:
+        """The head's output now: its reading of the true difference, a zero shift fault added."""
+        with self._lock:
+            t = self.now()
+            shift = self.faults.active(head.instrument, "zero_shift", head.channel)
+            head.model.zero_shift_pa = 0.0 if shift is None else shift.magnitude
+            test, reference = head.volumes
+            true_pa = self.network.pressure_pa(test) - self.network.pressure_pa(reference)
+            reading = head.model.read(t, true_pa)
+        rail = head.head.transducer.saturation_v
+        # Past its range (however physics.sensors sets it) the output sits on its rail.
+        if reading.status is GaugeStatus.OVERRANGE:
+            return rail
+        if reading.status is GaugeStatus.UNDERRANGE:
+            return -rail
+        return head.head.volts_for(reading.pressure_pa)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from rig.bench import BenchSpec
+    from rig.engine.masters import MasterStore
     from rig.engine.measurements import Measurement
     from rig.engine.measuring import Fitted
     from rig.engine.samples import SampleStore
@@ -74,6 +75,10 @@ class StepContext(Protocol):
     @property
     def findings(self) -> dict[str, Any]:
         """The run's findings beyond measurements (a step adds its own: ``leaking_segment`` …)."""
+
+    @property
+    def masters(self) -> MasterStore | None:
+        """Where master parts' offsets are kept, beside the run records (None: a run not recorded)."""
 
     def now(self) -> float:
         """The run's clock."""

@@ -11,7 +11,9 @@ from rig.steps.compare import Compare
 from rig.steps.compartment_isolation import CompartmentIsolation
 from rig.steps.fill import Fill
 from rig.steps.isolate import Isolate
+from rig.steps.master_differential import MasterDifferential
 from rig.steps.measure_decay import MeasureDecay
+from rig.steps.measure_differential import MeasureDifferential
 from rig.steps.prompt import Prompt
 from rig.steps.pump_down import PumpDown
 from rig.steps.reference_leak_check import ReferenceLeakCheck
@@ -29,6 +31,8 @@ BUILTIN_STEPS: tuple[type[Step], ...] = (
     Isolate,
     Stabilise,
     MeasureDecay,
+    MeasureDifferential,
+    MasterDifferential,
     Vent,
     Wait,
     Repeat,

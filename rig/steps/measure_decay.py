@@ -53,29 +53,11 @@ class MeasureDecay(Step):
 
     def _resolvable(self, ctx: CheckContext, limit: float) -> None:
         """A limit below the bench's minimum detectable leak for this duration cannot be tested."""
-        bench = ctx.bench
-        if bench is None:
-            return
-        resolving = self.resolving(bench, ctx.level_pa(self.volume), ctx.sample_period_s)
-        why = None if resolving is None else resolving.refusal(limit, self.duration_s)
-        if why is not None:
-            ctx.refuse("limit_pa_m3_s", why)
+        refuse_unresolvable(ctx, self.channel, self.volume, self.duration_s, limit, ctx.level_pa(self.volume))
 
     def resolving(self, bench: BenchSpec, level_pa: float | None, sample_period_s: float) -> Resolving | None:
-        """What its gauge resolves of its volume at ``level_pa`` (the atmosphere when None).
-
-        The one source of the rule the validator holds its limit to and the planner plans within;
-        None when the bench says nothing about the gauge (nothing to hold a limit against).
-        """
-        level = ATMOSPHERE_PA if level_pa is None else level_pa
-        resolution, noise = sensor_floor(bench, self.channel, level)
-        shown = display_step_pa(bench.instruments[bench.channels[self.channel].instrument].model, level)
-        resolution = max(resolution, shown)
-        if resolution == 0.0 and noise == 0.0:
-            return None
-        return Resolving(
-            self.channel, bench.volumes[self.volume].size_m3, level, resolution, noise, sample_period_s
-        )
+        """What its gauge resolves of its volume at ``level_pa`` (see :func:`resolving_for`)."""
+        return resolving_for(bench, self.channel, self.volume, level_pa, sample_period_s)
 
     def planned_duration(self, response_s: float) -> tuple[float | None, float | None]:
         """Its duration, nominally and at the longest."""
@@ -107,3 +89,34 @@ class MeasureDecay(Step):
         )
         entry = ctx.isolated(steady(entry, self.channel, fitted), (self.volume,))
         ctx.record(self.name, entry)
+
+
+def resolving_for(
+    bench: BenchSpec, channel: str, volume: str, level_pa: float | None, sample_period_s: float
+) -> Resolving | None:
+    """What ``channel`` resolves of ``volume`` at ``level_pa`` (the atmosphere when None).
+
+    The one source of the rule the validator holds a limit to and the planner plans within;
+    None when the bench says nothing about the gauge (nothing to hold a limit against).
+    """
+    level = ATMOSPHERE_PA if level_pa is None else level_pa
+    resolution, noise = sensor_floor(bench, channel, level)
+    shown = display_step_pa(bench.instruments[bench.channels[channel].instrument].model, level)
+    resolution = max(resolution, shown)
+    if resolution == 0.0 and noise == 0.0:
+        return None
+    return Resolving(channel, bench.volumes[volume].size_m3, level, resolution, noise, sample_period_s)
+
+
+def refuse_unresolvable(
+    ctx: CheckContext, channel: str, volume: str, duration_s: float, limit: float, level_pa: float | None
+) -> None:
+    """Refuse (at ``limit_pa_m3_s``) a limit below what ``channel`` resolves of ``volume`` over
+    ``duration_s``, read at ``level_pa`` (the atmosphere when unknown)."""
+    bench = ctx.bench
+    if bench is None:
+        return
+    resolving = resolving_for(bench, channel, volume, level_pa, ctx.sample_period_s)
+    why = None if resolving is None else resolving.refusal(limit, duration_s)
+    if why is not None:
+        ctx.refuse("limit_pa_m3_s", why)

@@ -55,7 +55,7 @@ def flatten(steps: Sequence[Step]) -> list[Step]:
 
 def durations(step: Step, response_s: float) -> tuple[float | None, float | None]:
     f = step.fields
-    if step.kind in ("wait", "measure_decay"):
+    if step.kind in ("wait", "measure_decay", "measure_differential", "master_differential"):
         return f["duration"], f["duration"]
     if step.kind == "reference_leak_check":
         total = 2.0 * f["duration"] + f.get("settle", response_s)

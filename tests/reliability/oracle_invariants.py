@@ -274,6 +274,8 @@ def i4_record_verifies(played: Played, trusted_key_hex: str) -> Violation | None
 def _legitimately_empty(played: Played, channel: str, i: int) -> bool:
     """Whether ``channel`` may read nothing at truth sample ``i``: its gauge was out of range."""
     spec = played.procedure.bench.channels[channel]
+    if spec.measures == "differential_pressure" and spec.volumes is not None:
+        return _head_out_of_range(played, channel, i)
     if spec.measures != "pressure" or spec.volume is None:
         return False
     gauge = played.simulation.gauge_at.get((spec.instrument, spec.channel))
@@ -283,6 +285,18 @@ def _legitimately_empty(played: Played, channel: str, i: int) -> bool:
     p = played.truth.pressures[i][played.truth.volumes.index(spec.volume)]
     spread = 3.0 * model.accuracy_rel * p + 5.0 * math.hypot(model.noise_pa, model.noise_rel * p)
     return p + spread >= model.max_pa or p - spread <= model.min_pa
+
+
+def _head_out_of_range(played: Played, channel: str, i: int) -> bool:
+    """Whether a differential head's true Δp at truth sample ``i`` was at or past its range."""
+    spec = played.procedure.bench.channels[channel]
+    head = played.simulation.differential_at.get((spec.instrument, spec.channel))
+    if head is None or spec.volumes is None:
+        return False
+    model, pressures, volumes = head.model, played.truth.pressures[i], played.truth.volumes
+    dp = pressures[volumes.index(spec.volumes[0])] - pressures[volumes.index(spec.volumes[1])]
+    spread = 3.0 * model.accuracy_rel * abs(dp) + 5.0 * math.hypot(model.noise_pa, model.noise_rel * abs(dp))
+    return dp + spread >= model.max_pa or dp - spread <= model.min_pa
 
 
 def i5_samples_before_fault(played: Played) -> Violation | None:

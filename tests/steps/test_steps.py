@@ -37,6 +37,8 @@ README_KINDS = [
     "isolate",
     "stabilise",
     "measure_decay",
+    "measure_differential",
+    "master_differential",
     "vent",
     "wait",
     "repeat",
@@ -95,11 +97,19 @@ def test_the_kinds_that_fit_their_samples_keep_them_and_only_the_channels_they_f
         "reference_leak_check",
         "verification_leak",
         "compartment_isolation",
+        "measure_differential",
+        "master_differential",
     }
     for procedure in loaded:
         for step in walk([*procedure.setup, *procedure.main, *procedure.cleanup]):
             channels = step.kept_channels(procedure.bench)
-            if step.kind in ("stabilise", "reference_leak_check", "verification_leak"):
+            if step.kind in (
+                "stabilise",
+                "reference_leak_check",
+                "verification_leak",
+                "measure_differential",
+                "master_differential",
+            ):
                 assert channels == (step.fields["channel"],), step
             elif step.kind == "measure_decay":
                 assert isinstance(step, MeasureDecay)
