@@ -53,7 +53,10 @@ PHYSICS_KEYS = {
 }  # fmt: skip
 # An unmeasured drift of the gas temperature a test without a thermometer must allow for.
 DEFAULT_TEMPERATURE_DRIFT_K_S = 0.5 / 3600.0
-CHANNEL_KEYS = {"instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy"}
+CHANNEL_KEYS = {
+    "instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy",
+    "zero_stability", "zero_temperature_coefficient",
+}  # fmt: skip
 # The atmosphere a bench vents to, when the bench file does not say: the standard atmosphere,
 # give or take the weather at sea level. A bench at altitude must declare its own, else its
 # vents never read "the atmosphere" and the safe state is never confirmed (never falsely).
@@ -94,6 +97,10 @@ class ChannelSpec:
     resolution_pa: float | None = None  # the smallest pressure step the channel reports
     noise_pa: float | None = None  # its white noise (1 σ)
     accuracy: float | None = None  # its relative accuracy, a fraction of the reading (0.0025 = 0.25 %)
+    # Its zero's declared stability: a bound on the drift rate, and the shift per kelvin of
+    # ambient (None: its certificate's, else its model's; rig.bench_gauges.zero_stability).
+    zero_stability_pa_s: float | None = None
+    zero_temperature_coefficient_pa_k: float | None = None
 
 
 @dataclass(frozen=True)
@@ -375,7 +382,16 @@ def _channel(
     accuracy = _accuracy(doc, (*p, "accuracy"))
     measures = doc.choice((*p, "measures"), MEASURES)
     channel = wiring.input_channel(doc, p, instruments[instrument], measures)
-    return ChannelSpec(name, instrument, channel, measures, volume, resolution, noise, accuracy)
+    drift = _not_negative(doc, (*p, "zero_stability"), "pressure drift", "a zero stability bound")
+    tempco = _not_negative(
+        doc,
+        (*p, "zero_temperature_coefficient"),
+        "pressure per temperature",
+        "a temperature coefficient bound",
+    )
+    return ChannelSpec(
+        name, instrument, channel, measures, volume, resolution, noise, accuracy, drift, tempco
+    )
 
 
 def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, InstrumentSpec]) -> ValveSpec:

@@ -23,6 +23,7 @@ from rig.record.measurement import E2930, Comparison, FitLine, ReferenceLeak, Un
 
 # Re-exported: the steps take their measurements from here, never from the record above them.
 from rig.record.measurement import Measurement as Measurement
+from rig.record.measurement import UncertaintyBudget as UncertaintyBudget
 from rig.units import T_TWENTY_C_K
 
 # Coverage factor of the reference-leak comparison (GUM's k = 2, about 95 %).
@@ -234,8 +235,8 @@ def leaking_segment(rates: list[SegmentRate], has_limit: bool) -> str | None:
 
 
 # The terms that differ between two measurements on one bench: volume and gauge span scale both
-# alike and cancel in their ratio.
-INDEPENDENT_TERMS = ("fit", "resolution", "temperature")
+# alike and cancel in their ratio; a gauge's zero drifts its own way in each.
+INDEPENDENT_TERMS = ("fit", "resolution", "temperature", "zero_drift")
 
 
 def comparison(

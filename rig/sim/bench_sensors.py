@@ -8,6 +8,7 @@ Each sensor and each fault is checked on its own, so every problem is reported a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -15,14 +16,23 @@ from drivers.models import MODELS
 from rig.bench import BenchSpec
 from rig.located_yaml import Doc, LocatedError, attempt, raise_all
 from rig.sim.faults import KINDS, Fault
-from rig.sim.gauges import GaugeModel, ThermocoupleModel
+from rig.sim.gauges import FloatArray, GaugeModel, ThermocoupleModel, ZeroDrift
 from rig.sim.simulated_bench import GaugeChannel, ThermocoupleChannel
 
 P = tuple[Any, ...]
 
 
-def sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel], list[ThermocoupleChannel]]:
-    """The simulated gauges and thermocouples of ``bench``'s channels on a volume (``seed`` seeds them)."""
+Ambient = Callable[[FloatArray], FloatArray]
+
+
+def sensors(
+    doc: Doc, bench: BenchSpec, seed: int, ambient: Ambient | None = None
+) -> tuple[list[GaugeChannel], list[ThermocoupleChannel]]:
+    """The simulated gauges and thermocouples of ``bench``'s channels on a volume (``seed`` seeds them).
+
+    ``ambient`` gives the ambient temperature's departure from its nominal value (K) at given
+    times: a gauge's zero temperature coefficient acts on it.
+    """
     root: P = ("physics", "sensors")
     problems: list[LocatedError] = []
     for name, p in doc.items(root):
@@ -36,7 +46,7 @@ def sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel], 
         if channel.measures == "pressure":
             # The default accuracy is the model's: the validator assumes the same one.
             accuracy = MODELS[bench.instruments[channel.instrument].model].simulated_accuracy_rel
-            gauge = attempt(problems, partial(_gauge, doc, p, seed * 1000 + k, accuracy))
+            gauge = attempt(problems, partial(_gauge, doc, p, seed * 1000 + k, accuracy, ambient))
             if gauge is not None:
                 gauges.append(GaugeChannel(channel.instrument, channel.channel, channel.volume, gauge))
         elif channel.measures == "temperature":
@@ -50,10 +60,13 @@ def sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel], 
     return gauges, thermocouples
 
 
-def _gauge(doc: Doc, p: P, seed: int, accuracy_rel: float) -> GaugeModel:
+def _gauge(doc: Doc, p: P, seed: int, accuracy_rel: float, ambient: Ambient | None) -> GaugeModel:
     doc.mapping(
-        p, allowed={"type", "min", "max", "accuracy", "noise", "noise_relative", "resolution", "drift"}
-    )
+        p,
+        allowed={
+            "type", "min", "max", "accuracy", "noise", "noise_relative", "resolution", "drift", "zero_drift",
+        },
+    )  # fmt: skip
     low = doc.quantity((*p, "min"), "pressure", "0.01 Pa", nonnegative=True)
     high = doc.quantity((*p, "max"), "pressure", "110 kPa", positive=True)
     if low >= high:
@@ -70,6 +83,28 @@ def _gauge(doc: Doc, p: P, seed: int, accuracy_rel: float) -> GaugeModel:
         drift_pa_per_sqrt_s=doc.quantity((*p, "drift"), "pressure", "0 Pa", nonnegative=True),
         resolution_pa=doc.quantity((*p, "resolution"), "pressure", "0 Pa", nonnegative=True),
         seed=seed,
+        zero_drift=_zero_drift(doc, (*p, "zero_drift"), ambient),
+    )
+
+
+def _zero_drift(doc: Doc, p: P, ambient: Ambient | None) -> ZeroDrift:
+    """``zero_drift: {rate: -2 Pa/h, random_walk: 1 Pa/h**0.5, temperature_coefficient: 5 Pa/K}``.
+
+    The rate and the coefficient take either sign (a zero drifts up or down); the walk's
+    coefficient is a spread, not negative.
+    """
+    if doc.get(p) is None:
+        return ZeroDrift()
+    doc.mapping(p, allowed={"rate", "random_walk", "temperature_coefficient"})
+    return ZeroDrift(
+        rate_pa_s=doc.quantity((*p, "rate"), "pressure drift", "0 Pa/s"),
+        random_walk_pa_sqrt_s=doc.quantity(
+            (*p, "random_walk"), "pressure random walk", "0 Pa/s**0.5", nonnegative=True
+        ),
+        temperature_coefficient_pa_k=doc.quantity(
+            (*p, "temperature_coefficient"), "pressure per temperature", "0 Pa/K"
+        ),
+        ambient_departure_k=ambient,
     )
 
 

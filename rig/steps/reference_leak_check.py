@@ -3,18 +3,20 @@
 The background is measured with the leak standard's valve closed, then the rate with it open;
 their difference is the standard's rate as this bench sees it, compared with the certificate
 (PASS when the k = 2 interval lies within the tolerance, FAIL when outside). The volume and
-the gauge's span scale both fits alike, so they enter once, on the difference.
+the gauge's span scale both fits alike, so they enter once, on the difference; the terms that
+differ from one window to the next (the fit, the gauge's steps, the temperature, the gauge's
+zero drift) enter for each window. The budget is recorded by term, as a decay's is.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rig.bench import BenchSpec
-from rig.engine.measurements import Measurement, reference_leak_entry
-from rig.engine.measuring import independent_part, steady
+from rig.engine.measurements import Measurement, UncertaintyBudget, reference_leak_entry
+from rig.engine.measuring import Fitted, independent_part, steady
 from rig.engine.type_b import type_b_for
 from rig.outcome import Outcome
 from rig.steps.base import MeasuredWindow, Step
@@ -97,8 +99,27 @@ class ReferenceLeakCheck(Step):
             window_s=window,
             certificate=certificate.certificate if certificate is not None else None,
         )
+        correlated = {"volume": type_b.volume_rel, "gauge_calibration": type_b.gauge_rel}
+        certificate_u = (certificate.uncertainty_rel if certificate else 0.0) * self.certified_rate_pa_m3_s
+        entry = replace(entry, uncertainty=_budget(entry, (background, with_leak), correlated, certificate_u))
         for fitted in (background, with_leak):
             entry = steady(entry, channel, fitted)
         if isolation.refusal is not None and entry.outcome is Outcome.PASS:
             entry = entry.withdrawn(isolation.refusal)
         ctx.record(name, entry)
+
+
+# The terms of each window's own budget that differ between the two windows.
+WINDOW_TERMS = ("fit", "resolution", "temperature", "zero_drift")
+
+
+def _budget(
+    entry: Measurement, windows: tuple[Fitted, Fitted], correlated_rel: dict[str, float], certificate_u: float
+) -> UncertaintyBudget:
+    """The difference's budget by term: each window's own terms in quadrature, the correlated ones
+    on the difference, the standard's certificate; combined, the entry's standard uncertainty."""
+    measured = entry.value_pa_m3_s or 0.0
+    terms = {t: math.hypot(*(w.budget.terms.get(t, 0.0) for w in windows)) for t in WINDOW_TERMS}
+    terms |= {t: abs(measured) * rel for t, rel in correlated_rel.items()}
+    terms["reference_leak"] = certificate_u
+    return UncertaintyBudget(terms, entry.stderr_pa_m3_s)
