@@ -19,7 +19,7 @@ from rig.analysis.resolution import unresolved
 from rig.bench import BenchSpec
 from rig.engine.type_b import type_b_for
 from rig.outcome import Outcome
-from rig.record.measurement import E2930, Comparison, FitLine, ReferenceLeak, UncertaintyBudget
+from rig.record.measurement import E2930, Comparison, FitLine, ReferenceLeak
 
 # Re-exported: the steps take their measurements from here, never from the record above them.
 from rig.record.measurement import Measurement as Measurement

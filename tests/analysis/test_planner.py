@@ -69,7 +69,12 @@ def test_the_planned_duration_is_the_shortest_decisive_one(tmp_path: Path) -> No
     assert plan.achieved_power() >= 0.9
     assert plan.duration_s == int(plan.duration_s)  # whole sample periods
     assert set(plan.model.test.terms) == {
-        "fit", "resolution", "volume", "gauge_calibration", "temperature", "zero_drift"
+        "fit",
+        "resolution",
+        "volume",
+        "gauge_calibration",
+        "temperature",
+        "zero_drift",
     }
 
 
