@@ -20,6 +20,7 @@ from rig.steps.set_valves import SetValves
 from rig.steps.stabilise import Stabilise
 from rig.steps.vent import Vent
 from rig.steps.wait import Wait
+from rig.steps.zero_check import ZeroCheck
 
 BUILTIN_STEPS: tuple[type[Step], ...] = (
     SetValves,
@@ -35,4 +36,5 @@ BUILTIN_STEPS: tuple[type[Step], ...] = (
     CompartmentIsolation,
     Compare,
     Prompt,
+    ZeroCheck,
 )
