@@ -6,8 +6,8 @@ drift rate between them: r = Δzero/Δt, u(r) = √(u₁² + u₂²)/Δt (the ch
 reference included, independent). A measurement fitted between them is amended:
 
 * a drift beyond the gauge's declared stability (|r| − 2·u(r) above the declared bound, k = 2)
-  withdraws its verdict (INCONCLUSIVE, the drift named in its ``refusal``): its rate may be the
-  zero's, not the gas's;
+  makes it INCONCLUSIVE, the drift named in its ``refusal`` (after any refusal it had): its rate
+  may be the zero's, not the gas's;
 * otherwise its ``zero_drift`` term becomes the larger of the declared one, V·bound/√3, and
   the observed one, V·(|r| + 2·u(r))/√3 (what the checks allow at k = 2, rectangular like the
   declared bound). The checks see only the mean drift between them, so they can show the zero
@@ -16,7 +16,7 @@ reference included, independent). A measurement fitted between them is amended:
   the resolution), so a verdict can only become less decisive.
 
 A check that read nothing usable (a gauge under its range at vacuum: its zero fell below it)
-bounds nothing: a verdict between it and its partner is withdrawn.
+bounds nothing: a measurement between it and its partner is INCONCLUSIVE, and says so.
 """
 
 from __future__ import annotations
@@ -126,24 +126,30 @@ def amended(
 ) -> Measurement:
     """``entry`` as the checks ``first`` and ``second`` leave it (see the module's docstring)."""
     if drift is None:
-        if entry.outcome is None or not entry.outcome.decisive:
-            return entry
         failed = first if first.offset_pa is None else second
-        return entry.withdrawn(
+        return _refused(
+            entry,
             f"{ZERO_DRIFT}: the zero check of {failed.channel} against {failed.against} at "
             f"t = {failed.t_s:.0f} s read nothing usable (under its range: its zero may have fallen "
-            "below it), so the zero's drift over this measurement is not bounded"
+            "below it), so the zero's drift over this measurement is not bounded",
         )
     if drift.beyond(declared_pa_s):
         per_h = 3600.0
-        return entry.withdrawn(
+        return _refused(
+            entry,
             f"{ZERO_DRIFT}: {drift.channel}'s zero moved {drift.change_pa:+.3g} Pa between the zero checks "
             f"at t = {drift.since_s:.0f} s and {drift.until_s:.0f} s ({drift.rate_pa_s * per_h:+.3g} Pa/h "
             f"± {COVERAGE_K * drift.uncertainty_pa_s * per_h:.2g} Pa/h at k = 2), beyond its declared "
             f"stability of {declared_pa_s * per_h:.3g} Pa/h: it fakes or hides a leak of up to "
-            f"{volume_m3 * abs(drift.rate_pa_s):.3g} Pa·m³/s; check the gauge and repeat"
+            f"{volume_m3 * abs(drift.rate_pa_s):.3g} Pa·m³/s; check the gauge and repeat",
         )
     return _widened(entry, volume_m3 * max(drift.bound_pa_s, declared_pa_s), volume_m3 * declared_pa_s)
+
+
+def _refused(entry: Measurement, why: str) -> Measurement:
+    """``entry`` INCONCLUSIVE for ``why`` (after any refusal it already has): whatever its bounds say,
+    they rest on a zero that moved more than they allow for."""
+    return entry.withdrawn(why if entry.refusal is None else f"{entry.refusal}; {why}")
 
 
 def _widened(entry: Measurement, apparent_pa_m3_s: float, declared_pa_m3_s: float) -> Measurement:
