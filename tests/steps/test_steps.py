@@ -44,6 +44,7 @@ README_KINDS = [
     "compartment_isolation",
     "compare",
     "prompt",
+    "zero_check",
 ]
 
 
@@ -88,7 +89,13 @@ def test_the_kinds_that_fit_their_samples_keep_them_and_only_the_channels_they_f
         for step in walk([*procedure.setup, *procedure.main, *procedure.cleanup]):
             kept.setdefault(step.kind, set()).add(step.kept_channels(procedure.bench))
     keeping = {kind for kind, channels in kept.items() if channels != {()}}
-    assert keeping == {"stabilise", "measure_decay", "reference_leak_check", "compartment_isolation"}
+    assert keeping == {
+        "stabilise",
+        "measure_decay",
+        "reference_leak_check",
+        "compartment_isolation",
+        "zero_check",
+    }
     for procedure in loaded:
         for step in walk([*procedure.setup, *procedure.main, *procedure.cleanup]):
             channels = step.kept_channels(procedure.bench)
@@ -97,6 +104,10 @@ def test_the_kinds_that_fit_their_samples_keep_them_and_only_the_channels_they_f
             elif step.kind == "measure_decay":
                 assert isinstance(step, MeasureDecay)
                 assert channels == tuple(c for c in (step.channel, step.temperature) if c is not None)
+            elif step.kind == "zero_check":
+                assert channels == tuple(
+                    c for c in (step.fields["channel"], step.fields.get("reference")) if c
+                )
             elif step.kind == "compartment_isolation":
                 # Its segments are known only once the hatches are shut: every channel.
                 assert channels == tuple(procedure.bench.channels)
