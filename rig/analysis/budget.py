@@ -70,6 +70,11 @@ class Budget:
     test_resolution_pa_m3_s: float
 
     @property
+    def zero_drift_rate_pa_m3_s(self) -> float:
+        """The apparent rate of the gauge's zero at its declared bound (part of the test's resolution)."""
+        return self.terms.get("zero_drift", 0.0) * SQRT3
+
+    @property
     def combined(self) -> float:
         """All terms in quadrature (hypot: a term past 1e154 Pa·m³/s squares to inf, not it)."""
         return math.hypot(*self.terms.values())
@@ -80,12 +85,14 @@ class Budget:
         return math.hypot(*(u for name, u in self.terms.items() if name != "fit"))
 
     def e2930(self, limit_pa_m3_s: float) -> dict[str, float | bool]:
-        """The E2930 check against ``limit_pa_m3_s``: the test's resolution, what is required, met."""
+        """The E2930 check against ``limit_pa_m3_s``: the test's resolution, what is required, met, and
+        the part of the resolution no test length shrinks (the zero's apparent drift)."""
         required = E2930_FRACTION * limit_pa_m3_s
         return {
             "test_resolution": self.test_resolution_pa_m3_s,
             "required": required,
             "met": self.test_resolution_pa_m3_s <= required,
+            "zero_drift": self.zero_drift_rate_pa_m3_s,
         }
 
 
@@ -146,6 +153,11 @@ class PlannedTest:
     stderr_pa_m3_s: float
     terms: dict[str, float]
     test_resolution_pa_m3_s: float
+
+    @property
+    def zero_drift_rate_pa_m3_s(self) -> float:
+        """The apparent rate of the gauge's zero at its declared bound (part of the test's resolution)."""
+        return self.terms.get("zero_drift", 0.0) * SQRT3
 
 
 def planned_test(

@@ -107,7 +107,8 @@ RECORDED_KEYS = {
     ],
     ("reference_leak_check", "leak_standard"): [
         *("value", "unit", "stderr", "outcome", "certified", "tolerance_relative", "deviation_relative"),
-        *("background", "n", "channel", "window_s", "certificate"),
+        # Its budget by term (issue 14: every measurement lists its terms, zero_drift among them).
+        *("background", "n", "channel", "window_s", "uncertainty", "certificate"),
     ],
     ("compartment_isolation", "isolation.prk"): [
         *DECAY_KEYS,
