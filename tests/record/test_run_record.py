@@ -129,6 +129,21 @@ def test_each_kind_of_measurement_is_recorded_as_it_always_was(
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("procedure", sorted({procedure for procedure, _ in RECORDED_KEYS}))
+def test_every_measurements_budget_names_its_terms_zero_drift_among_them(
+    simulated: Callable[[str], Finished], procedure: str
+) -> None:
+    """Issue 14's acceptance: a decay's, a reference-leak check's and every segment's budget in
+    results.json lists its terms by name, the gauge's zero drift as ``zero_drift``."""
+    measurements = json.loads((simulated(procedure).run_dir / RESULTS).read_text())["measurements"]
+    assert measurements
+    for name, entry in measurements.items():
+        terms = entry["uncertainty"]
+        assert {"fit", "resolution", "zero_drift", "combined"} <= terms.keys(), name
+        assert terms["zero_drift"] > 0.0, name
+
+
+@pytest.mark.integration
 def test_the_typed_findings_of_a_repair_and_a_segment_search(simulated: Callable[[str], Finished]) -> None:
     repair = RunRecord.load(simulated("seal_repair_certification").run_dir).results
     assert repair is not None
