@@ -260,9 +260,10 @@ class GasNetwork:
         self.starts += 1
 
     def _new_solver(
-        self, method: type[OdeSolver], t_s: float, y: FloatArray, first_step_s: float | None = FIRST_STEP_S
+        self, method: type[OdeSolver], t_s: float, y: FloatArray, *, own_first_step: bool = False
     ) -> OdeSolver:
         self._last_step = None
+        first_step_s = None if own_first_step else FIRST_STEP_S
         return method(
             self._rhs,
             t_s,
@@ -297,7 +298,7 @@ class GasNetwork:
                 # the pump's flow has a kink) defeats both from a 1 ms first step; LSODA choosing its
                 # own first step gets through. Only runs that would otherwise fail take this path.
                 state = np.array(solver.y, dtype=np.float64)
-                solver = self._solver = self._new_solver(LSODA, solver.t, state, first_step_s=None)
+                solver = self._solver = self._new_solver(LSODA, solver.t, state, own_first_step=True)
                 retried = True
                 self.rescues += 1
                 continue
