@@ -52,7 +52,7 @@ class ZeroCheck(Step):
 
     @property
     def duration_s(self) -> float:
-        """How long it averages: its ``duration``, or 30 s."""
+        """How long it reads the gauge: its ``duration``, or 30 s."""
         return self.given_duration_s if self.given_duration_s is not None else DEFAULT_DURATION_S
 
     def check(self, ctx: CheckContext) -> None:

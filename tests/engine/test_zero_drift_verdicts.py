@@ -149,7 +149,8 @@ def test_a_drift_within_the_declared_stability_never_flips_a_verdict(tmp_path: P
 
 def test_a_drift_beyond_the_declared_stability_is_caught_by_the_zero_checks(tmp_path: Path) -> None:
     """Zero checks bracketing the decay: a drift of 10-100x the declared 6 Pa/h (1 Pa/h and
-    10 Pa/K at 0.5 K/h) makes the decay INCONCLUSIVE with the drift as its reason."""
+    10 Pa/K at 0.5 K/h) makes the decay INCONCLUSIVE with the drift as its reason. Five seeds, not
+    twenty: each run pumps down twice, fills and vents (some 20 simulated minutes, 4 s of wall time)."""
     for seed in range(0, 20, 4):
         rate = (1.0 if seed % 8 == 0 else -1.0) * 6.0 * (10.0 + 90.0 * seed / 19.0)
         path = bench(tmp_path, f"c{seed}", 0.5, rate, None, full=True)
