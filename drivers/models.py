@@ -49,6 +49,17 @@ ASSUMED_ACCURACY_REL = 0.05
 # read it from the model, so they cannot disagree.
 SIMULATED_ACCURACY_REL = 0.0025
 
+# A gauge's zero, as datasheets state it (leak-physics §3.6): a temperature coefficient of
+# 0.005 % of full scale per kelvin of ambient (capacitance diaphragm gauges, the typical
+# datasheet figure) and a long-term zero drift below 0.1 % of full scale in two years
+# (absolute transducers, VEGABAR class). Both scale with the sensor's full scale.
+ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K = 0.005e-2
+ZERO_DRIFT_FS_PER_S = 0.1e-2 / (2.0 * 365.25 * 86400.0)
+# The full scales of the sensors these controllers carry on our benches: a Pfeiffer CMR 361 on
+# a TPG 36x (1100 hPa), an MKS 627 Baratron on a 937B (1000 Torr).
+CMR361_FULL_SCALE_PA = 110e3
+BARATRON_1000_TORR_FULL_SCALE_PA = 1000.0 * 133.322
+
 
 @dataclass(frozen=True)
 class DaqLayout:
@@ -118,6 +129,10 @@ class InstrumentModel:
     is what a reading is assumed good to when the bench states nothing, on a real bench;
     ``simulated_accuracy_rel`` is the accuracy the simulated gauges of this model have when the
     bench's ``physics.sensors`` states none (and so what a simulated bench is assumed to have).
+    ``zero_stability_pa_s`` (a bound on how fast its gauges' zero drifts) and
+    ``zero_temperature_coefficient_pa_k`` (how far the zero moves per kelvin of ambient) are
+    what a bench that declares no zero stability of its own is assumed to have (0 for a DAQ:
+    a transducer read through one declares its own on its channel).
     """
 
     name: str
@@ -130,6 +145,8 @@ class InstrumentModel:
     display_digits: int | None = None
     accuracy_rel: float = ASSUMED_ACCURACY_REL
     simulated_accuracy_rel: float = SIMULATED_ACCURACY_REL
+    zero_stability_pa_s: float = 0.0
+    zero_temperature_coefficient_pa_k: float = 0.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -147,6 +164,8 @@ class InstrumentModel:
         for accuracy in (self.accuracy_rel, self.simulated_accuracy_rel):
             if not 0.0 < accuracy < 1.0:
                 problems.append(f"an accuracy is a fraction of the reading between 0 and 1, got {accuracy:g}")
+        if self.zero_stability_pa_s < 0.0 or self.zero_temperature_coefficient_pa_k < 0.0:
+            problems.append("a zero stability and a zero temperature coefficient are bounds: not negative")
         if problems:
             raise ValueError(f"instrument model {self.name!r}: " + "; ".join(problems))
 
@@ -193,6 +212,8 @@ def _tpg36x(name: str, gauge_channels: int) -> InstrumentModel:
         simulator="rig.sim.server_factories:tpg",
         gauge_channels=gauge_channels,
         display_digits=5,
+        zero_stability_pa_s=ZERO_DRIFT_FS_PER_S * CMR361_FULL_SCALE_PA,
+        zero_temperature_coefficient_pa_k=ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K * CMR361_FULL_SCALE_PA,
     )
 
 
@@ -221,6 +242,10 @@ register(
             addresses=range(1, 254),
             # ``7.60E+2``: 3 significant digits (protocols.md §1.2).
             display_digits=3,
+            zero_stability_pa_s=ZERO_DRIFT_FS_PER_S * BARATRON_1000_TORR_FULL_SCALE_PA,
+            zero_temperature_coefficient_pa_k=(
+                ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K * BARATRON_1000_TORR_FULL_SCALE_PA
+            ),
         ),
         _daq970a("DAQ970A"),
         _daq970a("34972A"),

@@ -54,7 +54,10 @@ PHYSICS_KEYS = {
 }  # fmt: skip
 # An unmeasured drift of the gas temperature a test without a thermometer must allow for.
 DEFAULT_TEMPERATURE_DRIFT_K_S = 0.5 / 3600.0
-CHANNEL_KEYS = {"instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy"}
+CHANNEL_KEYS = {
+    "instrument", "channel", "measures", "volume", "resolution", "noise", "accuracy",
+    "zero_stability", "zero_temperature_coefficient",
+}  # fmt: skip
 CHANNEL_KEYS |= {"volumes", "full_scale"}  # a differential head's (rig.bench_differential)
 # The atmosphere a bench vents to, when the bench file does not say: the standard atmosphere,
 # give or take the weather at sea level. A bench at altitude must declare its own, else its
@@ -99,6 +102,10 @@ class ChannelSpec:
     # A differential head: p(volumes[0]) − p(volumes[1]), signed, within ± full_scale_pa.
     volumes: tuple[str, str] | None = None
     full_scale_pa: float | None = None
+    # Its zero's declared stability: a bound on the drift rate, and the shift per kelvin of
+    # ambient (None: its certificate's, else its model's; rig.bench_gauges.zero_stability).
+    zero_stability_pa_s: float | None = None
+    zero_temperature_coefficient_pa_k: float | None = None
 
 
 @dataclass(frozen=True)
@@ -381,8 +388,21 @@ def _channel(
     measures = doc.choice((*p, "measures"), MEASURES)
     pair, full_scale = differential_part(doc, p, measures, volumes)
     channel = wiring.input_channel(doc, p, instruments[instrument], measures)
+    drift = _not_negative(doc, (*p, "zero_stability"), "pressure drift", "a zero stability bound")
+    tempco = _not_negative(
+        doc,
+        (*p, "zero_temperature_coefficient"),
+        "pressure per temperature",
+        "a temperature coefficient bound",
+    )
     spec = ChannelSpec(name, instrument, channel, measures, volume, resolution, noise, accuracy)
-    return replace(spec, volumes=pair, full_scale_pa=full_scale)
+    return replace(
+        spec,
+        volumes=pair,
+        full_scale_pa=full_scale,
+        zero_stability_pa_s=drift,
+        zero_temperature_coefficient_pa_k=tempco,
+    )
 
 
 def _valve(doc: Doc, name: str, p: tuple[Any, ...], instruments: dict[str, InstrumentSpec]) -> ValveSpec:

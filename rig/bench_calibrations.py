@@ -22,7 +22,9 @@ class Calibration:
     """A gauge's or thermometer's calibration: its certificate, when it was done and is due.
 
     ``uncertainty`` is a standard uncertainty (k = 1): relative (a fraction of the reading)
-    for a pressure channel, in K for a temperature channel.
+    for a pressure channel, in K for a temperature channel. A pressure gauge's certificate may
+    state its zero's stability (a drift-rate bound, Pa/s, and a temperature coefficient, Pa/K):
+    what it states wins over the channel's and the model's figures.
     """
 
     name: str
@@ -30,6 +32,8 @@ class Calibration:
     date: dt.date
     due: dt.date
     uncertainty: float
+    zero_stability_pa_s: float | None = None
+    zero_temperature_coefficient_pa_k: float | None = None
 
     def status(self, today: dt.date) -> str:
         """``current`` or ``expired`` on ``today``."""
@@ -95,9 +99,10 @@ def parse_calibration(
     doc: Doc, name: str, p: tuple[Any, ...], channels: dict[str, ChannelSpec]
 ) -> Calibration:
     """Channel ``name``'s calibration at ``p`` (a pressure's uncertainty relative, a temperature's in K)."""
+    zero_keys = {"zero_stability", "zero_temperature_coefficient"}
     doc.mapping(
         p,
-        allowed={"certificate", "date", "due", "uncertainty"},
+        allowed={"certificate", "date", "due", "uncertainty"} | zero_keys,
         required=frozenset({"certificate", "date", "due", "uncertainty"}),
     )
     if name not in channels:
@@ -108,7 +113,21 @@ def parse_calibration(
     else:
         uncertainty = _fraction(doc, (*p, "uncertainty"))
     done, due = _dates(doc, p)
-    return Calibration(name, doc.text((*p, "certificate")), done, due, uncertainty)
+    drift = tempco = None
+    if measures == "pressure":
+        drift = _bound(doc, (*p, "zero_stability"), "pressure drift")
+        tempco = _bound(doc, (*p, "zero_temperature_coefficient"), "pressure per temperature")
+    elif any(doc.has((*p, key)) for key in zero_keys):
+        key = next(k for k in sorted(zero_keys) if doc.has((*p, k)))
+        raise doc.error((*p, key), f"a zero's stability is a pressure gauge's; {name!r} measures {measures}")
+    return Calibration(name, doc.text((*p, "certificate")), done, due, uncertainty, drift, tempco)
+
+
+def _bound(doc: Doc, path: tuple[Any, ...], kind: str) -> float | None:
+    """A bound (a ``kind`` quantity, not negative) at ``path``; None if absent."""
+    if not doc.has(path):
+        return None
+    return doc.quantity(path, kind, nonnegative=True)
 
 
 def parse_reference_leak(

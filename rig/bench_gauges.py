@@ -97,3 +97,33 @@ def sensor_accuracy(bench: BenchSpec, channel: str) -> float:
     if not 0.0 < accuracy < 1.0:
         raise doc.error(path, f"accuracy is a fraction of the reading between 0 and 1, got {accuracy:g}")
     return accuracy
+
+
+def zero_stability(bench: BenchSpec, channel: str) -> tuple[float, float]:
+    """(drift-rate bound in Pa/s, temperature coefficient in Pa/K) declared for ``channel``'s zero.
+
+    Each figure from the best source the bench offers: the channel's calibration certificate
+    (``calibrations.<channel>.zero_stability``) first, then the channel's own keys
+    (``zero_stability: 2 Pa/h``, ``zero_temperature_coefficient: 5 Pa/K``), else its model's
+    datasheet figure (:mod:`drivers.models`).
+    """
+    spec = bench.channels[channel]
+    model = MODELS[bench.instruments[spec.instrument].model]
+    calibration = bench.calibrations.get(channel)
+    drift, tempco = model.zero_stability_pa_s, model.zero_temperature_coefficient_pa_k
+    if spec.zero_stability_pa_s is not None:
+        drift = spec.zero_stability_pa_s
+    if spec.zero_temperature_coefficient_pa_k is not None:
+        tempco = spec.zero_temperature_coefficient_pa_k
+    if calibration is not None and calibration.zero_stability_pa_s is not None:
+        drift = calibration.zero_stability_pa_s
+    if calibration is not None and calibration.zero_temperature_coefficient_pa_k is not None:
+        tempco = calibration.zero_temperature_coefficient_pa_k
+    return drift, tempco
+
+
+def zero_rate_bound_pa_s(bench: BenchSpec, channel: str) -> float:
+    """The fastest ``channel``'s zero may move as declared: its drift bound plus its temperature
+    coefficient at the bench's ambient drift bound (``environment.temperature_drift``)."""
+    drift, tempco = zero_stability(bench, channel)
+    return drift + tempco * bench.temperature_drift_k_s

@@ -293,7 +293,9 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def _example(kind: str) -> str:
-    return {"time": "10 min", "pressure": "2 bar", "volume": "1 L", "temperature": "20 degC"}.get(kind, "1 m")
+    examples = {"time": "10 min", "pressure": "2 bar", "volume": "1 L", "temperature": "20 degC"}
+    examples |= {"pressure drift": "2 Pa/h", "pressure per temperature": "5 Pa/K"}
+    return examples.get(kind, "1 m")
 
 
 def load(path: str | Path) -> Doc:

@@ -49,6 +49,11 @@ SI_UNITS = {
     "conductance": "m**3/s",
     "leak rate": "Pa*m**3/s",
     "temperature drift": "K/s",
+    # A gauge's zero: how fast it may wander (Pa/h on a datasheet), its random walk, and how far
+    # it moves per kelvin of ambient temperature.
+    "pressure drift": "Pa/s",
+    "pressure random walk": "Pa/s**0.5",
+    "pressure per temperature": "Pa/K",
 }
 
 # pint's generic quantity type, spelled once.

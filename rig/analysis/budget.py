@@ -14,10 +14,19 @@ combined in quadrature with the fit's:
   result by T_ref/T (|Q|·u(T)/T) and its resolution hides a drift of one step over the
   window (V·p/T·r_T/(D·√3)); without compensation, an unmeasured drift of the gas
   temperature of up to ``drift`` K/s reads as V·(p/T)·drift (rectangular: /√3).
+* **zero_drift**: a gauge's zero wandering at r Pa/s reads as a leak of V·r (Q = −V·dp/dt),
+  whatever the gas does. The gauge's declared stability bounds r by the drift-rate bound plus
+  its temperature coefficient times the ambient's rate of change (both bounds, either sign);
+  nothing is known of where r lies within ±bound, so the distribution is rectangular:
+  V·(rate + tempco·ambient rate)/√3. A temperature-compensated fit does not remove it: the
+  thermometer reads the gas, not the gauge's zero.
 
 The E2930 rule (leak-physics §2): a test may certify a limit only if its resolution — the
 smallest leak that moves the reading by one step over the test, V·step/D, with the
-thermometer's step likewise when compensated — is at most a tenth of the limit.
+thermometer's step likewise when compensated — is at most a tenth of the limit. The zero's
+apparent rate at its bound, V·(rate + tempco·ambient rate), is a leak the test cannot tell
+from none, as a step of the gauge is: it joins the resolution in quadrature, so a test whose
+gauge's drift could fake a tenth of the limit cannot certify a PASS.
 """
 
 from __future__ import annotations
@@ -43,6 +52,14 @@ class TypeB:
     temperature_k: float = 0.0  # the thermometer's calibration uncertainty
     temperature_resolution_k: float = 0.0  # one step of the thermometer's reading
     temperature_drift_k_s: float = 0.0  # bound on an unmeasured gas-temperature drift (no compensation)
+    zero_drift_pa_s: float = 0.0  # bound on the gauge's zero drift rate (either sign)
+    zero_temperature_coefficient_pa_k: float = 0.0  # bound on its zero's shift per kelvin of ambient
+    ambient_drift_k_s: float = 0.0  # bound on how fast the ambient (the gauge's) temperature changes
+
+    @property
+    def zero_rate_pa_s(self) -> float:
+        """The fastest the gauge's zero may move: its drift bound plus its tempco at the ambient's rate."""
+        return self.zero_drift_pa_s + self.zero_temperature_coefficient_pa_k * self.ambient_drift_k_s
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,11 @@ class Budget:
 
     terms: dict[str, float]
     test_resolution_pa_m3_s: float
+
+    @property
+    def zero_drift_rate_pa_m3_s(self) -> float:
+        """The apparent rate of the gauge's zero at its declared bound (part of the test's resolution)."""
+        return self.terms.get("zero_drift", 0.0) * SQRT3
 
     @property
     def combined(self) -> float:
@@ -63,12 +85,14 @@ class Budget:
         return math.hypot(*(u for name, u in self.terms.items() if name != "fit"))
 
     def e2930(self, limit_pa_m3_s: float) -> dict[str, float | bool]:
-        """The E2930 check against ``limit_pa_m3_s``: the test's resolution, what is required, met."""
+        """The E2930 check against ``limit_pa_m3_s``: the test's resolution, what is required, met, and
+        the part of the resolution no test length shrinks (the zero's apparent drift)."""
         required = E2930_FRACTION * limit_pa_m3_s
         return {
             "test_resolution": self.test_resolution_pa_m3_s,
             "required": required,
             "met": self.test_resolution_pa_m3_s <= required,
+            "zero_drift": self.zero_drift_rate_pa_m3_s,
         }
 
 
@@ -98,7 +122,9 @@ def type_b_terms(
     else:
         terms["temperature"] = volume_m3 * p_over_t * type_b.temperature_drift_k_s / SQRT3
         resolution = step_rate
-    return terms, resolution
+    zero_rate = volume_m3 * type_b.zero_rate_pa_s
+    terms["zero_drift"] = zero_rate / SQRT3
+    return terms, math.hypot(resolution, zero_rate)
 
 
 def uncertainty_budget(
@@ -127,6 +153,11 @@ class PlannedTest:
     stderr_pa_m3_s: float
     terms: dict[str, float]
     test_resolution_pa_m3_s: float
+
+    @property
+    def zero_drift_rate_pa_m3_s(self) -> float:
+        """The apparent rate of the gauge's zero at its declared bound (part of the test's resolution)."""
+        return self.terms.get("zero_drift", 0.0) * SQRT3
 
 
 def planned_test(

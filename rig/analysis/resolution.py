@@ -274,10 +274,25 @@ def unresolved(decision: Decision, fit: DecayFit, e2930: Mapping[str, float | bo
     if decision.verdict is not Verdict.PASS or e2930["met"]:
         return decision
     resolves, required = float(e2930["test_resolution"]), float(e2930["required"])
+    drift = float(e2930.get("zero_drift", 0.0))
+    if drift >= required:
+        # The zero's drift is a rate, not a step: a longer test does not shrink it.
+        return replace(
+            decision,
+            verdict=Verdict.INCONCLUSIVE,
+            additional_time_s=None,
+            refusal=(
+                f"not certified: the gauge's zero may drift by as much as a leak of {drift:.3g} Pa·m³/s, "
+                f"more than a tenth of the limit ({required:.3g} Pa·m³/s, ASTM E2930), however long the "
+                "test; use a gauge with a steadier zero"
+            ),
+        )
+    # The steps' part falls as 1/D until, with the drift's, it meets the requirement.
+    steps, room = math.sqrt(max(resolves**2 - drift**2, 0.0)), math.sqrt(required**2 - drift**2)
     return replace(
         decision,
         verdict=Verdict.INCONCLUSIVE,
-        additional_time_s=fit.line.duration * (resolves / required - 1.0),
+        additional_time_s=fit.line.duration * (steps / room - 1.0),
         refusal=(
             f"not certified: the test resolves {resolves:.3g} Pa·m³/s, more than a tenth of the limit "
             f"({required:.3g} Pa·m³/s, ASTM E2930); test longer or use a finer gauge"

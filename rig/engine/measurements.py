@@ -20,10 +20,11 @@ from rig.analysis.resolution import unresolved
 from rig.bench import BenchSpec
 from rig.engine.type_b import type_b_for
 from rig.outcome import Outcome
-from rig.record.measurement import E2930, Comparison, FitLine, ReferenceLeak, UncertaintyBudget
+from rig.record.measurement import E2930, Comparison, FitLine, ReferenceLeak
 
 # Re-exported: the steps take their measurements from here, never from the record above them.
 from rig.record.measurement import Measurement as Measurement
+from rig.record.measurement import UncertaintyBudget as UncertaintyBudget
 from rig.units import T_TWENTY_C_K
 
 # Coverage factor of the reference-leak comparison (GUM's k = 2, about 95 %).
@@ -322,8 +323,8 @@ def leaking_segment(rates: list[SegmentRate], has_limit: bool) -> str | None:
 
 
 # The terms that differ between two measurements on one bench: volume and gauge span scale both
-# alike and cancel in their ratio.
-INDEPENDENT_TERMS = ("fit", "resolution", "temperature")
+# alike and cancel in their ratio; a gauge's zero drifts its own way in each.
+INDEPENDENT_TERMS = ("fit", "resolution", "temperature", "zero_drift")
 
 
 def comparison(

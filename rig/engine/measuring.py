@@ -135,6 +135,7 @@ def steady(entry: Measurement, channel: str, fitted: Fitted) -> Measurement:
 
 
 def independent_part(fit: DecayFit, budget: Budget) -> DecayFit:
-    """``fit`` with only the Type-B terms that differ from one fit to the next (steps, temperature)."""
-    own = math.hypot(budget.terms["resolution"], budget.terms["temperature"])
+    """``fit`` with only the Type-B terms that differ from one fit to the next (steps, temperature,
+    the gauge's zero: its drift rate need not be the same in two windows)."""
+    own = math.hypot(budget.terms["resolution"], budget.terms["temperature"], budget.terms["zero_drift"])
     return replace(fit, type_b_pa_m3_s=own)

@@ -3,6 +3,11 @@
 Each term takes the best source the bench offers: a calibration certificate's uncertainty
 (k = 1) first; else the gauge's stated or simulated accuracy, read as the half-width of a
 rectangular distribution (÷√3); else a conservative default that can only overstate.
+
+A gauge's zero stability (:func:`rig.bench_gauges.zero_stability`: certificate, channel, model)
+meets the ambient's rate of change through its temperature coefficient. The ambient rate bound
+is the bench's ``environment.temperature_drift``, the same bound an uncompensated test allows
+the gas: the gauge's head stands in the room the gas follows.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import math
 
 from rig.analysis.budget import TypeB
 from rig.bench import BenchSpec
-from rig.bench_gauges import display_step_pa, sensor_accuracy, sensor_floor
+from rig.bench_gauges import display_step_pa, sensor_accuracy, sensor_floor, zero_stability
 
 SQRT3 = math.sqrt(3.0)
 # A thermocouple read through a DAQ: ±1 K class accuracy, 0.01 K display steps (conservative).
@@ -37,6 +42,7 @@ def type_b_for(
     temperature_k = temperature_resolution_k = 0.0
     if temperature_channel is not None:
         temperature_k, temperature_resolution_k = thermometer(bench, temperature_channel)
+    zero_drift, zero_tempco = zero_stability(bench, channel)
     return TypeB(
         volume_rel=volume_u / size,
         gauge_rel=gauge_rel,
@@ -44,6 +50,9 @@ def type_b_for(
         temperature_k=temperature_k,
         temperature_resolution_k=temperature_resolution_k,
         temperature_drift_k_s=bench.temperature_drift_k_s,
+        zero_drift_pa_s=zero_drift,
+        zero_temperature_coefficient_pa_k=zero_tempco,
+        ambient_drift_k_s=bench.temperature_drift_k_s,
     )
 
 

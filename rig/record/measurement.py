@@ -69,8 +69,9 @@ class FitLine:
 class UncertaintyBudget:
     """Standard uncertainties (k = 1, in the measurement's unit): each term, and all of them combined.
 
-    The engine's terms are ``fit``, ``resolution``, ``volume``, ``gauge_calibration`` and
-    ``temperature`` (:mod:`rig.analysis.budget`); a record may name others. A term that is not
+    The engine's terms are ``fit``, ``resolution``, ``volume``, ``gauge_calibration``,
+    ``temperature`` and ``zero_drift`` (:mod:`rig.analysis.budget`; a reference-leak check adds
+    ``reference_leak``, its standard's certificate); a record may name others. A term that is not
     a number in the record reads as None.
     """
 

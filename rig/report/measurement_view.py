@@ -27,6 +27,8 @@ BUDGET_LABELS = {
     "volume": "volume",
     "gauge_calibration": "gauge calibration",
     "temperature": "temperature",
+    "zero_drift": "gauge zero drift",
+    "reference_leak": "leak standard's certificate",
     "combined": "combined standard uncertainty",
 }
 

@@ -21,7 +21,8 @@ physics:
     repair_seal: [{leak: seal, diameter: 1 um}]       # or {leak: seal, sealed: true}
   outgassing: [{volume: chamber, rate: 1e-7 Pa*m**3/s, reference_time: 1 h, exponent: 1}]
   sensors:
-    p_chamber: {type: CMR, min: 0.01 Pa, max: 110 kPa, accuracy: 0.0025, noise: 0.3 Pa, resolution: 0.01 Pa}
+    p_chamber: {type: CMR, min: 0.01 Pa, max: 110 kPa, accuracy: 0.0025, noise: 0.3 Pa, resolution: 0.01 Pa,
+                zero_drift: {rate: 2 Pa/h, random_walk: 1 Pa/h**0.5, temperature_coefficient: 5 Pa/K}}
     t_chamber: {accuracy: 0.5 K, noise: 0.01 K, resolution: 0.001 K, measures: gas}
 faults:
   - {instrument: gauges, kind: timeout, at: 10 min, duration: 30 s}
@@ -43,6 +44,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
+import numpy as np
+
 from drivers.models import MODELS
 from rig.bench import PHYSICS_KEYS, BenchSpec
 from rig.clock import Clock, VirtualClock
@@ -51,6 +54,7 @@ from rig.located_yaml import Doc, LocatedError, LocatedProblems, attempt, raise_
 from rig.sim import bench_sensors
 from rig.sim.faults import FaultSchedule
 from rig.sim.flows import Capillary, Conductance, FlowElement, Orifice, Outgassing, Pump, Valve
+from rig.sim.gauges import FloatArray
 from rig.sim.network import GasNetwork
 from rig.sim.nodes import GasVolume, Reservoir
 from rig.sim.simulated_bench import RelayValve, SimulatedBench
@@ -156,8 +160,10 @@ def build_simulation(bench: BenchSpec, clock: Clock, seed: int | None = None) ->
             outside.append(Reservoir(gas.a, 0.0))
             elements.append(gas)
     sensor_seed = seed if seed is not None else file_seed or 0
-    sensors = check(bench_sensors.sensors, doc, bench, sensor_seed)
-    heads = check(bench_sensors.differential_sensors, doc, bench, sensor_seed)
+    room = next((r for r in outside if r.name == "atmosphere"), None)
+    ambient = None if room is None else partial(_ambient_departure_k, room)
+    sensors = check(bench_sensors.sensors, doc, bench, sensor_seed, ambient)
+    heads = check(bench_sensors.differential_sensors, doc, bench, sensor_seed, ambient)
     faults = check(bench_sensors.faults, doc, bench)
     actions = {}
     # An action names leaks: with a leak refused, "no leak named ..." would only echo that.
@@ -181,6 +187,15 @@ def simulated_instruments(bench: BenchSpec) -> list[SimulatedInstrument]:
         SimulatedInstrument(i.name, i.model, MODELS[i.model].gauge_channels, i.address)
         for i in bench.instruments.values()
     ]
+
+
+def _ambient_departure_k(room: Reservoir, t_s: FloatArray) -> FloatArray:
+    """How far the room (the ``atmosphere`` outside) is from its nominal temperature at ``t_s``, K.
+
+    The same swing as :meth:`rig.sim.nodes.Reservoir.state`, over an array of times: the gauges'
+    heads stand in the room.
+    """
+    return room.drift_k * np.sin(2.0 * np.pi * t_s / room.drift_period_s)
 
 
 def _seed(doc: Doc) -> int:

@@ -8,6 +8,7 @@ Each sensor and each fault is checked on its own, so every problem is reported a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -16,14 +17,23 @@ from rig.bench import BenchSpec
 from rig.bench_differential import default_resolution_pa, differential_channels, transducer
 from rig.located_yaml import Doc, LocatedError, attempt, raise_all
 from rig.sim.faults import KINDS, Fault
-from rig.sim.gauges import GaugeModel, ThermocoupleModel
+from rig.sim.gauges import FloatArray, GaugeModel, ThermocoupleModel, ZeroDrift
 from rig.sim.simulated_bench import DifferentialChannel, GaugeChannel, ThermocoupleChannel
 
 P = tuple[Any, ...]
 
 
-def sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel], list[ThermocoupleChannel]]:
-    """The simulated gauges and thermocouples of ``bench``'s channels on a volume (``seed`` seeds them)."""
+Ambient = Callable[[FloatArray], FloatArray]
+
+
+def sensors(
+    doc: Doc, bench: BenchSpec, seed: int, ambient: Ambient | None = None
+) -> tuple[list[GaugeChannel], list[ThermocoupleChannel]]:
+    """The simulated gauges and thermocouples of ``bench``'s channels on a volume (``seed`` seeds them).
+
+    ``ambient`` gives the ambient temperature's departure from its nominal value (K) at given
+    times: a gauge's zero temperature coefficient acts on it.
+    """
     root: P = ("physics", "sensors")
     problems: list[LocatedError] = []
     for name, p in doc.items(root):
@@ -39,7 +49,7 @@ def sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel], 
         if channel.measures == "pressure":
             # The default accuracy is the model's: the validator assumes the same one.
             accuracy = MODELS[bench.instruments[channel.instrument].model].simulated_accuracy_rel
-            gauge = attempt(problems, partial(_gauge, doc, p, seed * 1000 + k, accuracy))
+            gauge = attempt(problems, partial(_gauge, doc, p, seed * 1000 + k, accuracy, ambient))
             if gauge is not None:
                 gauges.append(GaugeChannel(channel.instrument, channel.channel, channel.volume, gauge))
         elif channel.measures == "temperature":
@@ -53,7 +63,9 @@ def sensors(doc: Doc, bench: BenchSpec, seed: int) -> tuple[list[GaugeChannel], 
     return gauges, thermocouples
 
 
-def differential_sensors(doc: Doc, bench: BenchSpec, seed: int) -> list[DifferentialChannel]:
+def differential_sensors(
+    doc: Doc, bench: BenchSpec, seed: int, ambient: Ambient | None = None
+) -> list[DifferentialChannel]:
     """The simulated differential heads of ``bench``'s ``differential_pressure`` channels.
 
     Each reads the true p(volumes[0]) − p(volumes[1]) through a :class:`GaugeModel` of its own
@@ -69,7 +81,7 @@ def differential_sensors(doc: Doc, bench: BenchSpec, seed: int) -> list[Differen
         step = default_resolution_pa(spec)
         build = partial(
             _gauge, doc, ("physics", "sensors", name), seed * 1000 + 500 + k, head.transducer.accuracy_rel,
-            span=(f"{-span_pa!r} Pa", f"{span_pa!r} Pa"), resolution=f"{step!r} Pa",
+            ambient, span=(f"{-span_pa!r} Pa", f"{span_pa!r} Pa"), resolution=f"{step!r} Pa",
         )  # fmt: skip
         model = attempt(problems, build)
         if model is not None and spec.volumes is not None:
@@ -83,6 +95,7 @@ def _gauge(
     p: P,
     seed: int,
     accuracy_rel: float,
+    ambient: Ambient | None,
     *,
     span: tuple[str, str] = ("0.01 Pa", "110 kPa"),
     resolution: str = "0 Pa",
@@ -90,8 +103,11 @@ def _gauge(
     """A gauge's model from its ``physics.sensors`` entry; a ``span`` reaching below zero is a
     differential head's, whose readings are signed."""
     doc.mapping(
-        p, allowed={"type", "min", "max", "accuracy", "noise", "noise_relative", "resolution", "drift"}
-    )
+        p,
+        allowed={
+            "type", "min", "max", "accuracy", "noise", "noise_relative", "resolution", "drift", "zero_drift",
+        },
+    )  # fmt: skip
     signed = span[0].startswith("-")
     low = doc.quantity((*p, "min"), "pressure", span[0], nonnegative=not signed)
     high = doc.quantity((*p, "max"), "pressure", span[1], positive=not signed)
@@ -109,6 +125,28 @@ def _gauge(
         drift_pa_per_sqrt_s=doc.quantity((*p, "drift"), "pressure", "0 Pa", nonnegative=True),
         resolution_pa=doc.quantity((*p, "resolution"), "pressure", resolution, nonnegative=True),
         seed=seed,
+        zero_drift=_zero_drift(doc, (*p, "zero_drift"), ambient),
+    )
+
+
+def _zero_drift(doc: Doc, p: P, ambient: Ambient | None) -> ZeroDrift:
+    """``zero_drift: {rate: -2 Pa/h, random_walk: 1 Pa/h**0.5, temperature_coefficient: 5 Pa/K}``.
+
+    The rate and the coefficient take either sign (a zero drifts up or down); the walk's
+    coefficient is a spread, not negative.
+    """
+    if doc.get(p) is None:
+        return ZeroDrift()
+    doc.mapping(p, allowed={"rate", "random_walk", "temperature_coefficient"})
+    return ZeroDrift(
+        rate_pa_s=doc.quantity((*p, "rate"), "pressure drift", "0 Pa/s"),
+        random_walk_pa_sqrt_s=doc.quantity(
+            (*p, "random_walk"), "pressure random walk", "0 Pa/s**0.5", nonnegative=True
+        ),
+        temperature_coefficient_pa_k=doc.quantity(
+            (*p, "temperature_coefficient"), "pressure per temperature", "0 Pa/K"
+        ),
+        ambient_departure_k=ambient,
     )
 
 

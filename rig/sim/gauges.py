@@ -4,11 +4,17 @@ Reading = p·(1 + gain error) + zero offset + drift + white noise, quantised to 
 sensor's resolution (leak-physics §3.6). The gain error is drawn once per sensor (its
 calibration), the drift is a random walk in time, the noise is fresh every reading.
 Everything comes from one seeded generator per sensor: same seed, same run.
+
+The zero offset is a fault's shift (``zero_shift_pa``) plus the zero's own drift
+(:class:`ZeroDrift`): a linear rate from the first reading on, a random walk (added to the
+``drift`` walk), and a temperature coefficient on the ambient temperature's departure from its
+nominal value (the bench's ``atmosphere`` outside).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +25,33 @@ from rig.sim.backend import GaugeReading, GaugeStatus
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class ZeroDrift:
+    """How a simulated gauge's zero wanders: linearly, at random, and with the ambient temperature.
+
+    ``ambient_departure_k`` gives, at an array of times, how far the ambient temperature is
+    from its nominal value (K); None: the gauge sees no ambient change.
+    """
+
+    rate_pa_s: float = 0.0
+    random_walk_pa_sqrt_s: float = 0.0
+    temperature_coefficient_pa_k: float = 0.0
+    ambient_departure_k: Callable[[FloatArray], FloatArray] | None = None
+
+    @property
+    def moves(self) -> bool:
+        """Whether the zero has a linear or thermal part at all (most simulated gauges have none)."""
+        thermal = self.temperature_coefficient_pa_k != 0.0 and self.ambient_departure_k is not None
+        return self.rate_pa_s != 0.0 or thermal
+
+    def deterministic_pa(self, elapsed_s: FloatArray, t_s: FloatArray) -> FloatArray:
+        """The zero's linear and thermal offset after ``elapsed_s`` since the first reading, at ``t_s``."""
+        offset = self.rate_pa_s * elapsed_s
+        if self.temperature_coefficient_pa_k != 0.0 and self.ambient_departure_k is not None:
+            offset = offset + self.temperature_coefficient_pa_k * self.ambient_departure_k(t_s)
+        return offset
 
 
 @dataclass
@@ -41,10 +74,12 @@ class GaugeModel:
     resolution_rel: float = 0.0
     seed: int = 0
     zero_shift_pa: float = 0.0  # a fault can set this
+    zero_drift: ZeroDrift = field(default_factory=ZeroDrift)
     _rng: np.random.Generator = field(init=False, repr=False)
     _gain: float = field(init=False)
     _drift_pa: float = field(init=False, default=0.0)
     _drift_t: float | None = field(init=False, default=None)
+    _first_t: float | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._rng = np.random.default_rng(self.seed)
@@ -54,14 +89,28 @@ class GaugeModel:
         gain = float(self._rng.normal(0.0, self.accuracy_rel / 2.0))
         self._gain = min(max(gain, -self.accuracy_rel), self.accuracy_rel)
 
+    @property
+    def walk_pa_per_sqrt_s(self) -> float:
+        """The random walk's coefficient: the ``drift`` walk and the zero's own, independent."""
+        return math.hypot(self.drift_pa_per_sqrt_s, self.zero_drift.random_walk_pa_sqrt_s)
+
+    def _zero_pa(self, t_s: FloatArray) -> FloatArray:
+        """The zero's linear and thermal offset at ``t_s`` (the first reading starts the clock)."""
+        if self._first_t is None:
+            self._first_t = float(t_s[0]) if t_s.size else None
+        first = 0.0 if self._first_t is None else self._first_t
+        return self.zero_drift.deterministic_pa(t_s - first, t_s)
+
     def read(self, t_s: float, true_pa: float) -> GaugeReading:
         """The sensor's reading at ``t_s`` of a true pressure ``true_pa``."""
-        if self.drift_pa_per_sqrt_s > 0.0:
+        walk = self.walk_pa_per_sqrt_s
+        if walk > 0.0:
             if self._drift_t is not None and t_s > self._drift_t:
-                step = self.drift_pa_per_sqrt_s * math.sqrt(t_s - self._drift_t)
+                step = walk * math.sqrt(t_s - self._drift_t)
                 self._drift_pa += float(self._rng.normal(0.0, step))
             self._drift_t = t_s if self._drift_t is None else max(self._drift_t, t_s)
-        value = true_pa * (1.0 + self._gain) + self.zero_shift_pa + self._drift_pa
+        zero = float(self._zero_pa(np.array([t_s], dtype=np.float64))[0]) if self.zero_drift.moves else 0.0
+        value = true_pa * (1.0 + self._gain) + self.zero_shift_pa + self._drift_pa + zero
         sigma = math.hypot(self.noise_pa, self.noise_rel * abs(true_pa))
         if sigma > 0.0:
             value += float(self._rng.normal(0.0, sigma))
@@ -81,9 +130,12 @@ class GaugeModel:
         t = np.asarray(times_s, dtype=np.float64)
         p = np.asarray(true_pa, dtype=np.float64)
         value = p * (1.0 + self._gain) + self.zero_shift_pa
-        if self.drift_pa_per_sqrt_s > 0.0 and t.size:
+        if t.size and self.zero_drift.moves:
+            value = value + self._zero_pa(t)
+        walk = self.walk_pa_per_sqrt_s
+        if walk > 0.0 and t.size:
             last = t[0] if self._drift_t is None else self._drift_t
-            steps = np.sqrt(np.maximum(np.diff(t, prepend=last), 0.0)) * self.drift_pa_per_sqrt_s
+            steps = np.sqrt(np.maximum(np.diff(t, prepend=last), 0.0)) * walk
             drift = self._drift_pa + np.cumsum(self._rng.normal(0.0, 1.0, t.size) * steps)
             self._drift_pa, self._drift_t = float(drift[-1]), float(max(last, t[-1]))
             value = value + drift

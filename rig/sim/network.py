@@ -259,8 +259,11 @@ class GasNetwork:
         self._solver = self._new_solver(LSODA, self.t, self.y)
         self.starts += 1
 
-    def _new_solver(self, method: type[OdeSolver], t_s: float, y: FloatArray) -> OdeSolver:
+    def _new_solver(
+        self, method: type[OdeSolver], t_s: float, y: FloatArray, *, own_first_step: bool = False
+    ) -> OdeSolver:
         self._last_step = None
+        first_step_s = None if own_first_step else FIRST_STEP_S
         return method(
             self._rhs,
             t_s,
@@ -269,7 +272,7 @@ class GasNetwork:
             rtol=RTOL,
             atol=self._atol,
             max_step=MAX_STEP_S,
-            first_step=None if FIRST_STEP_S is None else min(FIRST_STEP_S, self._solver_bound - t_s),
+            first_step=None if first_step_s is None else min(first_step_s, self._solver_bound - t_s),
         )
 
     def _step_to(self, t_s: float) -> float:
@@ -277,6 +280,7 @@ class GasNetwork:
         solver = self._solver
         assert solver is not None
         steps = 0
+        retried = False
         while solver.t < t_s:
             if steps == CRAWL_STEPS and isinstance(solver, LSODA):
                 solver = self._solver = self._new_solver(BDF, solver.t, np.array(solver.y, dtype=np.float64))
@@ -287,6 +291,15 @@ class GasNetwork:
                 # LSODA can fail to converge on a stiff start from an odd time (a scaled clock's
                 # sample times during a pump-down): BDF takes over from the last good state.
                 solver = self._solver = self._new_solver(BDF, solver.t, np.array(solver.y, dtype=np.float64))
+                self.rescues += 1
+                continue
+            if solver.status == "failed" and not retried:
+                # A pump valve opened onto a pumpline that sat at its pump's ultimate pressure (where
+                # the pump's flow has a kink) defeats both from a 1 ms first step; LSODA choosing its
+                # own first step gets through. Only runs that would otherwise fail take this path.
+                state = np.array(solver.y, dtype=np.float64)
+                solver = self._solver = self._new_solver(LSODA, solver.t, state, own_first_step=True)
+                retried = True
                 self.rescues += 1
                 continue
             if solver.status == "failed":

@@ -11,10 +11,11 @@ difference of two rates with the certificate, with the terms that scale both fit
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from rig.bench_calibrations import ReferenceLeak
-from rig.engine.measurements import Measurement
+from rig.engine.measurements import Measurement, UncertaintyBudget
 from rig.engine.measuring import Fitted
 from rig.engine.type_b import type_b_for
 from rig.outcome import Outcome
@@ -28,8 +29,13 @@ class OpenedLeak:
     fitted: Fitted
     window: tuple[float, float]
     isolation_refusal: str | None  # why the volume was not shown isolated while the leak was open
-    correlated_rel: float  # the relative terms that scale every fit on this channel alike
+    correlated: dict[str, float]  # the relative terms that scale every fit on this channel alike, by name
     certificate: ReferenceLeak | None
+
+    @property
+    def correlated_rel(self) -> float:
+        """The correlated relative terms in quadrature."""
+        return math.hypot(*self.correlated.values())
 
     @property
     def certificate_rel(self) -> float:
@@ -64,6 +70,26 @@ def fit_with_leak_open(
         fitted,
         window,
         isolation.refusal,
-        math.hypot(type_b.volume_rel, type_b.gauge_rel),
+        {"volume": type_b.volume_rel, "gauge_calibration": type_b.gauge_rel},
         ctx.bench.reference_leaks.get(valve),
     )
+
+
+# The terms of each window's own budget that differ between the two windows.
+WINDOW_TERMS = ("fit", "resolution", "temperature", "zero_drift")
+
+
+def with_difference_budget(
+    entry: Measurement,
+    windows: Sequence[Mapping[str, float | None]],
+    opened: OpenedLeak,
+    certified_rate_pa_m3_s: float,
+) -> Measurement:
+    """``entry`` (a difference of two windows' rates) with its budget by term: each window's own
+    terms in quadrature, the correlated ones once on the difference, the standard's certificate
+    (``reference_leak``); combined, the entry's standard uncertainty."""
+    measured = entry.value_pa_m3_s or 0.0
+    terms = {t: math.hypot(*((w.get(t) or 0.0) for w in windows)) for t in WINDOW_TERMS}
+    terms |= {t: abs(measured) * rel for t, rel in opened.correlated.items()}
+    terms["reference_leak"] = opened.certificate_rel * certified_rate_pa_m3_s
+    return replace(entry, uncertainty=UncertaintyBudget(terms, entry.stderr_pa_m3_s))

@@ -23,6 +23,7 @@ from rig.steps.stabilise import Stabilise
 from rig.steps.vent import Vent
 from rig.steps.verification_leak import VerificationLeak
 from rig.steps.wait import Wait
+from rig.steps.zero_check import ZeroCheck
 
 BUILTIN_STEPS: tuple[type[Step], ...] = (
     SetValves,
@@ -41,4 +42,5 @@ BUILTIN_STEPS: tuple[type[Step], ...] = (
     CompartmentIsolation,
     Compare,
     Prompt,
+    ZeroCheck,
 )

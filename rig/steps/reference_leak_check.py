@@ -3,7 +3,9 @@
 The background is measured with the leak standard's valve closed, then the rate with it open;
 their difference is the standard's rate as this bench sees it, compared with the certificate
 (PASS when the k = 2 interval lies within the tolerance, FAIL when outside). The volume and
-the gauge's span scale both fits alike, so they enter once, on the difference.
+the gauge's span scale both fits alike, so they enter once, on the difference; the terms that
+differ from one window to the next (the fit, the gauge's steps, the temperature, the gauge's
+zero drift) enter for each window. The budget is recorded by term, as a decay's is.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from rig.engine.measurements import reference_leak_entry
 from rig.engine.measuring import independent_part, steady
 from rig.outcome import Outcome
 from rig.steps.base import MeasuredWindow, Step
-from rig.steps.calibrated_leak import fit_with_leak_open
+from rig.steps.calibrated_leak import fit_with_leak_open, with_difference_budget
 from rig.steps.context import CheckContext, StepContext
 from rig.steps.fields import CHANNEL_REF, FRACTION, LEAK_RATE, TEXT, TIME, VALVE_REF, VOLUME_REF, step_field
 
@@ -90,6 +92,8 @@ class ReferenceLeakCheck(Step):
             window_s=opened.window,
             certificate=opened.certificate_name,
         )
+        windows = (background.budget.terms, with_leak.budget.terms)
+        entry = with_difference_budget(entry, windows, opened, self.certified_rate_pa_m3_s)
         for fitted in (background, with_leak):
             entry = steady(entry, channel, fitted)
         if opened.isolation_refusal is not None and entry.outcome is Outcome.PASS:

@@ -21,7 +21,7 @@ from rig.engine.measurements import Measurement, verification_entry
 from rig.engine.measuring import independent_part, steady
 from rig.outcome import Outcome
 from rig.steps.base import MeasuredWindow, Step
-from rig.steps.calibrated_leak import fit_with_leak_open
+from rig.steps.calibrated_leak import fit_with_leak_open, with_difference_budget
 from rig.steps.context import CheckContext, StepContext
 from rig.steps.fields import CHANNEL_REF, TEXT, TIME, VALVE_REF, VOLUME_REF, choice, step_field
 
@@ -109,6 +109,8 @@ class VerificationLeak(Step):
             window_s=opened.window,
             certificate=opened.certificate_name,
         )
+        windows = (opened.fitted.budget.terms, before.uncertainty.terms if before.uncertainty else {})
+        entry = with_difference_budget(entry, windows, opened, certificate.rate_pa_m3_s)
         if before.channel is not None and before.channel != self.channel:
             entry = entry.withdrawn(f"{self.measurement!r} was read on {before.channel}, not {self.channel}")
         entry = steady(entry, self.channel, opened.fitted)

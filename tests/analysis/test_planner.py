@@ -68,7 +68,14 @@ def test_the_planned_duration_is_the_shortest_decisive_one(tmp_path: Path) -> No
     assert not decides_at(setup, math.floor(0.98 * plan.duration_s), LIMIT, LIMIT / 2.0)
     assert plan.achieved_power() >= 0.9
     assert plan.duration_s == int(plan.duration_s)  # whole sample periods
-    assert set(plan.model.test.terms) == {"fit", "resolution", "volume", "gauge_calibration", "temperature"}
+    assert set(plan.model.test.terms) == {
+        "fit",
+        "resolution",
+        "volume",
+        "gauge_calibration",
+        "temperature",
+        "zero_drift",
+    }
 
 
 def test_relative_type_b_terms_larger_than_the_gap_cannot_be_tested_away(tmp_path: Path) -> None:

@@ -46,7 +46,14 @@ def test_the_interface_as_a_subprocess() -> None:
     assert result["expected_sccm"] == pytest.approx(0.05)
     assert result["limit_pa_m3_s"] == pytest.approx(0.1 * SCCM)
     assert result["e2930"]["met"] is True
-    assert set(result["budget"]) == {"fit", "resolution", "volume", "gauge_calibration", "temperature"}
+    assert set(result["budget"]) == {
+        "fit",
+        "resolution",
+        "volume",
+        "gauge_calibration",
+        "temperature",
+        "zero_drift",
+    }
     assert result["procedure_duration_decisive"] is True
     assert result["monte_carlo"] is None and result["simulation"] is None
 

@@ -57,6 +57,8 @@ def durations(step: Step, response_s: float) -> tuple[float | None, float | None
     f = step.fields
     if step.kind in ("wait", "measure_decay", "measure_differential", "master_differential"):
         return f["duration"], f["duration"]
+    if step.kind == "zero_check":
+        return f.get("duration", 30.0), f.get("duration", 30.0)
     if step.kind == "reference_leak_check":
         total = 2.0 * f["duration"] + f.get("settle", response_s)
         return total, total

@@ -199,8 +199,8 @@ def test_sensor_accuracy_of_a_simulated_bench_is_its_sensors() -> None:
 def test_a_declared_accuracy_wins_and_the_default_is_conservative(tmp_path: Path) -> None:
     text = MOCKUP.read_text()
     declared = text.replace(
-        "p_article: {instrument: gauges, channel: 2, measures: pressure, volume: article}",
-        "p_article: {instrument: gauges, channel: 2, measures: pressure, volume: article, accuracy: 0.001}",
+        "p_article: {instrument: gauges, channel: 2, measures: pressure, volume: article,",
+        "p_article: {instrument: gauges, channel: 2, measures: pressure, volume: article, accuracy: 0.001,",
     )
     assert declared != text
     (tmp_path / "declared.yaml").write_text(declared)

@@ -107,7 +107,8 @@ RECORDED_KEYS = {
     ],
     ("reference_leak_check", "leak_standard"): [
         *("value", "unit", "stderr", "outcome", "certified", "tolerance_relative", "deviation_relative"),
-        *("background", "n", "channel", "window_s", "certificate"),
+        # Its budget by term (issue 14: every measurement lists its terms, zero_drift among them).
+        *("background", "n", "channel", "window_s", "uncertainty", "certificate"),
     ],
     ("compartment_isolation", "isolation.prk"): [
         *DECAY_KEYS,
@@ -125,6 +126,21 @@ def test_each_kind_of_measurement_is_recorded_as_it_always_was(
     recorded = json.loads((done.run_dir / RESULTS).read_text())["measurements"][name]
     assert list(recorded) == RECORDED_KEYS[procedure, name]
     assert list(done.outcome.measurements[name].to_json()) == RECORDED_KEYS[procedure, name]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("procedure", sorted({procedure for procedure, _ in RECORDED_KEYS}))
+def test_every_measurements_budget_names_its_terms_zero_drift_among_them(
+    simulated: Callable[[str], Finished], procedure: str
+) -> None:
+    """Issue 14's acceptance: a decay's, a reference-leak check's and every segment's budget in
+    results.json lists its terms by name, the gauge's zero drift as ``zero_drift``."""
+    measurements = json.loads((simulated(procedure).run_dir / RESULTS).read_text())["measurements"]
+    assert measurements
+    for name, entry in measurements.items():
+        terms = entry["uncertainty"]
+        assert {"fit", "resolution", "zero_drift", "combined"} <= terms.keys(), name
+        assert terms["zero_drift"] > 0.0, name
 
 
 @pytest.mark.integration

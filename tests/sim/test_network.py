@@ -250,3 +250,22 @@ def test_a_pump_down_sampled_at_a_scaled_clocks_irregular_times_integrates() -> 
         pressure = sim.true_pressure_pa("chamber")
         assert math.isfinite(pressure) and pressure > 0.0
     assert pressure < 0.9 * start
+
+
+def test_a_pump_valve_opened_onto_a_pumpline_at_its_ultimate_integrates() -> None:
+    # The mockup's pumpline left at its pump's ultimate for 5 min, then its valve opened onto the
+    # vented chamber: LSODA and BDF both failed from a 1 ms first step (`zero_checked_decay`'s
+    # second pump-down); LSODA choosing its own first step gets through.
+    from rig.bench import load_bench
+    from rig.clock import VirtualClock
+    from rig.sim.bench_physics import build_simulation
+
+    mockup = Path(__file__).resolve().parents[2] / "procedures" / "benches" / "vacuum_chamber_mockup.yaml"
+    clock = VirtualClock()
+    sim = build_simulation(load_bench(mockup), clock)
+    clock.advance(300.0)
+    sim.daq_backend("daq").set_relay(203, True)  # the pump valve
+    for _ in range(300):
+        clock.advance(1.0)
+        sim.true_pressure_pa("chamber")
+    assert sim.true_pressure_pa("chamber") < 1.0

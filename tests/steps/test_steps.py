@@ -47,6 +47,7 @@ README_KINDS = [
     "compartment_isolation",
     "compare",
     "prompt",
+    "zero_check",
 ]
 
 
@@ -99,6 +100,7 @@ def test_the_kinds_that_fit_their_samples_keep_them_and_only_the_channels_they_f
         "compartment_isolation",
         "measure_differential",
         "master_differential",
+        "zero_check",
     }
     for procedure in loaded:
         for step in walk([*procedure.setup, *procedure.main, *procedure.cleanup]):
@@ -114,6 +116,10 @@ def test_the_kinds_that_fit_their_samples_keep_them_and_only_the_channels_they_f
             elif step.kind == "measure_decay":
                 assert isinstance(step, MeasureDecay)
                 assert channels == tuple(c for c in (step.channel, step.temperature) if c is not None)
+            elif step.kind == "zero_check":
+                assert channels == tuple(
+                    c for c in (step.fields["channel"], step.fields.get("reference")) if c
+                )
             elif step.kind == "compartment_isolation":
                 # Its segments are known only once the hatches are shut: every channel.
                 assert channels == tuple(procedure.bench.channels)
