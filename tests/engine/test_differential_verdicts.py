@@ -1,14 +1,16 @@
 """Differential decay verdicts with drifting absolute readings, in seeded simulations of the mockup.
 
 The article and the reference start closed at 2 bar, both 2 K warmer than their walls and
-cooling (τ = 20 min: a common-mode thermal drift of about 1.1 Pa/s at the start), and the
-article's absolute gauge drifts (a random walk of its zero). The seal's leak is replaced by
+cooling (a common-mode thermal drift of about 1.1 Pa/s at the start), and the article's
+absolute gauge zero drifts linearly at ±1800 Pa/h (0.5 Pa/s, declared as its stability), with a
+random walk on top. The seal's leak is replaced by
 a molecular conductance set to the exact rate wanted. Over 20 seeds each, the differential
 head (p(article) − p(reference)) never FAILs a tight article (0.5 × the limit) and never
 PASSes a leaking one (2 × the limit), and reads the leak to a tenth of the limit: what drifts
 alike on both sides cancels. The same run's plain ``measure_decay`` on the absolute gauge
-reads the drift as a leak (V·(p/T)·dT/dt, and the gauge's zero): more than the limit over the
-true rate, never a PASS of the tight article.
+reads the drifts as a leak (V·(p/T)·dT/dt, and the gauge's zero): more than half the limit over
+the true rate; with the declared zero drift in its budget it never FAILs the tight article nor
+PASSes the leaking one (it cannot decide either).
 
 :func:`drifting` is the one place the drift is configured.
 """
@@ -32,13 +34,28 @@ WINDOW = "2 min"
 pytestmark = pytest.mark.integration
 
 
-def drifting(text: str) -> str:
-    """The mockup with drifting absolute readings: the article's gauge zero walks, and the
-    article and reference start 2 K above their walls, cooling together (common mode)."""
+# The article's gauge zero drifts linearly at its declared stability: 0.5 Pa/s (1800 Pa/h) reads
+# as 5e-4 Pa·m³/s in 1 L, more than half the limit, either sign.
+DECLARED_PA_H = 1800.0
+
+
+def drifting(text: str, zero_rate_pa_h: float) -> str:
+    """The mockup with drifting absolute readings: the article's gauge zero drifts linearly at
+    ``zero_rate_pa_h`` (declared as its stability, so the plain decay's budget carries it) on top
+    of a small random walk, and the article and reference start 2 K above their walls, cooling
+    together (common mode)."""
     gauge = "p_article: {type: CMR, min: 0.01 Pa, max: 266 kPa, accuracy: 0.0025, noise: 0.3 Pa, "
     assert gauge + "resolution: 0.01 Pa, drift: 0.002 Pa}" in text
     text = text.replace(
-        gauge + "resolution: 0.01 Pa, drift: 0.002 Pa}", gauge + "resolution: 0.01 Pa, drift: 0.5 Pa}"
+        gauge + "resolution: 0.01 Pa, drift: 0.002 Pa}",
+        gauge + f"resolution: 0.01 Pa, drift: 0.05 Pa, zero_drift: {{rate: {zero_rate_pa_h!r} Pa/h}}}}",
+    )
+    declared = "zero_stability: 1 Pa/h, zero_temperature_coefficient: 10 Pa/K}"
+    assert "volume: article, " + declared in text
+    text = text.replace(
+        "volume: article, " + declared,
+        "volume: article, "
+        f"zero_stability: {abs(zero_rate_pa_h)!r} Pa/h, zero_temperature_coefficient: 0 Pa/K}}",
     )
     warm = f"thermal_tau: 60 s, initial_pressure: {START_PA:g} Pa, initial_temperature: 22 degC"
     for volume in ("article", "reference"):
@@ -77,20 +94,35 @@ main:
 def test_drift_cancels_in_the_difference_and_biases_a_plain_decay(tmp_path: Path) -> None:
     for factor in (0.5, 2.0):
         rate = factor * LIMIT_PA_M3_S
-        bench = sim_runs.variant(
-            tmp_path, sim_runs.MOCKUP, lambda t, q=rate: leaking(drifting(t), q), f"b{factor}.yaml"
-        )
-        path = procedure(tmp_path, bench)
-        for seed in SEEDS:
-            outcome = sim_runs.run(tmp_path / f"{factor}-{seed}", path, seed=seed).outcome
-            differential = outcome.measurements["differential"]
-            decay = outcome.measurements["decay"]
-            assert differential.value_pa_m3_s is not None and decay.value_pa_m3_s is not None
-            # Drift cancelled: the head sees the leak to within a tenth of the limit, and decides.
-            assert abs(differential.value_pa_m3_s - rate) < 0.1 * LIMIT_PA_M3_S, (factor, seed, differential)
-            wrong, right = (Outcome.FAIL, Outcome.PASS) if factor < 1.0 else (Outcome.PASS, Outcome.FAIL)
-            assert differential.outcome is not wrong, (factor, seed, differential)
-            assert differential.outcome is right, (factor, seed, differential)
-            # The same drift on the absolute gauge reads as a leak larger than the limit itself.
-            assert decay.value_pa_m3_s - rate > LIMIT_PA_M3_S, (factor, seed, decay)
-            assert decay.outcome is not Outcome.PASS, (factor, seed, decay)
+        for sign in (1.0, -1.0):
+            zero_rate = sign * DECLARED_PA_H
+            bench = sim_runs.variant(
+                tmp_path,
+                sim_runs.MOCKUP,
+                lambda t, q=rate, z=zero_rate: leaking(drifting(t, z), q),
+                f"b{factor}{sign:+.0f}.yaml",
+            )
+            path = procedure(tmp_path, bench)
+            # Ten seeds with the zero drifting up, ten with it drifting down.
+            for seed in SEEDS[:10] if sign > 0 else SEEDS[10:]:
+                outcome = sim_runs.run(tmp_path / f"{factor}-{seed}", path, seed=seed).outcome
+                differential = outcome.measurements["differential"]
+                decay = outcome.measurements["decay"]
+                assert differential.value_pa_m3_s is not None and decay.value_pa_m3_s is not None
+                # Drift cancelled: the head sees the leak to within a tenth of the limit, and decides.
+                assert abs(differential.value_pa_m3_s - rate) < 0.1 * LIMIT_PA_M3_S, (
+                    factor,
+                    seed,
+                    differential,
+                )
+                wrong, right = (Outcome.FAIL, Outcome.PASS) if factor < 1.0 else (Outcome.PASS, Outcome.FAIL)
+                assert differential.outcome is right, (factor, seed, differential)
+                # The plain decay reads the drifts as a leak (the common-mode cooling alone more than
+                # half the limit); with the declared zero drift in its budget it is never wrong either.
+                assert decay.value_pa_m3_s - rate > 0.5 * LIMIT_PA_M3_S, (factor, seed, decay)
+                assert decay.outcome is not wrong, (factor, seed, decay)
+                assert decay.outcome is not Outcome.PASS, (factor, seed, decay)
+                assert decay.uncertainty is not None and differential.uncertainty is not None
+                assert (
+                    "zero_drift" in decay.uncertainty.terms and "zero_drift" in differential.uncertainty.terms
+                )
