@@ -220,9 +220,9 @@ def forecast(setup: MeasurementSetup, duration_s: float, rate_pa_m3_s: float) ->
         temperature_noise_k=t_noise,
         rho=seen,
     )
-    # The engine's degrees of freedom: effective samples (n over the AR(1) inflation) less two.
-    n_eff = n * (1.0 - seen) / (1.0 + seen)
-    dof = max(n_eff - 2.0, 1.0)
+    # The engine's degrees of freedom, effective samples less two: its error is the OLS one
+    # times √((n − 2)/dof), which `seen` carries as an AR(1) inflation (effective_rho).
+    dof = max((n - 2.0) * (1.0 - seen) / (1.0 + seen), 1.0)
     t_q = float(special.stdtrit(dof, CONFIDENCE))
     return Forecast(test, type_b, noise, t_noise, rho, seen, dof, t_q, mean_p)
 
@@ -230,15 +230,20 @@ def forecast(setup: MeasurementSetup, duration_s: float, rate_pa_m3_s: float) ->
 def effective_rho(rho: float, n: int) -> float:
     """The autocorrelation whose AR(1) inflation is the one the fit applies on average.
 
-    The fit estimates ρ from n residuals (spread about √((1 − ρ²)/n)) and inflates its error
-    only for a positive estimate, so even white noise is inflated on average: by 16 % of the
-    error at 10 samples, 4 % at 100 (measured through the compiled fit).
+    The fit estimates ρ from n residuals (without bias, spread about √((1 − ρ²)/n)) and
+    inflates its error only for a positive estimate, so even white noise is inflated on
+    average. The factor on the OLS error is √((n − 2)/dof) with dof = n(1 − ρ̂)/(1 + ρ̂) − 2
+    (at least 1): the AR(1) inflation and the two effective samples the line takes of the
+    residual variance (:func:`rig.analysis.linefit.line_statistics`). The result, used as an
+    AR(1) inflation of the OLS error, gives that factor's expectation.
     """
-    if n < 2:
+    if n < 3:
         return rho
-    spread = math.sqrt(max(1.0 - rho * rho, 0.0) / n)
+    # The fit's bias correction divides the raw estimate by 1 − 4/n (at most by 2), and so its spread.
+    spread = math.sqrt(max(1.0 - rho * rho, 0.0) / n) / max(1.0 - 4.0 / n, 0.5)
     r = np.clip(rho + spread * _NODES, -RHO_CAP, RHO_CAP)
-    root = np.where(r > 0.0, np.sqrt((1.0 + r) / (1.0 - r)), 1.0)
+    dof = np.maximum(n * (1.0 - r) / (1.0 + r) - 2.0, 1.0)
+    root = np.where(r > 0.0, np.sqrt(np.maximum((n - 2.0) / dof, 1.0)), 1.0)
     factor = float(np.sum(_WEIGHTS * root) / np.sum(_WEIGHTS))
     # √((1 + ρ)/(1 − ρ)) = f  ⇔  ρ = (f² − 1)/(f² + 1)
     return min((factor * factor - 1.0) / (factor * factor + 1.0), RHO_CAP)
