@@ -31,7 +31,9 @@ ON_TARGET = [
 
 
 @pytest.mark.parametrize(("kind", "n", "rho"), ON_TARGET)
-def test_intervals_cover_95_percent_and_a_leak_at_the_limit_passes_at_most_5(kind: str, n: int, rho: float) -> None:
+def test_intervals_cover_95_percent_and_a_leak_at_the_limit_passes_at_most_5pc(
+    kind: str, n: int, rho: float
+) -> None:
     cell = run_cell(kind, n, rho, DRAWS, seed=14)
     assert 0.94 - TOL <= cell.coverage <= 0.96 + TOL
     assert cell.false_pass <= 0.05 + TOL
