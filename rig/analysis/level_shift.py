@@ -24,7 +24,9 @@ With an honest standard error the margin is a family-wise one: :data:`FALSE_REFU
 whole window, counting its ~n/w independent comparisons (Bonferroni), and never below
 :data:`JUMP_SIGMAS`, the margin for noise that is not Gaussian. It was a flat 8 standard
 errors, which let a jump of four times the noise bias a 100-sample window by several
-standard errors of its slope unseen (VALIDATION.md).
+standard errors of its slope unseen (VALIDATION.md). For the same reason a point less than
+``w`` samples from either end is compared too, with the line on its short side as long as the
+samples allow (down to :data:`SIDE_MIN`): those ends were half of a 100-sample window.
 
 The scan runs over :data:`BLOCK` points at a time, so that a day's window at 10 Hz costs one
 array of its length (the differences whose median gives the noise) and a few hundred kB of
@@ -35,6 +37,7 @@ depend on the block size.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -112,9 +115,8 @@ def find_level_shift(t: FloatArray, y: FloatArray, floor: float = 0.0) -> LevelS
     if w < SIDE_MIN:
         return None
     trace = _Trace(t, y, t.mean(), max(float(np.ptp(t)), 1e-300), float(np.median(y)))
-    sigma = _noise(trace, floor, w)
-    if sigma == 0.0:
-        sigma = float(np.finfo(np.float64).tiny)
+    noise = _noise(trace)
+    sigma = float(_scales(noise, floor, [w], [w])[0])
     # Point i compares the line of samples [i, i+w) at its right end with the line of samples
     # [i+w, i+2w) at its left end: a jump between samples i+w-1 and i+w.
     points = n - 2 * w + 1
@@ -129,11 +131,42 @@ def find_level_shift(t: FloatArray, y: FloatArray, floor: float = 0.0) -> LevelS
         if best is None or score[i] > best[2] or (math.isnan(score[i]) and not math.isnan(best[2])):
             best = (a + i, float(jumps[i]), float(score[i]))
     assert best is not None
-    i, size, score_i = best
+    k, size, score_i = best[0] + w, best[1], best[2]  # k: the first sample after the jump
+    for edge in _edges(trace, w, noise, floor):
+        if edge[2] > score_i:
+            k, size, score_i = edge
     if score_i < threshold(n, w) or abs(size) < JUMP_FLOORS * floor:
         return None
-    k = i + w  # the first sample after the jump
     return LevelShift(size, float(t[k - 1]), float(t[k]), score_i)
+
+
+def _edges(trace: _Trace, w: int, noise: tuple[float, float], floor: float) -> list[tuple[int, float, float]]:
+    """The largest jump (first sample after, size, score) less than ``w`` samples from each end.
+
+    The scan proper needs ``w`` samples on both sides; a jump nearer an end would bias the slope
+    almost as much (three quarters as much at w from the end of a 100-sample window) unseen.
+    Here the line on the short side has as many samples as there are, down to ``SIDE_MIN``.
+    """
+    n = trace.y.size
+    found = []
+    for lo, ks in ((0, np.arange(SIDE_MIN, w)), (n - 2 * w, np.arange(n - w + 1, n - SIDE_MIN + 1))):
+        if not ks.size:
+            continue
+        terms = trace.terms(lo, lo + 2 * w)
+        sums = [np.concatenate([[0.0], np.cumsum(x)]) for x in terms]
+        k = ks - lo  # local index of the first sample after the jump
+        a, b = np.maximum(k - w, 0), np.minimum(k + w, 2 * w)
+        wl, wr = k - a, b - k
+        t = terms[0]
+        at = t[k - 1] + (t[k] - t[k - 1]) / 2.0
+        left_at, left_var = _line_ends([c[k] - c[a] for c in sums], at, wl.astype(np.float64))
+        right_at, right_var = _line_ends([c[b] - c[k] for c in sums], at, wr.astype(np.float64))
+        jumps = right_at - left_at
+        scale = _scales(noise, floor, wl.tolist(), wr.tolist())
+        score = np.abs(jumps) / (scale * np.sqrt(left_var + right_var))
+        i = int(np.argmax(score))
+        found.append((int(ks[i]), float(jumps[i]), float(score[i])))
+    return found
 
 
 def threshold(n: int, w: int) -> float:
@@ -205,7 +238,7 @@ def _scan(
     return jumps, np.abs(jumps) / se, carry
 
 
-def _line_ends(sums: list[FloatArray], at: FloatArray, w: int) -> tuple[FloatArray, FloatArray]:
+def _line_ends(sums: list[FloatArray], at: FloatArray, w: int | FloatArray) -> tuple[FloatArray, FloatArray]:
     """From the sums of t, y, t², t·y over runs of ``w`` samples: each least-squares line's value
     at ``at``, and that value's variance per unit noise variance."""
     s_t, s_y, s_tt, s_ty = sums
@@ -218,23 +251,18 @@ def _line_ends(sums: list[FloatArray], at: FloatArray, w: int) -> tuple[FloatArr
     return value, var
 
 
-def _noise(trace: _Trace, floor: float, w: int) -> float:
-    """The noise scale that, times √(var_left + var_right), is a jump's standard error.
-
-    White noise: its deviation, robust from the first differences, and at least a step's worth.
-    Correlated noise: that deviation over √(1 − ρ) (what the differences do not show) and the
-    two lines' AR(1) covariance over their white variance (module docstring).
-    """
+def _noise(trace: _Trace) -> tuple[float, float]:
+    """The white part of the trace's noise (robust from its first differences) and its lag-1
+    correlation ρ (module docstring)."""
     d = np.empty(max(trace.y.size - 1, 0))
     if not d.size:
-        return floor / math.sqrt(12.0)
+        return 0.0, 0.0
     _differences(trace, d)
     centre = float(np.median(d, overwrite_input=True))
     # In place: the differences are not needed in order for their median and spread.
     np.subtract(d, centre, out=d)
     spread = MAD_TO_SIGMA * float(np.median(np.abs(d, out=d), overwrite_input=True))
-    robust = spread / math.sqrt(2.0)
-    factor = 1.0
+    rho = 0.0
     if spread > 0.0 and d.size > 1:
         # Lag-one correlation of the differences, −(1 − ρ)/2 for AR(1) noise, with each clipped
         # at WINSOR deviations so that a jump (one large difference) cannot pass for correlation.
@@ -244,10 +272,34 @@ def _noise(trace: _Trace, floor: float, w: int) -> float:
         total = float(np.dot(d, d))
         r = float(np.dot(d[:-1], d[1:])) / total if total > 0.0 else -0.5
         rho = min(max(1.0 + 2.0 * r, 0.0), RHO_MAX)
-        factor = math.sqrt(_ar1_ratio(w, rho) / (1.0 - rho))
+    return spread / math.sqrt(2.0), rho
+
+
+def _scales(noise: tuple[float, float], floor: float, wl: Sequence[int], wr: Sequence[int]) -> FloatArray:
+    """The noise scales that, times √(var_left + var_right), are the standard errors of jumps
+    between lines of ``wl[i]`` and ``wr[i]`` samples.
+
+    White noise: its deviation, and at least a step's worth. Correlated noise: that deviation
+    over √(1 − ρ) (what the differences do not show) times the root of the two lines' AR(1)
+    covariance over their white variance.
+    """
+    white, rho = noise
+    scales: FloatArray = np.full(len(wl), white)
+    if rho > 0.0:
+        size = max(wl) + max(wr)
+        powers = rho ** np.abs(np.subtract.outer(np.arange(size), np.arange(size)))
+        for i, (left, right) in enumerate(zip(wl, wr, strict=True)):
+            # Each line's value half a step past its end sample, as the scan reads it
+            # (_line_ends); the right line's weights are a left line's reversed.
+            weights = np.concatenate([-_end_weights(left), _end_weights(right)[::-1]])
+            m = weights.size
+            ratio = float(weights @ powers[:m, :m] @ weights) / float(weights @ weights)
+            scales[i] = white * math.sqrt(ratio / (1.0 - rho))
     # A trace quantised to steps of `floor` scatters by floor/√12 around the truth even when
     # its differences are mostly zero (which makes their MAD zero).
-    return max(robust * factor, floor / math.sqrt(12.0))
+    least = max(floor / math.sqrt(12.0), float(np.finfo(np.float64).tiny))
+    np.maximum(scales, least, out=scales)
+    return scales
 
 
 def _differences(trace: _Trace, d: FloatArray) -> None:
@@ -258,16 +310,11 @@ def _differences(trace: _Trace, d: FloatArray) -> None:
         d[lo : lo + y.size - 1] = y[1:] - y[:-1]
 
 
-def _ar1_ratio(w: int, rho: float) -> float:
-    """Variance of a jump between two lines of ``w`` evenly spaced samples under AR(1) noise of
-    unit variance and lag-1 correlation ``rho``, over its variance under white noise."""
-    if rho == 0.0:
-        return 1.0
-    i = np.arange(w, dtype=np.float64)
-    centred = i - i.mean()
-    # Each line's value half a step past its end sample, as the scan reads it (_line_ends).
-    left = 1.0 / w + centred * (w - 0.5 - i.mean()) / float(centred @ centred)
-    weights = np.concatenate([-left, left[::-1]])
-    lags = np.abs(np.subtract.outer(np.arange(2 * w), np.arange(2 * w)))
-    covariance = float(weights @ (rho**lags) @ weights)
-    return covariance / float(weights @ weights)
+@functools.lru_cache(maxsize=128)
+def _end_weights(w: int) -> FloatArray:
+    """Weights of ``w`` evenly spaced samples in their line's value half a step past the last
+    (read-only: shared between calls)."""
+    centred = np.arange(w, dtype=np.float64) - (w - 1) / 2.0
+    weights: FloatArray = 1.0 / w + centred * (w / 2.0) / (w * (w * w - 1) / 12.0)
+    weights.flags.writeable = False
+    return weights

@@ -115,3 +115,17 @@ def test_a_jump_of_four_noise_deviations_mid_window_is_found() -> None:
         p[int(rng.integers(40, 61)) :] += 2.0
         found += find_level_shift(t, p) is not None
     assert found >= 0.7 * 200
+
+
+@pytest.mark.parametrize("at", [8, 20, 85])
+def test_a_jump_near_an_end_of_the_window_is_found(at: int) -> None:
+    # The scan needs w samples on both sides; nearer an end the short side's line is shorter.
+    rng = np.random.default_rng(at)
+    t = np.arange(100.0)
+    found = 0
+    for _ in range(50):
+        p = 2e5 - 0.1 * t + rng.normal(0.0, 0.5, 100)
+        p[at:] += 5.0
+        shift = find_level_shift(t, p)
+        found += shift is not None and shift.t_after == t[at]
+    assert found >= 45
