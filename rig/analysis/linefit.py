@@ -25,9 +25,9 @@ two reasons the AR(1) model itself names, both fixed here with O(1) work on the 
 Rejected, by Monte Carlo (tests/analysis/small_sample_mc.py): a Satterthwaite dof for the
 noise of the inflation itself (still 0.92-0.93 at n_eff ≈ 5, over-covers white noise at
 n ≤ 50), and a Prais–Winsten fit (another estimator of the slope than the one every record
-reports, with the same ρ̂ problem in its interval). What remains: below about 20 samples
-with ρ ≳ 0.5, ρ̂ scatters by ±0.2 and coverage is 0.93 (false PASS ≤ 0.06); white noise at
-n ≤ 50 is over-covered (0.96-0.97) because only a positive ρ̂ inflates.
+reports, with the same ρ̂ problem in its interval). What remains: at 20 samples with
+ρ ≳ 0.5, ρ̂ scatters by ±0.2 and coverage is 0.93 (false PASS 0.056); white noise at n ≤ 20
+is over-covered (0.97) because only a positive ρ̂ inflates.
 """
 
 from __future__ import annotations
