@@ -234,9 +234,9 @@ def forecast(setup: MeasurementSetup, duration_s: float, rate_pa_m3_s: float) ->
         temperature_noise_k=t_noise,
         rho=seen,
     )
-    # The engine's degrees of freedom: effective samples (n over the AR(1) inflation) less two.
-    n_eff = n * (1.0 - seen) / (1.0 + seen)
-    dof = max(n_eff - 2.0, 1.0)
+    # The engine's degrees of freedom, effective samples less two: its error is the OLS one
+    # times √((n − 2)/dof), which `seen` carries as an AR(1) inflation (effective_rho).
+    dof = max(_residual_samples(rho, n) * (1.0 - seen) / (1.0 + seen), 1.0)
     t_q = float(special.stdtrit(dof, CONFIDENCE))
     return Forecast(test, type_b, noise, t_noise, rho, seen, dof, t_q, mean_p)
 
@@ -244,18 +244,31 @@ def forecast(setup: MeasurementSetup, duration_s: float, rate_pa_m3_s: float) ->
 def effective_rho(rho: float, n: int) -> float:
     """The autocorrelation whose AR(1) inflation is the one the fit applies on average.
 
-    The fit estimates ρ from n residuals (spread about √((1 − ρ²)/n)) and inflates its error
-    only for a positive estimate, so even white noise is inflated on average: by 16 % of the
-    error at 10 samples, 4 % at 100 (measured through the compiled fit).
+    The fit estimates ρ from n residuals (without bias, spread about √((1 − ρ²)/n)) and
+    inflates its error only for a positive estimate, so even white noise is inflated on
+    average. Its error is √(SSE/(dof·S_tt)) with dof = n(1 − ρ̂)/(1 + ρ̂) − 2 (at least 1)
+    (:func:`rig.analysis.linefit.line_statistics`), and SSE is about σ²·(n − 2I) for noise of
+    inflation I = (1 + ρ)/(1 − ρ): the factor on σ/√S_tt is √((n − 2I)/dof). The result, used as
+    an AR(1) inflation, gives that factor's expectation.
     """
-    if n < 2:
+    if n < 3:
         return rho
-    spread = math.sqrt(max(1.0 - rho * rho, 0.0) / n)
+    # The fit's bias correction divides the raw estimate by 1 − 4/n (at most by 2), and so its spread.
+    spread = math.sqrt(max(1.0 - rho * rho, 0.0) / n) / max(1.0 - 4.0 / n, 0.5)
     r = np.clip(rho + spread * _NODES, -RHO_CAP, RHO_CAP)
-    root = np.where(r > 0.0, np.sqrt((1.0 + r) / (1.0 - r)), 1.0)
+    dof = np.maximum(n * (1.0 - r) / (1.0 + r) - 2.0, 1.0)
+    residual = _residual_samples(rho, n)
+    root = np.sqrt(np.where(r > 0.0, np.maximum(residual / dof, residual / (n - 2.0)), residual / (n - 2.0)))
     factor = float(np.sum(_WEIGHTS * root) / np.sum(_WEIGHTS))
     # √((1 + ρ)/(1 − ρ)) = f  ⇔  ρ = (f² − 1)/(f² + 1)
     return min((factor * factor - 1.0) / (factor * factor + 1.0), RHO_CAP)
+
+
+def _residual_samples(rho: float, n: int) -> float:
+    """n − 2I: the residual sum of squares of a line through n samples of AR(1) noise of lag-1
+    correlation ``rho``, in units of the noise's variance (the line takes 2I of them), at least 1."""
+    inflation = (1.0 + rho) / (1.0 - rho) if rho > 0.0 else 1.0
+    return max(n - 2.0 * inflation, 1.0)
 
 
 def _confidence_for(model: Forecast) -> float:

@@ -205,9 +205,10 @@ def test_rounding_error_autocovariance() -> None:
 
 
 def test_the_fits_average_inflation_of_white_noise() -> None:
-    # Measured through the compiled fit (4000 white-noise lines each): the mean of its AR(1)
-    # inflation of the error is 1.159 at 10 samples, 1.043 at 100, 1.013 at 1000.
-    for n, measured in ((10, 1.159), (100, 1.043), (1000, 1.013)):
+    # Measured through the compiled fit (4000 white-noise lines each): the mean of its error
+    # over the OLS one is 1.397 at 10 samples, 1.044 at 100, 1.013 at 1000. The model, a normal
+    # estimate of ρ, is 1.451 at 10 (the estimate's true spread is skewed): a plan errs longer.
+    for n, measured, within in ((10, 1.397, 0.06), (100, 1.044, 0.01), (1000, 1.013, 0.01)):
         rho = effective_rho(0.0, n)
-        assert math.sqrt((1.0 + rho) / (1.0 - rho)) == pytest.approx(measured, abs=0.04)
+        assert math.sqrt((1.0 + rho) / (1.0 - rho)) == pytest.approx(measured, abs=within)
     assert effective_rho(0.9, 10_000) == pytest.approx(0.9, abs=0.01)

@@ -1,0 +1,57 @@
+"""Honest small samples (issue 14): coverage and false PASS of the compiled fit at n_eff 5 to 600.
+
+Each cell fits :data:`DRAWS` seeded synthetic decays with the leak exactly at the limit
+(:mod:`tests.analysis.small_sample_mc`). At 4 000 draws a share near 0.95 (or 0.05) has a
+binomial standard error of 0.0034; the tolerance is three of them, :data:`TOL` = 0.0103, so a
+cell whose true coverage is on target fails by chance about once in 370.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.analysis.small_sample_mc import binomial_tolerance, run_cell
+
+DRAWS = 4000
+TOL = binomial_tolerance(0.05, DRAWS)
+
+# (kind, n, ρ) with n_eff = n(1 − ρ)/(1 + ρ) from 5 to 600, where both targets are met.
+ON_TARGET = [
+    ("white", 50, 0.0),
+    ("white", 600, 0.0),
+    ("ar1", 20, 0.3),
+    ("ar1", 50, 0.5),
+    ("ar1", 50, 0.8),
+    ("ar1", 100, 0.9),
+    ("ar1", 200, 0.7),
+    ("ar1", 300, 0.9),
+    ("ar1", 1000, 0.3),
+    ("ar1", 1000, 0.9),
+]
+
+
+@pytest.mark.parametrize(("kind", "n", "rho"), ON_TARGET)
+def test_intervals_cover_95_percent_and_a_leak_at_the_limit_passes_at_most_5pc(
+    kind: str, n: int, rho: float
+) -> None:
+    cell = run_cell(kind, n, rho, DRAWS, seed=14)
+    assert 0.94 - TOL <= cell.coverage <= 0.96 + TOL
+    assert cell.false_pass <= 0.05 + TOL
+
+
+@pytest.mark.parametrize("n", [10, 20])
+def test_few_white_samples_err_on_the_safe_side(n: int) -> None:
+    # Only a positive estimate of ρ inflates (the error is never below the OLS one), so white
+    # noise's estimate, positive half the time, widens these intervals: 0.97 coverage
+    # (VALIDATION.md). Never a false PASS beyond the nominal 5 %.
+    cell = run_cell("white", n, 0.0, DRAWS, seed=14)
+    assert 0.95 - TOL <= cell.coverage <= 0.975 + TOL
+    assert cell.false_pass <= 0.05
+
+
+def test_twenty_strongly_correlated_samples_fall_short_by_little() -> None:
+    # n = 20, ρ = 0.6 (n_eff = 5): the estimate of ρ scatters by ±0.2 and the intervals cover
+    # about 0.93 (0.91 before issue 14); what is left of the shortfall is stated in VALIDATION.md.
+    cell = run_cell("ar1", 20, 0.6, DRAWS, seed=14)
+    assert cell.coverage >= 0.92 - TOL
+    assert cell.false_pass <= 0.06 + TOL
