@@ -405,15 +405,17 @@ def _why_not(
     test = model.test
     gap = abs(limit - expected)
     z = model.t_quantile + float(special.ndtri(power))
-    # The terms that a longer test does not reduce: relative calibrations, and an unmeasured drift.
-    fixed = {"volume", "gauge_calibration"} | (set() if setup.compensated else {"temperature"})
+    # The terms that a longer test does not reduce: relative calibrations, the gauge's zero drift
+    # (a rate), and an unmeasured drift of the gas temperature.
+    fixed = {"volume", "gauge_calibration", "zero_drift"} | (set() if setup.compensated else {"temperature"})
     floor = math.sqrt(sum(u * u for name, u in test.terms.items() if name in fixed))
     if setup.compensated:
         floor = math.hypot(floor, expected * model.type_b.temperature_k / setup.temperature_k)
     if z * floor >= gap:
         return (
             f"the Type-B terms a longer test does not reduce ({floor:.3g} Pa·m³/s: volume, gauge and "
-            "thermometer calibration, temperature drift) alone exceed what deciding needs "
+            "thermometer calibration, the gauge's zero drift, temperature drift) alone exceed what "
+            "deciding needs "
             f"({gap / z:.3g} Pa·m³/s for a gap of {gap:.3g} Pa·m³/s to the limit)"
         )
     span = f"{bound / 86400.0:.3g} days" if bound >= 86400.0 else f"{bound:g} s"

@@ -3,9 +3,9 @@
 A leak in Zarya (72 m³) lowers its pressure by less than one printed digit (10 Pa) in the
 10 min watch: a fixed hold left it INCONCLUSIVE. The step plans the extension from the first
 window and watches on (up to ``max_watch``), so the segment is decided and named. The ISS
-mockup's default bound on an unmeasured temperature drift (0.5 K/h) alone would forbid any
-verdict on a 72 m³ segment without a thermometer, whatever the hold (the planner's model says
-so and the step records it); the variant bench declares a station's 0.02 K/h.
+mockup declares a station's bound on an unmeasured temperature drift (0.02 K/h): a lab's
+default (0.5 K/h) alone would forbid any verdict on a 72 m³ segment without a thermometer,
+whatever the hold (the planner's model says so and the step records it).
 """
 
 from __future__ import annotations
@@ -23,16 +23,13 @@ ISOLATION = PROCEDURES / "compartment_isolation.yaml"
 
 
 def zarya_leaking(tmp_path: Path) -> Path:
-    """The ISS mockup with its leak in Zarya (a smaller hole) and a station's temperature drift bound."""
+    """The ISS mockup with its leak in Zarya (a smaller hole)."""
     return variant(
         tmp_path,
         ISS,
-        lambda t: (
-            t.replace(
-                "- {between: [prk, space], kind: orifice, diameter: 236 um",
-                "- {between: [zarya, space], kind: orifice, diameter: 205 um",
-            )
-            + "\nenvironment: {temperature_drift: 0.02 K/h}\n"
+        lambda t: t.replace(
+            "- {between: [prk, space], kind: orifice, diameter: 236 um",
+            "- {between: [zarya, space], kind: orifice, diameter: 205 um",
         ),
     )
 
