@@ -5,12 +5,12 @@ module turns them into a slope with an honest standard error. Gauge noise is oft
 correlated from one sample to the next (drift, filtering, 1/f), which makes the plain
 OLS standard error too small; the lag-1 autocorrelation of the residuals gives an
 AR(1) variance inflation I = (1 + ρ)/(1 − ρ) and an effective sample size n_eff = n/I.
-The inflation is never below one, so the reported error is never smaller than the plain
-OLS error.
+A negative estimate deflates (I < 1) as the model says, so the reported error can be below
+the plain OLS one (the third point below says why).
 
 Small effective samples (issue 14, VALIDATION.md). With 5 to 20 effective samples the
 intervals used to cover 0.91-0.93 and a leak at the limit passed 6-7 % of the time, for
-two reasons the AR(1) model itself names, both fixed here with O(1) work on the core's sums:
+reasons the AR(1) model itself names, all fixed here with O(1) work on the core's sums:
 
 * **the bias of the lag-1 estimate** of OLS residuals, about −(2 + 4ρ)/n, is a bias in
   terms of the *true* ρ; adding (2 + 4ρ̂)/n with the biased ρ̂ in place of ρ left most of
@@ -19,15 +19,25 @@ two reasons the AR(1) model itself names, both fixed here with O(1) work on the 
 * **the residual variance** of a fitted line loses two *effective* samples, not two
   samples: E[SSE] ≈ σ²(n − tr(HΣ)/σ²) and tr(HΣ)/σ² ≈ 2·I under AR(1) noise, so
   s² = SSE/(n − 2I) = SSE/(I·(n_eff − 2)). Dividing by n − 2 read σ² up to 40 % low at
-  n_eff = 5. With it the slope's variance is SSE/(dof·S_tt), dof = n_eff − 2, whose
-  Student t the verdict uses.
+  n_eff = 5. With it the slope's variance is SSE/((n_eff − 2)·S_tt);
+* **the noise of the estimate of ρ** (round 2). From 20 residuals ρ̂ scatters by ±0.2, and a
+  window whose ρ̂ happens to be low gets a too-narrow interval (0.93 coverage at n = 20,
+  ρ = 0.6, 0.937-0.939 at n_eff ≈ 5 from 50-100 samples). The verdict's Student t now has the
+  Satterthwaite degrees of freedom of the whole variance estimate (:func:`interval_dof`): the
+  χ² dof of the residual sum of squares under AR(1) noise and the variance of ln I/(n − 2I)
+  from Bartlett's variance (1 − ρ²)/n of ρ̂. Counting that noise widens every window whose ρ̂
+  is positive, white noise's half of the time; with the old rule "the error is never below
+  OLS" white noise at n ≤ 50 was then over-covered (0.965-0.975). A negative ρ̂ therefore
+  narrows the error as the AR(1) model says, which brings white noise back to 0.95-0.96 for
+  n ≥ 20.
 
-Rejected, by Monte Carlo (tests/analysis/small_sample_mc.py): a Satterthwaite dof for the
-noise of the inflation itself (still 0.92-0.93 at n_eff ≈ 5, over-covers white noise at
-n ≤ 50), and a Prais–Winsten fit (another estimator of the slope than the one every record
-reports, with the same ρ̂ problem in its interval). What remains: at 20 samples with
-ρ ≳ 0.5, ρ̂ scatters by ±0.2 and coverage is 0.93 (false PASS 0.056); white noise at n ≤ 20
-is over-covered (0.97) because only a positive ρ̂ inflates.
+Rejected, by Monte Carlo (tests/analysis/small_sample_mc.py): the expectation of the inflation
+over ρ̂'s sampling distribution (0.96-0.99 at n ≤ 20), the same Satterthwaite dof with the
+spread of the *debiased* estimate, (1 − ρ²)/n/(1 − 4/n)² (0.96-0.97 at n = 20 and 0.998 for
+white noise at n = 10: the linearisation overstates a skewed, bounded ρ̂ there), a Prais–Winsten
+fit (another estimator of the slope than the one every record reports). What remains: at
+n = 10 (white, or ρ ≲ 0.3) ρ̂ scatters by ±0.4 and the intervals over-cover (0.98), on the safe
+side.
 """
 
 from __future__ import annotations
@@ -113,14 +123,18 @@ def line_statistics(moments: tuple[float, ...], residuals: tuple[float, ...]) ->
     residual_var = sse / dof_ols
     ols_se = math.sqrt(residual_var / s_tt)
     rho = 0.0
+    dof = float(dof_ols) if dof_ols > 0 else 1.0
     if sse > 0.0 and pairs > 0:
         rho = debiased_rho(float(lag1) / sse, n)
-    inflation = (1.0 + rho) / (1.0 - rho) if rho > 0.0 else 1.0
+        dof = interval_dof(rho, n)
+    # The AR(1) inflation of either sign: a negative ρ̂ narrows the error below the OLS one as the
+    # model says (module docstring: without it, once dof counts the noise of ρ̂, white noise is
+    # over-covered at n ≤ 50).
+    inflation = (1.0 + rho) / (1.0 - rho)
     n_eff = n / inflation
-    dof = max(n_eff - 2.0, 1.0)
     # The line took two effective samples of the residual variance (module docstring): the
-    # slope's variance is SSE/(dof·S_tt), which is the OLS one times I·(n − 2)/(n − 2I).
-    slope_se = math.sqrt(sse / (dof * s_tt))
+    # slope's variance is SSE/((n_eff − 2)·S_tt), which is the OLS one times I·(n − 2)/(n − 2I).
+    slope_se = math.sqrt(sse / (max(n_eff - 2.0, 1.0) * s_tt))
     return LineFit(
         n=n,
         n_skipped=int(skipped),
@@ -129,13 +143,33 @@ def line_statistics(moments: tuple[float, ...], residuals: tuple[float, ...]) ->
         intercept_rel=float(intercept_rel),
         slope=float(slope),
         ols_slope_stderr=ols_se,
-        slope_stderr=max(slope_se, ols_se),
+        slope_stderr=slope_se,
         residual_std=math.sqrt(residual_var),
         rho1=rho,
         n_eff=n_eff,
         dof=dof,
         duration=0.0,
     )
+
+
+def interval_dof(rho: float, n: int) -> float:
+    """Satterthwaite degrees of freedom of the slope's variance estimate for a fit whose ρ̂ is ``rho``.
+
+    The estimate SSE·g(ρ̂)/S_tt, g = I/(n − 2I), has two sources of noise: the residual sum
+    of squares, a scaled χ² of about ν_SSE = (n − 2I)(1 − ρ²)/(1 + ρ²) degrees of freedom under
+    AR(1) noise (white: n − 2), and the estimate ρ̂, of variance about (1 − ρ²)/n (Bartlett's
+    variance of a lag-1 estimate), which moves ln g by (d ln g/dρ)·δρ with d ln g/dρ =
+    2/(1 − ρ²) + 4/((1 − ρ)²(n − 2I)). Their relative variances add: 2/ν = 2/ν_SSE +
+    Var(ln g). The result is held between 1 and the OLS n − 2. O(1), from ρ̂ and n alone.
+    """
+    rho = min(max(rho, -RHO_CAP), RHO_CAP)
+    inflation = (1.0 + rho) / (1.0 - rho)
+    residual = max(n - 2.0 * inflation, 1.0)
+    nu_sse = max(residual * (1.0 - rho * rho) / (1.0 + rho * rho), 1.0)
+    dlog = 2.0 / (1.0 - rho * rho) + 4.0 / ((1.0 - rho) ** 2 * residual)
+    var_log = dlog * dlog * (1.0 - rho * rho) / n
+    dof = 1.0 / (1.0 / nu_sse + var_log / 2.0)
+    return min(max(dof, 1.0), max(n - 2.0, 1.0))
 
 
 def debiased_rho(raw: float, n: int) -> float:

@@ -14,10 +14,11 @@ what a run will see:
   noise is smaller than a step it repeats from one sample to the next, which the fit reads
   as lag-1 autocorrelation and inflates its error for (AR(1), as
   :func:`rig.analysis.linefit.line_statistics` does);
-* **the fit's own estimate of that autocorrelation** is noisy and only a positive one
-  inflates, so the error it reports is larger on average than the noise alone gives;
-* **Student's t**: the verdict's one-sided bound uses t on the effective degrees of freedom,
-  not the normal quantile, which matters when the autocorrelation leaves few of them;
+* **the fit's own estimate of that autocorrelation** is noisy (a positive one inflates, a
+  negative one deflates), so the error it reports is not the noise alone's on average;
+* **Student's t**: the verdict's one-sided bound uses t on the Satterthwaite degrees of freedom
+  of the fit's variance estimate (:func:`rig.analysis.linefit.interval_dof`), not the normal
+  quantile, which matters when the autocorrelation and its noisy estimate leave few of them;
 * **E2930 over the recorded window**: the engine judges the resolution over the window's span,
   which on a wall clock may end up to a sample period before the step does.
 
@@ -47,6 +48,7 @@ from scipy import special
 
 from rig.analysis.budget import E2930_FRACTION, PlannedTest, TypeB, decisive, planned_test
 from rig.analysis.detectability import Resolving
+from rig.analysis.linefit import interval_dof
 from rig.errors import InputError
 from rig.outcome import Outcome
 from rig.units import T_TWENTY_C_K
@@ -234,9 +236,9 @@ def forecast(setup: MeasurementSetup, duration_s: float, rate_pa_m3_s: float) ->
         temperature_noise_k=t_noise,
         rho=seen,
     )
-    # The engine's degrees of freedom, effective samples less two: its error is the OLS one
-    # times √((n − 2)/dof), which `seen` carries as an AR(1) inflation (effective_rho).
-    dof = max(_residual_samples(rho, n) * (1.0 - seen) / (1.0 + seen), 1.0)
+    # The engine's degrees of freedom (rig.analysis.linefit.interval_dof): those of its variance
+    # estimate, whose noise counts the residual scatter's and that of its estimate of ρ.
+    dof = interval_dof(rho, n) if n >= 3 else 1.0
     t_q = float(special.stdtrit(dof, CONFIDENCE))
     return Forecast(test, type_b, noise, t_noise, rho, seen, dof, t_q, mean_p)
 
@@ -245,20 +247,19 @@ def effective_rho(rho: float, n: int) -> float:
     """The autocorrelation whose AR(1) inflation is the one the fit applies on average.
 
     The fit estimates ρ from n residuals (without bias, spread about √((1 − ρ²)/n)) and
-    inflates its error only for a positive estimate, so even white noise is inflated on
-    average. Its error is √(SSE/(dof·S_tt)) with dof = n(1 − ρ̂)/(1 + ρ̂) − 2 (at least 1)
+    inflates (or, for a negative estimate, deflates) its error accordingly. Its error is
+    √(SSE/((n_eff − 2)·S_tt)) with n_eff = n(1 − ρ̂)/(1 + ρ̂) (n_eff − 2 at least 1)
     (:func:`rig.analysis.linefit.line_statistics`), and SSE is about σ²·(n − 2I) for noise of
-    inflation I = (1 + ρ)/(1 − ρ): the factor on σ/√S_tt is √((n − 2I)/dof). The result, used as
-    an AR(1) inflation, gives that factor's expectation.
+    inflation I = (1 + ρ)/(1 − ρ): the factor on σ/√S_tt is √((n − 2I)/(n_eff − 2)). The result,
+    used as an AR(1) inflation, gives that factor's expectation.
     """
     if n < 3:
         return rho
     # The fit's bias correction divides the raw estimate by 1 − 4/n (at most by 2), and so its spread.
     spread = math.sqrt(max(1.0 - rho * rho, 0.0) / n) / max(1.0 - 4.0 / n, 0.5)
     r = np.clip(rho + spread * _NODES, -RHO_CAP, RHO_CAP)
-    dof = np.maximum(n * (1.0 - r) / (1.0 + r) - 2.0, 1.0)
-    residual = _residual_samples(rho, n)
-    root = np.sqrt(np.where(r > 0.0, np.maximum(residual / dof, residual / (n - 2.0)), residual / (n - 2.0)))
+    samples = np.maximum(n * (1.0 - r) / (1.0 + r) - 2.0, 1.0)
+    root = np.sqrt(_residual_samples(rho, n) / samples)
     factor = float(np.sum(_WEIGHTS * root) / np.sum(_WEIGHTS))
     # √((1 + ρ)/(1 − ρ)) = f  ⇔  ρ = (f² − 1)/(f² + 1)
     return min((factor * factor - 1.0) / (factor * factor + 1.0), RHO_CAP)
