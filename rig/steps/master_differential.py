@@ -20,29 +20,23 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rig.analysis.mastering import offset_uncertainty
-from rig.bench import BenchSpec
 from rig.engine.masters import MasterOffset, MasterStoreError
 from rig.outcome import Outcome
-from rig.steps.base import MeasuredWindow, Step
 from rig.steps.context import CheckContext, StepContext
-from rig.steps.fields import CHANNEL_REF, LEAK_RATE, TEXT, TIME, VOLUME_REF, step_field
-from rig.steps.measure_differential import check_differential, differential_measurement
+from rig.steps.fields import LEAK_RATE, TEXT, step_field
+from rig.steps.measure_differential import DifferentialWindow, check_differential, differential_measurement
 
 NOT_KEPT = "not kept"
 
 
 @dataclass(frozen=True, kw_only=True)
-class MasterDifferential(Step):
+class MasterDifferential(DifferentialWindow):
     """Measure the tight master on ``channel`` over ``duration_s``; keep its offset as ``master``."""
 
     kind: ClassVar[str] = "master_differential"
     bound_field: ClassVar[str | None] = "duration"
 
-    name: str = step_field("name", TEXT)
     master: str = step_field("master", TEXT)
-    channel: str = step_field("channel", CHANNEL_REF)
-    volume: str = step_field("volume", VOLUME_REF)
-    duration_s: float = step_field("duration", TIME)
     limit_pa_m3_s: float = step_field("limit", LEAK_RATE)
 
     def check(self, ctx: CheckContext) -> None:
@@ -50,18 +44,6 @@ class MasterDifferential(Step):
         if ctx.has("name"):
             ctx.measure(self.name)
         check_differential(ctx, self.channel, self.volume, self.duration_s, self.limit_pa_m3_s)
-
-    def planned_duration(self, response_s: float) -> tuple[float | None, float | None]:
-        """Its duration, nominally and at the longest."""
-        return self.duration_s, self.duration_s
-
-    def kept_channels(self, bench: BenchSpec) -> tuple[str, ...]:
-        """Its differential head."""
-        return (self.channel,)
-
-    def measured_window(self, name: str) -> MeasuredWindow | None:
-        """Its own measurement's test volume."""
-        return MeasuredWindow(self.volume, None, "decay") if name == self.name else None
 
     def run(self, ctx: StepContext) -> None:
         """Measure the master, judge it against its limit, keep its offset if it passed."""

@@ -53,27 +53,14 @@ DURATION_MATCH_REL = 0.01
 
 
 @dataclass(frozen=True, kw_only=True)
-class MeasureDifferential(Step):
-    """Fit ``channel`` (a differential head) over ``duration_s`` as ``volume``'s leak; judge it."""
-
-    kind: ClassVar[str] = "measure_differential"
-    bound_field: ClassVar[str | None] = "duration"
+class DifferentialWindow(Step):
+    """What ``measure_differential`` and ``master_differential`` share: one window of a differential
+    head, fitted as ``volume``'s leak (a decay of Δp, never compensated)."""
 
     name: str = step_field("name", TEXT)
     channel: str = step_field("channel", CHANNEL_REF)
     volume: str = step_field("volume", VOLUME_REF)
     duration_s: float = step_field("duration", TIME)
-    limit_pa_m3_s: float | None = step_field("limit", LEAK_RATE, optional=True)
-    master: str | None = step_field("master", TEXT, optional=True)
-    max_age_s: float | None = step_field("max_age", TIME, optional=True)
-
-    def check(self, ctx: CheckContext) -> None:
-        """A differential channel with ``volume`` on one side; a resolvable limit; max_age needs a master."""
-        if ctx.has("name"):
-            ctx.measure(self.name)
-        if self.max_age_s is not None and self.master is None:
-            ctx.refuse("max_age_s", "max_age bounds the age of a master's offset: name the `master:` too")
-        check_differential(ctx, self.channel, self.volume, self.duration_s, self.limit_pa_m3_s)
 
     def planned_duration(self, response_s: float) -> tuple[float | None, float | None]:
         """Its duration, nominally and at the longest."""
@@ -86,6 +73,26 @@ class MeasureDifferential(Step):
     def measured_window(self, name: str) -> MeasuredWindow | None:
         """Its own measurement's test volume (a decay of Δp, never compensated)."""
         return MeasuredWindow(self.volume, None, "decay") if name == self.name else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasureDifferential(DifferentialWindow):
+    """Fit ``channel`` (a differential head) over ``duration_s`` as ``volume``'s leak; judge it."""
+
+    kind: ClassVar[str] = "measure_differential"
+    bound_field: ClassVar[str | None] = "duration"
+
+    limit_pa_m3_s: float | None = step_field("limit", LEAK_RATE, optional=True)
+    master: str | None = step_field("master", TEXT, optional=True)
+    max_age_s: float | None = step_field("max_age", TIME, optional=True)
+
+    def check(self, ctx: CheckContext) -> None:
+        """A differential channel with ``volume`` on one side; a resolvable limit; max_age needs a master."""
+        if ctx.has("name"):
+            ctx.measure(self.name)
+        if self.max_age_s is not None and self.master is None:
+            ctx.refuse("max_age_s", "max_age bounds the age of a master's offset: name the `master:` too")
+        check_differential(ctx, self.channel, self.volume, self.duration_s, self.limit_pa_m3_s)
 
     def run(self, ctx: StepContext) -> None:
         """Look up the master (if named), hold, fit, subtract its offset, judge, record."""
