@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import math
 
-from drivers.models import DIFFERENTIAL_TRANSDUCER, MODELS
+from drivers.models import (
+    DIFFERENTIAL_TRANSDUCER,
+    MODELS,
+    ZERO_DRIFT_FS_PER_S,
+    ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K,
+)
 from rig.bench import BenchSpec
 from rig.bench_differential import DIFFERENTIAL, default_resolution_pa
 from rig.located_yaml import Doc
@@ -105,12 +110,17 @@ def zero_stability(bench: BenchSpec, channel: str) -> tuple[float, float]:
     Each figure from the best source the bench offers: the channel's calibration certificate
     (``calibrations.<channel>.zero_stability``) first, then the channel's own keys
     (``zero_stability: 2 Pa/h``, ``zero_temperature_coefficient: 5 Pa/K``), else its model's
-    datasheet figure (:mod:`drivers.models`).
+    datasheet figure (:mod:`drivers.models`); a differential head read through a DAQ takes the
+    capacitance-diaphragm class's figures on its own full scale (a DAQ input has no zero of its
+    own to declare).
     """
     spec = bench.channels[channel]
     model = MODELS[bench.instruments[spec.instrument].model]
     calibration = bench.calibrations.get(channel)
     drift, tempco = model.zero_stability_pa_s, model.zero_temperature_coefficient_pa_k
+    if spec.measures == DIFFERENTIAL and spec.full_scale_pa is not None:
+        drift = ZERO_DRIFT_FS_PER_S * spec.full_scale_pa
+        tempco = ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K * spec.full_scale_pa
     if spec.zero_stability_pa_s is not None:
         drift = spec.zero_stability_pa_s
     if spec.zero_temperature_coefficient_pa_k is not None:

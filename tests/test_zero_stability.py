@@ -75,3 +75,14 @@ def test_a_thermometers_certificate_has_no_zero_stability(tmp_path: Path) -> Non
     )
     with pytest.raises(LocatedError, match=r"a zero's stability is a pressure gauge's"):
         load_bench(path)
+
+
+def test_a_differential_head_takes_the_class_figures_on_its_own_full_scale() -> None:
+    """A head read through a DAQ: the DAQ has no zero, the head does (0.005 %FS/K of its 1000 Pa)."""
+    bench = load_bench(sim_runs.MOCKUP)
+    assert MODELS["DAQ970A"].zero_temperature_coefficient_pa_k == 0.0
+    drift, tempco = zero_stability(bench, "dp_article")
+    assert tempco == pytest.approx(5e-5 * 1000.0)
+    assert drift > 0.0
+    type_b = type_b_for(bench, "dp_article", ("article",), None, 0.0)
+    assert type_b.zero_rate_pa_s > 0.0

@@ -20,8 +20,6 @@ from rig.clock import Clock
 from rig.engine.abort import Abort
 from rig.engine.evidence import PositionWatch
 from rig.engine.masters import MasterStore
-from rig.engine.measurements import NOT_ISOLATED
-from rig.engine.measuring import INCOMPLETE, NOT_STEADY
 from rig.engine.observer import EventStream, RunObserver, StepProgress
 from rig.engine.safe_state import apply_safe_state
 from rig.engine.samples import SampleStore
@@ -367,12 +365,14 @@ def _aggregate(measurements: dict[str, Measurement]) -> tuple[Outcome, str]:
     if failed:
         return Outcome.FAIL, f"failed: {', '.join(failed)}"
     unsure = [n for n, m in measurements.items() if m.outcome is Outcome.INCONCLUSIVE]
-    refused = {n: measurements[n].refusal or "" for n in unsure}
-    not_sealed = [
-        f"{n}: {why}" for n, why in refused.items() if why.startswith((NOT_ISOLATED, NOT_STEADY, INCOMPLETE))
-    ]
-    if not_sealed:  # testing longer would not help: say what is wrong
-        return Outcome.INCONCLUSIVE, f"not decisive: {'; '.join(not_sealed)}"
+    # A measurement withheld for a reason (not isolated, not steady, no master, its zero moved, the
+    # verification leak unseen, ...) says it: "test longer" is the advice only for bounds that
+    # straddle the limit.
+    refused = [f"{n}: {measurements[n].refusal}" for n in unsure if measurements[n].refusal]
+    longer = [n for n in unsure if not measurements[n].refusal]
+    if refused:
+        tail = f"; test longer: {', '.join(longer)}" if longer else ""
+        return Outcome.INCONCLUSIVE, f"not decisive: {'; '.join(refused)}{tail}"
     if unsure:
         return Outcome.INCONCLUSIVE, f"not decisive, test longer: {', '.join(unsure)}"
     return Outcome.PASS, "every measurement within its limit" if measurements else "no measurement taken"

@@ -164,6 +164,8 @@ def test_the_shipped_pair_runs_master_first_then_production(tmp_path: Path) -> N
     assert before.verdict.value == "INCONCLUSIVE"
     assert before.measurements["differential"].refusal is not None
     assert before.measurements["differential"].refusal.startswith("no master")
+    # The run's reason says why, not "test longer": no length of test stands in for the master.
+    assert before.reason.startswith("not decisive: differential: no master"), before.reason
     master = sim_runs.run(tmp_path, "master_differential", seed=4).outcome
     assert master.verdict.value == "PASS", master.reason
     production = sim_runs.run(tmp_path, "differential_decay", seed=4).outcome
