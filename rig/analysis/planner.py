@@ -48,7 +48,7 @@ from scipy import special
 
 from rig.analysis.budget import E2930_FRACTION, PlannedTest, TypeB, decisive, planned_test
 from rig.analysis.detectability import Resolving
-from rig.analysis.linefit import interval_dof
+from rig.analysis.linefit import RHO_FLOOR, interval_dof, lag1_variance_factor
 from rig.errors import InputError
 from rig.outcome import Outcome
 from rig.units import T_TWENTY_C_K
@@ -247,17 +247,19 @@ def effective_rho(rho: float, n: int) -> float:
     """The autocorrelation whose AR(1) inflation is the one the fit applies on average.
 
     The fit estimates ρ from n residuals (without bias, spread about √((1 − ρ²)/n)) and
-    inflates (or, for a negative estimate, deflates) its error accordingly. Its error is
-    √(SSE/((n_eff − 2)·S_tt)) with n_eff = n(1 − ρ̂)/(1 + ρ̂) (n_eff − 2 at least 1)
+    inflates (or, for a negative estimate down to RHO_FLOOR, deflates) its error accordingly.
+    Its error is √(SSE/((n_eff − 2)·S_tt)) with n_eff = n(1 − ρ̂)/(1 + ρ̂) (n_eff − 2 at least 1)
     (:func:`rig.analysis.linefit.line_statistics`), and SSE is about σ²·(n − 2I) for noise of
     inflation I = (1 + ρ)/(1 − ρ): the factor on σ/√S_tt is √((n − 2I)/(n_eff − 2)). The result,
     used as an AR(1) inflation, gives that factor's expectation.
     """
     if n < 3:
         return rho
-    # The fit's bias correction divides the raw estimate by 1 − 4/n (at most by 2), and so its spread.
-    spread = math.sqrt(max(1.0 - rho * rho, 0.0) / n) / max(1.0 - 4.0 / n, 0.5)
-    r = np.clip(rho + spread * _NODES, -RHO_CAP, RHO_CAP)
+    # Bartlett's spread with the exact small-sample factor of a line's residuals
+    # (rig.analysis.linefit.lag1_variance_factor); the fit's bias correction divides the raw
+    # estimate by 1 − 4/n (at most by 2), and so its spread.
+    spread = math.sqrt(max(1.0 - rho * rho, 0.0) * lag1_variance_factor(n) / n) / max(1.0 - 4.0 / n, 0.5)
+    r = np.clip(rho + spread * _NODES, RHO_FLOOR, RHO_CAP)
     samples = np.maximum(n * (1.0 - r) / (1.0 + r) - 2.0, 1.0)
     root = np.sqrt(_residual_samples(rho, n) / samples)
     factor = float(np.sum(_WEIGHTS * root) / np.sum(_WEIGHTS))

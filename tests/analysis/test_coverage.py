@@ -8,6 +8,7 @@ from scipy import stats
 from scipy.signal import lfilter
 
 from rig.analysis import fit_decay
+from rig.analysis.linefit import lag1_variance_factor
 
 RUNS = 500
 SAMPLES = 300
@@ -66,3 +67,29 @@ def test_reported_error_follows_the_sign_of_the_estimated_correlation() -> None:
         else:
             assert fit.slope_stderr_pa_s < fit.line.ols_slope_stderr
             assert fit.line.dof <= fit.n - 2
+
+
+@pytest.mark.parametrize("n", [10, 40, 400])
+def test_an_alternating_artefact_does_not_shrink_the_error_below_half_the_ols_one(n: int) -> None:
+    # +a, −a, +a, … on a line: ρ̂ ≈ −1, not AR(1) noise (a pickup, a dithering regulator). The
+    # deflation stops at RHO_FLOOR = −0.5: I = 1/3, so the error is at least √(1/3) ≈ 0.58 of the
+    # OLS one at large n and √(8/28) ≈ 0.53 at n = 10 (n_eff − 2 against n − 2). Half the OLS
+    # error is the bound: an artefact may narrow the interval by at most the factor the AR(1)
+    # model allows at ρ = −0.5, never to the 0.23 it got at ρ̂ = −0.9.
+    t = np.arange(float(n))
+    fit = fit_decay(t, 1e5 - 0.01 * t + 0.2 * (-1.0) ** np.arange(n))
+    assert fit.line.rho1 == pytest.approx(-0.5)
+    assert fit.slope_stderr_pa_s >= 0.5 * fit.line.ols_slope_stderr
+
+
+@pytest.mark.parametrize("n", [5, 10, 23, 50])
+def test_the_small_sample_spread_of_the_lag1_estimate_is_the_exact_one(n: int) -> None:
+    # Var r of r = e'Ae/e'e for the residuals e = Mε of a line through white noise, from traces.
+    t = np.arange(float(n))
+    x = np.column_stack([np.ones(n), t])
+    m = np.eye(n) - x @ np.linalg.solve(x.T @ x, x.T)
+    a = (np.eye(n, k=1) + np.eye(n, k=-1)) / 2.0
+    ma = m @ a
+    tr1, tr2, dof = np.trace(ma), np.trace(ma @ ma), n - 2
+    var = (tr1 * tr1 + 2.0 * tr2) / (dof * (dof + 2)) - (tr1 / dof) ** 2
+    assert lag1_variance_factor(n) == pytest.approx(n * var, rel=1e-9)

@@ -43,8 +43,9 @@ def test_intervals_cover_95_percent_and_a_leak_at_the_limit_passes_at_most_5pc(
 
 def test_ten_white_samples_err_on_the_safe_side() -> None:
     # From 10 residuals the estimate of ρ scatters by ±0.4; the interval's degrees of freedom
-    # count that noise and over-cover white noise (0.98, VALIDATION.md). Never a false PASS
-    # beyond the nominal 5 %.
+    # count that noise (with the exact small-sample spread of a line's residuals since round 3)
+    # and still over-cover white noise a little (about 0.965, VALIDATION.md). Never a false
+    # PASS beyond the nominal 5 %.
     cell = run_cell("white", 10, 0.0, DRAWS, seed=14)
-    assert 0.95 - TOL <= cell.coverage <= 0.985 + TOL
+    assert 0.95 - TOL <= cell.coverage <= 0.97 + TOL
     assert cell.false_pass <= 0.05
