@@ -70,7 +70,7 @@ def bench(
 DECAY = """procedure: drift_decay
 version: 1
 bench: {bench}
-sample_period: 1 s
+sample_period: 2 s
 setup:
   - set_valves: {{valves: {{supply: closed, pump: closed, reference: closed, cal_leak: closed,
       article: closed, vent: open}}}}
