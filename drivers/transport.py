@@ -10,7 +10,6 @@ before anyone calls the instrument slow.
 from __future__ import annotations
 
 import contextlib
-import socket
 from typing import Any, Protocol
 
 import pyvisa
@@ -88,22 +87,7 @@ class VisaTransport:
         except (VisaIOError, OSError) as exc:
             raise InstrumentDisconnectedError(f"{self.resource_name}: cannot open ({exc})") from exc
         self._resource.timeout = self.timeout_s * 1000.0
-        self._no_delay()
         self._fresh = True
-
-    def _no_delay(self) -> None:
-        """Send each command at once (TCP_NODELAY, VISA's default for VI_ATTR_TCPIP_NODELAY).
-
-        Without it a command that gets no reply and the query after it wait on the peer's delayed
-        ACK (~40 ms a valve move). pyvisa-py cannot set the attribute on a SOCKET session, so the
-        option goes on its socket where there is one; any other backend keeps its own default.
-        """
-        sessions = getattr(self._rm.visalib, "sessions", None)
-        session = sessions.get(self._resource.session) if isinstance(sessions, dict) else None
-        sock = getattr(session, "interface", None)
-        if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _call(self, what: str, fn: Any, *args: Any) -> Any:
         if self._resource is None:
