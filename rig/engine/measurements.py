@@ -191,14 +191,7 @@ def reference_leak_entry(
         correlated_rel=correlated_rel,
         certificate_rel=certificate_rel,
     )
-    band = tolerance_relative * certified
-    off = abs(measured - certified)
-    if off + COVERAGE_K * stderr <= band:
-        outcome = Outcome.PASS
-    elif off - COVERAGE_K * stderr > band:
-        outcome = Outcome.FAIL
-    else:
-        outcome = Outcome.INCONCLUSIVE
+    outcome = reference_outcome(measured, stderr, certified, tolerance_relative)
     return Measurement(
         value_pa_m3_s=measured,
         stderr_pa_m3_s=stderr,
@@ -214,6 +207,18 @@ def reference_leak_entry(
         channel=channel,
         window_s=window_s,
     )
+
+
+def reference_outcome(measured: float, stderr: float, certified: float, tolerance_relative: float) -> Outcome:
+    """A leak standard's measured rate against its certificate: PASS when the k = 2 interval lies
+    within ``certified`` ± ``tolerance_relative``, FAIL when it lies wholly outside, else INCONCLUSIVE."""
+    band = tolerance_relative * certified
+    off = abs(measured - certified)
+    if off + COVERAGE_K * stderr <= band:
+        return Outcome.PASS
+    if off - COVERAGE_K * stderr > band:
+        return Outcome.FAIL
+    return Outcome.INCONCLUSIVE
 
 
 def difference_stderr(

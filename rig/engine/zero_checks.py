@@ -25,16 +25,14 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rig.analysis.budget import E2930_FRACTION
+from rig.analysis.budget import E2930_FRACTION, SQRT3
+from rig.engine.measurements import reference_outcome
 from rig.outcome import Outcome
 from rig.record.measurement import E2930, Measurement, UncertaintyBudget
 
-SQRT3 = math.sqrt(3.0)
 # Coverage of the observed drift: a drift is "beyond" the declared bound only beyond k = 2 of the
 # checks' uncertainty, so a gauge within its stability is not refused 1 run in 6.
 COVERAGE_K = 2.0
-# The reference-leak comparison's coverage (rig.engine.measurements.COVERAGE_K, k = 2).
-REFERENCE_K = 2.0
 ZERO_DRIFT = "zero drift"
 
 
@@ -215,11 +213,6 @@ def _reference_verdict(widened: Measurement, entry: Measurement) -> Measurement:
     certified, tolerance = reference.certified_pa_m3_s, reference.tolerance_relative
     if certified is None or tolerance is None or entry.outcome is None or not entry.outcome.decisive:
         return widened
-    off = abs((entry.value_pa_m3_s or 0.0) - certified)
-    spread = REFERENCE_K * (widened.stderr_pa_m3_s or 0.0)
-    band = tolerance * certified
-    if entry.outcome is Outcome.PASS and off + spread <= band:
-        return widened
-    if entry.outcome is Outcome.FAIL and off - spread > band:
-        return widened
-    return replace(widened, outcome=Outcome.INCONCLUSIVE)
+    # Wider bounds can only take a decision back, never make another one.
+    again = reference_outcome(entry.value_pa_m3_s or 0.0, widened.stderr_pa_m3_s or 0.0, certified, tolerance)
+    return widened if again is entry.outcome else replace(widened, outcome=Outcome.INCONCLUSIVE)
