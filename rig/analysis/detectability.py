@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from scipy import special
 
+from rig.analysis.linefit import MIN_JUDGED_SAMPLES
 from rig.errors import InputError
 
 CERTIFIABLE_FACTOR = 10.0
@@ -100,6 +101,12 @@ class Resolving:
     noise_pa: float
     sample_period_s: float
 
+    def samples(self, duration_s: float) -> int:
+        """How many samples a window of ``duration_s`` holds at this sample period."""
+        if not duration_s > 0.0:
+            return 0
+        return math.floor(duration_s / self.sample_period_s + 1e-9) + 1
+
     def floor(self, duration_s: float) -> float:
         """The minimum detectable leak over ``duration_s`` (inf with fewer than 3 samples to fit)."""
         if not duration_s > 0.0:
@@ -116,6 +123,13 @@ class Resolving:
 
     def refusal(self, limit_pa_m3_s: float, duration_s: float) -> str | None:
         """Why ``limit_pa_m3_s`` cannot be tested over ``duration_s`` (None: it can)."""
+        samples = self.samples(duration_s)
+        if samples < MIN_JUDGED_SAMPLES:
+            return (
+                f"{duration_s:g} s at one sample per {self.sample_period_s:g} s gives {samples} samples of "
+                f"{self.channel!r}; a verdict needs at least {MIN_JUDGED_SAMPLES} "
+                "(test longer or sample faster)"
+            )
         floor = self.floor(duration_s)
         if limit_pa_m3_s >= floor:
             return None

@@ -50,10 +50,11 @@ over ρ̂'s sampling distribution (0.96-0.99 at n ≤ 20), the same Satterthwait
 spread of the *debiased* estimate, (1 − ρ²)/n/(1 − 4/n)² (0.96-0.97 at n = 20 and 0.998 for
 white noise at n = 10: the linearisation overstates a skewed, bounded ρ̂ there), a Prais–Winsten
 fit (another estimator of the slope than the one every record reports). What remains: at
-n = 10 (white, or ρ ≲ 0.3) ρ̂ scatters by ±0.4 and the intervals over-cover, on the safe
-side. Round 3 measured, and rejected, evaluating the dof at a ρ̂ shrunk towards 0 by its
-sampling variance (an empirical-Bayes plug-in): white noise at n = 10 to 0.962, but n = 20 /
-ρ = 0.6 to 0.940, at the edge. At n = 10 white noise still over-covers (0.966).
+n = 10 (white, or ρ ≲ 0.3) ρ̂ scatters by ±0.4 and the intervals over-cover white noise, on the
+safe side (0.966), while AR(1) noise of ρ = 0.3 (n_eff 5.4) is covered 0.949: an estimate that
+cannot tell the two apart cannot give both 0.95 (round 3's shrunk plug-in took white n = 10 to
+0.962 and n = 20 / ρ = 0.6 to 0.940). So no verdict is taken from fewer than MIN_JUDGED_SAMPLES
+(round 4, rig.analysis.verdict.decide), where white noise's coverage has entered the band.
 """
 
 from __future__ import annotations
@@ -72,6 +73,12 @@ from rig.errors import InputError
 FloatArray = npt.NDArray[np.float64]
 
 MIN_SAMPLES = 3
+# The fewest samples a verdict is taken from (rig.analysis.verdict.decide; the validator and the
+# planner refuse windows shorter at the bench's sample period). The interval's calibration rests on
+# the residuals' lag-1 estimate, which from fewer than about 20 samples cannot tell white noise from
+# AR(1) noise of ρ = 0.3 (both scatter by ±0.4 at n = 10): no one interval covers 94-96 % for both,
+# and white noise's over-covers there (0.966 at n = 10, 0.961 at 16; 0.958 at 20). VALIDATION.md.
+MIN_JUDGED_SAMPLES = 20
 # Keeps the AR(1) inflation finite (at most sqrt(199) ~ 14x) when residuals are a smooth curve.
 RHO_CAP = 0.99
 # The most negative ρ the inflation deflates for: the error is never below √(1/3) ≈ 0.58 of the OLS

@@ -48,7 +48,7 @@ from scipy import special
 
 from rig.analysis.budget import E2930_FRACTION, PlannedTest, TypeB, decisive, planned_test
 from rig.analysis.detectability import Resolving
-from rig.analysis.linefit import RHO_FLOOR, interval_dof, lag1_variance_factor
+from rig.analysis.linefit import MIN_JUDGED_SAMPLES, RHO_FLOOR, interval_dof, lag1_variance_factor
 from rig.errors import InputError
 from rig.outcome import Outcome
 from rig.units import T_TWENTY_C_K
@@ -61,12 +61,10 @@ MAX_DURATION_S = 30 * 86400.0
 # beyond it the leak itself slows with the pressure and the straight line the fit draws (and the
 # constant rate the plan assumes) no longer describe the test.
 MAX_DECAY_FRACTION = 0.1
-RELATIVE_TOLERANCE = 0.01  # bisection stops when the bracket is within 1 %
 # The engine caps the lag-1 autocorrelation it inflates for (rig.analysis.linefit.RHO_CAP).
 RHO_CAP = 0.99
-# Fewer samples leave the fit's autocorrelation estimate too noisy for a plan to say what the
-# verdict will do (at 5 samples the engine's bias correction alone moves it by 0.3).
-MIN_PLANNED_SAMPLES = 10
+# A plan never proposes a window the verdict would refuse for its size (rig.analysis.verdict.decide).
+MIN_PLANNED_SAMPLES = MIN_JUDGED_SAMPLES
 # Gauss–Hermite nodes for the expectation over the fit's estimate of the autocorrelation.
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(40)
 # Terms of the quantisation-error autocovariance series; the tail is below 1/(2π²·K) of a step².
@@ -381,7 +379,10 @@ def plan_duration(
         if hi >= bound:
             return plan(None, _why_not(setup, expected, limit_pa_m3_s, power, bound, drained), bound)
         lo, hi = hi, min(2.0 * hi, bound)
-    while hi - lo > RELATIVE_TOLERANCE * hi and hi - lo > setup.sample_period_s:
+    # To one sample period, not a relative tolerance: the plan is the shortest whole number of
+    # periods that decides (a 1 % bracket left plans up to 1 % long, and a check of "a few periods
+    # shorter" then found them decisive too). About 22 halvings for a 30-day bound at 1 s.
+    while hi - lo > setup.sample_period_s:
         mid = (lo + hi) / 2.0
         lo, hi = (lo, mid) if ok(mid) else (mid, hi)
     duration = min(_round_up(hi, setup.sample_period_s), bound)

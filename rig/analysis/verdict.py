@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from scipy import special
 
 from rig.analysis.decay import DecayFit
+from rig.analysis.linefit import MIN_JUDGED_SAMPLES
 from rig.errors import InputError
 from rig.outcome import Outcome
 
@@ -22,6 +23,16 @@ ZERO_UNCERTAINTY = (
     "no uncertainty: the trace shows no scatter and its resolution is unknown, so no confidence "
     "bound can be claimed (give the gauge's resolution)"
 )
+
+
+def too_few_samples(n: int) -> str:
+    """Why a window of ``n`` samples gets no verdict (see :data:`rig.analysis.linefit.MIN_JUDGED_SAMPLES`)."""
+    return (
+        f"{n} samples: a verdict needs at least {MIN_JUDGED_SAMPLES}, from fewer the noise's correlation "
+        "cannot be told from white noise and the bounds are not calibrated (test longer or sample faster)"
+    )
+
+
 # Probability that a rerun of the suggested length is decisive, if the estimate is right.
 POWER = 0.9
 
@@ -54,6 +65,16 @@ def decide(fit: DecayFit, limit_pa_m3_s: float, confidence: float = 0.95) -> Dec
         # The bounds sit on the estimate: nothing, not even one step of the gauge, says how far
         # the truth may be from it. A flat trace of an unknown gauge is not a tight volume.
         return Decision(Verdict.INCONCLUSIVE, limit_pa_m3_s, upper, lower, confidence, None, ZERO_UNCERTAINTY)
+    if fit.n < MIN_JUDGED_SAMPLES:
+        # The interval is still reported (it over-covers there, VALIDATION.md); a verdict is not
+        # taken from it. The same rate of sampling reaches the minimum after this much more time.
+        duration = fit.line.duration
+        extra = None
+        if fit.n > 1 and duration > 0.0:
+            extra = duration * (MIN_JUDGED_SAMPLES - 1) / (fit.n - 1) - duration
+        return Decision(
+            Verdict.INCONCLUSIVE, limit_pa_m3_s, upper, lower, confidence, extra, too_few_samples(fit.n)
+        )
     if upper <= limit_pa_m3_s:
         verdict = Verdict.PASS
     elif lower > limit_pa_m3_s:

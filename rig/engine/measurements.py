@@ -125,7 +125,11 @@ def decay_entry(
         return measured
     decision = decide(fit, limit)
     judged = replace(
-        measured, outcome=decision.verdict, limit_pa_m3_s=limit, additional_time_s=decision.additional_time_s
+        measured,
+        outcome=decision.verdict,
+        limit_pa_m3_s=limit,
+        additional_time_s=decision.additional_time_s,
+        refusal=decision.refusal,
     )
     if budget is not None:
         e2930 = budget.e2930(limit)

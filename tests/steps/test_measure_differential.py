@@ -53,9 +53,9 @@ def test_the_shipped_procedures_validate_and_rely_on_the_head(capsys: pytest.Cap
         ("measure_differential", GOOD + ", max_age: 8 h", "8 h", "name the `master:` too"),
         (
             "measure_differential",
-            GOOD.replace("duration: 5 min, limit: 0.5 sccm", "duration: 10 s, limit: 1e-9 Pa*m**3/s"),
+            GOOD.replace("duration: 5 min, limit: 0.5 sccm", "duration: 30 s, limit: 1e-9 Pa*m**3/s"),
             "1e-9",
-            "is below what 'dp_article' can resolve in 10 s",
+            "is below what 'dp_article' can resolve in 30 s",
         ),
         ("master_differential", GOOD, "{name: d", "master"),
         (
