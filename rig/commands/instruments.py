@@ -48,7 +48,10 @@ def run_probe(args: argparse.Namespace) -> int:
         raise InputError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     bench = load_bench(args.bench)
     with ExitStack() as stack:
-        resources = instrument_resources(bench, sim=args.sim, clock=ScaledClock(1.0), stack=stack)
+        # The bench stays locked while it is probed: a run holding it refuses the probe, and back.
+        resources = instrument_resources(
+            bench, sim=args.sim, clock=ScaledClock(1.0), stack=stack, command="rig instruments probe"
+        )
         result = probe(bench, resources, args.timeout)
     if args.json:
         print(json.dumps(result))

@@ -88,7 +88,6 @@ def run(args: argparse.Namespace) -> int:
     procedure_text = files["procedure.yaml"].encode("utf-8")  # the hash of the copy the run keeps
     metadata: dict[str, Any] = {
         "sim": args.sim,
-        "seed": args.seed,
         "operator": args.operator or _login(),
         "software": {"rig": __version__, "python": platform.python_version()},
         "procedure_sha256": hashlib.sha256(procedure_text).hexdigest(),
@@ -101,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
         clock: Clock = WallClock()
         if args.sim:
             clock = ScaledClock(args.speed) if args.speed else VirtualClock()
-        access = open_bench(bench, sim=args.sim, clock=clock, stack=stack, seed=args.seed)
+        # Locks the bench for the whole run, until this block ends: its safe state and seal included.
+        access = open_bench(bench, sim=args.sim, clock=clock, stack=stack, seed=args.seed, command="rig run")
+        metadata["seed"] = access.seed  # the seed used, the bench file's default included
         for problem in problems:
             print(f"calibration (overridden): {problem}", file=sys.stderr)
         # Sealed once everything is written (any later change to any file shows in `rig verify`),
@@ -120,14 +121,16 @@ def run(args: argparse.Namespace) -> int:
         executed = execute(procedure, access, clock, record=record, answer=answer, prepare=started)
         outcome = executed.outcome
         if not executed.started:
-            return _aborted_before_start(outcome.reason, as_json=args.json)
+            return _aborted_before_start(outcome.reason, as_json=args.json, seed=access.seed)
         for problem in executed.record_problems:
             print(f"rig run: record: {problem}", file=sys.stderr)
-        _print_outcome(executed.run_id, executed.run_dir, outcome, as_json=args.json)
+        _print_outcome(executed.run_id, executed.run_dir, outcome, as_json=args.json, seed=access.seed)
     return EXIT_CODES[outcome.verdict]
 
 
-def _print_outcome(run_id: str | None, run_dir: Path | None, outcome: Any, *, as_json: bool) -> None:
+def _print_outcome(
+    run_id: str | None, run_dir: Path | None, outcome: Any, *, as_json: bool, seed: int | None = None
+) -> None:
     summary = {
         "run_id": run_id,
         "run_dir": str(run_dir),
@@ -139,6 +142,8 @@ def _print_outcome(run_id: str | None, run_dir: Path | None, outcome: Any, *, as
         },
         **outcome.findings,
     }
+    if seed is not None:
+        summary["seed"] = seed  # a simulated run: the seed that reproduces it
     if as_json:
         print(json.dumps(summary, default=str))
     else:
@@ -166,7 +171,7 @@ def _stop_requests(runner: Any) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _aborted_before_start(reason: str, *, as_json: bool) -> int:
+def _aborted_before_start(reason: str, *, as_json: bool, seed: int | None = None) -> int:
     """An instrument failed before the run began: say so in one line, exit 3 (no run is recorded)."""
     from rig.engine.runner import EXIT_CODES, RunVerdict
 
@@ -174,7 +179,8 @@ def _aborted_before_start(reason: str, *, as_json: bool) -> int:
     if as_json:
         # The same keys as a run's line, so that a script reads one shape.
         summary = {"run_id": None, "run_dir": None, "verdict": RunVerdict.ABORTED.value, "reason": reason}
-        print(json.dumps({**summary, "measurements": {}}))
+        seeded = {} if seed is None else {"seed": seed}
+        print(json.dumps({**summary, "measurements": {}, **seeded}))
     return EXIT_CODES[RunVerdict.ABORTED]
 
 

@@ -1,4 +1,7 @@
-"""How a run reaches a bench's instruments: their VISA resources, or its simulation started."""
+"""How a run reaches a bench's instruments: their VISA resources, or its simulation started.
+
+Either way the bench is locked first (:mod:`rig.execution.bench_lock`): one controller per bench.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import TYPE_CHECKING
 from rig.bench import BenchSpec
 from rig.clock import Clock
 from rig.errors import InputError
+from rig.execution.bench_lock import BenchLock, hold_bench
 
 if TYPE_CHECKING:
     from rig.sim.simulated_bench import SimulatedBench
@@ -21,6 +25,10 @@ class BenchAccess:
 
     resources: dict[str, str]
     simulation: SimulatedBench | None = None
+    # The lock this process holds on the bench's instruments (None: a caller's own access, unlocked).
+    lock: BenchLock | None = None
+    # The simulation's seed as used, the bench file's default included (None: no simulation).
+    seed: int | None = None
 
     @property
     def act(self) -> Callable[[str], None] | None:
@@ -29,29 +37,49 @@ class BenchAccess:
 
 
 def open_bench(
-    bench: BenchSpec, *, sim: bool, clock: Clock, stack: ExitStack, seed: int | None = None
+    bench: BenchSpec,
+    *,
+    sim: bool,
+    clock: Clock,
+    stack: ExitStack,
+    seed: int | None = None,
+    command: str = "rig",
 ) -> BenchAccess:
-    """The bench file's resources, or (``sim``) its simulated servers started on ``clock``.
+    """The bench file's resources, or (``sim``) its simulated servers started on ``clock``, locked.
 
-    Simulated servers are stopped when ``stack`` closes.
+    The bench's instruments are locked for ``command`` before any is contacted (a simulated
+    bench: once its servers are bound, on their own ports) and stay locked, like the simulated
+    servers stay up, until ``stack`` closes. Raises :class:`rig.execution.bench_lock.BenchBusyError`
+    when another process holds the bench.
     """
     if sim:
-        if not bench.simulated:
+        if not bench.simulated or bench.doc is None:
             raise InputError(f"{bench.source}: bench {bench.name!r} has no physics: part; --sim needs one")
         from rig.sim.simulated_rig import SimulatedRig
 
         rig = stack.enter_context(SimulatedRig(bench, clock, seed=seed))
-        return BenchAccess({name: e["resource"] for name, e in rig.resources().items()}, rig.simulation)
+        resources = {name: e["resource"] for name, e in rig.resources().items()}
+        lock = stack.enter_context(hold_bench(bench.name, resources.values(), command))
+        # As build_simulation seeds it: --seed, else the file's physics.seed (checked by now), else 0.
+        used = seed if seed is not None else bench.doc.integer(("physics", "seed"), 0)
+        return BenchAccess(resources, rig.simulation, lock, used)
     resources = {}
     for name, inst in bench.instruments.items():
         if inst.resource is None:
             raise InputError(f"{bench.source}: instrument {name!r} has no resource (or use --sim)")
         resources[name] = inst.resource
-    return BenchAccess(resources)
+    lock = stack.enter_context(hold_bench(bench.name, resources.values(), command))
+    return BenchAccess(resources, lock=lock)
 
 
 def instrument_resources(
-    bench: BenchSpec, *, sim: bool, clock: Clock, stack: ExitStack, seed: int | None = None
+    bench: BenchSpec,
+    *,
+    sim: bool,
+    clock: Clock,
+    stack: ExitStack,
+    seed: int | None = None,
+    command: str = "rig",
 ) -> dict[str, str]:
-    """Instrument name → VISA resource (see :func:`open_bench`)."""
-    return open_bench(bench, sim=sim, clock=clock, stack=stack, seed=seed).resources
+    """Instrument name → VISA resource, the bench locked until ``stack`` closes (see :func:`open_bench`)."""
+    return open_bench(bench, sim=sim, clock=clock, stack=stack, seed=seed, command=command).resources

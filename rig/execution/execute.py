@@ -109,6 +109,8 @@ def execute(
             channels = list(bench.channels)
             writer = record.store.create(procedure.name, bench.name, channels, metadata, record.files)
             recorder = Recorder(writer, record.seal)
+            if access.lock is not None:
+                access.lock.name_run(recorder.run_id)  # a second controller is told which run
         watching = [recorder, *observers] if recorder is not None else list(observers)
         runner = Runner(procedure, session, clock, watching, answer, access.act)
         if record is not None:
