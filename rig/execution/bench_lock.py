@@ -143,7 +143,7 @@ def _lock_directory() -> Path:
 def _take(path: Path) -> tuple[int | None, dict[str, Any] | None]:
     """The locked descriptor of ``path``, or (None, what its holder wrote) when it is held."""
     for _ in range(_ATTEMPTS):
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        fd = _open(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -165,10 +165,24 @@ def _take(path: Path) -> tuple[int | None, dict[str, Any] | None]:
     return None, None
 
 
+def _open(path: Path) -> int:
+    flags = os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        # Readable by all (who holds a bench is no secret); writable as the umask allows.
+        return os.open(path, os.O_RDWR | os.O_CREAT | flags, 0o666)
+    except PermissionError:
+        # Another account's file in a shared LEAKRIG_LOCK_DIR: flock needs no write access, so the
+        # lock still holds; only what it says cannot be ours.
+        return os.open(path, os.O_RDONLY | flags)
+
+
 def _write_holder(fd: int, holder: dict[str, Any]) -> None:
     data = (json.dumps(holder) + "\n").encode("utf-8")
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, data, 0)
+    # What the file says is a courtesy to the next controller; the lock is the kernel's and holds
+    # whether or not this is written (a read-only file, a full /tmp).
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, data, 0)
 
 
 def _read_holder(fd: int) -> dict[str, Any] | None:
@@ -180,8 +194,12 @@ def _read_holder(fd: int) -> dict[str, Any] | None:
 
 
 def _busy_message(bench: str, resource: str, holder: dict[str, Any] | None) -> str:
-    if holder is None:
-        who = "another process (it has not said which yet)"
+    pid = None if holder is None else holder.get("pid")
+    if holder is None or not isinstance(pid, int):
+        who = "another process (its lock file does not say which yet)"
+    elif not _alive(pid):
+        # The lock is held (the kernel says so), but not by the process the file names.
+        who = f"another process (its lock file still names pid {pid}, which has ended)"
     else:
         run_id = holder.get("run_id")
         what = ", ".join(
@@ -191,8 +209,22 @@ def _busy_message(bench: str, resource: str, holder: dict[str, Any] | None) -> s
                 f"bench {holder.get('bench')!r}",
             ]
         )
-        who = f"pid {holder.get('pid')} since {holder.get('since')} ({what})"
+        who = f"pid {pid} since {holder.get('since')} ({what})"
     return (
         f"bench {bench!r} is busy: its instrument at {resource} is held by {who}; "
         "one controller per bench: wait until it ends, or stop it"
     )
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False  # 0 and below name process groups
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    except OverflowError:
+        return False
+    return True

@@ -88,6 +88,14 @@ def test_a_holder_that_has_not_written_yet_is_still_refused(locks: Path) -> None
             pass
 
 
+def test_a_file_naming_a_process_that_has_ended_does_not_name_it_as_the_holder(locks: Path) -> None:
+    with hold_bench("bench_a", [GAUGES], "rig run"):
+        lock_path(GAUGES).write_text(json.dumps({"pid": 2**22 + 12345, "command": "rig run"}))
+        ended = r"busy.*still names pid 4206649, which has ended"  # above any Linux pid_max (2**22)
+        with pytest.raises(BenchBusyError, match=ended), hold_bench("b", [GAUGES], "x"):
+            pass
+
+
 def test_the_default_place_is_the_users_own_and_not_the_environments(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(LOCK_DIR_ENV)
     monkeypatch.setenv("TMPDIR", "/somewhere/else")
