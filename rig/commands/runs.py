@@ -13,7 +13,6 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from rig.errors import InputError
 from rig.record.run_store import RunStore
 
 
@@ -48,23 +47,21 @@ def run(args: argparse.Namespace) -> int:
     if not runs:
         print(f"no runs in {store.data_dir}")
         return 0
-    from rich.table import Table
+    # Imported here: rich takes a while to load, and --json needs none of it.
+    from rig.commands.runs_show import plain_lines, runs_table
 
+    if not sys.stdout.isatty():
+        # Piped or redirected: plain columns a script can split, with every id and status whole.
+        print("\n".join(plain_lines(runs)))
+        return 0
     from rig.commands.consoles import output_console
 
-    table = Table(title=f"Runs in {store.data_dir}")
-    for column in ("run", "procedure", "bench", "started", "status", "verdict", "reason"):
-        table.add_column(column)
-    for r in runs:
-        table.add_row(r.run_id, r.procedure, r.bench, r.started, r.status, r.verdict or "", r.reason or "")
-    output_console().print(table)
+    output_console().print(runs_table(runs, f"Runs in {store.data_dir}"))
     return 0
 
 
 def _show(store: RunStore, args: argparse.Namespace) -> int:
-    summary = store.get(args.run_id)
-    if summary is None:
-        raise InputError(f"no run {args.run_id!r} (or more than one starts so) in {store.data_dir}")
+    summary = store.find(args.run_id)
     # Imported here: a record reads its procedure's steps, which listing runs does not need.
     from rig.record.run_record import RUN_INFO, RunRecord
     from rig.record.run_writer import SAMPLES
@@ -92,8 +89,10 @@ def _show(store: RunStore, args: argparse.Namespace) -> int:
     if as_json:
         print(json.dumps(detail))
     else:
-        for key, value in detail.items():
-            print(f"{key:>10}: {value}")
+        from rig.commands.consoles import output_console
+        from rig.commands.runs_show import print_run
+
+        print_run(detail, record.measurements, output_console())
     if plot is not None:
         # With --json, stdout stays one JSON document; the note goes to stderr.
         print(f"plot written to {plot}", file=sys.stderr if as_json else sys.stdout)
