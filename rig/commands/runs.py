@@ -13,33 +13,42 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from rig.commands.runs_analyze import analyze_run
+from rig.commands.runs_analyze import register as register_analyze
 from rig.record.run_store import RunStore
 
 
 def register(sub: Any) -> None:
-    """Add the ``runs`` subcommand (``rig runs`` lists, ``rig runs show ID`` shows one)."""
+    """Add the ``runs`` subcommand (``rig runs`` lists, ``rig runs show ID`` shows one, ``rig runs
+    analyze ID --step NAME`` refits one of its measurement windows)."""
     runs = sub.add_parser("runs", help="list recorded runs", description="Recorded runs and their status.")
     runs.add_argument("--data-dir", help="data directory (default: the user's data directory)")
     runs.add_argument("--json", action="store_true", help="print JSON")
     runs_sub = runs.add_subparsers(dest="runs_command")
     show = runs_sub.add_parser("show", help="one run in detail")
     show.add_argument("run_id", help="run id (or a unique prefix)")
-    show.add_argument("--data-dir", dest="show_data_dir", help="data directory")
-    show.add_argument("--json", dest="show_json", action="store_true", help="print JSON")
+    show.add_argument("--data-dir", dest="sub_data_dir", help="data directory")
+    show.add_argument("--json", dest="sub_json", action="store_true", help="print JSON")
     show.add_argument(
         "--plot",
         metavar="FILE.png",
         help="also draw the run (pressures, temperatures, steps, fitted decays) to this image",
     )
+    register_analyze(runs_sub)
     runs.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Execute ``rig runs`` or ``rig runs show``: read only, nothing in the data directory is written."""
-    data_dir = getattr(args, "show_data_dir", None) or args.data_dir
+    """Execute ``rig runs``, ``rig runs show`` or ``rig runs analyze``: read only, nothing in the data
+    directory is written (``--plot`` writes only its image)."""
+    data_dir = getattr(args, "sub_data_dir", None) or args.data_dir
     store = RunStore(data_dir)
     if args.runs_command == "show":
         return _show(store, args)
+    if args.runs_command == "analyze":
+        # Its --json is its own: the refit's one object, as rig analyze prints it.
+        args.sub_json = args.sub_json or args.json
+        return analyze_run(store, args)
     runs = store.runs()
     if args.json:
         print(json.dumps([asdict(r) for r in runs]))
@@ -85,7 +94,7 @@ def _show(store: RunStore, args: argparse.Namespace) -> int:
         "results": None if record.results is None else record.results.to_json(),
         "run": record.info,
     }
-    as_json = args.json or getattr(args, "show_json", False)
+    as_json = args.json or getattr(args, "sub_json", False)
     if as_json:
         print(json.dumps(detail))
     else:
