@@ -101,7 +101,8 @@ def _show(store: RunStore, args: argparse.Namespace) -> int:
         from rig.commands.consoles import output_console
         from rig.commands.runs_show import print_run
 
-        print_run(detail, record.measurements, output_console())
+        comparisons = () if record.results is None else record.results.comparisons
+        print_run(detail, record.measurements, output_console(), comparisons)
     if plot is not None:
         # With --json, stdout stays one JSON document; the note goes to stderr.
         print(f"plot written to {plot}", file=sys.stderr if as_json else sys.stdout)

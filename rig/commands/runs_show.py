@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from rig.record.measurement import Measurement
+from rig.record.measurement import Comparison, Measurement
 from rig.record.run_store import RunSummary
 
 # The columns of the list, in order: a header, and the field of a RunSummary it shows.
@@ -29,6 +29,8 @@ _COLUMNS = (
 )
 # Never shortened: a run is named by its id, and its status is what the list is read for.
 _WHOLE = frozenset({"run_id", "status"})
+# Shown otherwise (results, channels) or only in --json (run.json whole, the controller's pid).
+_NOT_FACTS = frozenset({"results", "run", "channels", "pid"})
 # Coverage factor of the expanded uncertainty shown (about 95 % for a normal distribution).
 K_EXPANDED = 2.0
 
@@ -93,12 +95,16 @@ def results_table(measurements: Mapping[str, Measurement]) -> Table:
     return table
 
 
-def print_run(detail: Mapping[str, Any], measurements: Mapping[str, Measurement], console: Console) -> None:
-    """One run: its summary as ``key: value`` lines, then its results as a table, then why any was refused."""
+def print_run(
+    detail: Mapping[str, Any],
+    measurements: Mapping[str, Measurement],
+    console: Console,
+    comparisons: Sequence[Comparison] = (),
+) -> None:
+    """One run: its summary as ``key: value`` lines, then its results as a table, then why any was
+    refused and what its before/after ``comparisons`` found."""
     info = detail.get("run") or {}
-    facts: dict[str, Any] = {
-        k: v for k, v in detail.items() if k not in ("results", "run", "channels") and v is not None
-    }
+    facts: dict[str, Any] = {k: v for k, v in detail.items() if k not in _NOT_FACTS and v is not None}
     facts["channels"] = ", ".join(detail.get("channels") or []) or "none"
     for key in ("operator", "seed", "sim"):
         if info.get(key) is not None:
@@ -115,3 +121,12 @@ def print_run(detail: Mapping[str, Any], measurements: Mapping[str, Measurement]
     for name, entry in measurements.items():
         if entry.refusal:
             console.print(f"{name}: {entry.refusal}", highlight=False, markup=False, soft_wrap=True)
+    for c in comparisons:
+        interval = (
+            ""
+            if c.interval95 is None
+            else f" (95 % interval {_number(c.interval95[0])} to {_number(c.interval95[1])})"
+        )
+        factor = _number(c.reduction_factor)
+        line = f"{c.name or 'comparison'}: {c.before} to {c.after}, reduction factor {factor}{interval}"
+        console.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -288,3 +288,24 @@ def test_rig_alone_prints_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
     for command in ("analyze", "run", "runs", "validate"):
         assert command in err
     assert "rig: error" not in err
+
+
+def test_runs_show_states_a_comparison(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    argv = ["run", str(PROCEDURES / "seal_repair_certification.yaml"), "--sim", "--data-dir", str(data)]
+    done = subprocess.run(
+        [sys.executable, "-m", "rig", *argv, "--yes", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (run_dir,) = (data / "runs").iterdir()
+    code, out, err = rig(capsys, "runs", "show", run_dir.name, "--data-dir", str(data))
+    assert (code, err) == (0, "")
+    (comparison,) = json.loads((run_dir / "results.json").read_text())["comparisons"]
+    (line,) = [x for x in out.splitlines() if "reduction factor" in x]
+    assert line.startswith(f"{comparison['name']}: {comparison['before']} to {comparison['after']}")
+    assert f"reduction factor {comparison['reduction_factor']:.4g}" in line
+    assert "MEASURED" in out and "PASS" in out
