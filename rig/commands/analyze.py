@@ -3,7 +3,9 @@
 The gauge's resolution (``--resolution``, else read off the recording by
 :mod:`rig.analysis.resolution`) enters the uncertainty as the engine's Type-B term, so a
 trace too flat to show scatter is bounded by what its gauge could resolve, and the
-verdict follows the engine's rules (bounds, then ASTM E2930).
+verdict follows the engine's rules (bounds, then ASTM E2930). ``--from T0 --to T1`` fits only
+the samples of that window (in the file's time unit, both ends included); ``rig runs analyze``
+fits a recorded measurement's window through :func:`report_series`, so both print alike.
 """
 
 from __future__ import annotations
@@ -92,13 +94,16 @@ def run(args: argparse.Namespace) -> int:
     given_pa = (
         positive_si(args.resolution, "pressure", "--resolution") if args.resolution is not None else None
     )
+    time_from, time_to = getattr(args, "time_from", None), getattr(args, "time_to", None)
+    if time_from is not None and time_to is not None and time_from > time_to:
+        raise InputError(f"the window is inverted: --from {time_from:g} is after --to {time_to:g}")
     series = read_series(
         args.file,
         time_column=args.time_column,
         pressure_column=args.pressure_column,
         temperature_column=args.temperature_column,
-        time_from=getattr(args, "time_from", None),
-        time_to=getattr(args, "time_to", None),
+        time_from=time_from,
+        time_to=time_to,
     )
     return report_series(
         series,

@@ -105,7 +105,7 @@ def read_series(
     stamps kept.
     """
     if time_from is not None and time_to is not None and time_from > time_to:
-        raise InputError(f"the window is inverted: --from {time_from:g} is after --to {time_to:g}")
+        raise InputError(f"the window is inverted: it starts at {time_from:g}, after its end {time_to:g}")
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such file")
