@@ -5,7 +5,9 @@ seconds, both ends included), on the channel it fitted; the volume, the thermome
 compensated the fit and the direction (a rise is fitted as the decay of −p, as the engine
 does) come from the procedure and bench the run kept; the limit is the recorded one. The
 samples are read from the run's ``samples.csv`` and fitted exactly as ``rig analyze FILE
---from T0 --to T1`` fits them, and printed by the same code (a table, or ``--json``): the
+--from T0 --to T1`` fits them (but for the rows an older record has at the time of the row
+before, which are dropped: the first reading of an instant stands, as the writer now keeps
+it), and printed by the same code (a table, or ``--json``): the
 gauge's resolution is read off the recording, and only it enters the uncertainty as a
 Type-B term (the engine's budget also holds the bench's volume, calibration, temperature and
 zero terms, so its uncertainty is the larger).
@@ -68,6 +70,7 @@ def analyze_run(store: RunStore, args: argparse.Namespace) -> int:
         require_temperature=window.temperature is not None,
         time_from=start_s,
         time_to=end_s,
+        first_of_repeated_times=True,
     )
     if window.direction == "rise":
         # A rise is the decay of -p, as the engine fits it (the steps are the same either way).

@@ -94,6 +94,7 @@ def read_series(
     require_temperature: bool = False,
     time_from: float | None = None,
     time_to: float | None = None,
+    first_of_repeated_times: bool = False,
 ) -> Series:
     """Read ``path`` into a :class:`Series`; every problem is an :class:`InputError`.
 
@@ -102,7 +103,9 @@ def read_series(
     inclusive; None: open) keep only the samples of that window; the pressure column's
     printed digits and value steps are still read from the whole file, since the gauge's
     resolution is the same outside the window. Time must increase strictly over the finite
-    stamps kept.
+    stamps kept; with ``first_of_repeated_times`` a row at the time of the row before is
+    dropped instead (a run recorded before ``samples.csv`` kept one row per time stamp had
+    such rows where steps met; its writer now keeps the first reading of an instant too).
     """
     if time_from is not None and time_to is not None and time_from > time_to:
         raise InputError(f"the window is inverted: it starts at {time_from:g}, after its end {time_to:g}")
@@ -167,6 +170,13 @@ def read_series(
     if time_from is not None or time_to is not None:
         inside = _window(data[:, 0], time_from, time_to, p, tcol)
         data, row_numbers = data[inside], row_numbers[inside]
+    if first_of_repeated_times:
+        finite = np.flatnonzero(np.isfinite(data[:, 0]))
+        repeats = finite[1:][np.diff(data[finite, 0]) == 0.0]
+        if repeats.size:
+            keep = np.ones(data.shape[0], dtype=bool)
+            keep[repeats] = False
+            data, row_numbers = data[keep], row_numbers[keep]
     time_s = _to_si(data[:, 0], tcol, "time", p)
     pressure_pa = _to_si(data[:, 1], pcol, "pressure", p)
     temperature_k = _to_si(data[:, 2], temp_col, "temperature", p) if temp_col else None

@@ -36,7 +36,11 @@ def rig(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def decay_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The run directory of one simulated pressure_decay run (PASS), recorded by ``rig run --sim``."""
-    data = tmp_path_factory.mktemp("decay") / "data"
+    return record_decay(tmp_path_factory.mktemp("decay") / "data")
+
+
+def record_decay(data: Path) -> Path:
+    """``rig run pressure_decay --sim --seed 3`` into ``data``; the run directory."""
     procedure = str(PROCEDURES / "pressure_decay.yaml")
     argv = ["run", procedure, "--sim", "--seed", "3", "--data-dir", str(data), "--yes", "--json"]
     done = subprocess.run(
@@ -309,3 +313,32 @@ def test_runs_show_states_a_comparison(capsys: pytest.CaptureFixture[str], tmp_p
     assert line.startswith(f"{comparison['name']}: {comparison['before']} to {comparison['after']}")
     assert f"reduction factor {comparison['reduction_factor']:.4g}" in line
     assert "MEASURED" in out and "PASS" in out
+
+
+def test_runs_analyze_reads_an_older_record_with_repeated_times(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run_dir = record_decay(tmp_path / "data")
+    decay = recorded(run_dir)
+    start = decay["window_s"][0]
+    # As the writer recorded before one row per time stamp: a second reading where two steps met.
+    samples = run_dir / "samples.csv"
+    lines = samples.read_text().splitlines(keepends=True)
+    (at,) = [i for i, line in enumerate(lines) if line.startswith(f"{start!r},")]
+    cells = lines[at].split(",")
+    lines.insert(at + 1, ",".join([cells[0], "decay", *cells[2:]]))
+    samples.write_text("".join(lines))
+
+    code, out, err = rig(capsys, "analyze", str(samples), "--pressure-column", "p_article", "--volume", "1 L")
+    assert (code, out) == (2, "")
+    assert f"time does not increase at data row {at + 1} ({start!r} s then {start!r} s)" in err
+    assert "np.float64" not in err
+
+    data = str(tmp_path / "data")
+    code, out, err = rig(
+        capsys, "runs", "analyze", run_dir.name, "--step", "decay", "--data-dir", data, "--json"
+    )
+    assert (code, err) == (0, "")
+    refit = json.loads(out)
+    assert refit["n"] == decay["n"]
+    assert close_to_recorded(refit["leak_rate_pa_m3_s"], decay)
