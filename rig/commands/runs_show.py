@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -27,8 +28,8 @@ _COLUMNS = (
     ("verdict", "verdict"),
     ("reason", "reason"),
 )
-# Never shortened: a run is named by its id, and its status is what the list is read for.
-_WHOLE = frozenset({"run_id", "status"})
+# Never shortened: a run is named by its id, and its status and verdict are what the list is read for.
+_WHOLE = frozenset({"run_id", "status", "verdict"})
 # Shown otherwise (results, channels) or only in --json (run.json whole, the controller's pid).
 _NOT_FACTS = frozenset({"results", "run", "channels", "pid"})
 # Coverage factor of the expanded uncertainty shown (about 95 % for a normal distribution).
@@ -54,7 +55,8 @@ def plain_lines(runs: Sequence[RunSummary]) -> list[str]:
 
 def runs_table(runs: Sequence[RunSummary], title: str) -> Table:
     """The runs as a rich table whose id and status columns are never cut or wrapped."""
-    table = Table(title=title)
+    # No vertical rules: at 80 columns every character goes to the text.
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     for header, field in _COLUMNS:
         if field in _WHOLE:
             width = max([len(header), *(len(_cell(r, field)) for r in runs)])
