@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show the traceback of an error (before the command)"
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     analyze.register(sub)
     sim.register(sub)
     instruments.register(sub)
@@ -62,10 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     command, debug = "", False
     try:
         try:
-            args = build_parser().parse_args(argv)
+            parser = build_parser()
+            args = parser.parse_args(argv)
         except SystemExit:
             sys.stdout.flush()  # --help or --version into a closed pipe fails here, not at exit
             raise
+        if args.command is None:  # `rig` alone: what it can do, rather than one error line
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
         command, debug = args.command, args.debug
         code: int = args.handler(args)
         # A reader that went away shows here, inside the handlers below, and not at exit.

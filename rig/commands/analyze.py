@@ -3,7 +3,9 @@
 The gauge's resolution (``--resolution``, else read off the recording by
 :mod:`rig.analysis.resolution`) enters the uncertainty as the engine's Type-B term, so a
 trace too flat to show scatter is bounded by what its gauge could resolve, and the
-verdict follows the engine's rules (bounds, then ASTM E2930).
+verdict follows the engine's rules (bounds, then ASTM E2930). ``--from T0 --to T1`` fits only
+the samples of that window (in the file's time unit, both ends included); ``rig runs analyze``
+fits a recorded measurement's window through :func:`report_series`, so both print alike.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from rig.analysis.budget import Budget
 from rig.analysis.decay import DecayFit
 from rig.analysis.resolution import Resolution, infer_resolution, judge, with_resolution
 from rig.errors import InputError
-from rig.record.csv_series import read_series
+from rig.record.csv_series import Series, read_series
 from rig.units import T_TWENTY_C_K, T_ZERO_C_K, convert_leak_rate, parse_leak_rate, positive_si
 
 
@@ -48,7 +50,34 @@ def register(sub: Any) -> None:
     p.add_argument("--time-column", default="time", help="name of the time column (default: time)")
     p.add_argument("--pressure-column", default="pressure", help="name of the pressure column")
     p.add_argument("--temperature-column", default="temperature", help="name of the gas-temperature column")
+    p.add_argument(
+        "--from",
+        dest="time_from",
+        metavar="T0",
+        type=_time,
+        help="fit only samples at or after T0 (in the file's time unit)",
+    )
+    p.add_argument(
+        "--to",
+        dest="time_to",
+        metavar="T1",
+        type=_time,
+        help="fit only samples at or before T1 (in the file's time unit)",
+    )
     p.set_defaults(handler=run)
+
+
+def _time(text: str) -> float:
+    """A window end: a plain finite number (its unit is the file's time column's)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number (a time in the file's time unit, e.g. 120)"
+        ) from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite time")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,26 +94,60 @@ def run(args: argparse.Namespace) -> int:
     given_pa = (
         positive_si(args.resolution, "pressure", "--resolution") if args.resolution is not None else None
     )
+    time_from, time_to = getattr(args, "time_from", None), getattr(args, "time_to", None)
+    if time_from is not None and time_to is not None and time_from > time_to:
+        raise InputError(f"the window is inverted: --from {time_from:g} is after --to {time_to:g}")
     series = read_series(
         args.file,
         time_column=args.time_column,
         pressure_column=args.pressure_column,
         temperature_column=args.temperature_column,
+        time_from=time_from,
+        time_to=time_to,
     )
+    return report_series(
+        series,
+        volume_m3=volume_m3,
+        t_ref_k=t_ref_k,
+        sccm_ref_k=sccm_ref_k,
+        limit_pa_m3_s=limit,
+        resolution_pa=given_pa,
+        plot=args.plot,
+        as_json=args.json,
+    )
+
+
+def report_series(
+    series: Series,
+    *,
+    volume_m3: float,
+    t_ref_k: float,
+    sccm_ref_k: float,
+    limit_pa_m3_s: float | None,
+    resolution_pa: float | None,
+    plot: str | None,
+    as_json: bool,
+) -> int:
+    """Fit ``series``, judge it against ``limit_pa_m3_s`` (None: no verdict), print it; return 0.
+
+    What ``rig analyze`` prints (a table, or one JSON object with ``as_json``); ``rig runs
+    analyze`` prints a recorded window through it too. ``resolution_pa`` None: read off the
+    recording (``series.pressure_steps``).
+    """
     fit = fit_decay(series.time_s, series.pressure_pa, series.temperature_k, volume_m3, t_ref_k)
     if not (math.isfinite(fit.leak_rate_pa_m3_s) and math.isfinite(fit.stderr_pa_m3_s)):
         # Finite inputs can still overflow the fit (e.g. pressures near 1e308): a number, or an error.
-        raise InputError(f"{args.file}: the values are too large to fit (the leak rate overflows)")
-    resolution = infer_resolution(series.pressure_steps, given_pa)
+        raise InputError(f"{series.source}: the values are too large to fit (the leak rate overflows)")
+    resolution = infer_resolution(series.pressure_steps, resolution_pa)
     fit, budget = with_resolution(fit, resolution, series.pressure_pa, series.temperature_k)
-    decision = judge(fit, budget, limit) if limit is not None else None
-    result = summarise(fit, decision, sccm_ref_k, args.file, resolution, budget)
-    if args.plot:
+    decision = judge(fit, budget, limit_pa_m3_s) if limit_pa_m3_s is not None else None
+    result = summarise(fit, decision, sccm_ref_k, series.source, resolution, budget)
+    if plot:
         from rig.report.decay_plot import plot_decay
 
-        plot_decay(series, fit, decision, args.plot)
-        result["plot"] = args.plot
-    if args.json:
+        plot_decay(series, fit, decision, plot)
+        result["plot"] = plot
+    if as_json:
         print(json.dumps(result, allow_nan=False, default=_json_safe))
     else:
         from rig.commands.analyze_table import print_table

@@ -13,34 +13,42 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from rig.errors import InputError
+from rig.commands.runs_analyze import analyze_run
+from rig.commands.runs_analyze import register as register_analyze
 from rig.record.run_store import RunStore
 
 
 def register(sub: Any) -> None:
-    """Add the ``runs`` subcommand (``rig runs`` lists, ``rig runs show ID`` shows one)."""
+    """Add the ``runs`` subcommand (``rig runs`` lists, ``rig runs show ID`` shows one, ``rig runs
+    analyze ID --step NAME`` refits one of its measurement windows)."""
     runs = sub.add_parser("runs", help="list recorded runs", description="Recorded runs and their status.")
     runs.add_argument("--data-dir", help="data directory (default: the user's data directory)")
     runs.add_argument("--json", action="store_true", help="print JSON")
     runs_sub = runs.add_subparsers(dest="runs_command")
     show = runs_sub.add_parser("show", help="one run in detail")
     show.add_argument("run_id", help="run id (or a unique prefix)")
-    show.add_argument("--data-dir", dest="show_data_dir", help="data directory")
-    show.add_argument("--json", dest="show_json", action="store_true", help="print JSON")
+    show.add_argument("--data-dir", dest="sub_data_dir", help="data directory")
+    show.add_argument("--json", dest="sub_json", action="store_true", help="print JSON")
     show.add_argument(
         "--plot",
         metavar="FILE.png",
         help="also draw the run (pressures, temperatures, steps, fitted decays) to this image",
     )
+    register_analyze(runs_sub)
     runs.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Execute ``rig runs`` or ``rig runs show``: read only, nothing in the data directory is written."""
-    data_dir = getattr(args, "show_data_dir", None) or args.data_dir
+    """Execute ``rig runs``, ``rig runs show`` or ``rig runs analyze``: read only, nothing in the data
+    directory is written (``--plot`` writes only its image)."""
+    data_dir = getattr(args, "sub_data_dir", None) or args.data_dir
     store = RunStore(data_dir)
     if args.runs_command == "show":
         return _show(store, args)
+    if args.runs_command == "analyze":
+        # Its --json is its own: the refit's one object, as rig analyze prints it.
+        args.sub_json = args.sub_json or args.json
+        return analyze_run(store, args)
     runs = store.runs()
     if args.json:
         print(json.dumps([asdict(r) for r in runs]))
@@ -48,23 +56,21 @@ def run(args: argparse.Namespace) -> int:
     if not runs:
         print(f"no runs in {store.data_dir}")
         return 0
-    from rich.table import Table
+    # Imported here: rich takes a while to load, and --json needs none of it.
+    from rig.commands.runs_show import plain_lines, runs_table
 
+    if not sys.stdout.isatty():
+        # Piped or redirected: plain columns a script can split, with every id and status whole.
+        print("\n".join(plain_lines(runs)))
+        return 0
     from rig.commands.consoles import output_console
 
-    table = Table(title=f"Runs in {store.data_dir}")
-    for column in ("run", "procedure", "bench", "started", "status", "verdict", "reason"):
-        table.add_column(column)
-    for r in runs:
-        table.add_row(r.run_id, r.procedure, r.bench, r.started, r.status, r.verdict or "", r.reason or "")
-    output_console().print(table)
+    output_console().print(runs_table(runs, f"Runs in {store.data_dir}"))
     return 0
 
 
 def _show(store: RunStore, args: argparse.Namespace) -> int:
-    summary = store.get(args.run_id)
-    if summary is None:
-        raise InputError(f"no run {args.run_id!r} (or more than one starts so) in {store.data_dir}")
+    summary = store.find(args.run_id)
     # Imported here: a record reads its procedure's steps, which listing runs does not need.
     from rig.record.run_record import RUN_INFO, RunRecord
     from rig.record.run_writer import SAMPLES
@@ -88,12 +94,15 @@ def _show(store: RunStore, args: argparse.Namespace) -> int:
         "results": None if record.results is None else record.results.to_json(),
         "run": record.info,
     }
-    as_json = args.json or getattr(args, "show_json", False)
+    as_json = args.json or getattr(args, "sub_json", False)
     if as_json:
         print(json.dumps(detail))
     else:
-        for key, value in detail.items():
-            print(f"{key:>10}: {value}")
+        from rig.commands.consoles import output_console
+        from rig.commands.runs_show import print_run
+
+        comparisons = () if record.results is None else record.results.comparisons
+        print_run(detail, record.measurements, output_console(), comparisons)
     if plot is not None:
         # With --json, stdout stays one JSON document; the note goes to stderr.
         print(f"plot written to {plot}", file=sys.stderr if as_json else sys.stdout)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from rig.analysis.linefit import FloatArray
 from rig.analysis.resolution import PrintedDigits, ReadingSteps, value_step
@@ -91,12 +92,23 @@ def read_series(
     pressure_column: str = "pressure",
     temperature_column: str | None = "temperature",
     require_temperature: bool = False,
+    time_from: float | None = None,
+    time_to: float | None = None,
+    first_of_repeated_times: bool = False,
 ) -> Series:
     """Read ``path`` into a :class:`Series`; every problem is an :class:`InputError`.
 
     ``temperature_column`` is used when the file has it (or must exist when
-    ``require_temperature``). Time must increase strictly over the finite stamps.
+    ``require_temperature``). ``time_from`` and ``time_to`` (in the file's time unit, both
+    inclusive; None: open) keep only the samples of that window; the pressure column's
+    printed digits and value steps are still read from the whole file, since the gauge's
+    resolution is the same outside the window. Time must increase strictly over the finite
+    stamps kept; with ``first_of_repeated_times`` a row at the time of the row before is
+    dropped instead (a run recorded before ``samples.csv`` kept one row per time stamp had
+    such rows where steps met; its writer now keeps the first reading of an instant too).
     """
+    if time_from is not None and time_to is not None and time_from > time_to:
+        raise InputError(f"the window is inverted: it starts at {time_from:g}, after its end {time_to:g}")
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such file")
@@ -153,14 +165,48 @@ def read_series(
         raise InputError(f"{p}: empty file (expected a header such as 'time,pressure')")
     data = np.array(rows, dtype=np.float64).reshape(-1, 3)
     tcol, pcol = header[wanted["time"]], header[wanted["pressure"]]
+    steps = _pressure_steps(data[:, 1], digits, pcol, p)
+    row_numbers = np.arange(1, data.shape[0] + 1, dtype=np.int64)
+    if time_from is not None or time_to is not None:
+        inside = _window(data[:, 0], time_from, time_to, p, tcol)
+        data, row_numbers = data[inside], row_numbers[inside]
+    if first_of_repeated_times:
+        finite = np.flatnonzero(np.isfinite(data[:, 0]))
+        repeats = finite[1:][np.diff(data[finite, 0]) == 0.0]
+        if repeats.size:
+            keep = np.ones(data.shape[0], dtype=bool)
+            keep[repeats] = False
+            data, row_numbers = data[keep], row_numbers[keep]
     time_s = _to_si(data[:, 0], tcol, "time", p)
     pressure_pa = _to_si(data[:, 1], pcol, "pressure", p)
     temperature_k = _to_si(data[:, 2], temp_col, "temperature", p) if temp_col else None
     if temperature_k is not None:
         _check_absolute_temperature(temperature_k, p)
-    _check_increasing(time_s, p)
-    steps = _pressure_steps(data[:, 1], digits, pcol, p)
+    _check_increasing(time_s, p, row_numbers)
     return Series(time_s, pressure_pa, temperature_k, str(p), steps)
+
+
+def _window(
+    t: FloatArray, time_from: float | None, time_to: float | None, path: Path, column: _Column
+) -> npt.NDArray[np.bool_]:
+    """Which samples' time ``t`` (in the file's unit) lies in [time_from, time_to]; none is an error."""
+    inside = np.isfinite(t)
+    if time_from is not None:
+        inside &= t >= time_from
+    if time_to is not None:
+        inside &= t <= time_to
+    if not inside.any():
+        unit = f" {column.unit}" if column.unit else ""
+        finite = t[np.isfinite(t)]
+        span = (
+            f"its times run from {finite.min():g} to {finite.max():g}{unit}"
+            if finite.size
+            else "it has no times"
+        )
+        low = "the start" if time_from is None else f"{time_from:g}"
+        high = "the end" if time_to is None else f"{time_to:g}"
+        raise InputError(f"{path}: no samples from {low} to {high}{unit} ({span})")
+    return inside
 
 
 def _pressure_steps(values: FloatArray, digits: PrintedDigits, column: _Column, path: Path) -> ReadingSteps:
@@ -187,15 +233,17 @@ def _to_si(values: FloatArray, column: _Column, kind: str, path: Path) -> FloatA
     return np.ascontiguousarray(convert(values))
 
 
-def _check_increasing(time_s: FloatArray, path: Path) -> None:
+def _check_increasing(time_s: FloatArray, path: Path, row_numbers: npt.NDArray[np.int64]) -> None:
+    """Refuse a time column that repeats or goes back (``row_numbers``: each sample's data row)."""
     finite = np.flatnonzero(np.isfinite(time_s))
     steps = np.diff(time_s[finite])
     bad = np.flatnonzero(steps <= 0.0)
     if bad.size:
         i = int(finite[bad[0] + 1])
+        # Plain floats: a NumPy scalar's repr (np.float64(0.0)) means nothing to a user.
+        before, now = float(time_s[finite[bad[0]]]), float(time_s[i])
         raise InputError(
-            f"{path}: time does not increase at data row {i + 1} "
-            f"({time_s[finite[bad[0]]]!r} s then {time_s[i]!r} s)"
+            f"{path}: time does not increase at data row {int(row_numbers[i])} ({before!r} s then {now!r} s)"
         )
 
 

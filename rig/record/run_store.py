@@ -44,6 +44,8 @@ __all__ = ["FLUSH_INTERVAL_S", "STATUSES", "RunStore", "RunSummary", "RunWriter"
 STATUSES = ("running", "passed", "failed", "inconclusive", "aborted", "interrupted")
 INDEX = "runs.sqlite"
 INTERRUPTED_REASON = "the controller stopped"
+# An ambiguous run-id prefix names this many of its runs (the newest), so the line stays one line.
+_CANDIDATES_SHOWN = 5
 
 
 class _HotJournalError(Exception):
@@ -233,9 +235,33 @@ class RunStore:
             return db.execute("SELECT * FROM runs ORDER BY started DESC, run_id DESC").fetchall()
 
     def get(self, run_id: str) -> RunSummary | None:
-        """One run by id (or unique id prefix)."""
-        matches = [r for r in self.runs() if r.run_id.startswith(run_id)]
+        """One run by id (or unique id prefix); None when none or several match."""
+        matches = self.matching(run_id)
         return matches[0] if len(matches) == 1 else None
+
+    def matching(self, run_id: str) -> list[RunSummary]:
+        """The runs whose id is ``run_id`` or starts with it, newest first (an exact id alone)."""
+        runs = self.runs()
+        exact = [r for r in runs if r.run_id == run_id]
+        return exact or [r for r in runs if r.run_id.startswith(run_id)]
+
+    def find(self, run_id: str) -> RunSummary:
+        """The one run ``run_id`` names (its id, or a prefix of one only).
+
+        Raises :class:`rig.errors.InputError`: one message for an id no run has, another
+        (listing a few candidates) for a prefix that several runs share.
+        """
+        matches = self.matching(run_id) if run_id else []
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise InputError(f"no run {run_id!r} in {self.data_dir} (`rig runs` lists them)")
+        shown = ", ".join(r.run_id for r in matches[:_CANDIDATES_SHOWN])
+        more = f" and {len(matches) - _CANDIDATES_SHOWN} more" if len(matches) > _CANDIDATES_SHOWN else ""
+        raise InputError(
+            f"run id {run_id!r} is ambiguous: {len(matches)} runs start with it"
+            f" ({shown}{more}); give more of it"
+        )
 
     def _summary(self, row: Sequence[Any]) -> RunSummary:
         for (column, types), value in zip(_COLUMNS.items(), row, strict=True):

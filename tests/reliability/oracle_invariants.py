@@ -316,7 +316,12 @@ def i5_samples_before_fault(played: Played) -> Violation | None:
     gaps = [(a, b) for a, b in itertools.pairwise(times) if b - a > period + 1e-6]
     if gaps:
         return Violation("I5", f"no sample between {gaps[0][0]:g} and {gaps[0][1]:g} s {where}", "I5 gap")
-    for i, row in before:
+    # The record keeps the first reading of each instant (a virtual clock stands still while
+    # steps that take no time sample): a row's truth is the first sample at its time.
+    first_at: dict[float, int] = {}
+    for j, t in enumerate(truth.times):
+        first_at.setdefault(t, j)
+    for _, row in before:
         if len(row) != len(header):
             return Violation(
                 "I5", f"row at t = {row[0]} has {len(row)} cells, not {len(header)}", "I5 short row"
@@ -325,8 +330,8 @@ def i5_samples_before_fault(played: Played) -> Violation | None:
             if cell != "":
                 continue
             channel = header[col]
-            known = i < len(truth.times) and abs(truth.times[i] - float(row[0])) < 1e-9
-            if not known or not _legitimately_empty(played, channel, i):
+            i = first_at.get(float(row[0]))
+            if i is None or not _legitimately_empty(played, channel, i):
                 return Violation(
                     "I5", f"{channel} empty at t = {float(row[0]):g} s {where}", f"I5 empty cell {channel}"
                 )
