@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         from rig.commands.analyze_table import print_table
 
-        print_table(result)
+        print_table(result, written_limit=args.limit)
     return 0
 
 

@@ -145,7 +145,11 @@ def _timing(window: tuple[float, float], spans: Sequence[_Span]) -> dict[str, An
     fills = [s for s in spans if s.kind in FILL_KINDS and s.end_s <= w0]
     if fills:
         fill = fills[-1]
-        out |= {"fill_step": fill.kind, "fill_s": fill.end_s - fill.start_s, "stabilisation_s": w0 - fill.end_s}
+        out |= {
+            "fill_step": fill.kind,
+            "fill_s": fill.end_s - fill.start_s,
+            "stabilisation_s": w0 - fill.end_s,
+        }
     return out
 
 
@@ -156,7 +160,7 @@ def _readings(
     channels = mapping(bench.get("channels"))
     inside = (samples.time_s >= window[0]) & (samples.time_s <= window[1])
     out: dict[str, Any] = {}
-    spec = mapping(channels.get(channel))
+    spec = mapping(channels.get(channel)) if channel is not None else {}
     volumes = _volumes(spec)
     # A channel the bench does not describe is taken as the gauge it is recorded as.
     gauge = channel if spec.get("measures", "pressure") == "pressure" else _on(channels, volumes, "pressure")
@@ -202,7 +206,8 @@ def _finite(samples: RunSamples, channel: str | None, inside: np.ndarray) -> np.
     if channel is None or channel not in samples.channels:
         return np.empty(0)
     values = samples.channels[channel][inside]
-    return values[np.isfinite(values)]
+    finite: np.ndarray = values[np.isfinite(values)]
+    return finite
 
 
 def _spans(path: Path, samples: RunSamples | None) -> list[_Span]:

@@ -188,8 +188,19 @@ class TestConditions:
         """The conditions recorded in ``entry``; None when it records none (an older record)."""
         if not any(k in entry for k in CONDITION_KEYS):
             return None
-        texts = ("gas", "fill_step", "temperature_channel")
-        return cls(**{k: text(entry.get(k)) if k in texts else number(entry.get(k)) for k in CONDITION_KEYS})
+        n = {k: number(entry.get(k)) for k in CONDITION_KEYS}
+        return cls(
+            test_pressure_start_pa=n["test_pressure_start_pa"],
+            test_pressure_end_pa=n["test_pressure_end_pa"],
+            gas=text(entry.get("gas")),
+            fill_step=text(entry.get("fill_step")),
+            fill_s=n["fill_s"],
+            stabilisation_s=n["stabilisation_s"],
+            test_s=n["test_s"],
+            temperature_channel=text(entry.get("temperature_channel")),
+            temperature_min_k=n["temperature_min_k"],
+            temperature_max_k=n["temperature_max_k"],
+        )
 
 
 CONDITION_KEYS = (
@@ -256,7 +267,7 @@ class Measurement:
 
     @property
     def expanded_uncertainty_pa_m3_s(self) -> float | None:
-        """The expanded uncertainty U = k·u with k = 2 (about 95 %), in ``unit``; None when u is not recorded."""
+        """The expanded uncertainty U = k·u, k = 2 (about 95 %), in ``unit``; None when u is not recorded."""
         return None if self.stderr_pa_m3_s is None else COVERAGE_K * self.stderr_pa_m3_s
 
     def withdrawn(self, refusal: str) -> Measurement:

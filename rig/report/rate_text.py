@@ -1,4 +1,4 @@
-"""Leak rates and other numbers as a certificate writes them: three digits, in the procedure's unit beside Pa·m³/s."""
+"""Leak rates and other numbers as a certificate writes them: three digits, the procedure's unit, Pa·m³/s."""
 
 from __future__ import annotations
 
