@@ -30,7 +30,6 @@ kept as it is. Nothing here raises on a damaged or missing file: the results mus
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import re
@@ -74,8 +73,9 @@ def with_conditions(run_dir: Path, results: Mapping[str, Any]) -> dict[str, Any]
     if not isinstance(measured, Mapping) or procedure is None:
         return dict(results)
     bench = _yaml(run_dir / "bench.yaml") or {}
-    samples = _samples(run_dir / "samples.csv")
-    spans = _spans(run_dir / "events.jsonl", samples)
+    windows = [w for e in measured.values() if (w := pair(mapping(e).get("window_s"))) is not None]
+    samples, last_s = _samples(run_dir / "samples.csv", windows)
+    spans = _spans(run_dir / "events.jsonl", last_s)
     limits = written_limits(procedure)
     gas = text(procedure.get("gas")) or DEFAULT_GAS
     added = {}
@@ -210,7 +210,7 @@ def _finite(samples: RunSamples, channel: str | None, inside: np.ndarray) -> np.
     return finite
 
 
-def _spans(path: Path, samples: RunSamples | None) -> list[_Span]:
+def _spans(path: Path, last_s: float) -> list[_Span]:
     """The executed steps, from the ``step`` events: each ends where the next begins (the last at the end)."""
     starts: list[tuple[str, float]] = []
     for event in _events(path):
@@ -218,8 +218,7 @@ def _spans(path: Path, samples: RunSamples | None) -> list[_Span]:
         if event.get("kind") == "step" and t is not None and message is not None:
             # The runner writes "<kind> at <file:line:col>"; the step's label may be its name.
             starts.append((message.partition(" at ")[0], float(t)))
-    end = float(samples.time_s[-1]) if samples is not None and samples.time_s.size else math.inf
-    ends = [t for _, t in starts[1:]] + [max(end, starts[-1][1]) if starts else end]
+    ends = [t for _, t in starts[1:]] + [max(last_s, starts[-1][1]) if starts else last_s]
     return [_Span(kind, t, e) for (kind, t), e in zip(starts, ends, strict=True)]
 
 
@@ -237,14 +236,29 @@ def _events(path: Path) -> Iterator[Mapping[str, Any]]:
             yield event
 
 
-def _samples(path: Path) -> RunSamples | None:
+def _samples(path: Path, windows: Sequence[tuple[float, float]]) -> tuple[RunSamples | None, float]:
+    """The samples inside ``windows``, and the time of the last sample (inf: none).
+
+    Streamed: a run may hold millions of samples (days of them) and only the windows' are needed.
+    A line a crash cut short, or any damage, is no sample; a file that cannot be read gives none.
+    """
+    kept: list[list[str]] = []
+    last_s = math.inf
     try:
-        content = path.read_text(encoding="utf-8")
-        complete = content[: content.rfind("\n") + 1]  # a last line cut short is no sample
-        rows = list(csv.reader(io.StringIO(complete)))
-        return parse_samples(rows[0], rows[1:]) if rows else None
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = csv.reader(line for line in f if line.endswith("\n"))
+            header = next(rows, None)
+            for row in rows:
+                try:
+                    t = float(row[0])
+                except (IndexError, ValueError):
+                    continue
+                last_s = t
+                if any(w0 <= t <= w1 for w0, w1 in windows):
+                    kept.append(row)
+        return (parse_samples(header, kept) if header else None), last_s
     except (OSError, UnicodeDecodeError, csv.Error, InputError):
-        return None
+        return None, last_s
 
 
 def _yaml(path: Path) -> Mapping[str, Any] | None:
