@@ -152,7 +152,7 @@ def report_series(
     else:
         from rig.commands.analyze_table import print_table
 
-        print_table(result)
+        print_table(result, written_limit=args.limit)
     return 0
 
 

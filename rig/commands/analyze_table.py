@@ -23,8 +23,13 @@ def _fmt(x: float | None) -> str:
     return "—" if x is None else f"{x:.4g}"
 
 
-def print_table(result: dict[str, Any], console: Console | None = None) -> None:
-    """Print the analysis ``result`` (the JSON object of ``rig analyze``) as tables."""
+def print_table(
+    result: dict[str, Any], console: Console | None = None, written_limit: str | None = None
+) -> None:
+    """Print the analysis ``result`` (the JSON object of ``rig analyze``) as tables.
+
+    ``written_limit`` is ``--limit`` as the user wrote it ("0.5 sccm"): shown as written, Pa·m³/s beside.
+    """
     con = console or output_console()
     t_ref, sccm_ref = result["t_ref_k"], result["sccm_reference_k"]
     rates = Table(title=f"Leak rate — {result['file']}", title_justify="left")
@@ -62,7 +67,8 @@ def print_table(result: dict[str, Any], console: Console | None = None) -> None:
         facts.add_row("resolution", _resolution(result))
     if "verdict" in result:
         style = _VERDICT_STYLE.get(result["verdict"], "bold")
-        facts.add_row("limit", f"{_fmt(result['limit_pa_m3_s'])} Pa·m³/s")
+        si = f"{_fmt(result['limit_pa_m3_s'])} Pa·m³/s"
+        facts.add_row("limit", f"{' '.join(written_limit.split())} = {si}" if written_limit else si)
         line = f"[{style}]{result['verdict']}[/]"
         refusal = result.get("refusal")
         if refusal:

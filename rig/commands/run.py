@@ -131,15 +131,16 @@ def run(args: argparse.Namespace) -> int:
 def _print_outcome(
     run_id: str | None, run_dir: Path | None, outcome: Any, *, as_json: bool, seed: int | None = None
 ) -> None:
+    # Every measurement's value, U (k = 2), limit and outcome, in the procedure's unit (as recorded).
+    from rig.commands.run_summary import measurement_json, measurement_line, recorded_measurements
+
+    measured = recorded_measurements(run_dir, outcome.measurements)
     summary = {
         "run_id": run_id,
         "run_dir": str(run_dir),
         "verdict": outcome.verdict.value,
         "reason": outcome.reason,
-        "measurements": {
-            name: {"value": m.value_pa_m3_s, "unit": m.unit, "outcome": m.outcome}
-            for name, m in outcome.measurements.items()
-        },
+        "measurements": {name: measurement_json(m) for name, m in measured.items()},
         **outcome.findings,
     }
     if seed is not None:
@@ -147,6 +148,8 @@ def _print_outcome(
     if as_json:
         print(json.dumps(summary, default=str))
     else:
+        for name, m in measured.items():
+            print(measurement_line(name, m))
         print(f"{outcome.verdict.value}: {outcome.reason} (run {run_id}, {run_dir})")
 
 

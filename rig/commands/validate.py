@@ -24,6 +24,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("procedure", help="procedure file (YAML)")
     p.add_argument("--bench", help="bench file to use instead of the one the procedure names")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse (exit 2) a procedure with warnings, e.g. a measurement too short to decide its limit",
+    )
     p.set_defaults(handler=run)
 
 
@@ -59,10 +64,59 @@ def run(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     if problems or procedure is None:
         return EXIT_INVALID
+    warnings = undecisive_measurements(procedure)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    if warnings and args.strict:
+        print(f"{procedure.source}: refused (--strict): {len(warnings)} warning(s)", file=sys.stderr)
+        return EXIT_INVALID
     steps = (*procedure.setup, *procedure.main, *procedure.cleanup)
     plan = Plan(steps, procedure.bench.valve_response_s)
     print(
         f"{procedure.source}: procedure {procedure.name!r} on bench {procedure.bench.name!r}: {len(steps)} "
         f"steps ({plan.count} executed, at most {duration_text(plan.max_s)}), valid"
+        + (f", {len(warnings)} warning(s) above" if warnings else "")
     )
     return 0
+
+
+def undecisive_measurements(procedure: Procedure) -> list[str]:
+    """A warning (``file:line:col: warning: ...``) for each limit a measurement cannot decide in its duration.
+
+    Judged as ``rig plan`` judges the procedure's own duration (:func:`rig.analysis.planner.decides_at`:
+    a leak of half the limit decided with the plan's power, ASTM E2930 met), each warning quoting
+    the duration ``rig plan`` proposes, or why no duration within the bounds decides.
+    """
+    from rig.analysis.budget import E2930_FRACTION
+    from rig.analysis.planner import POWER, decides_at, forecast, plan_duration
+    from rig.commands.plan import hms
+    from rig.planning import longest_allowed, measurements, setup_for
+
+    warnings = []
+    for step in measurements(procedure):
+        limit = step.limit_pa_m3_s
+        if limit is None:
+            continue
+        setup = setup_for(procedure, step)
+        expected = limit / 2.0
+        if decides_at(setup, step.duration_s, limit, expected, POWER):
+            continue
+        resolution = forecast(setup, step.duration_s, expected).test.test_resolution_pa_m3_s
+        why = (
+            f"it fails ASTM E2930 for {step.channel} at that duration (the test resolves {resolution:.3g} "
+            f"Pa·m³/s, more than a tenth of the limit)"
+            if resolution > E2930_FRACTION * limit
+            else f"a leak of half the limit would not be decided with {POWER:.0%} power"
+        )
+        longest, bounded_by = longest_allowed(procedure, step.name, limit)
+        plan = plan_duration(setup, limit, None, POWER, max_duration_s=longest, bounded_by=bounded_by)
+        planned = (
+            f"`rig plan` proposes {hms(plan.duration_s)} ({plan.duration_s:g} s)"
+            if plan.duration_s is not None
+            else f"`rig plan` finds no duration that decides it: {plan.reason}"
+        )
+        warnings.append(
+            f"{step.location}: warning: measurement {step.name!r} cannot reach a decisive verdict in its "
+            f"{duration_text(step.duration_s)}: {why}; {planned}"
+        )
+    return warnings

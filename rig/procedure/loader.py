@@ -51,7 +51,7 @@ __all__ = [
 
 VERSION = 1
 SECTIONS = ("setup", "main", "cleanup")
-TOP_KEYS = {"procedure", "version", "bench", "description", "sample_period", *SECTIONS}
+TOP_KEYS = {"procedure", "version", "bench", "description", "sample_period", "gas", *SECTIONS}
 T = TypeVar("T")
 P = tuple[Any, ...]
 
@@ -137,6 +137,8 @@ def load_procedure(path: str | Path, bench_path: str | Path | None = None) -> Pr
         )
     bench = checker.attempt(lambda: _bench(doc, Path(path), bench_path))
     checker.bench = bench
+    if doc.has(("gas",)):  # the test gas, as the record and certificate state it (default: air)
+        checker.attempt(lambda: doc.text(("gas",)))
     period = checker.attempt(lambda: _sample_period(doc))
     checker.sample_period_s = period or 1.0
     sections = {name: _steps(checker, (name,)) for name in SECTIONS}

@@ -9,12 +9,20 @@ judged measurement (one with a limit, or a refusal) states it as null: ``additio
 read::
 
     value, unit, stderr, stderr_type_b, ucl95, lcl95, n, channel, window_s, line, uncertainty,
-    outcome, limit, additional_time_s, refusal, e2930, volume_m3, rank
+    outcome, limit, additional_time_s, refusal, e2930, volume_m3, rank, written_unit,
+    <test conditions>
 
 and a reference-leak check's (:class:`ReferenceLeak`)::
 
     value, unit, stderr, outcome, certified, tolerance_relative, deviation_relative, background,
-    n, channel, window_s, certificate, additional_time_s, refusal
+    n, channel, window_s, certificate, additional_time_s, refusal, written_unit, <test conditions>
+
+``written_unit`` is the leak-rate unit the procedure wrote the limit in (``lb/day``), for
+showing the numbers as the procedure states them; the numbers themselves stay in ``unit``.
+The test conditions (:class:`TestConditions`: ``test_pressure_start_pa``,
+``test_pressure_end_pa``, ``gas``, ``fill_step``, ``fill_s``, ``stabilisation_s``, ``test_s``,
+``temperature_channel``, ``temperature_min_k``, ``temperature_max_k``) are derived from the
+run's own files when its results are written (:mod:`rig.record.conditions`).
 
 Keys this version does not know (a plugin step's own, a newer controller's) are kept in
 :attr:`Measurement.extra` and written back after the others. A before/after
@@ -32,6 +40,8 @@ from rig.record.recorded import flag, integer, mapping, number, pair, text
 
 # The unit of every leak rate the engine measures (a pV throughput, as pint spells it).
 UNIT = "Pa*m**3/s"
+# The coverage factor of the expanded uncertainty a result is reported with (GUM: k = 2, about 95 %).
+COVERAGE_K = 2.0
 
 
 @dataclass(frozen=True)
@@ -146,16 +156,70 @@ class ReferenceLeak:
         )
 
 
+@dataclass(frozen=True)
+class TestConditions:
+    """Under what conditions a measurement was taken, as every commercial tester prints them.
+
+    Pressures are the measured (raw, uncompensated) pressure of the tested volume at the first
+    and last sample of the window; the fill is the last ``fill`` (or ``pump_down``) before the
+    window, stabilisation the time from its end to the window's start, the test the window.
+    The temperature span is the thermometer's lowest and highest reading over the window.
+    """
+
+    __test__ = False  # a record's class, not a pytest test class
+
+    test_pressure_start_pa: float | None = None
+    test_pressure_end_pa: float | None = None
+    gas: str | None = None
+    fill_step: str | None = None  # "fill" or "pump_down": the step that set the test pressure
+    fill_s: float | None = None
+    stabilisation_s: float | None = None
+    test_s: float | None = None
+    temperature_channel: str | None = None
+    temperature_min_k: float | None = None
+    temperature_max_k: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The conditions as the measurement object's keys (those not recorded left out)."""
+        return {k: v for k in CONDITION_KEYS if (v := getattr(self, k)) is not None}
+
+    @classmethod
+    def from_json(cls, entry: Mapping[str, Any]) -> TestConditions | None:
+        """The conditions recorded in ``entry``; None when it records none (an older record)."""
+        if not any(k in entry for k in CONDITION_KEYS):
+            return None
+        n = {k: number(entry.get(k)) for k in CONDITION_KEYS}
+        return cls(
+            test_pressure_start_pa=n["test_pressure_start_pa"],
+            test_pressure_end_pa=n["test_pressure_end_pa"],
+            gas=text(entry.get("gas")),
+            fill_step=text(entry.get("fill_step")),
+            fill_s=n["fill_s"],
+            stabilisation_s=n["stabilisation_s"],
+            test_s=n["test_s"],
+            temperature_channel=text(entry.get("temperature_channel")),
+            temperature_min_k=n["temperature_min_k"],
+            temperature_max_k=n["temperature_max_k"],
+        )
+
+
+CONDITION_KEYS = (
+    "test_pressure_start_pa", "test_pressure_end_pa", "gas", "fill_step", "fill_s", "stabilisation_s",
+    "test_s", "temperature_channel", "temperature_min_k", "temperature_max_k",
+)  # fmt: skip
+
 # The keys of a measurement object, in the order each kind writes them (see the module's docstring).
 _DECAY_ORDER = (
     "value", "unit", "stderr", "stderr_type_b", "ucl95", "lcl95", "n", "channel", "window_s", "line",
     "uncertainty", "outcome", "limit", "additional_time_s", "refusal", "e2930", "certified",
     "tolerance_relative", "deviation_relative", "background", "certificate", "volume_m3", "rank",
+    "written_unit", *CONDITION_KEYS,
 )  # fmt: skip
 _REFERENCE_ORDER = (
     "value", "unit", "stderr", "stderr_type_b", "ucl95", "lcl95", "outcome", "certified",
     "tolerance_relative", "deviation_relative", "background", "n", "channel", "window_s", "line",
     "uncertainty", "certificate", "limit", "additional_time_s", "refusal", "e2930", "volume_m3", "rank",
+    "written_unit", *CONDITION_KEYS,
 )  # fmt: skip
 KNOWN_KEYS = frozenset(_DECAY_ORDER)
 # Stated even when None once a measurement is judged (a limit, or a refusal): null says something.
@@ -192,12 +256,19 @@ class Measurement:
     reference: ReferenceLeak | None = None  # a reference-leak check's comparison with its certificate
     volume_m3: float | None = None  # the volume fitted, when it is not one of the bench's (a segment)
     rank: int | None = None  # a segment's place among the segments watched, worst first
+    written_unit: str | None = None  # the leak-rate unit the procedure wrote its limit in
+    conditions: TestConditions | None = None  # what it was tested at (derived when results are written)
     extra: Mapping[str, Any] = field(default_factory=dict)  # keys this version does not know
 
     def __post_init__(self) -> None:
         shadowed = KNOWN_KEYS & set(self.extra)
         if shadowed:
             raise ValueError(f"extra fields {sorted(shadowed)} would shadow a measurement's own")
+
+    @property
+    def expanded_uncertainty_pa_m3_s(self) -> float | None:
+        """The expanded uncertainty U = k·u, k = 2 (about 95 %), in ``unit``; None when u is not recorded."""
+        return None if self.stderr_pa_m3_s is None else COVERAGE_K * self.stderr_pa_m3_s
 
     def withdrawn(self, refusal: str) -> Measurement:
         """This measurement with its verdict withdrawn: INCONCLUSIVE, for the reason ``refusal``.
@@ -233,6 +304,9 @@ class Measurement:
             "certificate": None if reference is None else reference.certificate,
             "volume_m3": self.volume_m3,
             "rank": self.rank,
+            "written_unit": self.written_unit,
+            **dict.fromkeys(CONDITION_KEYS),
+            **({} if self.conditions is None else self.conditions.to_json()),
         }
         judged = self.limit_pa_m3_s is not None or self.refusal is not None
         order = _DECAY_ORDER if reference is None else _REFERENCE_ORDER
@@ -269,6 +343,8 @@ class Measurement:
             reference=ReferenceLeak.from_json(data),
             volume_m3=number(data.get("volume_m3")),
             rank=rank,
+            written_unit=text(data.get("written_unit")),
+            conditions=TestConditions.from_json(data),
             extra={k: v for k, v in data.items() if k not in KNOWN_KEYS},
         )
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from rig.outcome import Outcome, outcome_of
 from rig.record.atomic import write_atomically
+from rig.record.conditions import with_conditions
 from rig.record.measurement import Comparison, Measurement
 from rig.record.recorded import flag, text
 
@@ -117,8 +118,9 @@ _FIELDS = frozenset(f.name for f in fields(RunResults) if f.name != "findings")
 def write_results(run_dir: Path, results: Mapping[str, Any]) -> None:
     """Write ``results`` (a :meth:`RunResults.to_json` object) as the run's ``results.json``.
 
-    Whole or absent: a kill while finishing must not leave half a file. Raises OSError when the
-    disk refuses it.
+    Each measurement gains its test conditions, read from the run's own files in ``run_dir``
+    (:func:`rig.record.conditions.with_conditions`). Whole or absent: a kill while finishing
+    must not leave half a file. Raises OSError when the disk refuses it.
     """
-    document = json.dumps(results, indent=2, default=str) + "\n"
+    document = json.dumps(with_conditions(run_dir, results), indent=2, default=str) + "\n"
     write_atomically(run_dir / RESULTS, document.encode("utf-8"))

@@ -169,11 +169,11 @@ def measurement_plot(name: str, measured: Measurement, inputs: PlotInputs) -> tu
             )
             y_span.append(rel(path))
             rates = rate_text_for(measured)
-            note = (
-                f"limit: {format_number(rates.sccm(limit))} {SCCM_UNIT}"
-                if rates
-                else f"limit: {format_number(limit)}"
-            )
+            note = f"limit: {format_number(limit)}"
+            if rates is not None:  # as the procedure wrote it (0.1 lb/day), else in sccm
+                written = rates.written_unit
+                in_unit = rates.stated(limit) if written else rates.sccm(limit)
+                note = f"limit: {format_number(in_unit)} {written or SCCM_UNIT}"
             # Written at the end of the dashed line, which is where the eye compares it with the fit.
             ax.annotate(
                 note,

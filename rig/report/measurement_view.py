@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from rig.outcome import Outcome
-from rig.record.measurement import E2930, Measurement
+from rig.record.measurement import E2930, Measurement, TestConditions
 from rig.report.certificate_plot import PlotInputs, measurement_plot
 from rig.report.rate_text import LEAK_UNIT, RateText, format_number, rate_text_for
 from rig.report.recorded_text import NOT_RECORDED, as_text, finite_number
@@ -91,6 +91,8 @@ def measurement_view(name: str, measured: Measurement, inputs: PlotInputs | None
     rows.append(Fact("leak rate", rate(measured.value_pa_m3_s) or NOT_RECORDED))
     if (stderr := rate(measured.stderr_pa_m3_s)) is not None:
         rows.append(Fact("standard uncertainty", stderr))
+    if (expanded := rate(measured.expanded_uncertainty_pa_m3_s)) is not None:
+        rows.append(Fact("expanded uncertainty (k = 2)", expanded))
     lcl, ucl = rate(measured.lcl95_pa_m3_s), rate(measured.ucl95_pa_m3_s)
     if lcl is not None or ucl is not None:
         rows.append(Fact("95 % lower bound (one-sided)", lcl or NOT_RECORDED))
@@ -120,6 +122,7 @@ def measurement_view(name: str, measured: Measurement, inputs: PlotInputs | None
         if measured.n is not None:
             where += f", {measured.n} samples"
         rows.append(Fact("channel and fit window", where))
+    rows += condition_facts(measured.conditions)
     if measured.line is not None:
         t_ref = finite_number(measured.line.compensated_to_k)
         rows.append(
@@ -129,10 +132,12 @@ def measurement_view(name: str, measured: Measurement, inputs: PlotInputs | None
             )
         )
     if rates is not None:
+        written = f"{rates.written_unit}, as the procedure states its limit; " if rates.written_unit else ""
         rows.append(
             Fact(
                 "units",
-                f"pV throughput at {rates.pv_temperature_k:g} K; sccm are standard cm³/min at 0 °C and 1 atm",
+                f"{written}pV throughput at {rates.pv_temperature_k:g} K; standard volumes (sccm) at 0 °C "
+                "and 1 atm; mass flows (lb/day) of air",
             )
         )
 
@@ -194,6 +199,8 @@ def _e2930(check: E2930 | None, rates: RateText | None) -> tuple[str | None, boo
         x = finite_number(value)
         if x is None:
             return as_text(value)
+        if rates is not None and rates.written_unit:
+            return rates.both(x)
         return f"{format_number(rates.si(x) if rates else x)} {LEAK_UNIT}"
 
     met = check.met
@@ -201,3 +208,58 @@ def _e2930(check: E2930 | None, rates: RateText | None) -> tuple[str | None, boo
     resolution, required = show(check.test_resolution_pa_m3_s), show(check.required_pa_m3_s)
     text = f"ASTM E2930 test resolution {resolution} (required: {required}): {verdict}."
     return text, met is not True
+
+
+def condition_facts(conditions: TestConditions | None) -> list[Fact]:
+    """The test conditions as the certificate states them: gas, pressures, times, temperatures.
+
+    A record from before the conditions were kept states none of them (no rows, not guesses).
+    """
+    if conditions is None:
+        return []
+    c = conditions
+    rows = [Fact("test gas", c.gas or NOT_RECORDED)]
+    start, end = finite_number(c.test_pressure_start_pa), finite_number(c.test_pressure_end_pa)
+    if start is not None and end is not None:
+        rows.append(
+            Fact(
+                "test pressure (measured, absolute)",
+                f"{_pressure(start)} at the start of the window, {_pressure(end)} at its end",
+            )
+        )
+    times = []
+    fill = finite_number(c.fill_s)
+    if fill is not None:
+        times.append(f"{'pump-down' if c.fill_step == 'pump_down' else 'fill'} {_duration(fill)}")
+    stabilisation = finite_number(c.stabilisation_s)
+    if stabilisation is not None:
+        times.append(f"stabilisation {_duration(stabilisation)}")
+    test = finite_number(c.test_s)
+    if test is not None:
+        times.append(f"test {_duration(test)}")
+    if times:
+        rows.append(Fact("times", ", ".join(times)))
+    low, high = finite_number(c.temperature_min_k), finite_number(c.temperature_max_k)
+    if low is not None and high is not None:
+        rows.append(
+            Fact(
+                "temperature over the window",
+                f"{low - 273.15:.2f} °C to {high - 273.15:.2f} °C (span {high - low:.3g} K, "
+                f"{as_text(c.temperature_channel)})",
+            )
+        )
+    return rows
+
+
+def _pressure(pa: float) -> str:
+    """A pressure in kPa (Pa below 1 kPa), enough digits to tell a decay's start from its end."""
+    return f"{pa / 1e3:.6g} kPa" if abs(pa) >= 1e3 else f"{pa:.4g} Pa"
+
+
+def _duration(seconds: float) -> str:
+    """A duration as a person reads it: s below two minutes, min below two hours, else h."""
+    if seconds < 120.0:
+        return f"{seconds:.3g} s"
+    if seconds < 7200.0:
+        return f"{seconds / 60.0:.3g} min"
+    return f"{seconds / 3600.0:.3g} h"

@@ -1,4 +1,4 @@
-"""Leak rates and other numbers as a certificate writes them: three digits, Pa·m³/s and sccm at 0 °C."""
+"""Leak rates and other numbers as a certificate writes them: three digits, the procedure's unit, Pa·m³/s."""
 
 from __future__ import annotations
 
@@ -32,10 +32,22 @@ def format_number(x: float) -> str:
 
 @dataclass(frozen=True)
 class RateText:
-    """Formats leak rates of one measurement in Pa·m³/s and in sccm at 0 °C."""
+    """Formats leak rates of one measurement: in the unit its procedure wrote its limit in (``lb/day``)
+    with Pa·m³/s beside it; without one, in Pa·m³/s and sccm at 0 °C."""
 
     to_pa_m3_s: float  # Pa·m³/s per unit of the entry's values
     pv_temperature_k: float
+    written_unit: str | None = None  # the procedure's unit for this measurement (None: none known)
+    per_written_pa_m3_s: float = 1.0  # Pa·m³/s per one written unit
+
+    @property
+    def unit(self) -> str:
+        """The unit :meth:`stated` gives values in: the written one, else the engine's (Pa*m**3/s)."""
+        return self.written_unit or UNIT
+
+    def stated(self, value: float) -> float:
+        """``value`` (in the entry's unit) in :attr:`unit`."""
+        return self.si(value) / self.per_written_pa_m3_s if self.written_unit else self.si(value)
 
     def si(self, value: float) -> float:
         """``value`` (in the entry's unit) in Pa·m³/s."""
@@ -48,8 +60,11 @@ class RateText:
         )
 
     def both(self, value: float) -> str:
-        """``value`` in both units, as one line of text."""
-        return f"{format_number(self.si(value))} {LEAK_UNIT} = {format_number(self.sccm(value))} {SCCM_UNIT}"
+        """``value`` as the procedure states it with Pa·m³/s beside it (else Pa·m³/s and sccm), one line."""
+        si = f"{format_number(self.si(value))} {LEAK_UNIT}"
+        if self.written_unit:
+            return f"{format_number(self.stated(value))} {self.written_unit} = {si}"
+        return f"{si} = {format_number(self.sccm(value))} {SCCM_UNIT}"
 
 
 def rate_text_for(measured: Measurement) -> RateText | None:
@@ -62,4 +77,14 @@ def rate_text_for(measured: Measurement) -> RateText | None:
         factor = leak_rate_unit_factor(unit, pv_temperature_k=pv_t, sccm_reference_k=SCCM_REFERENCE_K)
     except InputError:
         return None
-    return RateText(factor, pv_t)
+    written = measured.written_unit
+    try:
+        # At the temperatures the procedure's limit was read at: its limit shows as written.
+        per_written = (
+            leak_rate_unit_factor(written, pv_temperature_k=pv_t, sccm_reference_k=SCCM_REFERENCE_K)
+            if written
+            else 1.0
+        )
+    except InputError:  # a damaged record's unit: the numbers still show, in Pa·m³/s
+        written, per_written = None, 1.0
+    return RateText(factor, pv_t, written, per_written)

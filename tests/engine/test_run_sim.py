@@ -37,9 +37,11 @@ def test_shipped_procedure_runs_in_simulation(tmp_path: Path, name: str) -> None
     assert {"run_id", "run_dir", "verdict", "reason", "measurements"} <= result.keys()
     assert result["verdict"] == "PASS"
     (measurement,) = result["measurements"].values()
-    assert measurement["unit"] == "Pa*m**3/s" and measurement["outcome"] == "PASS"
+    # In the unit the procedure wrote its limit in (both shipped procedures: sccm), Pa·m³/s beside.
+    assert measurement["unit"] == "sccm" and measurement["outcome"] == "PASS"
     # The article's seal leak (a 5 µm hole, choked) is between 0.1 and 0.5 sccm (1.7e-4 to 8.4e-4 Pa·m³/s).
-    assert 1.7e-4 < measurement["value"] < 8.4e-4
+    assert 0.1 < measurement["value"] < 0.5 and measurement["limit"] == pytest.approx(0.5)
+    assert 1.7e-4 < measurement["value_pa_m3_s"] < 8.4e-4
     header, rows = read_samples(result["run_dir"])
     assert "p_article" in header and len(rows) > 100
     listed = subprocess.run(

@@ -180,8 +180,9 @@ def test_a_run_recorded_by_rig_run_reads_back_whole(
     assert record.verdict is Outcome.PASS
     for name, shown in summary["measurements"].items():
         measured = record.measurements[name]
-        assert (measured.value_pa_m3_s, measured.unit, measured.outcome) == (
-            shown["value"],
+        # The line states the record's numbers, in the unit the procedure wrote its limit in.
+        assert (measured.value_pa_m3_s, measured.written_unit, measured.outcome) == (
+            shown["value_pa_m3_s"],
             shown["unit"],
             shown["outcome"],
         )

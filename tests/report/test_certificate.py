@@ -310,10 +310,10 @@ def test_html_of_a_simulated_run_states_the_verdict_numbers_hash_and_key(sim_run
     assert info["run_id"] in html and info["started"] in html
     value = entry["value"]
     sccm = convert_leak_rate(value, "sccm", pv_temperature_k=T_TWENTY_C_K, sccm_reference_k=T_ZERO_C_K)
-    assert f"{sci(value)} Pa·m³/s" in html
-    assert f"{sccm:.3g} sccm (0 °C)" in html
+    # In the unit the procedure wrote its limit in (sccm), Pa·m³/s beside it.
+    assert f"{sccm:.3g} sccm = {sci(value)} Pa·m³/s" in html
     limit_sccm = convert_leak_rate(entry["limit"], "sccm", pv_temperature_k=T_TWENTY_C_K)
-    assert f"= {limit_sccm:.3g} sccm" in html  # the procedure's 0.5 sccm, back from Pa·m³/s
+    assert f"{limit_sccm:.3g} sccm = {sci(entry['limit'])} Pa·m³/s" in html  # the procedure's 0.5 sccm
     for bound in ("ucl95", "lcl95"):
         assert f"{sci(entry[bound])} Pa·m³/s" in html
     # Recorded by the run, or (an older run) computed from procedure.yaml: the same either way.
