@@ -180,14 +180,16 @@ def test_a_fitted_line_is_drawn_over_its_window() -> None:
     expected = LINE["intercept_pa"] + LINE["slope_pa_s"] * (line.t_s - WINDOW[0])  # type: ignore[operator]
     np.testing.assert_allclose(line.p_pa, expected, rtol=0, atol=1e-9)
     assert line.p_pa[-1] == pytest.approx(199_990.0 - 0.05 * 180.0)
-    assert line.label == "decay fit: 5.0e-04 Pa·m³/s (PASS)"
+    assert line.label == "decay: (5.00 ± 0.20)×10⁻⁴ (k=2) Pa·m³/s · PASS"  # U = 2·stderr
 
 
-def test_a_compensated_line_says_so() -> None:
+def test_a_compensated_line_is_of_the_compensated_pressure() -> None:
     entry = {**ENTRY, "line": {**LINE, "compensated_to_k": 293.15}}
-    line = decay_line("decay", measurement(entry), several=True)
+    line = decay_line("decay", measurement(entry), unit="sccm")
     assert line is not None
-    assert line.label == "decay fit decay (p·293.15 K/T): 5.0e-04 Pa·m³/s (PASS)"
+    assert line.fit.compensated_to_k == 293.15
+    # In the procedure's unit: 5e-4 Pa·m³/s at 293.15 K is 0.276 sccm at 0 °C.
+    assert line.label == "decay: 0.276 ± 0.011 (k=2) sccm · PASS"
 
 
 @pytest.mark.parametrize(
@@ -208,8 +210,8 @@ def test_decay_lines_of_a_results_file() -> None:
     other = {**ENTRY, "value": 2.5e-3, "outcome": "FAIL"}
     results = RunResults.from_json({"measurements": {"a": ENTRY, "b": other, "ref": {"value": 1.0}}})
     assert [line.label for line in decay_lines(results)] == [
-        "decay fit a: 5.0e-04 Pa·m³/s (PASS)",
-        "decay fit b: 2.5e-03 Pa·m³/s (FAIL)",
+        "a: (5.00 ± 0.20)×10⁻⁴ (k=2) Pa·m³/s · PASS",
+        "b: (2.500 ± 0.020)×10⁻³ (k=2) Pa·m³/s · FAIL",
     ]
     assert decay_lines(None) == [] and decay_lines(RunResults.from_json({"verdict": "ABORTED"})) == []
 
