@@ -13,6 +13,14 @@ from rig.errors import InputError
 from rig.record.measurement import Measurement
 from rig.record.recorded import mapping
 from rig.record.run_samples import FloatArray, RunSamples
+from rig.report.fit_view import (
+    measurement_label,
+    no_reading_times,
+    plain_number,
+    rate_display,
+    thermometer_of,
+    written_unit,
+)
 from rig.report.rate_text import LEAK_UNIT, SCCM_UNIT, format_number, rate_text_for
 from rig.report.recorded_text import finite_number
 from rig.report.run_plot import FIT_COLOUR, decay_line
@@ -33,6 +41,7 @@ class PlotInputs:
     temperature_channel: str | None
     volume_m3: float | None
     direction: str  # "decay" or "rise": which way a leak at the limit moves the pressure
+    unit: str | None = None  # the leak-rate unit the procedure wrote the limit in
 
 
 def _slope_for_rate(
@@ -49,6 +58,15 @@ def _slope_for_rate(
     if volume_m3:
         return (-1.0 if direction == "decay" else 1.0) * rate / volume_m3
     return None
+
+
+def _limit_text(measured: Measurement, limit: float, unit: str | None) -> str:
+    """The limit in the procedure's unit with Pa·m³/s beside it (Pa·m³/s alone if that is its unit)."""
+    shown = rate_display(measured, unit)
+    si = f"{format_number(limit)} {LEAK_UNIT}"
+    if shown.per_recorded == 1.0:
+        return si
+    return f"{plain_number(limit * shown.per_recorded)} {shown.unit} = {si}"
 
 
 def measurement_plot(name: str, measured: Measurement, inputs: PlotInputs) -> tuple[bytes, str] | None:
@@ -150,7 +168,7 @@ def measurement_plot(name: str, measured: Measurement, inputs: PlotInputs) -> tu
             "-",
             lw=2.2,
             color=FIT_COLOUR,
-            label=f"fit: {format_number(value)} {LEAK_UNIT}",
+            label=f"fit of {ylabel}: {measurement_label(name, measured, inputs.unit).split(': ', 1)[1]}",
         )
         y_span.append(rel(p_fit(xs)))
         limit = finite_number(measured.limit_pa_m3_s)
@@ -165,15 +183,18 @@ def measurement_plot(name: str, measured: Measurement, inputs: PlotInputs) -> tu
                 "--",
                 lw=1.6,
                 color=LIMIT_COLOUR,
-                label=f"a leak at the limit ({format_number(limit)} {LEAK_UNIT})",
+                label=f"a leak at the limit ({_limit_text(measured, limit, inputs.unit)})",
             )
             y_span.append(rel(path))
             rates = rate_text_for(measured)
-            note = (
-                f"limit: {format_number(rates.sccm(limit))} {SCCM_UNIT}"
-                if rates
-                else f"limit: {format_number(limit)}"
-            )
+            display = rate_display(measured, inputs.unit)
+            if inputs.unit is not None and display.unit == inputs.unit:
+                # As the procedure wrote it: "0.1 lb/day", never a conversion the reader must undo.
+                note = f"limit: {plain_number(limit * display.per_recorded)} {display.unit}"
+            elif rates:
+                note = f"limit: {format_number(rates.sccm(limit))} {SCCM_UNIT}"
+            else:
+                note = f"limit: {format_number(limit)}"
             # Written at the end of the dashed line, which is where the eye compares it with the fit.
             ax.annotate(
                 note,
@@ -184,6 +205,18 @@ def measurement_plot(name: str, measured: Measurement, inputs: PlotInputs) -> tu
                 va="bottom" if limit_slope > 0 else "top",
                 fontsize=8,
                 color=LIMIT_COLOUR,
+            )
+        missing = no_reading_times(samples, line.channel, (w0 - margin, w1 + margin))
+        if missing.size:
+            # A gap in the samples is no reading (the record does not yet say dropout or over range).
+            ax.plot(
+                minutes(missing),
+                np.full(missing.size, 0.03),
+                "|",
+                ms=6,
+                color=LIMIT_COLOUR,
+                transform=ax.get_xaxis_transform(),
+                label=f"no reading ({missing.size}: dropout or over range)",
             )
         finite = np.concatenate([a[np.isfinite(a)] for a in y_span])
         if finite.size:
@@ -222,30 +255,17 @@ def plot_inputs(
     samples: RunSamples | None,
     steps: Sequence[Step],
     bench: Mapping[str, Any],
+    procedure: Mapping[str, Any] | None = None,
 ) -> PlotInputs | None:
-    """The samples, thermometer, volume and direction a measurement's plot needs.
+    """The samples, thermometer, volume, direction and limit unit a measurement's plot needs.
 
-    The step that took the measurement says how it was fitted (``Step.measured_window``).
+    The step that took the measurement says how it was fitted (``Step.measured_window``); the
+    recorded ``procedure`` (its YAML) the unit its limit was written in.
     """
     if samples is None:
         return None
     window = next((w for s in walk(steps) if (w := s.measured_window(name)) is not None), None)
-    channel = str(measured.channel)
-    thermometer = window.temperature if window is not None else None
-    if thermometer is None:
-        # The step names none (or the procedure no longer reads): a thermometer on the same volume.
-        channels = mapping(bench.get("channels"))
-        volume = mapping(channels.get(channel)).get("volume")
-        thermometer = next(
-            (
-                c
-                for c, s in channels.items()
-                if mapping(s).get("measures") == "temperature"
-                and volume
-                and mapping(s).get("volume") == volume
-            ),
-            None,
-        )
+    thermometer = thermometer_of(measured.channel, bench, window.temperature if window is not None else None)
     volume_m3 = finite_number(measured.volume_m3)
     fitted_volume = window.volume if window is not None else None
     size = mapping(mapping(bench.get("volumes")).get(str(fitted_volume))).get("size")
@@ -255,4 +275,4 @@ def plot_inputs(
         except InputError:
             volume_m3 = None
     direction = window.direction if window is not None else "decay"
-    return PlotInputs(samples, thermometer, volume_m3, direction)
+    return PlotInputs(samples, thermometer, volume_m3, direction, written_unit(name, procedure or {}))
