@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from rig.report.recorded_text import finite_number
 from rig.report.run_plot import FIT_COLOUR, decay_line
 from rig.steps import Step, walk
 from rig.units import to_si
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 LIMIT_COLOUR = "#c62828"
 CONTEXT_FRACTION = 0.15  # how much of the run around a fit window its plot shows, per side
@@ -70,7 +73,18 @@ def _limit_text(measured: Measurement, limit: float, unit: str | None) -> str:
 
 
 def measurement_plot(name: str, measured: Measurement, inputs: PlotInputs) -> tuple[bytes, str] | None:
-    """A PNG of one fitted measurement and its caption, or None when there is nothing to draw.
+    """A PNG of one fitted measurement (:func:`measurement_figure`) and its caption, or None."""
+    drawn = measurement_figure(name, measured, inputs)
+    if drawn is None:
+        return None
+    fig, caption = drawn
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=PLOT_DPI)
+    return buffer.getvalue(), caption
+
+
+def measurement_figure(name: str, measured: Measurement, inputs: PlotInputs) -> tuple[Figure, str] | None:
+    """The figure of one fitted measurement and its caption, or None when there is nothing to draw.
 
     The channel's samples over the fit window and a margin around it, the fitted line, the
     band between the lines at the one-sided 95 % bounds (pivoting at the window's middle,
@@ -128,113 +142,104 @@ def measurement_plot(name: str, measured: Measurement, inputs: PlotInputs) -> tu
     def minutes(times: FloatArray) -> FloatArray:
         return (times - w0) / 60.0
 
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=PLOT_SIZE_IN, layout="constrained")
-    try:
-        inside = (t >= w0) & (t <= w1)
-        outside_label, inside_label = "samples around the fit window", "samples in the fit window"
-        ax.plot(minutes(t[~inside]), rel(p[~inside]), ".", ms=2, color="0.75", label=outside_label)
-        ax.plot(minutes(t[inside]), rel(p[inside]), ".", ms=2, color="0.3", label=inside_label)
-        y_span = [rel(p[inside])]
-        lcl, ucl = finite_number(measured.lcl95_pa_m3_s), finite_number(measured.ucl95_pa_m3_s)
-        direction = inputs.direction
-        if lcl is not None and ucl is not None:
-            tm = 0.5 * (w0 + w1)
-            pm = float(p_fit(np.array([tm]))[0])
-            edges = []
-            for bound in (lcl, ucl):
-                s = _slope_for_rate(bound, value, slope, inputs.volume_m3, direction)
-                if s is not None:
-                    edges.append(pm + s * (xs - tm))
-            if len(edges) == 2:
-                low, high = np.minimum(*edges), np.maximum(*edges)
-                ax.fill_between(
-                    minutes(xs),
-                    rel(low),
-                    rel(high),
-                    color=FIT_COLOUR,
-                    alpha=0.25,
-                    lw=0,
-                    label="leak rates between the one-sided 95 % bounds",
-                )
-                y_span += [rel(low), rel(high)]
+    fig = Figure(figsize=PLOT_SIZE_IN, layout="constrained")
+    ax = fig.subplots()
+    inside = (t >= w0) & (t <= w1)
+    outside_label, inside_label = "samples around the fit window", "samples in the fit window"
+    ax.plot(minutes(t[~inside]), rel(p[~inside]), ".", ms=2, color="0.75", label=outside_label)
+    ax.plot(minutes(t[inside]), rel(p[inside]), ".", ms=2, color="0.3", label=inside_label)
+    y_span = [rel(p[inside])]
+    lcl, ucl = finite_number(measured.lcl95_pa_m3_s), finite_number(measured.ucl95_pa_m3_s)
+    direction = inputs.direction
+    if lcl is not None and ucl is not None:
+        tm = 0.5 * (w0 + w1)
+        pm = float(p_fit(np.array([tm]))[0])
+        edges = []
+        for bound in (lcl, ucl):
+            s = _slope_for_rate(bound, value, slope, inputs.volume_m3, direction)
+            if s is not None:
+                edges.append(pm + s * (xs - tm))
+        if len(edges) == 2:
+            low, high = np.minimum(*edges), np.maximum(*edges)
+            ax.fill_between(
+                minutes(xs),
+                rel(low),
+                rel(high),
+                color=FIT_COLOUR,
+                alpha=0.25,
+                lw=0,
+                label="leak rates between the one-sided 95 % bounds",
+            )
+            y_span += [rel(low), rel(high)]
+    ax.plot(
+        minutes(xs),
+        rel(p_fit(xs)),
+        "-",
+        lw=2.2,
+        color=FIT_COLOUR,
+        label=f"fit of {ylabel}: {measurement_label(name, measured, inputs.unit).split(': ', 1)[1]}",
+    )
+    y_span.append(rel(p_fit(xs)))
+    limit = finite_number(measured.limit_pa_m3_s)
+    limit_slope = None if limit is None else _slope_for_rate(limit, value, slope, inputs.volume_m3, direction)
+    if limit is not None and limit_slope is not None:
+        path = start + limit_slope * (xs - w0)
         ax.plot(
             minutes(xs),
-            rel(p_fit(xs)),
-            "-",
-            lw=2.2,
-            color=FIT_COLOUR,
-            label=f"fit of {ylabel}: {measurement_label(name, measured, inputs.unit).split(': ', 1)[1]}",
+            rel(path),
+            "--",
+            lw=1.6,
+            color=LIMIT_COLOUR,
+            label=f"a leak at the limit ({_limit_text(measured, limit, inputs.unit)})",
         )
-        y_span.append(rel(p_fit(xs)))
-        limit = finite_number(measured.limit_pa_m3_s)
-        limit_slope = (
-            None if limit is None else _slope_for_rate(limit, value, slope, inputs.volume_m3, direction)
+        y_span.append(rel(path))
+        rates = rate_text_for(measured)
+        display = rate_display(measured, inputs.unit)
+        if inputs.unit is not None and display.unit == inputs.unit:
+            # As the procedure wrote it: "0.1 lb/day", never a conversion the reader must undo.
+            note = f"limit: {plain_number(limit * display.per_recorded)} {display.unit}"
+        elif rates:
+            note = f"limit: {format_number(rates.sccm(limit))} {SCCM_UNIT}"
+        else:
+            note = f"limit: {format_number(limit)}"
+        # Written at the end of the dashed line, which is where the eye compares it with the fit.
+        ax.annotate(
+            note,
+            (float(minutes(xs)[-1]), float(rel(path)[-1])),
+            xytext=(-4, 4 if limit_slope > 0 else -4),
+            textcoords="offset points",
+            ha="right",
+            va="bottom" if limit_slope > 0 else "top",
+            fontsize=8,
+            color=LIMIT_COLOUR,
         )
-        if limit is not None and limit_slope is not None:
-            path = start + limit_slope * (xs - w0)
-            ax.plot(
-                minutes(xs),
-                rel(path),
-                "--",
-                lw=1.6,
-                color=LIMIT_COLOUR,
-                label=f"a leak at the limit ({_limit_text(measured, limit, inputs.unit)})",
-            )
-            y_span.append(rel(path))
-            rates = rate_text_for(measured)
-            display = rate_display(measured, inputs.unit)
-            if inputs.unit is not None and display.unit == inputs.unit:
-                # As the procedure wrote it: "0.1 lb/day", never a conversion the reader must undo.
-                note = f"limit: {plain_number(limit * display.per_recorded)} {display.unit}"
-            elif rates:
-                note = f"limit: {format_number(rates.sccm(limit))} {SCCM_UNIT}"
-            else:
-                note = f"limit: {format_number(limit)}"
-            # Written at the end of the dashed line, which is where the eye compares it with the fit.
-            ax.annotate(
-                note,
-                (float(minutes(xs)[-1]), float(rel(path)[-1])),
-                xytext=(-4, 4 if limit_slope > 0 else -4),
-                textcoords="offset points",
-                ha="right",
-                va="bottom" if limit_slope > 0 else "top",
-                fontsize=8,
-                color=LIMIT_COLOUR,
-            )
-        missing = no_reading_times(samples, line.channel, (w0 - margin, w1 + margin))
-        if missing.size:
-            # A gap in the samples is no reading (the record does not yet say dropout or over range).
-            ax.plot(
-                minutes(missing),
-                np.full(missing.size, 0.03),
-                "|",
-                ms=6,
-                color=LIMIT_COLOUR,
-                transform=ax.get_xaxis_transform(),
-                label=f"no reading ({missing.size}: dropout or over range)",
-            )
-        finite = np.concatenate([a[np.isfinite(a)] for a in y_span])
-        if finite.size:
-            lo, hi = float(finite.min()), float(finite.max())
-            pad = 0.08 * (hi - lo) or 1.0
-            ax.set_ylim(lo - pad, hi + pad)
-        ax.axvspan(0.0, (w1 - w0) / 60.0, color="0.5", alpha=0.06, lw=0)
-        ax.set_xlim(float(minutes(np.array([w0 - margin]))[0]), float(minutes(np.array([w1 + margin]))[0]))
-        ax.set_xlabel("time since the start of the fit window [min]")
-        ax.set_ylabel(f"{ylabel} − {ref_text} [Pa]")
-        ax.set_title(f"{name}: {measured.outcome or '?'}", fontsize=11)
-        # Under the axes: inside, every corner is data for some run (a pump-down, a vent, the lines).
-        fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
-        ax.grid(alpha=0.3)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=PLOT_DPI)
-    finally:
-        plt.close(fig)
+    missing = no_reading_times(samples, line.channel, (w0 - margin, w1 + margin))
+    if missing.size:
+        # A gap in the samples is no reading (the record does not yet say dropout or over range).
+        ax.plot(
+            minutes(missing),
+            np.full(missing.size, 0.03),
+            "|",
+            ms=6,
+            color=LIMIT_COLOUR,
+            transform=ax.get_xaxis_transform(),
+            label=f"no reading ({missing.size}: dropout or over range)",
+        )
+    finite = np.concatenate([a[np.isfinite(a)] for a in y_span])
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        pad = 0.08 * (hi - lo) or 1.0
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.axvspan(0.0, (w1 - w0) / 60.0, color="0.5", alpha=0.06, lw=0)
+    ax.set_xlim(float(minutes(np.array([w0 - margin]))[0]), float(minutes(np.array([w1 + margin]))[0]))
+    ax.set_xlabel("time since the start of the fit window [min]")
+    ax.set_ylabel(f"{ylabel} − {ref_text} [Pa]")
+    ax.set_title(f"{name}: {measured.outcome or '?'}", fontsize=11)
+    # Under the axes: inside, every corner is data for some run (a pump-down, a vent, the lines).
+    fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
     around = f"{margin / 60.0:.3g} min"
     caption = (
         f"{caption_p[0].upper()}{caption_p[1:]} from {around} before to {around} after the "
@@ -246,7 +251,7 @@ def measurement_plot(name: str, measured: Measurement, inputs: PlotInputs) -> tu
         if limit_slope is not None
         else "."
     )
-    return buffer.getvalue(), caption
+    return fig, caption
 
 
 def plot_inputs(

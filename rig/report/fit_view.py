@@ -79,10 +79,11 @@ def value_pm(value: float, expanded: float | None) -> str:
     last = math.floor(math.log10(expanded)) - (U_DIGITS - 1)  # the power of ten of the last digit kept
     top = math.floor(math.log10(max(abs(value), expanded)))
     power = 0 if -2 <= top < 4 else top
-    decimals = max(0, power - last)
+    digits = power - last  # negative: the last digit kept is left of the decimal point
+    decimals = max(0, digits)
     scale = 10.0**power
-    v = round(value / scale, decimals) + 0.0  # + 0.0 turns a rounded −0.0 into 0.0
-    u = round(expanded / scale, decimals)
+    v = round(value / scale, digits) + 0.0  # + 0.0 turns a rounded −0.0 into 0.0
+    u = round(expanded / scale, digits)
     body = f"{_unsigned_zero(f'{v:.{decimals}f}')} ± {u:.{decimals}f}"
     return body if power == 0 else f"({body})×10{str(power).translate(_SUPERSCRIPT)}"
 
