@@ -292,8 +292,9 @@ def draw_run(run: RunRecord) -> Figure:
                 f"\n   (a fit of {fitted_quantity_name(line.fit)}, drawn as p with {thermometers[line.name]})"
             )
         top.plot(minutes(line.t_s), raw * scale, "-", lw=2.2, color=measurement_colour(i), label=label)
-    _mark_no_reading(top, samples, pressures, colours, minutes)
-    _mark_over_range(top, events, minutes)
+    over_range = over_range_spans(events)
+    _mark_no_reading(top, samples, pressures, colours, minutes, over_range)
+    _mark_over_range(top, over_range, minutes)
     if middle is not None:
         for i, name in enumerate(differences):
             colour = twins.get(name) or TRACE_COLOURS[(len(temperatures) + i) % len(TRACE_COLOURS)]
@@ -367,10 +368,19 @@ def _mark_no_reading(
     channels: Sequence[str],
     colours: Mapping[str, str],
     minutes: Callable[[FloatArray], FloatArray],
+    over_range: Mapping[str, Sequence[tuple[float, float]]],
 ) -> None:
-    """Ticks along the bottom edge where a channel read nothing (a gap in its trace)."""
+    """Ticks along the bottom edge where a channel read nothing (a gap in its trace).
+
+    Gaps inside a span the record says was over range are that span's; once a channel's
+    over-range is recorded, its other gaps are dropouts.
+    """
     for name in channels:
         missing = no_reading_times(samples, name)
+        spans = over_range.get(name, ())
+        for start, end in spans:
+            missing = missing[(missing < start) | (missing > end)]
+        why = "dropout" if spans else "dropout or over range"
         if missing.size:
             ax.plot(
                 minutes(missing),
@@ -379,15 +389,17 @@ def _mark_no_reading(
                 ms=8,
                 color=colours[name],
                 transform=ax.get_xaxis_transform(),
-                label=f"{name}: no reading ×{missing.size} (dropout or over range)",
+                label=f"{name}: no reading ×{missing.size} ({why})",
             )
 
 
 def _mark_over_range(
-    ax: Axes, events: Sequence[Mapping[str, Any]], minutes: Callable[[FloatArray], FloatArray]
+    ax: Axes,
+    over_range: Mapping[str, Sequence[tuple[float, float]]],
+    minutes: Callable[[FloatArray], FloatArray],
 ) -> None:
     """Hatched spans where the record says a gauge read over range."""
-    for channel, spans in over_range_spans(events).items():
+    for channel, spans in over_range.items():
         for k, (start, end) in enumerate(spans):
             x0, x1 = minutes(np.array([start, end]))
             ax.axvspan(

@@ -24,9 +24,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from rig.analysis.decay import fit_decay
+from rig.record.csv_series import Series
 from rig.record.measurement import Measurement
 from rig.record.run_record import RunRecord
 from rig.report.certificate_plot import measurement_figure, plot_inputs
+from rig.report.decay_plot import decay_figure
 from rig.report.fit_view import (
     line_pa,
     measurement_label,
@@ -254,6 +257,13 @@ def test_over_range_events_are_shown_as_such(decay: RunRecord, tmp_path: Path) -
     fig = draw_run(RunRecord.load(run_dir))
     spans = [p for p in overview(fig).patches if p.get_label() == "p_chamber: over range"]
     assert len(spans) == 1
+    # The gaps the span covers are its own; those outside it are dropouts.
+    assert samples is not None
+    gaps = samples.time_s[~np.isfinite(samples.channels["p_chamber"])]
+    outside = int(np.count_nonzero((gaps < t0 + 5.0) | (gaps > t0 + 200.0)))
+    assert 0 < outside < gaps.size
+    (marks,) = labelled(overview(fig), "p_chamber: no reading")
+    assert str(marks.get_label()) == f"p_chamber: no reading ×{outside} (dropout)"
     saved(fig, tmp_path / "over_range_run.png")
 
 
@@ -317,3 +327,28 @@ def test_the_certificate_plot_marks_samples_with_no_reading(decay: RunRecord, tm
     assert str(labelled(ax, "fit of ")[0].get_label()).endswith("(k=2) sccm · PASS")
     saved(drawn[0], tmp_path / "certificate_decay.png")
     assert not math.isnan(float(np.nanmax(np.asarray(labelled(ax, "samples in")[0].get_ydata()))))
+
+
+# --- rig analyze --plot ---------------------------------------------------------------------------
+
+
+def test_the_analyze_plot_draws_the_compensated_quantity(tmp_path: Path) -> None:
+    """A series with temperatures is fitted as p·T_ref/T: the samples drawn are that, under its line."""
+    t = np.arange(600.0)
+    kelvin = 295.0 + 0.5 * np.sin(t / 90.0)  # 2 K above T_ref: raw p sits ~0.6 % off the fit
+    p = (2e5 - 0.3 * t) * kelvin / 293.15 + np.random.default_rng(1).normal(0.0, 0.5, t.size)
+    series = Series(t, p, kelvin, "synthetic.csv")
+    fit = fit_decay(t, p, kelvin, volume_m3=1e-3, t_ref_k=293.15)
+    fig = decay_figure(series, fit, None)
+    saved(fig, tmp_path / "analyze.png")
+    top = fig.axes[0]
+    (line,) = labelled(top, "fit of p·293.15 K/T: Q = ")
+    # 0.3 Pa/s in 1 L is 3.0e-4 Pa·m³/s; U to two figures, the value to the same digit.
+    label = str(line.get_label())
+    assert re.fullmatch(
+        r"fit of p·293\.15 K/T: Q = \((2\.99|3\.00)\d\d ± 0\.00\d\d\)×10⁻⁴ \(k=2\) Pa·m³/s", label
+    )
+    (dots,) = labelled(top, "samples")
+    np.testing.assert_allclose(np.asarray(dots.get_ydata()), p * 293.15 / kelvin)
+    assert float(np.median(np.abs(np.asarray(dots.get_ydata()) - np.asarray(line.get_ydata())))) < 2.0
+    assert top.get_ylabel() == "p·293.15 K/T [Pa]"
