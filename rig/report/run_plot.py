@@ -2,8 +2,9 @@
 
 The run is read as a :class:`rig.record.run_record.RunRecord`. The pieces that compute something
 (the step boundaries, the points of a fitted line, the choice of a log axis) are plain
-functions so they can be tested without drawing; :func:`plot_run` puts them together into one
-PNG.
+functions so they can be tested without drawing; :func:`draw_run` puts them together into one
+figure (the whole run, then a panel per fit window) and :func:`plot_run` writes it. Labels,
+colours and the quantity each line is drawn on follow :mod:`rig.report.fit_view`.
 """
 
 from __future__ import annotations
