@@ -27,12 +27,14 @@ from rig.report.run_plot import (
     channel_kinds,
     decay_line,
     decay_lines,
+    draw_run,
     label_levels,
     plot_run,
     step_boundaries_from_events,
     step_boundaries_from_samples,
     use_log_axis,
 )
+from rig.report.window_panels import WINDOW_AXES_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "procedures" / "benches" / "vacuum_chamber_mockup.yaml"
@@ -358,3 +360,16 @@ def test_runs_show_an_unwritable_plot_exits_2(tmp_path: Path, capsys: pytest.Cap
     captured = capsys.readouterr()
     assert captured.out == ""  # nothing printed before the error
     assert len(captured.err.strip().splitlines()) == 1 and "cannot write" in captured.err
+
+
+def test_a_fit_window_panel_marks_its_dropouts(tmp_path: Path) -> None:
+    """The two gauge dropouts inside the fit window are marked and counted in the window's panel."""
+    fig = draw_run(RunRecord.load(write_run(tmp_path / "run")))
+    (panel,) = [ax for ax in fig.axes if ax.get_label() == WINDOW_AXES_PREFIX + "decay"]
+    (marks,) = [line for line in panel.get_lines() if str(line.get_label()).startswith("no reading")]
+    assert marks.get_label() == "no reading (2: dropout or over range)"
+    np.testing.assert_allclose(np.asarray(marks.get_xdata()) * 60.0, [150.0, 151.0])
+    # An uncompensated fit is drawn on p itself.
+    (fit,) = [line for line in panel.get_lines() if line.get_label() == "fit of p"]
+    assert panel.get_ylabel() == "p − 199.99 kPa [Pa]"
+    np.testing.assert_allclose(np.asarray(fit.get_ydata()) + 199_990.0, [199_990.0, 199_990.0 - 0.05 * 180.0])
