@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,11 +13,22 @@ from rig.errors import InputError
 from rig.record.measurement import Measurement
 from rig.record.recorded import mapping
 from rig.record.run_samples import FloatArray, RunSamples
+from rig.report.fit_view import (
+    measurement_label,
+    no_reading_times,
+    plain_number,
+    rate_display,
+    thermometer_of,
+    written_unit,
+)
 from rig.report.rate_text import LEAK_UNIT, SCCM_UNIT, format_number, rate_text_for
 from rig.report.recorded_text import finite_number
 from rig.report.run_plot import FIT_COLOUR, decay_line
 from rig.steps import Step, walk
 from rig.units import to_si
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 LIMIT_COLOUR = "#c62828"
 CONTEXT_FRACTION = 0.15  # how much of the run around a fit window its plot shows, per side
@@ -33,6 +44,7 @@ class PlotInputs:
     temperature_channel: str | None
     volume_m3: float | None
     direction: str  # "decay" or "rise": which way a leak at the limit moves the pressure
+    unit: str | None = None  # the leak-rate unit the procedure wrote the limit in
 
 
 def _slope_for_rate(
@@ -51,8 +63,28 @@ def _slope_for_rate(
     return None
 
 
+def _limit_text(measured: Measurement, limit: float, unit: str | None) -> str:
+    """The limit in the procedure's unit with Pa·m³/s beside it (Pa·m³/s alone if that is its unit)."""
+    shown = rate_display(measured, unit)
+    si = f"{format_number(limit)} {LEAK_UNIT}"
+    if shown.per_recorded == 1.0:
+        return si
+    return f"{plain_number(limit * shown.per_recorded)} {shown.unit} = {si}"
+
+
 def measurement_plot(name: str, measured: Measurement, inputs: PlotInputs) -> tuple[bytes, str] | None:
-    """A PNG of one fitted measurement and its caption, or None when there is nothing to draw.
+    """A PNG of one fitted measurement (:func:`measurement_figure`) and its caption, or None."""
+    drawn = measurement_figure(name, measured, inputs)
+    if drawn is None:
+        return None
+    fig, caption = drawn
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=PLOT_DPI)
+    return buffer.getvalue(), caption
+
+
+def measurement_figure(name: str, measured: Measurement, inputs: PlotInputs) -> tuple[Figure, str] | None:
+    """The figure of one fitted measurement and its caption, or None when there is nothing to draw.
 
     The channel's samples over the fit window and a margin around it, the fitted line, the
     band between the lines at the one-sided 95 % bounds (pivoting at the window's middle,
@@ -110,98 +142,104 @@ def measurement_plot(name: str, measured: Measurement, inputs: PlotInputs) -> tu
     def minutes(times: FloatArray) -> FloatArray:
         return (times - w0) / 60.0
 
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=PLOT_SIZE_IN, layout="constrained")
-    try:
-        inside = (t >= w0) & (t <= w1)
-        outside_label, inside_label = "samples around the fit window", "samples in the fit window"
-        ax.plot(minutes(t[~inside]), rel(p[~inside]), ".", ms=2, color="0.75", label=outside_label)
-        ax.plot(minutes(t[inside]), rel(p[inside]), ".", ms=2, color="0.3", label=inside_label)
-        y_span = [rel(p[inside])]
-        lcl, ucl = finite_number(measured.lcl95_pa_m3_s), finite_number(measured.ucl95_pa_m3_s)
-        direction = inputs.direction
-        if lcl is not None and ucl is not None:
-            tm = 0.5 * (w0 + w1)
-            pm = float(p_fit(np.array([tm]))[0])
-            edges = []
-            for bound in (lcl, ucl):
-                s = _slope_for_rate(bound, value, slope, inputs.volume_m3, direction)
-                if s is not None:
-                    edges.append(pm + s * (xs - tm))
-            if len(edges) == 2:
-                low, high = np.minimum(*edges), np.maximum(*edges)
-                ax.fill_between(
-                    minutes(xs),
-                    rel(low),
-                    rel(high),
-                    color=FIT_COLOUR,
-                    alpha=0.25,
-                    lw=0,
-                    label="leak rates between the one-sided 95 % bounds",
-                )
-                y_span += [rel(low), rel(high)]
+    fig = Figure(figsize=PLOT_SIZE_IN, layout="constrained")
+    ax = fig.subplots()
+    inside = (t >= w0) & (t <= w1)
+    outside_label, inside_label = "samples around the fit window", "samples in the fit window"
+    ax.plot(minutes(t[~inside]), rel(p[~inside]), ".", ms=2, color="0.75", label=outside_label)
+    ax.plot(minutes(t[inside]), rel(p[inside]), ".", ms=2, color="0.3", label=inside_label)
+    y_span = [rel(p[inside])]
+    lcl, ucl = finite_number(measured.lcl95_pa_m3_s), finite_number(measured.ucl95_pa_m3_s)
+    direction = inputs.direction
+    if lcl is not None and ucl is not None:
+        tm = 0.5 * (w0 + w1)
+        pm = float(p_fit(np.array([tm]))[0])
+        edges = []
+        for bound in (lcl, ucl):
+            s = _slope_for_rate(bound, value, slope, inputs.volume_m3, direction)
+            if s is not None:
+                edges.append(pm + s * (xs - tm))
+        if len(edges) == 2:
+            low, high = np.minimum(*edges), np.maximum(*edges)
+            ax.fill_between(
+                minutes(xs),
+                rel(low),
+                rel(high),
+                color=FIT_COLOUR,
+                alpha=0.25,
+                lw=0,
+                label="leak rates between the one-sided 95 % bounds",
+            )
+            y_span += [rel(low), rel(high)]
+    ax.plot(
+        minutes(xs),
+        rel(p_fit(xs)),
+        "-",
+        lw=2.2,
+        color=FIT_COLOUR,
+        label=f"fit of {ylabel}: {measurement_label(name, measured, inputs.unit).split(': ', 1)[1]}",
+    )
+    y_span.append(rel(p_fit(xs)))
+    limit = finite_number(measured.limit_pa_m3_s)
+    limit_slope = None if limit is None else _slope_for_rate(limit, value, slope, inputs.volume_m3, direction)
+    if limit is not None and limit_slope is not None:
+        path = start + limit_slope * (xs - w0)
         ax.plot(
             minutes(xs),
-            rel(p_fit(xs)),
-            "-",
-            lw=2.2,
-            color=FIT_COLOUR,
-            label=f"fit: {format_number(value)} {LEAK_UNIT}",
+            rel(path),
+            "--",
+            lw=1.6,
+            color=LIMIT_COLOUR,
+            label=f"a leak at the limit ({_limit_text(measured, limit, inputs.unit)})",
         )
-        y_span.append(rel(p_fit(xs)))
-        limit = finite_number(measured.limit_pa_m3_s)
-        limit_slope = (
-            None if limit is None else _slope_for_rate(limit, value, slope, inputs.volume_m3, direction)
-        )
-        if limit is not None and limit_slope is not None:
-            path = start + limit_slope * (xs - w0)
-            ax.plot(
-                minutes(xs),
-                rel(path),
-                "--",
-                lw=1.6,
-                color=LIMIT_COLOUR,
-                label=f"a leak at the limit ({format_number(limit)} {LEAK_UNIT})",
-            )
-            y_span.append(rel(path))
-            rates = rate_text_for(measured)
+        y_span.append(rel(path))
+        rates = rate_text_for(measured)
+        display = rate_display(measured, inputs.unit)
+        if inputs.unit is not None and display.unit == inputs.unit:
+            # As the procedure wrote it: "0.1 lb/day", never a conversion the reader must undo.
+            note = f"limit: {plain_number(limit * display.per_recorded)} {display.unit}"
+        elif rates:
+            note = f"limit: {format_number(rates.sccm(limit))} {SCCM_UNIT}"
+        else:
             note = f"limit: {format_number(limit)}"
-            if rates is not None:  # as the procedure wrote it (0.1 lb/day), else in sccm
-                written = rates.written_unit
-                in_unit = rates.stated(limit) if written else rates.sccm(limit)
-                note = f"limit: {format_number(in_unit)} {written or SCCM_UNIT}"
-            # Written at the end of the dashed line, which is where the eye compares it with the fit.
-            ax.annotate(
-                note,
-                (float(minutes(xs)[-1]), float(rel(path)[-1])),
-                xytext=(-4, 4 if limit_slope > 0 else -4),
-                textcoords="offset points",
-                ha="right",
-                va="bottom" if limit_slope > 0 else "top",
-                fontsize=8,
-                color=LIMIT_COLOUR,
-            )
-        finite = np.concatenate([a[np.isfinite(a)] for a in y_span])
-        if finite.size:
-            lo, hi = float(finite.min()), float(finite.max())
-            pad = 0.08 * (hi - lo) or 1.0
-            ax.set_ylim(lo - pad, hi + pad)
-        ax.axvspan(0.0, (w1 - w0) / 60.0, color="0.5", alpha=0.06, lw=0)
-        ax.set_xlim(float(minutes(np.array([w0 - margin]))[0]), float(minutes(np.array([w1 + margin]))[0]))
-        ax.set_xlabel("time since the start of the fit window [min]")
-        ax.set_ylabel(f"{ylabel} − {ref_text} [Pa]")
-        ax.set_title(f"{name}: {measured.outcome or '?'}", fontsize=11)
-        # Under the axes: inside, every corner is data for some run (a pump-down, a vent, the lines).
-        fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
-        ax.grid(alpha=0.3)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=PLOT_DPI)
-    finally:
-        plt.close(fig)
+        # Written at the end of the dashed line, which is where the eye compares it with the fit.
+        ax.annotate(
+            note,
+            (float(minutes(xs)[-1]), float(rel(path)[-1])),
+            xytext=(-4, 4 if limit_slope > 0 else -4),
+            textcoords="offset points",
+            ha="right",
+            va="bottom" if limit_slope > 0 else "top",
+            fontsize=8,
+            color=LIMIT_COLOUR,
+        )
+    missing = no_reading_times(samples, line.channel, (w0 - margin, w1 + margin))
+    if missing.size:
+        # A gap in the samples is no reading (the record does not yet say dropout or over range).
+        ax.plot(
+            minutes(missing),
+            np.full(missing.size, 0.03),
+            "|",
+            ms=6,
+            color=LIMIT_COLOUR,
+            transform=ax.get_xaxis_transform(),
+            label=f"no reading ({missing.size}: dropout or over range)",
+        )
+    finite = np.concatenate([a[np.isfinite(a)] for a in y_span])
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        pad = 0.08 * (hi - lo) or 1.0
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.axvspan(0.0, (w1 - w0) / 60.0, color="0.5", alpha=0.06, lw=0)
+    ax.set_xlim(float(minutes(np.array([w0 - margin]))[0]), float(minutes(np.array([w1 + margin]))[0]))
+    ax.set_xlabel("time since the start of the fit window [min]")
+    ax.set_ylabel(f"{ylabel} − {ref_text} [Pa]")
+    ax.set_title(f"{name}: {measured.outcome or '?'}", fontsize=11)
+    # Under the axes: inside, every corner is data for some run (a pump-down, a vent, the lines).
+    fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
     around = f"{margin / 60.0:.3g} min"
     caption = (
         f"{caption_p[0].upper()}{caption_p[1:]} from {around} before to {around} after the "
@@ -213,7 +251,7 @@ def measurement_plot(name: str, measured: Measurement, inputs: PlotInputs) -> tu
         if limit_slope is not None
         else "."
     )
-    return buffer.getvalue(), caption
+    return fig, caption
 
 
 def plot_inputs(
@@ -222,30 +260,17 @@ def plot_inputs(
     samples: RunSamples | None,
     steps: Sequence[Step],
     bench: Mapping[str, Any],
+    procedure: Mapping[str, Any] | None = None,
 ) -> PlotInputs | None:
-    """The samples, thermometer, volume and direction a measurement's plot needs.
+    """The samples, thermometer, volume, direction and limit unit a measurement's plot needs.
 
-    The step that took the measurement says how it was fitted (``Step.measured_window``).
+    The step that took the measurement says how it was fitted (``Step.measured_window``); the
+    recorded ``procedure`` (its YAML) the unit its limit was written in.
     """
     if samples is None:
         return None
     window = next((w for s in walk(steps) if (w := s.measured_window(name)) is not None), None)
-    channel = str(measured.channel)
-    thermometer = window.temperature if window is not None else None
-    if thermometer is None:
-        # The step names none (or the procedure no longer reads): a thermometer on the same volume.
-        channels = mapping(bench.get("channels"))
-        volume = mapping(channels.get(channel)).get("volume")
-        thermometer = next(
-            (
-                c
-                for c, s in channels.items()
-                if mapping(s).get("measures") == "temperature"
-                and volume
-                and mapping(s).get("volume") == volume
-            ),
-            None,
-        )
+    thermometer = thermometer_of(measured.channel, bench, window.temperature if window is not None else None)
     volume_m3 = finite_number(measured.volume_m3)
     fitted_volume = window.volume if window is not None else None
     size = mapping(mapping(bench.get("volumes")).get(str(fitted_volume))).get("size")
@@ -255,4 +280,4 @@ def plot_inputs(
         except InputError:
             volume_m3 = None
     direction = window.direction if window is not None else "decay"
-    return PlotInputs(samples, thermometer, volume_m3, direction)
+    return PlotInputs(samples, thermometer, volume_m3, direction, written_unit(name, procedure or {}))

@@ -328,7 +328,9 @@ def load_certificate(
         override_text = OVERRIDE_TEXT.format(problems="; ".join(str(p).rstrip(".") for p in override))
     measurements = run.measurements
     views = [
-        measurement_view(name, measured, plot_inputs(name, measured, run.samples, run.steps, bench))
+        measurement_view(
+            name, measured, plot_inputs(name, measured, run.samples, run.steps, bench, run.procedure)
+        )
         for name, measured in measurements.items()
     ]
     key = (public_key_hex or "").strip()

@@ -2,35 +2,56 @@
 
 The run is read as a :class:`rig.record.run_record.RunRecord`. The pieces that compute something
 (the step boundaries, the points of a fitted line, the choice of a log axis) are plain
-functions so they can be tested without drawing; :func:`plot_run` puts them together into one
-PNG.
+functions so they can be tested without drawing; :func:`draw_run` puts them together into one
+figure (the whole run, then a panel per fit window) and :func:`plot_run` writes it. Labels,
+colours and the quantity each line is drawn on follow :mod:`rig.report.fit_view`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from rig.bench import BenchSpec
 from rig.errors import InputError
-from rig.record.measurement import Measurement
+from rig.record.measurement import FitLine, Measurement
 from rig.record.results import RunResults
 from rig.record.run_record import RunRecord
-from rig.record.run_samples import FloatArray
+from rig.record.run_samples import FloatArray, RunSamples
 from rig.record.run_writer import SAMPLES
+from rig.report.fit_view import (
+    fitted_quantity_name,
+    line_as_raw_pressure,
+    line_pa,
+    measurement_colour,
+    measurement_label,
+    no_reading_times,
+    over_range_spans,
+    thermometer_of,
+    trace_twin,
+    written_unit,
+)
+from rig.report.window_panels import PANEL_HEIGHT_IN, WindowPanel, draw_window_panels, panel_rows
+from rig.steps import walk
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
 
 ZERO_CELSIUS_K = 273.15
 LOG_DECADES = 2.0  # pressures spanning more than this many decades go on a log axis
 FAULT_KINDS = ("fault", "interlock")
-# Traces take these; red is kept for faults and orange for the fitted lines so both stand out.
+# Temperatures take these; red is kept for faults. Pressure traces no measurement fitted are grey,
+# so the measurements' colours (rig.report.fit_view) stand out; a fitted channel takes its fit's twin.
 TRACE_COLOURS = ("tab:blue", "tab:green", "tab:purple", "tab:brown", "tab:cyan", "tab:olive", "tab:gray")
-FIT_COLOUR = "tab:orange"
+GREYS = ("0.15", "0.45", "0.65", "0.3", "0.55")
+FIT_COLOUR = "tab:orange"  # the certificate's one fitted line per plot
 FAULT_COLOUR = "red"
 LABEL_LEVELS = 3  # heights of step labels that would otherwise print over each other
 LABEL_GAP = 0.012  # fraction of the time axis one small rotated label needs
@@ -47,13 +68,18 @@ class StepBoundary:
 
 @dataclass(frozen=True)
 class DecayLine:
-    """A fitted decay line of one measurement, as points to draw over its window."""
+    """A fitted line of one measurement, as points to draw over its window.
+
+    ``p_pa`` is of the quantity the line fitted: ``p``, or ``p·T_ref/T`` for a compensated fit.
+    """
 
     name: str
     channel: str | None
     t_s: FloatArray
     p_pa: FloatArray
     label: str
+    fit: FitLine
+    window_s: tuple[float, float]
 
 
 def step_boundaries_from_events(events: Sequence[Mapping[str, Any]]) -> list[StepBoundary]:
@@ -96,12 +122,13 @@ def label_levels(x: Sequence[float], min_gap: float, levels: int = LABEL_LEVELS)
     return out
 
 
-def decay_line(name: str, measured: Measurement, several: bool = False) -> DecayLine | None:
+def decay_line(name: str, measured: Measurement, unit: str | None = None) -> DecayLine | None:
     """The points of the fitted line of a measurement, or None if it has no usable line.
 
     The line is ``intercept_pa + slope_pa_s·(t − t0_s)`` over ``window_s``. Measurements
     without one (a reference-leak check, older runs) or with a damaged one give None: the plot
-    leaves them out rather than failing. ``several`` puts the measurement's name in the label.
+    leaves them out rather than failing. The label is :func:`rig.report.fit_view.measurement_label`
+    (``unit``: the one the procedure wrote the limit in).
     """
     line, window = measured.line, measured.window_s
     if line is None or window is None:
@@ -111,26 +138,22 @@ def decay_line(name: str, measured: Measurement, several: bool = False) -> Decay
     if not all(math.isfinite(v) for v in (t0, intercept, slope, start, end)) or not end > start:
         return None
     t = np.linspace(start, end, LINE_POINTS)
-    p = intercept + slope * (t - t0)
-    label = "decay fit"
-    if several:
-        label += f" {name}"
-    if line.compensated_to_k is not None:
-        # The fit is of p·T_ref/T, which is close to p but not p: the label must not claim p.
-        label += f" (p·{line.compensated_to_k:g} K/T)"
-    value = measured.value_pa_m3_s
-    label += f": {value:.1e} Pa·m³/s" if value is not None else ": no value"
-    if measured.outcome is not None:
-        label += f" ({measured.outcome})"
-    return DecayLine(name, measured.channel, t, p, label)
+    label = measurement_label(name, measured, unit)
+    return DecayLine(name, measured.channel, t, line_pa(line, t), label, line, (start, end))
 
 
-def decay_lines(results: RunResults | None) -> list[DecayLine]:
-    """Every drawable fitted line of a run's results (none if the run has no results)."""
+def decay_lines(results: RunResults | None, procedure: Mapping[str, Any] | None = None) -> list[DecayLine]:
+    """Every drawable fitted line of a run's results (none if the run has no results).
+
+    ``procedure`` (the recorded YAML) gives the unit each limit was written in.
+    """
     if results is None or results.measurements is None:
         return []
-    with_line = {n: m for n, m in results.measurements.items() if m.line is not None}
-    lines = (decay_line(n, m, several=len(with_line) > 1) for n, m in with_line.items())
+    lines = (
+        decay_line(n, m, written_unit(n, procedure or {}))
+        for n, m in results.measurements.items()
+        if m.line is not None
+    )
     return [line for line in lines if line is not None]
 
 
@@ -172,12 +195,8 @@ def _title(run: RunRecord) -> str:
 
 
 def plot_run(run: RunRecord, path: str | Path) -> Path:
-    """Draw the recorded ``run`` to the image ``path`` and return the path.
+    """Draw the recorded ``run`` (:func:`draw_run`) to the image ``path`` and return the path.
 
-    Top: the pressures (log axis if they span more than two decades, else kPa); bottom:
-    the temperatures in °C (left out if there are none); the steps as vertical lines, the
-    fitted decay lines over their windows, faults and interlocks as red markers. Voltage
-    channels are not drawn.
     A run whose samples cannot be read, or a file that cannot be written, raises
     :class:`rig.errors.InputError`.
     """
@@ -185,17 +204,48 @@ def plot_run(run: RunRecord, path: str | Path) -> Path:
     if not out.parent.is_dir():
         # Checked first so a mistyped path fails at once, not after drawing the run.
         raise InputError(f"cannot write {out}: no directory {out.parent}")
+    from matplotlib.figure import Figure
+
+    suffix = out.suffix.lower().lstrip(".")
+    if suffix and suffix not in Figure().canvas.get_supported_filetypes():
+        raise InputError(f"cannot write {out}: unknown image type .{suffix} (use .png)")
+    fig = draw_run(run)
+    try:
+        fig.savefig(out, dpi=120)
+    except OSError as exc:
+        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return out
+
+
+def draw_run(run: RunRecord) -> Figure:
+    """The figure of the recorded ``run``.
+
+    Top: the pressures (log axis if they span more than two decades, else kPa), each fitted
+    line over its window in its measurement's colour (a compensated fit carried back onto the
+    raw pressure, :func:`rig.report.fit_view.line_as_raw_pressure`), the samples with no
+    reading marked; then differential heads in Pa and temperatures in °C (each left out if
+    there are none); the steps as vertical lines, faults and interlocks as red markers. Below,
+    one panel per fit window (:mod:`rig.report.window_panels`). Voltage channels are not drawn.
+    """
+    from matplotlib.figure import Figure
+
     samples = run.samples
     if samples is None:
         why = run.unread.get(SAMPLES, "none recorded")
         raise InputError(f"cannot read the samples of {run.run_dir}: {why}")
     events = run.events
-    results = run.results
     kinds = channel_kinds(run.bench_spec, list(samples.channels))
     pressures = [c for c, k in kinds.items() if k == "pressure"]
     temperatures = [c for c, k in kinds.items() if k == "temperature"]
     # A differential head reads a few Pa either side of zero: its own panel, in Pa.
     differences = [c for c, k in kinds.items() if k == "differential_pressure"]
+    lines = decay_lines(run.results, run.procedure)
+    thermometers = {line.name: _thermometer(run, line) for line in lines}
+    # A channel a measurement fitted is drawn in the light twin of the measurement's colour.
+    twins: dict[str, str] = {}
+    for i, line in enumerate(lines):
+        if line.channel is not None:
+            twins.setdefault(line.channel, trace_twin(i))
 
     boundaries = step_boundaries_from_events(events) or step_boundaries_from_samples(
         samples.time_s, samples.step
@@ -206,96 +256,187 @@ def plot_run(run: RunRecord, path: str | Path) -> Path:
     def minutes(t: FloatArray) -> FloatArray:
         return (t - t0) / 60.0
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    suffix = out.suffix.lower().lstrip(".")
     height = 5.5 + (1.5 if temperatures else 0.0) + (1.5 if differences else 0.0)
-    fig = plt.figure(figsize=(11, height), layout="constrained")
-    try:
-        supported = fig.canvas.get_supported_filetypes()
-        if suffix and suffix not in supported:
-            raise InputError(f"cannot write {out}: unknown image type .{suffix} (use .png)")
-        ratios = (3.0, *((1.3,) if differences else ()), *((1.3,) if temperatures else ()))
-        panels = list(np.atleast_1d(fig.subplots(len(ratios), 1, sharex=True, height_ratios=ratios)))
-        top = panels[0]
-        middle = panels[1] if differences else None
-        bottom = panels[-1] if temperatures else None
+    windows = panel_rows(len(lines)) * PANEL_HEIGHT_IN
+    fig = Figure(figsize=(11, height + windows), layout="constrained")
+    whole: Figure | SubFigure = fig
+    below: SubFigure | None = None
+    if lines:
+        parts = fig.subfigures(2, 1, height_ratios=(height, windows))
+        assert isinstance(parts, np.ndarray)  # two subfigures come as an array of them
+        whole, below = parts[0], parts[1]
+    ratios = (3.0, *((1.3,) if differences else ()), *((1.3,) if temperatures else ()))
+    panels = list(np.atleast_1d(whole.subplots(len(ratios), 1, sharex=True, height_ratios=ratios)))
+    top = panels[0]
+    middle = panels[1] if differences else None
+    bottom = panels[-1] if temperatures else None
 
-        log = use_log_axis([samples.channels[c] for c in pressures])
-        scale = 1.0 if log else 1e-3
-        x = minutes(samples.time_s)
-        for i, name in enumerate(pressures):
+    log = use_log_axis([samples.channels[c] for c in pressures])
+    scale = 1.0 if log else 1e-3
+    x = minutes(samples.time_s)
+    greys = iter(GREYS * (1 + len(pressures)))
+    colours = {name: twins.get(name) or next(greys) for name in pressures}
+    for name in pressures:
+        top.plot(x, samples.channels[name] * scale, "-", lw=0.9, color=colours[name], label=name)
+    for i, line in enumerate(lines):
+        if middle is not None and line.channel in differences:
+            middle.plot(
+                minutes(line.t_s), line.p_pa, "-", lw=2.2, color=measurement_colour(i), label=line.label
+            )
+            continue
+        raw = line_as_raw_pressure(samples, line.fit, thermometers[line.name], line.t_s)
+        if raw is None:
+            continue  # only its panel can show it: the record names no thermometer to carry it back
+        label = line.label
+        if line.fit.compensated_to_k is not None:
+            label += (
+                f"\n   (a fit of {fitted_quantity_name(line.fit)}, drawn as p with {thermometers[line.name]})"
+            )
+        top.plot(minutes(line.t_s), raw * scale, "-", lw=2.2, color=measurement_colour(i), label=label)
+    over_range = over_range_spans(events)
+    _mark_no_reading(top, samples, pressures, colours, minutes, over_range)
+    _mark_over_range(top, over_range, minutes)
+    if middle is not None:
+        for i, name in enumerate(differences):
+            colour = twins.get(name) or TRACE_COLOURS[(len(temperatures) + i) % len(TRACE_COLOURS)]
+            middle.plot(x, samples.channels[name], "-", lw=0.9, color=colour, label=name)
+        middle.set_ylabel("Δp [Pa]")
+        middle.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    if log:
+        top.set_yscale("log", nonpositive="mask")
+    top.set_ylabel("pressure [Pa]" if log else "pressure [kPa]")
+    if bottom is not None:
+        for i, name in enumerate(temperatures):
             colour = TRACE_COLOURS[i % len(TRACE_COLOURS)]
-            top.plot(x, samples.channels[name] * scale, "-", lw=0.9, color=colour, label=name)
-        for line in decay_lines(results):
-            if middle is not None and line.channel in differences:
-                middle.plot(minutes(line.t_s), line.p_pa, "-", lw=2.2, color=FIT_COLOUR, label=line.label)
-                continue
-            top.plot(minutes(line.t_s), line.p_pa * scale, "-", lw=2.2, color=FIT_COLOUR, label=line.label)
-        if middle is not None:
-            for i, name in enumerate(differences):
-                colour = TRACE_COLOURS[(len(pressures) + len(temperatures) + i) % len(TRACE_COLOURS)]
-                middle.plot(x, samples.channels[name], "-", lw=0.9, color=colour, label=name)
-            middle.set_ylabel("Δp [Pa]")
-            middle.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-        if log:
-            top.set_yscale("log", nonpositive="mask")
-        top.set_ylabel("pressure [Pa]" if log else "pressure [kPa]")
-        if bottom is not None:
-            for i, name in enumerate(temperatures):
-                colour = TRACE_COLOURS[(len(pressures) + i) % len(TRACE_COLOURS)]
-                bottom.plot(x, samples.channels[name] - ZERO_CELSIUS_K, "-", lw=0.9, color=colour, label=name)
-            bottom.set_ylabel("temperature [°C]")
-            bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+            bottom.plot(x, samples.channels[name] - ZERO_CELSIUS_K, "-", lw=0.9, color=colour, label=name)
+        bottom.set_ylabel("temperature [°C]")
+        bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
 
-        if boundaries:
-            bx = minutes(np.array([b.t_s for b in boundaries]))
-            for ax in panels:
-                ax.vlines(bx, 0.0, 1.0, transform=ax.get_xaxis_transform(), colors="0.55", lw=0.7, ls="--")
-            span = float(np.ptp(np.concatenate((x, bx))))
-            levels = label_levels(bx.tolist(), LABEL_GAP * span)
-            for xb, b, level in zip(bx, boundaries, levels, strict=True):
-                top.text(
-                    float(xb),
-                    0.98 - 0.33 * level,
-                    f" {b.name}",
-                    transform=top.get_xaxis_transform(),
-                    rotation=90,
-                    fontsize=6,
-                    color="0.3",
-                    ha="left",
-                    va="top",
-                    clip_on=True,
-                )
+    if boundaries:
+        _draw_steps(panels, boundaries, minutes, x)
 
-        faults = [e for e in events if e.get("kind") in FAULT_KINDS]
-        if faults:
-            fx = minutes(np.array([float(e["t"]) for e in faults]))
-            # Placed along the top edge: a fault has a time but no pressure of its own.
-            top.plot(
-                fx,
-                np.full(fx.size, 0.97),
-                "v",
-                ms=7,
-                color=FAULT_COLOUR,
-                transform=top.get_xaxis_transform(),
-                label=f"fault / interlock ({len(faults)})",
+    faults = [e for e in events if e.get("kind") in FAULT_KINDS]
+    if faults:
+        fx = minutes(np.array([float(e["t"]) for e in faults]))
+        # Placed along the top edge: a fault has a time but no pressure of its own.
+        top.plot(
+            fx,
+            np.full(fx.size, 0.97),
+            "v",
+            ms=7,
+            color=FAULT_COLOUR,
+            transform=top.get_xaxis_transform(),
+            label=f"fault / interlock ({len(faults)})",
+        )
+
+    if not samples.time_s.size:
+        top.text(0.5, 0.5, "no samples recorded", transform=top.transAxes, ha="center", va="center")
+    # "best" is slow with tens of thousands of points and may still cover data: outside it goes.
+    if top.get_legend_handles_labels()[0]:
+        top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    top.set_title(_title(run), fontsize=10)
+    panels[-1].set_xlabel("time since the first sample [min]")
+    if below is not None:
+        shown = [
+            WindowPanel(
+                line.name,
+                line.channel,
+                line.label,
+                measurement_colour(i),
+                trace_twin(i),
+                line.fit,
+                line.window_s,
+                thermometers[line.name],
+            )
+            for i, line in enumerate(lines)
+            if line.channel is not None and line.channel in samples.channels
+        ]
+        draw_window_panels(below, shown, samples, minutes)
+    return fig
+
+
+def _thermometer(run: RunRecord, line: DecayLine) -> str | None:
+    """The thermometer that compensated ``line``'s fit: its step's, else one on the channel's volume."""
+    if line.fit.compensated_to_k is None:
+        return None
+    window = next((w for s in walk(run.steps) if (w := s.measured_window(line.name)) is not None), None)
+    return thermometer_of(line.channel, run.bench, window.temperature if window is not None else None)
+
+
+def _mark_no_reading(
+    ax: Axes,
+    samples: RunSamples,
+    channels: Sequence[str],
+    colours: Mapping[str, str],
+    minutes: Callable[[FloatArray], FloatArray],
+    over_range: Mapping[str, Sequence[tuple[float, float]]],
+) -> None:
+    """Ticks along the bottom edge where a channel read nothing (a gap in its trace).
+
+    Gaps inside a span the record says was over range are that span's; once a channel's
+    over-range is recorded, its other gaps are dropouts.
+    """
+    for name in channels:
+        missing = no_reading_times(samples, name)
+        spans = over_range.get(name, ())
+        for start, end in spans:
+            missing = missing[(missing < start) | (missing > end)]
+        why = "dropout" if spans else "dropout or over range"
+        if missing.size:
+            ax.plot(
+                minutes(missing),
+                np.full(missing.size, 0.02),
+                "|",
+                ms=8,
+                color=colours[name],
+                transform=ax.get_xaxis_transform(),
+                label=f"{name}: no reading ×{missing.size} ({why})",
             )
 
-        if not samples.time_s.size:
-            top.text(0.5, 0.5, "no samples recorded", transform=top.transAxes, ha="center", va="center")
-        # "best" is slow with tens of thousands of points and may still cover data: outside it goes.
-        if top.get_legend_handles_labels()[0]:
-            top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-        top.set_title(_title(run), fontsize=10)
-        panels[-1].set_xlabel("time since the first sample [min]")
-        try:
-            fig.savefig(out, dpi=120)
-        except OSError as exc:
-            raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
-    finally:
-        plt.close(fig)
-    return out
+
+def _mark_over_range(
+    ax: Axes,
+    over_range: Mapping[str, Sequence[tuple[float, float]]],
+    minutes: Callable[[FloatArray], FloatArray],
+) -> None:
+    """Hatched spans where the record says a gauge read over range."""
+    for channel, spans in over_range.items():
+        for k, (start, end) in enumerate(spans):
+            x0, x1 = minutes(np.array([start, end]))
+            ax.axvspan(
+                float(x0),
+                float(x1),
+                color=FAULT_COLOUR,
+                alpha=0.15,
+                hatch="//",
+                lw=0,
+                label=f"{channel}: over range" if k == 0 else None,
+            )
+
+
+def _draw_steps(
+    panels: Sequence[Axes],
+    boundaries: Sequence[StepBoundary],
+    minutes: Callable[[FloatArray], FloatArray],
+    x: FloatArray,
+) -> None:
+    """Dashed lines at the steps' starts, their names along the top of the first panel."""
+    bx = minutes(np.array([b.t_s for b in boundaries]))
+    for ax in panels:
+        ax.vlines(bx, 0.0, 1.0, transform=ax.get_xaxis_transform(), colors="0.55", lw=0.7, ls="--")
+    span = float(np.ptp(np.concatenate((x, bx))))
+    levels = label_levels(bx.tolist(), LABEL_GAP * span)
+    top = panels[0]
+    for xb, b, level in zip(bx, boundaries, levels, strict=True):
+        top.text(
+            float(xb),
+            0.98 - 0.33 * level,
+            f" {b.name}",
+            transform=top.get_xaxis_transform(),
+            rotation=90,
+            fontsize=6,
+            color="0.3",
+            ha="left",
+            va="top",
+            clip_on=True,
+        )

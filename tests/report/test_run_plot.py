@@ -27,12 +27,14 @@ from rig.report.run_plot import (
     channel_kinds,
     decay_line,
     decay_lines,
+    draw_run,
     label_levels,
     plot_run,
     step_boundaries_from_events,
     step_boundaries_from_samples,
     use_log_axis,
 )
+from rig.report.window_panels import WINDOW_AXES_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "procedures" / "benches" / "vacuum_chamber_mockup.yaml"
@@ -180,14 +182,16 @@ def test_a_fitted_line_is_drawn_over_its_window() -> None:
     expected = LINE["intercept_pa"] + LINE["slope_pa_s"] * (line.t_s - WINDOW[0])  # type: ignore[operator]
     np.testing.assert_allclose(line.p_pa, expected, rtol=0, atol=1e-9)
     assert line.p_pa[-1] == pytest.approx(199_990.0 - 0.05 * 180.0)
-    assert line.label == "decay fit: 5.0e-04 Pa·m³/s (PASS)"
+    assert line.label == "decay: (5.00 ± 0.20)×10⁻⁴ (k=2) Pa·m³/s · PASS"  # U = 2·stderr
 
 
-def test_a_compensated_line_says_so() -> None:
+def test_a_compensated_line_is_of_the_compensated_pressure() -> None:
     entry = {**ENTRY, "line": {**LINE, "compensated_to_k": 293.15}}
-    line = decay_line("decay", measurement(entry), several=True)
+    line = decay_line("decay", measurement(entry), unit="sccm")
     assert line is not None
-    assert line.label == "decay fit decay (p·293.15 K/T): 5.0e-04 Pa·m³/s (PASS)"
+    assert line.fit.compensated_to_k == 293.15
+    # In the procedure's unit: 5e-4 Pa·m³/s at 293.15 K is 0.276 sccm at 0 °C.
+    assert line.label == "decay: 0.276 ± 0.011 (k=2) sccm · PASS"
 
 
 @pytest.mark.parametrize(
@@ -208,8 +212,8 @@ def test_decay_lines_of_a_results_file() -> None:
     other = {**ENTRY, "value": 2.5e-3, "outcome": "FAIL"}
     results = RunResults.from_json({"measurements": {"a": ENTRY, "b": other, "ref": {"value": 1.0}}})
     assert [line.label for line in decay_lines(results)] == [
-        "decay fit a: 5.0e-04 Pa·m³/s (PASS)",
-        "decay fit b: 2.5e-03 Pa·m³/s (FAIL)",
+        "a: (5.00 ± 0.20)×10⁻⁴ (k=2) Pa·m³/s · PASS",
+        "b: (2.500 ± 0.020)×10⁻³ (k=2) Pa·m³/s · FAIL",
     ]
     assert decay_lines(None) == [] and decay_lines(RunResults.from_json({"verdict": "ABORTED"})) == []
 
@@ -356,3 +360,16 @@ def test_runs_show_an_unwritable_plot_exits_2(tmp_path: Path, capsys: pytest.Cap
     captured = capsys.readouterr()
     assert captured.out == ""  # nothing printed before the error
     assert len(captured.err.strip().splitlines()) == 1 and "cannot write" in captured.err
+
+
+def test_a_fit_window_panel_marks_its_dropouts(tmp_path: Path) -> None:
+    """The two gauge dropouts inside the fit window are marked and counted in the window's panel."""
+    fig = draw_run(RunRecord.load(write_run(tmp_path / "run")))
+    (panel,) = [ax for ax in fig.axes if ax.get_label() == WINDOW_AXES_PREFIX + "decay"]
+    (marks,) = [line for line in panel.get_lines() if str(line.get_label()).startswith("no reading")]
+    assert marks.get_label() == "no reading (2: dropout or over range)"
+    np.testing.assert_allclose(np.asarray(marks.get_xdata()) * 60.0, [150.0, 151.0])
+    # An uncompensated fit is drawn on p itself.
+    (fit,) = [line for line in panel.get_lines() if line.get_label() == "fit of p"]
+    assert panel.get_ylabel() == "p − 199.99 kPa [Pa]"
+    np.testing.assert_allclose(np.asarray(fit.get_ydata()) + 199_990.0, [199_990.0, 199_990.0 - 0.05 * 180.0])
