@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         resolution_pa=given_pa,
         plot=args.plot,
         as_json=args.json,
+        written_limit=args.limit,
     )
 
 
@@ -127,12 +128,14 @@ def report_series(
     resolution_pa: float | None,
     plot: str | None,
     as_json: bool,
+    written_limit: str | None = None,
 ) -> int:
     """Fit ``series``, judge it against ``limit_pa_m3_s`` (None: no verdict), print it; return 0.
 
     What ``rig analyze`` prints (a table, or one JSON object with ``as_json``); ``rig runs
     analyze`` prints a recorded window through it too. ``resolution_pa`` None: read off the
-    recording (``series.pressure_steps``).
+    recording (``series.pressure_steps``); ``written_limit`` the limit as the user wrote it (shown
+    beside Pa·m³/s).
     """
     fit = fit_decay(series.time_s, series.pressure_pa, series.temperature_k, volume_m3, t_ref_k)
     if not (math.isfinite(fit.leak_rate_pa_m3_s) and math.isfinite(fit.stderr_pa_m3_s)):
@@ -152,7 +155,7 @@ def report_series(
     else:
         from rig.commands.analyze_table import print_table
 
-        print_table(result, written_limit=args.limit)
+        print_table(result, written_limit=written_limit)
     return 0
 
 

@@ -137,25 +137,42 @@ class Runner:
         self._executed = 0
         # Where master parts' offsets are kept (beside the run records); None: a run not recorded.
         self.masters: MasterStore | None = None
+        self._last_recorded_s: float | None = None  # the time of the last recorded sample
+        self._last_recorded: dict[str, float | None] = {}  # and its values
 
     # --- sampling --------------------------------------------------------------------------------
 
     def sample(self) -> dict[str, float | None]:
-        """Read every channel now, record it, check the limits, the valves and the instruments."""
+        """Read every channel now, record it, check the limits, the valves and the instruments.
+
+        Returns the instant's recorded reading: this one, or the first of an instant already sampled.
+        """
         t = self.clock.now()
         values = self.session.read_all()
-        self.events.sampled(t, values)
-        self._remember(t, values)
+        # One recorded sample per instant. A virtual clock stands still while steps that take no
+        # time (valves, an isolation) each read the bench: those readings serve the checks below,
+        # but only the instant's first is recorded, so that samples.csv is a series a fit can read
+        # again and holds exactly what the fits saw. On a wall clock every reading has its own time.
+        repeated = t == self._last_recorded_s
+        if not repeated:
+            self._last_recorded_s, self._last_recorded = t, values
+            self.events.sampled(t, values)
+            self._remember(t, values)
+        recorded = self._last_recorded
         if self.stops > self._stops_logged:
             self._stops_logged = self.stops
             self.event("operator", f"stop requested ({self._stop_why}); a second request stops at once")
         if (failure := self.events.failure) is not None and not self._in_cleanup:
             # The bench must not run on unrecorded: stop, and let the safe state go on without a disk.
             raise Abort(f"record: {failure}", "fault")
-        for name, value in values.items():
-            if value is None:
-                self.dropouts[name] += 1
-        self.series.append(t, values)
+        if not repeated:
+            for name, value in values.items():
+                if value is None:
+                    self.dropouts[name] += 1
+        if self.series.last_s != t:
+            # A step's window begins with the instant's recorded reading, also where an earlier
+            # step took it (the store restarts with each step).
+            self.series.append(t, recorded)
         self.last = values
         self._instrument_health(t)
         low, high = self.bench.min_pressure_pa, self.bench.max_pressure_pa
@@ -172,7 +189,7 @@ class Runner:
         stuck = stuck or self.watch.check(t, values)
         if stuck is not None:
             raise Abort(stuck, "fault")
-        return values
+        return recorded
 
     def _remember(self, t: float, values: dict[str, float | None]) -> None:
         self.recent.append((t, values))

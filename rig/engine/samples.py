@@ -54,6 +54,11 @@ class SampleStore:
         self._ordered = True
 
     @property
+    def last_s(self) -> float:
+        """The time of the last sample kept (−inf before the first)."""
+        return self._last_s
+
+    @property
     def channels(self) -> tuple[str, ...]:
         """The channels kept in the current step."""
         return self._channels

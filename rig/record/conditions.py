@@ -19,9 +19,9 @@ measurement object of ``results.json``:
   the window's length (from the ``step`` events, which are exact, not the sample times).
 * ``temperature_channel``, ``temperature_min_k``, ``temperature_max_k``: a thermometer on the
   tested volume, its lowest and highest reading over the window.
-* ``written_unit``: the unit the procedure wrote the measurement's ``limit:`` in (the limit
-  text that reads as exactly its limit); a measurement without a limit takes the one unit all
-  the procedure's limits are written in, if they agree.
+* ``written_unit``: the unit the procedure wrote the measurement's ``limit:`` in (its step's,
+  by name; else the limit text that reads as exactly its limit); a measurement without a limit
+  takes the one unit all the procedure's limits are written in, if they agree.
 
 What a file does not say is left out, never guessed; a key the measurement already states is
 kept as it is. Nothing here raises on a damaged or missing file: the results must be written.
@@ -83,7 +83,8 @@ def with_conditions(run_dir: Path, results: Mapping[str, Any]) -> dict[str, Any]
         if not isinstance(entry, Mapping):
             added[name] = entry
             continue
-        derived = {"gas": gas, "written_unit": written_unit(number(entry.get("limit")), limits)}
+        unit = unit_of_step(str(name), procedure) or written_unit(number(entry.get("limit")), limits)
+        derived = {"gas": gas, "written_unit": unit}
         window = pair(entry.get("window_s"))
         if window is not None:
             derived |= _timing(window, spans)
@@ -112,6 +113,37 @@ def written_limits(procedure: Mapping[str, Any]) -> list[tuple[float, str]]:
             continue
         found.append((rate, unit))
     return found
+
+
+def unit_of_step(name: str, procedure: Mapping[str, Any]) -> str | None:
+    """The leak-rate unit of the ``limit:`` of the step measurement ``name`` comes from, or None.
+
+    A measurement is named after its step, or ``step.part`` (a compartment's segment): the step
+    of that name whose ``limit`` reads ``<number> <unit>`` gives the unit, if it is a leak rate.
+    """
+    for step in dict.fromkeys((name, name.split(".", 1)[0])):
+        for value in _limits_of_step(procedure, step):
+            unit = _LEADING_NUMBER.sub("", value, count=1).strip()
+            if not unit or unit == value.strip():
+                continue
+            try:
+                leak_rate_unit_factor(unit, pv_temperature_k=T_TWENTY_C_K)
+            except InputError:
+                continue
+            return unit
+    return None
+
+
+def _limits_of_step(node: object, step: str) -> Iterator[str]:
+    """The ``limit`` texts of every step named ``step`` anywhere in a procedure's YAML."""
+    if isinstance(node, Mapping):
+        if node.get("name") == step and isinstance(node.get("limit"), str):
+            yield node["limit"]
+        for value in node.values():
+            yield from _limits_of_step(value, step)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _limits_of_step(item, step)
 
 
 def written_unit(limit_pa_m3_s: float | None, limits: Sequence[tuple[float, str]]) -> str | None:

@@ -105,22 +105,15 @@ class RunWriter:
         self._events = _AppendLog(run_dir / EVENTS)
         self._closed = False
         self._last_sync = time.monotonic()
-        self._last_sample_s: float | None = None  # the time stamp of the last row written
         self._append(self._samples, _csv_row(["time", "step", *channels]))
         self._sync(self._samples)
 
     def sample(self, t_s: float, step: str, values: dict[str, float | None]) -> None:
         """Append one sample row (missing channels stay empty: a dropout, never a guess).
 
-        One row per time stamp: a reading at the instant of the row before is not written. A
-        virtual clock stands still while steps that take no time (valves, an isolation) each
-        take their sample, and several rows at one instant would make ``samples.csv`` a series
-        no fit can read again; the first reading of an instant stands (on a wall clock no two
-        readings share a time stamp, so nothing is dropped there).
+        Every sample given is written: the engine records one sample per instant
+        (:meth:`rig.engine.runner.Runner.sample`), so ``samples.csv`` has one row per time stamp.
         """
-        if t_s == self._last_sample_s:
-            return
-        self._last_sample_s = t_s
         row = [repr(t_s), step, *("" if values.get(c) is None else repr(values[c]) for c in self.channels)]
         self._append(self._samples, _csv_row(row))
         if time.monotonic() - self._last_sync >= FLUSH_INTERVAL_S:

@@ -280,4 +280,4 @@ def plot_inputs(
         except InputError:
             volume_m3 = None
     direction = window.direction if window is not None else "decay"
-    return PlotInputs(samples, thermometer, volume_m3, direction, written_unit(name, procedure or {}))
+    return PlotInputs(samples, thermometer, volume_m3, direction, written_unit(name, measured, procedure))

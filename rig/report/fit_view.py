@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from rig.errors import InputError
+from rig.record.conditions import unit_of_step
 from rig.record.measurement import UNIT, FitLine, Measurement
 from rig.record.recorded import mapping
 from rig.record.run_samples import FloatArray, RunSamples
@@ -93,37 +94,10 @@ def pretty_unit(unit: str) -> str:
     return unit.replace("**3", "³").replace("**2", "²").replace("*", "·")
 
 
-def _limit_texts(tree: Any, step: str) -> list[str]:
-    """The ``limit`` texts of every step named ``step`` anywhere in a procedure's YAML."""
-    found: list[str] = []
-    if isinstance(tree, Mapping):
-        if tree.get("name") == step and isinstance(tree.get("limit"), str):
-            found.append(tree["limit"])
-        for value in tree.values():
-            found += _limit_texts(value, step)
-    elif isinstance(tree, list):
-        for value in tree:
-            found += _limit_texts(value, step)
-    return found
-
-
-def written_unit(name: str, procedure: Mapping[str, Any]) -> str | None:
-    """The leak-rate unit the procedure wrote the limit of measurement ``name`` in, or None.
-
-    A measurement is named after its step, or ``step.part`` (a compartment's segment): the step
-    of that name whose ``limit`` reads ``<number> <unit>`` gives the unit, if it is a leak rate.
-    """
-    for step in dict.fromkeys((name, name.split(".", 1)[0])):
-        for text in _limit_texts(dict(procedure), step):
-            parts = text.strip().split(maxsplit=1)
-            if len(parts) != 2:
-                continue
-            try:
-                leak_rate_unit_factor(parts[1], pv_temperature_k=293.15)
-            except InputError:
-                continue
-            return parts[1].strip()
-    return None
+def written_unit(name: str, measured: Measurement, procedure: Mapping[str, Any] | None) -> str | None:
+    """The unit the procedure wrote ``measured``'s limit in: as recorded, else (an older record) read
+    from the recorded procedure by the step's name (:func:`rig.record.conditions.unit_of_step`)."""
+    return measured.written_unit or unit_of_step(name, procedure or {})
 
 
 @dataclass(frozen=True)

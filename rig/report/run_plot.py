@@ -150,7 +150,7 @@ def decay_lines(results: RunResults | None, procedure: Mapping[str, Any] | None 
     if results is None or results.measurements is None:
         return []
     lines = (
-        decay_line(n, m, written_unit(n, procedure or {}))
+        decay_line(n, m, written_unit(n, m, procedure))
         for n, m in results.measurements.items()
         if m.line is not None
     )

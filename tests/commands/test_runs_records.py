@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -63,10 +65,9 @@ def recorded(run_dir: Path, name: str = "decay") -> dict[str, Any]:
 
 
 def close_to_recorded(refit: float, entry: dict[str, Any]) -> bool:
-    """The refit rate within a twentieth of the recorded standard uncertainty: the same samples, but
-    where two steps met at one instant the record keeps the first reading of it and the step's fit
-    may have had the second (the same gas, another draw of the gauge's noise)."""
-    return abs(refit - entry["value"]) <= 0.05 * entry["stderr"]
+    """The refit rate is the recorded one: the same samples (the engine records one sample per
+    instant, exactly the series its fit saw), the same fit."""
+    return math.isclose(refit, entry["value"], rel_tol=1e-9, abs_tol=1e-6 * entry["stderr"])
 
 
 @pytest.fixture
@@ -206,14 +207,13 @@ def test_a_runs_samples_have_one_row_per_time_stamp(decay_run: Path) -> None:
     assert times == sorted(times)
 
 
-def test_the_first_reading_of_an_instant_stands(tmp_path: Path) -> None:
-    writer = RunStore(tmp_path).create("p", "b", ["p"], {}, {})
-    writer.sample(0.0, "set_valves", {"p": 1.0})
-    writer.sample(0.0, "fill", {"p": 2.0})
-    writer.sample(1.0, "fill", {"p": 3.0})
-    writer.close()
-    rows = (writer.run_dir / "samples.csv").read_text().splitlines()
-    assert rows == ["time,step,p", "0.0,set_valves,1.0", "1.0,fill,3.0"]
+def test_a_runs_samples_have_one_row_per_instant(decay_run: Path) -> None:
+    # The virtual clock stands still while steps that take no time sample; the engine records the
+    # instant's first reading once (and a step's fit sees that one), so no time stamp repeats.
+    with (decay_run / "samples.csv").open(newline="") as fh:
+        times = [float(row[0]) for row in list(csv.reader(fh))[1:]]
+    assert len(times) > 1000
+    assert all(b > a for a, b in itertools.pairwise(times))
 
 
 def test_rig_analyze_reads_a_runs_own_samples(capsys: pytest.CaptureFixture[str], decay_run: Path) -> None:

@@ -134,13 +134,17 @@ def test_no_rounding_prints_a_negative_zero() -> None:
 
 
 def test_the_unit_is_the_one_the_procedure_wrote(isolation: RunRecord, decay: RunRecord) -> None:
-    assert written_unit("isolation.prk", isolation.procedure) == "lb/day"
-    assert written_unit("decay", decay.procedure) == "sccm"
-    assert written_unit("nothing", decay.procedure) is None
-    # A limit in a unit that is no leak rate (a typo the loader would refuse) is not used.
-    assert written_unit("m", {"main": [{"measure_decay": {"name": "m", "limit": "5 kPa"}}]}) is None
     entry = {"value": 5e-4, "stderr": 1e-5, "outcome": "PASS"}
     measured = Measurement.from_json("m", entry)
+    # As recorded in results.json, and read from the procedure by the step's name for an older record.
+    assert isolation.results is not None and isolation.results.measurements is not None
+    assert isolation.results.measurements["isolation.prk"].written_unit == "lb/day"
+    assert written_unit("isolation.prk", measured, isolation.procedure) == "lb/day"
+    assert written_unit("decay", measured, decay.procedure) == "sccm"
+    assert written_unit("nothing", measured, decay.procedure) is None
+    # A limit in a unit that is no leak rate (a typo the loader would refuse) is not used.
+    typo = {"main": [{"measure_decay": {"name": "m", "limit": "5 kPa"}}]}
+    assert written_unit("m", measured, typo) is None
     assert measurement_label("m", measured) == "m: (5.00 ± 0.20)×10⁻⁴ (k=2) Pa·m³/s · PASS"
     # 5e-4 Pa·m³/s of air at 293.15 K is 1.132e-3 lb/day.
     assert measurement_label("m", measured, "lb/day") == "m: (1.132 ± 0.045)×10⁻³ (k=2) lb/day · PASS"
