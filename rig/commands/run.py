@@ -61,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
     # Here, not when the run is sealed at its end: a key or data directory at fault costs no test,
     # and is refused before any instrument is contacted.
     check_ready_to_sign()
+    from rig.config import Config, chosen_visa_library
+
+    config = getattr(args, "config", Config())
+    visa = chosen_visa_library(getattr(args, "visa_library", None), procedure.bench.visa_library, config)
     store = RunStore(args.data_dir)
     store.prepare()
     bench = procedure.bench
@@ -101,6 +105,10 @@ def run(args: argparse.Namespace) -> int:
         clock: Clock = WallClock()
         if args.sim:
             clock = ScaledClock(args.speed) if args.speed else VirtualClock()
+        from drivers.transport import use_visa_library
+        from rig.logging_setup import LoggingObserver
+
+        stack.enter_context(use_visa_library(visa))
         access = open_bench(bench, sim=args.sim, clock=clock, stack=stack, seed=args.seed)
         for problem in problems:
             print(f"calibration (overridden): {problem}", file=sys.stderr)
@@ -116,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
             # stderr, so that stdout stays the one JSON line a script reads.
             stack.enter_context(_stop_requests(runner))
             runner.events.add(stack.enter_context(LiveView(bench, clock.now, status_console())))
+            runner.events.add(LoggingObserver())
 
         executed = execute(procedure, access, clock, record=record, answer=answer, prepare=started)
         outcome = executed.outcome
