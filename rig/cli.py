@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.register(sub)
     verify.register(sub)
     keys.register(sub)
-    for path, command_parser in _leaf_parsers(parser, ()):
+    for path, command_parser in _command_parsers(parser, ()):
         _global_options(command_parser, visa=path in OPENS_INSTRUMENTS, default=argparse.SUPPRESS)
     return parser
 
@@ -94,18 +94,16 @@ def _global_options(parser: argparse.ArgumentParser, *, visa: bool, default: Any
         )
 
 
-def _leaf_parsers(
+def _command_parsers(
     parser: argparse.ArgumentParser, path: tuple[str, ...]
 ) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
-    """Every subcommand's parser that runs a command, with its words (``("instruments", "probe")``)."""
-    subactions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    if not subactions:
-        if path:
-            yield path, parser
-        return
-    for action in subactions:
-        for name, child in action.choices.items():
-            yield from _leaf_parsers(child, (*path, name))
+    """Every subcommand's parser, with its words (``("instruments", "probe")``), groups included."""
+    if path:
+        yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _command_parsers(child, (*path, name))
 
 
 def _apply_config(args: argparse.Namespace, config: Config) -> None:
