@@ -123,7 +123,11 @@ def run(args: argparse.Namespace) -> int:
             # and the seal. The live view starts with the run (every instrument answered), on
             # stderr, so that stdout stays the one JSON line a script reads.
             stack.enter_context(_stop_requests(runner))
-            runner.events.add(stack.enter_context(LiveView(bench, clock.now, status_console())))
+            runner.events.add(
+                stack.enter_context(
+                    LiveView(bench, clock.now, status_console(), prompts_wait=answer is not None)
+                )
+            )
             runner.events.add(LoggingObserver())
 
         executed = execute(procedure, access, clock, record=record, answer=answer, prepare=started)
