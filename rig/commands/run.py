@@ -41,7 +41,9 @@ def register(sub: Any) -> None:
         action="store_true",
         help="run although a gauge, thermometer or leak standard is out of calibration (the record says so)",
     )
-    p.add_argument("--operator", help="who runs the test (default: the login name)")
+    p.add_argument(
+        "--operator", help="who runs the test (default: the config file's operator, else the login name)"
+    )
     p.add_argument(
         "--json", action="store_true", help="end with one JSON line: run_id, verdict, measurements"
     )
