@@ -5,11 +5,16 @@ resource (pyvisa-py by default) and turns pyvisa's ways of failing into our erro
 types: pyvisa-py reports a peer that closed the socket as a *timeout* and a refused
 connection as a plain ``OSError``, so a timeout is followed by a reconnection attempt
 before anyone calls the instrument slow.
+
+Which VISA library (backend) pyvisa loads is chosen once per command with
+:func:`use_visa_library` (pyvisa-py, ``"@py"``, unless the operator says otherwise);
+every transport opened meanwhile uses it.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 import pyvisa
@@ -17,6 +22,48 @@ from pyvisa import constants
 from pyvisa.errors import VisaIOError
 
 from drivers.errors import InstrumentDisconnectedError, InstrumentTimeoutError
+
+DEFAULT_VISA_LIBRARY = "@py"
+# What the command in progress chose (see use_visa_library); one per process, as pyvisa keeps one
+# resource manager per library.
+_visa_library = DEFAULT_VISA_LIBRARY
+
+
+class VisaLibraryError(ValueError):
+    """A VISA library (backend) that pyvisa cannot load; the message says which and why."""
+
+
+def load_visa_library(library: str) -> pyvisa.ResourceManager:
+    """pyvisa's resource manager of ``library`` (``"@py"``, ``"@ivi"``, a path to a VISA library).
+
+    A library that cannot be loaded raises :class:`VisaLibraryError` with one line saying why.
+    """
+    try:
+        return pyvisa.ResourceManager(library)
+    except Exception as exc:  # pyvisa says so by ValueError, OSError or LibraryError, by library kind
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise VisaLibraryError(f"VISA library {library!r} cannot be loaded: {reason}") from exc
+
+
+def current_visa_library() -> str:
+    """The VISA library transports open with now (``"@py"`` unless :func:`use_visa_library` says)."""
+    return _visa_library
+
+
+@contextlib.contextmanager
+def use_visa_library(library: str) -> Iterator[pyvisa.ResourceManager]:
+    """Open every :class:`VisaTransport` with ``library`` until the block ends (then the one before).
+
+    The library is loaded on entry, so one that cannot be raises :class:`VisaLibraryError`
+    before any instrument is contacted.
+    """
+    global _visa_library
+    manager = load_visa_library(library)
+    before, _visa_library = _visa_library, library
+    try:
+        yield manager
+    finally:
+        _visa_library = before
 
 
 class Transport(Protocol):
@@ -52,7 +99,10 @@ class Transport(Protocol):
 
 
 class VisaTransport:
-    """A :class:`Transport` over a pyvisa resource (TCPIP SOCKET or serial, ASRLsocket included)."""
+    """A :class:`Transport` over a pyvisa resource (TCPIP SOCKET or serial, ASRLsocket included).
+
+    ``backend`` is the VISA library; None means the one :func:`use_visa_library` chose.
+    """
 
     def __init__(
         self,
@@ -60,7 +110,7 @@ class VisaTransport:
         *,
         read_termination: str,
         timeout_s: float = 2.0,
-        backend: str = "@py",
+        backend: str | None = None,
         resource_manager: pyvisa.ResourceManager | None = None,
         open_options: dict[str, Any] | None = None,
     ) -> None:
@@ -71,7 +121,14 @@ class VisaTransport:
         # (ASRLsocket:// is TCP underneath, but pyserial reports its closed peer as an error.)
         self.reconnects_on_timeout = not resource_name.upper().startswith("ASRL")
         self._fresh = False  # nothing sent or read since the connection opened
-        self._rm = resource_manager or pyvisa.ResourceManager(backend)
+        self.backend = backend or _visa_library
+        if resource_manager is None:
+            try:
+                resource_manager = load_visa_library(self.backend)
+            except VisaLibraryError as exc:
+                # Met here only when no command chose the library first: the instrument is unreachable.
+                raise InstrumentDisconnectedError(f"{resource_name}: {exc}") from exc
+        self._rm = resource_manager
         self._options = dict(open_options or {})
         self._resource: Any = None
         self._open()

@@ -45,6 +45,7 @@ MEASURES = {"pressure", "temperature", "voltage", "differential_pressure"}
 TOP_KEYS = {
     "bench", "description", "instruments", "volumes", "channels", "valves", "limits", "safe_state",
     "physics", "faults", "calibrations", "reference_leaks", "environment", "atmosphere",
+    "visa_library",
 }  # fmt: skip
 # The parts of ``physics:``. Defined here, not in rig.sim, so loading a bench refuses a
 # misspelt part without importing the simulator (rig.sim.bench_physics uses this same set).
@@ -145,6 +146,8 @@ class BenchSpec:
     # The atmosphere's pressure where the bench stands, and how far it may be off (a bound).
     atmosphere_pa: float = STANDARD_ATMOSPHERE_PA
     atmosphere_uncertainty_pa: float = DEFAULT_ATMOSPHERE_UNCERTAINTY_PA
+    # The VISA backend its instruments are reached through ("@py", "@ivi", a path); None: the default.
+    visa_library: str | None = None
 
     @property
     def simulated(self) -> bool:
@@ -218,6 +221,7 @@ def load_bench(path: str | Path) -> BenchSpec:
     )
     atmosphere = attempt(problems, lambda: _atmosphere(doc))
     name = attempt(problems, lambda: doc.text(("bench",))) if doc.has(("bench",)) else None
+    visa = attempt(problems, lambda: _visa_library(doc)) if doc.has(("visa_library",)) else None
     raise_all(problems)
     assert limits is not None and safe is not None and drift is not None and name is not None
     assert atmosphere is not None
@@ -241,7 +245,16 @@ def load_bench(path: str | Path) -> BenchSpec:
         doc=doc,
         atmosphere_pa=atmosphere[0],
         atmosphere_uncertainty_pa=atmosphere[1],
+        visa_library=visa,
     )
+
+
+def _visa_library(doc: Doc) -> str:
+    """``visa_library: "@py"``: text; whether pyvisa can load it is checked when instruments are opened."""
+    value = doc.text(("visa_library",))
+    if not value.strip():
+        raise doc.error(("visa_library",), 'expected a VISA library ("@py", "@ivi" or a path), got blanks')
+    return value.strip()
 
 
 def _atmosphere(doc: Doc) -> tuple[float, float]:

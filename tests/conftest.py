@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from rig.config import CONFIG_HOME_ENV, DATA_DIR_ENV
 from rig.record.integrity import KEY_DIR_ENV
 from rig.record.trust import TRUSTED_KEYS_ENV
 from tests.listening import Listener
@@ -22,6 +23,16 @@ def signing_keys_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Ite
     mp = pytest.MonkeyPatch()
     mp.setenv(KEY_DIR_ENV, str(tmp_path_factory.mktemp("keys")))
     mp.setenv(TRUSTED_KEYS_ENV, str(tmp_path_factory.mktemp("trusted_keys")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_user_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the user's own config file and LEAKRIG_DATA_DIR out of every test (subprocesses too)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv(CONFIG_HOME_ENV, str(tmp_path_factory.mktemp("config_home")))
+    mp.delenv(DATA_DIR_ENV, raising=False)
     yield
     mp.undo()
 

@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
         help="connect to every instrument of a bench and read each channel once",
         description="Connect to every instrument of a bench; print its identity and one reading per channel.",
     )
-    probe.add_argument("--bench", required=True, help="bench file (YAML)")
+    probe.add_argument("--bench", help="bench file (YAML; default: the config file's `bench`)")
     probe.add_argument(
         "--sim", action="store_true", help="start the bench's simulated servers and probe those"
     )
@@ -47,7 +47,13 @@ def run_probe(args: argparse.Namespace) -> int:
     if not 0.0 < args.timeout < math.inf:
         raise InputError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     bench = load_bench(args.bench)
+    from drivers.transport import use_visa_library
+    from rig.config import Config, chosen_visa_library
+
+    config = getattr(args, "config", Config())
+    library = chosen_visa_library(getattr(args, "visa_library", None), bench.visa_library, config)
     with ExitStack() as stack:
+        stack.enter_context(use_visa_library(library))
         # The bench stays locked while it is probed: a run holding it refuses the probe, and back.
         resources = instrument_resources(
             bench, sim=args.sim, clock=ScaledClock(1.0), stack=stack, command="rig instruments probe"

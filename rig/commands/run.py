@@ -41,7 +41,9 @@ def register(sub: Any) -> None:
         action="store_true",
         help="run although a gauge, thermometer or leak standard is out of calibration (the record says so)",
     )
-    p.add_argument("--operator", help="who runs the test (default: the login name)")
+    p.add_argument(
+        "--operator", help="who runs the test (default: the config file's operator, else the login name)"
+    )
     p.add_argument(
         "--json", action="store_true", help="end with one JSON line: run_id, verdict, measurements"
     )
@@ -61,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
     # Here, not when the run is sealed at its end: a key or data directory at fault costs no test,
     # and is refused before any instrument is contacted.
     check_ready_to_sign()
+    from rig.config import Config, chosen_visa_library
+
+    config = getattr(args, "config", Config())
+    visa = chosen_visa_library(getattr(args, "visa_library", None), procedure.bench.visa_library, config)
     store = RunStore(args.data_dir)
     store.prepare()
     bench = procedure.bench
@@ -100,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
         clock: Clock = WallClock()
         if args.sim:
             clock = ScaledClock(args.speed) if args.speed else VirtualClock()
+        from drivers.transport import use_visa_library
+        from rig.logging_setup import LoggingObserver
+
+        stack.enter_context(use_visa_library(visa))
         # Locks the bench for the whole run, until this block ends: its safe state and seal included.
         access = open_bench(bench, sim=args.sim, clock=clock, stack=stack, seed=args.seed, command="rig run")
         metadata["seed"] = access.seed  # the seed used, the bench file's default included
@@ -116,7 +126,12 @@ def run(args: argparse.Namespace) -> int:
             # and the seal. The live view starts with the run (every instrument answered), on
             # stderr, so that stdout stays the one JSON line a script reads.
             stack.enter_context(_stop_requests(runner))
-            runner.events.add(stack.enter_context(LiveView(bench, clock.now, status_console())))
+            runner.events.add(
+                stack.enter_context(
+                    LiveView(bench, clock.now, status_console(), prompts_wait=answer is not None)
+                )
+            )
+            runner.events.add(LoggingObserver())
 
         executed = execute(procedure, access, clock, record=record, answer=answer, prepare=started)
         outcome = executed.outcome

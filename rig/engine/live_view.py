@@ -71,6 +71,8 @@ class LiveView:
     reads it only to advance the elapsed time between samples, never the wall clock.
     ``pv_temperature_k`` and ``sccm_reference_k`` fix how Pa·m³/s becomes sccm; the
     defaults are the ones the decay fit and procedure limits use (20 °C, 0 °C reference).
+    ``prompts_wait`` is False when prompts are answered at once (simulation, ``--yes``): then
+    they cost no unforeseeable time and the ETA does not say "unknown" for them.
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class LiveView:
         *,
         pv_temperature_k: float = T_TWENTY_C_K,
         sccm_reference_k: float = T_ZERO_C_K,
+        prompts_wait: bool = True,
     ) -> None:
         if not refresh_per_second > 0.0:
             raise ValueError(f"refresh_per_second must be positive, got {refresh_per_second}")
@@ -91,6 +94,7 @@ class LiveView:
         self._clock_now = clock_now
         self.pv_temperature_k = pv_temperature_k
         self.sccm_reference_k = sccm_reference_k
+        self.prompts_wait = prompts_wait
         # pint is slow; the conversion is linear, so look its factor up once.
         self._pa_m3_s_per_sccm = leak_rate_unit_factor(
             "sccm", pv_temperature_k=pv_temperature_k, sccm_reference_k=sccm_reference_k
@@ -146,7 +150,7 @@ class LiveView:
                 self._run_start_s = progress.started_s
             self._step = progress
             if not self.interactive:
-                self._print(Text(_step_line(progress)))
+                self._print(Text(_step_line(progress, self.prompts_wait)))
         except Exception:  # a broken display must never stop a leak test
             pass
 
@@ -239,7 +243,7 @@ class LiveView:
         else:
             bar = ProgressBar(total=span, completed=min(elapsed, span))
             times = f"{_duration(elapsed)} / {'≤ ' if bounded else ''}{_duration(span)}"
-        eta = "" if finished else _eta_text(step, elapsed)
+        eta = "" if finished else _eta_text(step, elapsed, self.prompts_wait)
         grid.add_row(Text(_step_title(step), style="bold"), bar, times, eta)
         return grid
 
@@ -338,17 +342,33 @@ def _positive(seconds: float | None) -> TypeGuard[float]:
     return seconds is not None and math.isfinite(seconds) and seconds > 0.0
 
 
-def _eta_text(step: StepProgress, elapsed: float) -> str:
-    span, bounded = _step_span(step)
-    remaining = max(0.0, span - elapsed) if span is not None else 0.0
-    return f"ETA {'≤ ' if bounded else ''}{_duration(remaining + max(0.0, step.remaining_after_s))}"
+def _eta_text(step: StepProgress, elapsed: float, prompts_wait: bool = True) -> str:
+    """The time left: the known part, then what steps ending on a condition may add at most.
+
+    ``ETA 30:00 + up to 15:00`` for 30 min of fixed steps and fills or pump-downs whose
+    timeouts sum to 15 min; ``+ unknown`` when a step waits with no bound (an operator's prompt).
+    """
+    known = max(0.0, step.remaining_after_s)
+    extra = max(0.0, step.extra_after_s)
+    if _positive(step.nominal_s):
+        known += max(0.0, step.nominal_s - elapsed)
+        if _positive(step.max_s) and step.max_s > step.nominal_s:  # a watch that may be extended
+            extra += max(0.0, step.max_s - max(step.nominal_s, elapsed))
+    elif _positive(step.max_s):
+        extra += max(0.0, step.max_s - elapsed)
+    text = f"ETA {_duration(known)}"
+    if extra > 0.0:
+        text += f" + up to {_duration(extra)}"
+    if prompts_wait and (step.waits_unbounded or step.unbounded_after):
+        text += " + unknown (operator prompts)"
+    return text
 
 
-def _step_line(step: StepProgress) -> str:
+def _step_line(step: StepProgress, prompts_wait: bool = True) -> str:
     """The plain line printed off a terminal when a step starts."""
     span, bounded = _step_span(step)
     length = f" · {'≤ ' if bounded else ''}{_duration(span)}" if span is not None else ""
-    return f"{_step_title(step)}{length} · {_eta_text(step, 0.0)}"
+    return f"{_step_title(step)}{length} · {_eta_text(step, 0.0, prompts_wait)}"
 
 
 def _verdict_line(verdict: str, reason: str) -> Text:

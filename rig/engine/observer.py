@@ -35,6 +35,11 @@ class StepProgress:
     nominal_s: float | None = None
     max_s: float | None = None
     remaining_after_s: float = 0.0  # nominal time of the steps still to come after this one
+    # The most the steps to come may add beyond that (timeouts of fills, pump-downs, ...).
+    extra_after_s: float = 0.0
+    # Whether this step, or one to come, waits with no bound (an operator's prompt).
+    waits_unbounded: bool = False
+    unbounded_after: bool = False
 
 
 class RunObserver(Protocol):

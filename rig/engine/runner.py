@@ -21,6 +21,7 @@ from rig.engine.abort import Abort
 from rig.engine.evidence import PositionWatch
 from rig.engine.masters import MasterStore
 from rig.engine.observer import EventStream, RunObserver, StepProgress
+from rig.engine.range_watch import EVENT_KIND, RangeWatch
 from rig.engine.safe_state import apply_safe_state
 from rig.engine.samples import SampleStore
 from rig.engine.session import RigSession
@@ -122,7 +123,9 @@ class Runner:
         # and only of the channels they fit (the record on disk has them all): a week of
         # monitoring must not grow the process.
         self.series = SampleStore()
+        # Samples that read nothing because the instrument failed; beyond range is counted apart.
         self.dropouts: dict[str, int] = dict.fromkeys(self.bench.channels, 0)
+        self.ranges = RangeWatch(self.bench.channels)
         self.last: dict[str, float | None] = {}
         self.watch = ValveWatch(self.bench, {})
         self.positions = PositionWatch(self.bench)
@@ -166,9 +169,12 @@ class Runner:
             # The bench must not run on unrecorded: stop, and let the safe state go on without a disk.
             raise Abort(f"record: {failure}", "fault")
         if not repeated:
+            beyond = self.session.out_of_range
             for name, value in values.items():
-                if value is None:
+                if value is None and name not in beyond:
                     self.dropouts[name] += 1
+            for change in self.ranges.update(t, beyond):
+                self.event(EVENT_KIND, change.message(), channel=change.channel, state=change.state_name)
         if self.series.last_s != t:
             # A step's window begins with the instant's recorded reading, also where an earlier
             # step took it (the store restarts with each step).
@@ -335,6 +341,7 @@ class Runner:
         outcome.faults = {
             "failed_reads": dict(self.read_failures),
             "dropouts": dict(self.dropouts),
+            **self.ranges.counts(),
             "driver": self.session.transfer_stats(),
         }
         self.events.finished(outcome)
@@ -362,7 +369,7 @@ class Runner:
         index = min(self._executed, self._plan.count - 1)
         self._executed += 1
         nominal, maximum = step.planned_duration(self.bench.valve_response_s)
-        remaining = self._plan.nominal_after(index)
+        remaining = self._plan.after(index)
         self.events.step_started(
             StepProgress(
                 name=self.step_name,
@@ -372,7 +379,10 @@ class Runner:
                 started_s=self.clock.now(),
                 nominal_s=nominal,
                 max_s=maximum,
-                remaining_after_s=remaining,
+                remaining_after_s=remaining.nominal_s,
+                extra_after_s=remaining.extra_s,
+                waits_unbounded=step.waits_unbounded,
+                unbounded_after=remaining.unbounded,
             )
         )
 

@@ -52,6 +52,9 @@ class RigSession:
         # The last read_all's failures: channel → what the driver said.
         self.read_errors: dict[str, str] = {}
         self._sensor_faults: dict[str, str] = {}
+        # The last read_all's channels whose gauge read beyond its range (read as None, not failed).
+        self.out_of_range: dict[str, GaugeState] = {}
+        self._out_of_range: dict[str, GaugeState] = {}
         self._groups: dict[str, list[str]] = defaultdict(list)
         for channel_name, channel in bench.channels.items():
             self._groups[channel.instrument].append(channel_name)
@@ -120,6 +123,7 @@ class RigSession:
         values: dict[str, float | None] = {}
         errors: dict[str, str] = {}
         self._sensor_faults = {}
+        self._out_of_range = {}
         for instrument, names in self._groups.items():
             try:
                 values.update(self._read_group(instrument, names))
@@ -133,6 +137,7 @@ class RigSession:
                 for name in names:
                     values[name], errors[name] = None, f"{type(exc).__name__}: {exc}"
         self.read_errors = {**self._sensor_faults, **errors}
+        self.out_of_range = {c: s for c, s in self._out_of_range.items() if c not in self.read_errors}
         return {name: values[name] for name in self.bench.channels}
 
     def _read_group(self, instrument: str, names: list[str]) -> dict[str, float | None]:
@@ -164,6 +169,8 @@ class RigSession:
     def _pressure(self, channel: str, reading: PressureReading) -> float | None:
         if reading.state in SENSOR_FAULTS:
             self._sensor_faults[channel] = f"gauge reports {reading.state.value}"
+        elif reading.state in (GaugeState.OVERRANGE, GaugeState.UNDERRANGE):
+            self._out_of_range[channel] = reading.state
         return reading.pressure_pa if reading.ok else None
 
     def _is_gauge(self, instrument: str) -> bool:

@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 if TYPE_CHECKING:  # the loader builds steps and imports this module: only the type is needed here
     from rig.steps import Step
@@ -31,6 +31,12 @@ class _Sequence:
     count: int
     nominal_s: float
     max_s: float
+    # What the nodes after each one may add beyond their nominal time (timeouts of steps that end
+    # on a condition), and how many steps after each one wait with no bound at all.
+    extra_after: tuple[float, ...] = ()
+    unbounded_after: tuple[int, ...] = ()
+    extra_s: float = 0.0
+    unbounded: int = 0
 
 
 @dataclass(frozen=True)
@@ -42,20 +48,35 @@ class _Node:
     nominal_s: float
     max_s: float
     body: _Sequence | None = None  # a repeat's steps (one pass)
+    extra_s: float = 0.0  # the most the steps may take beyond nominal_s
+    unbounded: int = 0  # executed steps that wait with no bound (an operator's prompt)
 
 
 def _sequence(steps: Sequence[Step], response_s: float) -> _Sequence:
     nodes = tuple(_node(step, response_s) for step in steps)
     nominal = [n.nominal_s for n in nodes]
-    after = list(accumulate(reversed(nominal), initial=0.0))[-2::-1] if nodes else []
+    extra = [n.extra_s for n in nodes]
+    unbounded = [n.unbounded for n in nodes]
     return _Sequence(
         nodes,
         tuple(accumulate(n.count for n in nodes)),
-        tuple(after),
+        _totals_after(nominal, 0.0),
         sum(n.count for n in nodes),
         sum(nominal),
         sum(n.max_s for n in nodes),
+        _totals_after(extra, 0.0),
+        _totals_after(unbounded, 0),
+        sum(extra),
+        sum(unbounded),
     )
+
+
+_Number = TypeVar("_Number", int, float)
+
+
+def _totals_after(values: list[_Number], zero: _Number) -> tuple[_Number, ...]:
+    """For each position, the sum of the values after it."""
+    return tuple(list(accumulate(reversed(values), initial=zero))[-2::-1]) if values else ()
 
 
 def _node(step: Step, response_s: float) -> _Node:
@@ -65,10 +86,29 @@ def _node(step: Step, response_s: float) -> _Node:
         # Counts are Python integers, exact however large; durations are floats, so an absurd
         # procedure's total is at worst infinity (which the validator refuses), never an error.
         per_pass = float(times)
-        return _Node(step, times * body.count, per_pass * body.nominal_s, per_pass * body.max_s, body)
+        return _Node(
+            step,
+            times * body.count,
+            per_pass * body.nominal_s,
+            per_pass * body.max_s,
+            body,
+            per_pass * body.extra_s,
+            times * body.unbounded,
+        )
     # A step has no time of its own where its planned duration is None.
     nominal, maximum = step.planned_duration(response_s)
-    return _Node(step, 1, nominal or 0.0, maximum or 0.0)
+    extra = max(0.0, (maximum or 0.0) - (nominal or 0.0))
+    return _Node(step, 1, nominal or 0.0, maximum or 0.0, None, extra, int(step.waits_unbounded))
+
+
+class Remaining(NamedTuple):
+    """What the executed steps after a position will take: their nominal seconds, the most they
+    may add to it (steps that end on a condition, up to their timeouts), and whether any waits
+    with no bound at all (an operator's prompt)."""
+
+    nominal_s: float
+    extra_s: float
+    unbounded: bool
 
 
 class Plan:
@@ -99,18 +139,27 @@ class Plan:
 
     def nominal_after(self, index: int) -> float:
         """The nominal seconds of the executed steps after position ``index`` (all of them if < 0)."""
+        return self.after(index).nominal_s
+
+    def after(self, index: int) -> Remaining:
+        """What the executed steps after position ``index`` (all of them if < 0) will take."""
+        root = self._root
         if index < 0:
-            return self._root.nominal_s
-        total = 0.0
-        sequence: _Sequence | None = self._root
+            return Remaining(root.nominal_s, root.extra_s, root.unbounded > 0)
+        nominal, extra, unbounded = 0.0, 0.0, 0
+        sequence: _Sequence | None = root
         while sequence is not None and index < sequence.count:
             i = bisect_right(sequence.ends, index)
             node = sequence.nodes[i]
-            total += sequence.nominal_after[i]
+            nominal += sequence.nominal_after[i]
+            extra += sequence.extra_after[i]
+            unbounded += sequence.unbounded_after[i]
             index -= sequence.ends[i - 1] if i else 0
             sequence = node.body
             if sequence is not None:  # inside a repeat: the passes after this one are still to come
                 passes_done, index = divmod(index, sequence.count)
-                passes = node.count // sequence.count
-                total += (passes - 1 - passes_done) * sequence.nominal_s
-        return total
+                later = node.count // sequence.count - 1 - passes_done
+                nominal += later * sequence.nominal_s
+                extra += later * sequence.extra_s
+                unbounded += later * sequence.unbounded
+        return Remaining(nominal, extra, unbounded > 0)

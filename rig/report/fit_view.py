@@ -27,6 +27,10 @@ from rig.report.rate_text import rate_text_for
 from rig.report.recorded_text import finite_number
 from rig.units import leak_rate_unit_factor
 
+# The run's events that say a gauge left its range and came back (rig.engine.range_watch).
+RANGE_EVENT = "range"
+BEYOND_RANGE = ("over range", "under range")
+
 LEAK_UNIT_TEXT = "Pa·m³/s"
 # One colour per measurement, none of them red (kept for faults and limits) or grey (kept for
 # the traces no measurement fitted); each has a light twin for its channel's trace.
@@ -227,23 +231,25 @@ def no_reading_times(samples: RunSamples, channel: str, window: Sequence[float] 
     return t[missing]
 
 
-OVER_RANGE_KINDS = ("over_range", "overrange")
+def over_range_spans(
+    events: Sequence[Mapping[str, Any]], end_s: float | None = None
+) -> dict[str, list[tuple[float, float]]]:
+    """Per channel, the spans (clock s) its gauge read over (or under) its range.
 
-
-def over_range_spans(events: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[float, float]]]:
-    """Per channel, the spans (clock s) an ``over_range`` event says it read over range.
-
-    The hook for the record's over-range events: an event of kind ``over_range`` with a
-    ``channel`` and its time ``t``, ending at ``until`` (or an instant if it has none).
+    From the run's ``range`` events (:mod:`rig.engine.range_watch`): one with ``state`` "over
+    range" or "under range" opens a span, the channel's next (back "in range", or the other
+    side) closes it; one still open closes at ``end_s`` (the run's last sample), else at its start.
     """
     spans: dict[str, list[tuple[float, float]]] = {}
+    opened: dict[str, float] = {}
     for event in events:
-        channel = event.get("channel")
-        if event.get("kind") not in OVER_RANGE_KINDS or not isinstance(channel, str):
+        channel, t = event.get("channel"), finite_number(event.get("t"))
+        if event.get("kind") != RANGE_EVENT or not isinstance(channel, str) or t is None:
             continue
-        start = finite_number(event.get("t"))
-        if start is None:
-            continue
-        end = finite_number(event.get("until"))
-        spans.setdefault(channel, []).append((start, end if end is not None and end > start else start))
+        if channel in opened:
+            spans.setdefault(channel, []).append((opened.pop(channel), t))
+        if event.get("state") in BEYOND_RANGE:
+            opened[channel] = t
+    for channel, start in opened.items():
+        spans.setdefault(channel, []).append((start, end_s if end_s is not None and end_s > start else start))
     return spans

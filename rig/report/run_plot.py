@@ -293,7 +293,7 @@ def draw_run(run: RunRecord) -> Figure:
                 f"\n   (a fit of {fitted_quantity_name(line.fit)}, drawn as p with {thermometers[line.name]})"
             )
         top.plot(minutes(line.t_s), raw * scale, "-", lw=2.2, color=measurement_colour(i), label=label)
-    over_range = over_range_spans(events)
+    over_range = over_range_spans(events, float(samples.time_s[-1]) if samples.time_s.size else None)
     _mark_no_reading(top, samples, pressures, colours, minutes, over_range)
     _mark_over_range(top, over_range, minutes)
     if middle is not None:

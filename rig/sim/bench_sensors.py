@@ -19,6 +19,7 @@ from rig.located_yaml import Doc, LocatedError, attempt, raise_all
 from rig.sim.faults import KINDS, Fault
 from rig.sim.gauges import FloatArray, GaugeModel, ThermocoupleModel, ZeroDrift
 from rig.sim.simulated_bench import DifferentialChannel, GaugeChannel, ThermocoupleChannel
+from rig.sim.thermal import DEFAULT_SENSOR_GAS_COUPLING, DEFAULT_SENSOR_TIME_CONSTANT_S, SensorThermalMass
 
 P = tuple[Any, ...]
 
@@ -55,9 +56,11 @@ def sensors(
         elif channel.measures == "temperature":
             made = attempt(problems, partial(_thermocouple, doc, p, seed * 1000 + k))
             if made is not None:
-                model, gas = made
+                model, gas, thermal = made
                 thermocouples.append(
-                    ThermocoupleChannel(channel.instrument, channel.channel, channel.volume, model, gas)
+                    ThermocoupleChannel(
+                        channel.instrument, channel.channel, channel.volume, model, gas, thermal
+                    )
                 )
     raise_all(problems)
     return gauges, thermocouples
@@ -159,16 +162,33 @@ def _of_reading(doc: Doc, path: P, default: float, *, zero: bool) -> float:
     return value
 
 
-def _thermocouple(doc: Doc, p: P, seed: int) -> tuple[ThermocoupleModel, bool]:
-    """The thermocouple at ``p`` and whether it reads the gas (else the wall)."""
-    doc.mapping(p, allowed={"accuracy", "noise", "resolution", "measures"})
+def _thermocouple(doc: Doc, p: P, seed: int) -> tuple[ThermocoupleModel, bool, SensorThermalMass]:
+    """The thermocouple at ``p``, whether it reads the gas (else the wall), and its thermal mass.
+
+    ``time_constant`` (30 s by default) is how long the sensor takes to follow; ``gas_coupling``
+    (0.2) how strongly the gas, against the wall it is mounted on, sets its temperature at one
+    atmosphere (see :class:`rig.sim.thermal.SensorThermalMass`).
+    """
+    doc.mapping(p, allowed={"accuracy", "noise", "resolution", "measures", "time_constant", "gas_coupling"})
+    default_tau = f"{DEFAULT_SENSOR_TIME_CONSTANT_S:g} s"
+    thermal = SensorThermalMass(
+        time_constant_s=doc.quantity((*p, "time_constant"), "time", default_tau, nonnegative=True),
+        gas_coupling=_not_negative(doc, (*p, "gas_coupling"), DEFAULT_SENSOR_GAS_COUPLING),
+    )
     model = ThermocoupleModel(
         accuracy_k=doc.quantity((*p, "accuracy"), "temperature", "0.5 K", nonnegative=True),
         noise_k=doc.quantity((*p, "noise"), "temperature", "0.01 K", nonnegative=True),
         resolution_k=doc.quantity((*p, "resolution"), "temperature", "0.001 K", nonnegative=True),
         seed=seed,
     )
-    return model, doc.choice((*p, "measures"), {"gas", "wall"}, "gas") == "gas"
+    return model, doc.choice((*p, "measures"), {"gas", "wall"}, "gas") == "gas", thermal
+
+
+def _not_negative(doc: Doc, path: P, default: float) -> float:
+    value = doc.number(path, default)
+    if value < 0.0:
+        raise doc.error(path, f"expected a number not below 0, got {value:g}")
+    return value
 
 
 def faults(doc: Doc, bench: BenchSpec) -> list[Fault]:

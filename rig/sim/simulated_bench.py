@@ -23,6 +23,7 @@ from rig.sim.faults import FaultSchedule
 from rig.sim.flows import Valve
 from rig.sim.gauges import FloatArray, GaugeModel, IntArray, ThermocoupleModel
 from rig.sim.network import GasNetwork
+from rig.sim.thermal import SensorThermalMass
 from rig.units import R_GAS
 from rig.valve_position import SWITCH_HIGH_V, PositionFeedback
 
@@ -50,6 +51,9 @@ class ThermocoupleChannel:
     volume: str
     model: ThermocoupleModel
     measures_gas: bool = True
+    # The sensor's thermal mass (a bench file's sensors always have one); None: it reads the gas
+    # temperature itself, at once.
+    thermal: SensorThermalMass | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,12 @@ class SimulatedBench:
             self.now()
             return self.network.pressure_pa(volume)
 
+    def true_temperature_k(self, volume: str) -> float:
+        """The gas temperature of ``volume`` now (not a thermometer's reading)."""
+        with self._lock:
+            self.now()
+            return self.network.temperature_k(volume)
+
     def record(self, times_s: FloatArray) -> dict[tuple[str, int], tuple[IntArray, FloatArray]]:
         """Every gauge's readings at ``times_s`` (from now on), with no servers in the way.
 
@@ -240,14 +250,18 @@ class SimulatedBench:
     def temperature_c(self, instrument: str, channel: int) -> float:
         """Thermocouple reading in °C now."""
         with self._lock:
-            self.now()
+            t = self.now()
             tc = self._thermocouple_at.get((instrument, channel))
             if tc is None:
                 return OPEN_THERMOCOUPLE_C
+            wall_k = next(v.wall_temperature_k for v in self.network.volumes if v.name == tc.volume)
+            true_k = wall_k
             if tc.measures_gas:
-                true_k = self.network.temperature_k(tc.volume)
-            else:
-                true_k = next(v.wall_temperature_k for v in self.network.volumes if v.name == tc.volume)
+                gas_k = self.network.temperature_k(tc.volume)
+                true_k = gas_k
+                if tc.thermal is not None:
+                    pressure_pa = self.network.pressure_pa(tc.volume)
+                    true_k = tc.thermal.temperature_k(t, gas_k, wall_k, pressure_pa)
             return tc.model.read_k(true_k) - 273.15
 
     def volts(self, instrument: str, channel: int) -> float:

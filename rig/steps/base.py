@@ -68,6 +68,8 @@ class Step(ABC):
     # The YAML field where a step too long for the bounds (rig.procedure.bounds) is shown; None:
     # at the step itself.
     bound_field: ClassVar[str | None] = None
+    # Whether the step may wait with no bound at all (for a person): its time cannot be foreseen.
+    waits_unbounded: ClassVar[bool] = False
 
     location: str = ""
 

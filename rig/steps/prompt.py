@@ -21,6 +21,7 @@ class Prompt(Step):
     """Ask ``message``; an answer other than ``expect`` (yes by default) stops the run."""
 
     kind: ClassVar[str] = "prompt"
+    waits_unbounded: ClassVar[bool] = True  # on a real bench the operator answers when they answer
 
     message: str = step_field("message", TEXT)
     expect: Literal["yes", "no"] | None = step_field("expect", ANSWER, optional=True)

