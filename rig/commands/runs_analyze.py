@@ -19,7 +19,9 @@ import argparse
 from dataclasses import replace
 from typing import Any
 
+from rig.commands.run_summary import measurement_json
 from rig.errors import InputError
+from rig.record.measurement import Measurement
 from rig.record.run_store import RunStore
 from rig.units import T_TWENTY_C_K, T_ZERO_C_K
 
@@ -88,4 +90,13 @@ def analyze_run(store: RunStore, args: argparse.Namespace) -> int:
         resolution_pa=None,
         plot=args.plot,
         as_json=args.sub_json,
+        written_limit=_written_limit(entry),
     )
+
+
+def _written_limit(entry: Measurement) -> str | None:
+    """The recorded limit as the procedure wrote it (``0.5 sccm``), for the table; None: none known."""
+    stated = measurement_json(entry)
+    if entry.written_unit is None or stated["limit"] is None:
+        return None
+    return f"{stated['limit']:.6g} {stated['unit']}"

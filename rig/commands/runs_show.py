@@ -15,6 +15,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from rig.commands.run_summary import measurement_json
 from rig.record.measurement import Comparison, Measurement
 from rig.record.run_store import RunSummary
 
@@ -32,8 +33,6 @@ _COLUMNS = (
 _WHOLE = frozenset({"run_id", "status", "verdict"})
 # Shown otherwise (results, channels) or only in --json (run.json whole, the controller's pid).
 _NOT_FACTS = frozenset({"results", "run", "channels", "pid"})
-# Coverage factor of the expanded uncertainty shown (about 95 % for a normal distribution).
-K_EXPANDED = 2.0
 
 
 def _cell(run: RunSummary, field: str) -> str:
@@ -72,17 +71,9 @@ def _number(x: float | None) -> str:
     return "—" if x is None else f"{x:.4g}"
 
 
-def value_with_uncertainty(entry: Measurement) -> str:
-    """``value ± U`` with U the expanded uncertainty (k = 2); ``—`` where nothing was measured."""
-    if entry.value_pa_m3_s is None:
-        return "—"
-    if entry.stderr_pa_m3_s is None:
-        return _number(entry.value_pa_m3_s)
-    return f"{_number(entry.value_pa_m3_s)} ± {_number(K_EXPANDED * entry.stderr_pa_m3_s)}"
-
-
 def results_table(measurements: Mapping[str, Measurement]) -> Table:
-    """One row per measurement: name, outcome, value ± U (k = 2), limit, unit."""
+    """One row per measurement: name, outcome, value ± U (k = 2), limit, unit: in the unit the
+    procedure wrote its limit in, as ``rig run`` prints them (:func:`measurement_json`)."""
     table = Table(title="Results", title_justify="left")
     table.add_column("measurement", overflow="fold")
     table.add_column("outcome", no_wrap=True)
@@ -91,9 +82,11 @@ def results_table(measurements: Mapping[str, Measurement]) -> Table:
     table.add_column("unit", no_wrap=True)
     for name, entry in measurements.items():
         outcome = "—" if entry.outcome is None else entry.outcome.value
-        table.add_row(
-            name, outcome, value_with_uncertainty(entry), _number(entry.limit_pa_m3_s), entry.unit or ""
-        )
+        stated = measurement_json(entry)
+        value = "—" if stated["value"] is None else _number(stated["value"])
+        if stated["value"] is not None and stated["uncertainty_k2"] is not None:
+            value += f" ± {_number(stated['uncertainty_k2'])}"
+        table.add_row(name, outcome, value, _number(stated["limit"]), stated["unit"] or "")
     return table
 
 

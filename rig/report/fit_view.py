@@ -134,11 +134,9 @@ def rate_display(measured: Measurement, unit: str | None = None) -> RateDisplay:
 
 
 def expanded_uncertainty(measured: Measurement) -> float | None:
-    """U (k = 2) of ``measured`` in its recorded unit: twice its combined standard uncertainty."""
-    budget = measured.uncertainty
-    combined = finite_number(budget.combined) if budget is not None else None
-    u = combined if combined is not None else finite_number(measured.stderr_pa_m3_s)
-    return None if u is None else 2.0 * u
+    """U (k = 2) of ``measured`` in its recorded unit (:attr:`Measurement.expanded_uncertainty_pa_m3_s`),
+    None when it is not a finite number."""
+    return finite_number(measured.expanded_uncertainty_pa_m3_s)
 
 
 def measurement_label(name: str, measured: Measurement, unit: str | None = None) -> str:

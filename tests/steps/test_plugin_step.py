@@ -126,15 +126,19 @@ def test_a_step_kind_from_a_test_module_validates_and_runs_in_simulation(
     run_dir = Path(str(summary["run_dir"]))
 
     # Its samples are in the record, under its name, for its duration.
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    start = next(e["t"] for e in events if e["kind"] == "step" and e["message"] == f"dwell at {path}:7:5")
+    # From the step's start: its first reading is the instant's, recorded (and labelled) by the
+    # step before if that one sampled at the same instant.
     with (run_dir / "samples.csv").open() as f:
-        rows = [r for r in csv.DictReader(f) if r["step"] == "hold_chamber"]
+        rows = [r for r in csv.DictReader(f) if float(r["time"]) >= start and r["step"] != "cleanup"]
+    rows = rows[: next((i for i, r in enumerate(rows) if i and r["step"] != "hold_chamber"), len(rows))]
     assert 40 <= len(rows) <= 42
     assert all(float(r["p_chamber"]) > 90e3 for r in rows)
     results = json.loads((run_dir / "results.json").read_text())
     entry = results["measurements"]["hold_chamber"]
     assert entry["samples"] == len(rows)
     assert entry["value"] == pytest.approx(min(float(r["p_chamber"]) for r in rows))
-    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     messages = [(e["kind"], e["message"]) for e in events]
     assert ("step", f"dwell at {path}:7:5") in messages
     assert ("dwell", "dwelling on p_chamber for 40 s") in messages
