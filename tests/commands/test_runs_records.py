@@ -182,9 +182,12 @@ def test_runs_show_prints_the_results_as_a_table(capsys: pytest.CaptureFixture[s
     for header in ("measurement", "outcome", "value ± U (k=2)", "limit", "unit"):
         assert header in out
     (row,) = [line for line in out.splitlines() if "decay" in line and "PASS" in line]
-    expanded = 2.0 * decay["stderr"]
-    assert f"{decay['value']:.4g} ± {expanded:.4g}" in row
-    assert f"{decay['limit']:.4g}" in row and "Pa*m**3/s" in row
+    # In the unit the procedure wrote its limit in (0.5 sccm), as `rig run` prints it.
+    assert decay["written_unit"] == "sccm"
+    per_sccm = decay["limit"] / 0.5  # Pa·m³/s per sccm, as the record converts it
+    value, expanded = decay["value"] / per_sccm, 2.0 * decay["stderr"] / per_sccm
+    assert f"{value:.4g} ± {expanded:.4g}" in row
+    assert "0.5" in row and row.rstrip("│ ").endswith("sccm")
     assert f"run_id: {decay_run.name}" in out
 
 
