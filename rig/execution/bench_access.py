@@ -53,16 +53,15 @@ def open_bench(
     when another process holds the bench.
     """
     if sim:
-        if not bench.simulated or bench.doc is None:
+        if not bench.simulated:
             raise InputError(f"{bench.source}: bench {bench.name!r} has no physics: part; --sim needs one")
         from rig.sim.simulated_rig import SimulatedRig
 
         rig = stack.enter_context(SimulatedRig(bench, clock, seed=seed))
         resources = {name: e["resource"] for name, e in rig.resources().items()}
         lock = stack.enter_context(hold_bench(bench.name, resources.values(), command))
-        # As build_simulation seeds it: --seed, else the file's physics.seed (checked by now), else 0.
-        used = seed if seed is not None else bench.doc.integer(("physics", "seed"), 0)
-        return BenchAccess(resources, rig.simulation, lock, used)
+        # The seed used: --seed, else the file's physics.seed, else 0 (as the simulation took it).
+        return BenchAccess(resources, rig.simulation, lock, rig.simulation.seed)
     resources = {}
     for name, inst in bench.instruments.items():
         if inst.resource is None:

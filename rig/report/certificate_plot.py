@@ -14,6 +14,7 @@ from rig.record.measurement import Measurement
 from rig.record.recorded import mapping
 from rig.record.run_samples import FloatArray, RunSamples
 from rig.report.fit_view import (
+    mark_no_reading,
     measurement_label,
     no_reading_times,
     plain_number,
@@ -216,17 +217,9 @@ def measurement_figure(name: str, measured: Measurement, inputs: PlotInputs) -> 
             color=LIMIT_COLOUR,
         )
     missing = no_reading_times(samples, line.channel, (w0 - margin, w1 + margin))
-    if missing.size:
-        # A gap in the samples is no reading (the record does not yet say dropout or over range).
-        ax.plot(
-            minutes(missing),
-            np.full(missing.size, 0.03),
-            "|",
-            ms=6,
-            color=LIMIT_COLOUR,
-            transform=ax.get_xaxis_transform(),
-            label=f"no reading ({missing.size}: dropout or over range)",
-        )
+    # A gap in the samples is no reading (dropout or over range: the run's events tell which).
+    label = f"no reading ({missing.size}: dropout or over range)"
+    mark_no_reading(ax, minutes(missing), colour=LIMIT_COLOUR, label=label)
     finite = np.concatenate([a[np.isfinite(a)] for a in y_span])
     if finite.size:
         lo, hi = float(finite.min()), float(finite.max())

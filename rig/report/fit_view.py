@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from rig.record.run_samples import FloatArray, RunSamples
 from rig.report.rate_text import rate_text_for
 from rig.report.recorded_text import finite_number
 from rig.units import leak_rate_unit_factor
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 # The run's events that say a gauge left its range and came back (rig.engine.range_watch).
 RANGE_EVENT = "range"
@@ -251,3 +254,20 @@ def over_range_spans(
     for channel, start in opened.items():
         spans.setdefault(channel, []).append((start, end_s if end_s is not None and end_s > start else start))
     return spans
+
+
+def mark_no_reading(
+    ax: Axes, x: FloatArray, *, colour: str, label: str, height: float = 0.03, size: float = 6.0
+) -> None:
+    """Ticks along the bottom edge of ``ax`` at ``x``, where a channel read nothing (a gap in its
+    trace): the one way every plot shows them. Nothing when ``x`` is empty."""
+    if x.size:
+        ax.plot(
+            x,
+            np.full(x.size, height),
+            "|",
+            ms=size,
+            color=colour,
+            transform=ax.get_xaxis_transform(),
+            label=label,
+        )

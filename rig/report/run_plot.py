@@ -29,6 +29,7 @@ from rig.report.fit_view import (
     fitted_quantity_name,
     line_as_raw_pressure,
     line_pa,
+    mark_no_reading,
     measurement_colour,
     measurement_label,
     no_reading_times,
@@ -382,16 +383,8 @@ def _mark_no_reading(
         for start, end in spans:
             missing = missing[(missing < start) | (missing > end)]
         why = "dropout" if spans else "dropout or over range"
-        if missing.size:
-            ax.plot(
-                minutes(missing),
-                np.full(missing.size, 0.02),
-                "|",
-                ms=8,
-                color=colours[name],
-                transform=ax.get_xaxis_transform(),
-                label=f"{name}: no reading ×{missing.size} ({why})",
-            )
+        label = f"{name}: no reading ×{missing.size} ({why})"
+        mark_no_reading(ax, minutes(missing), colour=colours[name], label=label, height=0.02, size=8.0)
 
 
 def _mark_over_range(

@@ -16,7 +16,13 @@ import numpy as np
 
 from rig.record.measurement import FitLine
 from rig.record.run_samples import FloatArray, RunSamples
-from rig.report.fit_view import fitted_quantity_name, fitted_samples, line_pa, no_reading_times
+from rig.report.fit_view import (
+    fitted_quantity_name,
+    fitted_samples,
+    line_pa,
+    mark_no_reading,
+    no_reading_times,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -99,16 +105,8 @@ def _draw_panel(
     y_line = line_pa(panel.fit, t_line) - level
     ax.plot(minutes(t_line), y_line, "-", lw=2.0, color=panel.colour, label=f"fit of {quantity}")
     missing = no_reading_times(samples, panel.channel, (start - margin, end + margin))
-    if missing.size:
-        ax.plot(
-            minutes(missing),
-            np.full(missing.size, 0.03),
-            "|",
-            ms=6,
-            color="red",
-            transform=ax.get_xaxis_transform(),
-            label=f"no reading ({missing.size}: dropout or over range)",
-        )
+    label = f"no reading ({missing.size}: dropout or over range)"
+    mark_no_reading(ax, minutes(missing), colour="red", label=label)
     inside = (t_samples >= start) & (t_samples <= end) & np.isfinite(y_samples)
     span = np.concatenate((y_samples[inside] - level, y_line))
     lo, hi = float(span.min()), float(span.max())

@@ -177,7 +177,15 @@ def build_simulation(bench: BenchSpec, clock: Clock, seed: int | None = None) ->
     gauges, thermocouples = sensors
     schedule = FaultSchedule(faults, clock.now)
     return SimulatedBench(
-        network, clock, gauges, thermocouples, relays, faults=schedule, actions=actions, differentials=heads
+        network,
+        clock,
+        gauges,
+        thermocouples,
+        relays,
+        faults=schedule,
+        actions=actions,
+        differentials=heads,
+        seed=sensor_seed,
     )
 
 

@@ -112,8 +112,10 @@ class SimulatedBench:
         faults: FaultSchedule | None = None,
         actions: dict[str, list[Callable[[], None]]] | None = None,
         differentials: Sequence[DifferentialChannel] = (),
+        seed: int = 0,
     ) -> None:
         self.network = network
+        self.seed = seed  # what the sensors' noise was seeded with (a run records it)
         self.clock = clock
         self.gauges = list(gauges)
         self.thermocouples = list(thermocouples)
