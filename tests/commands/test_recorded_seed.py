@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ import pytest
 import yaml
 
 from rig.report.certificate_view import load_certificate
+from tests.commands.cli_runs import rig_run_sim
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESSURE_DECAY = ROOT / "procedures" / "pressure_decay.yaml"
@@ -23,17 +22,7 @@ pytestmark = pytest.mark.integration
 
 def sim_run(data_dir: Path, *seed: str) -> tuple[dict[str, Any], Path]:
     """``rig run pressure_decay --sim [--seed N] --json``: its JSON line and run directory."""
-    argv = ["run", str(PRESSURE_DECAY), "--sim", *seed, "--data-dir", str(data_dir), "--json"]
-    done = subprocess.run(
-        [sys.executable, "-m", "rig", *argv],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return result, Path(result["run_dir"])
+    return rig_run_sim(PRESSURE_DECAY, data_dir, *seed)
 
 
 def samples(run_dir: Path) -> list[list[str]]:
