@@ -177,7 +177,9 @@ class Doc:
         value = self.get(path)
         if value is None and default is not None:
             return default
-        if not isinstance(value, str) or not value:
+        if isinstance(value, str) and not value.strip():
+            raise self.error(path, "expected text, got an empty string")
+        if not isinstance(value, str):
             raise self.error(path, f"expected text, got {_kind(value)}")
         return value
 
