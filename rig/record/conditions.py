@@ -30,7 +30,6 @@ kept as it is. Nothing here raises on a damaged or missing file: the results mus
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -42,6 +41,7 @@ import numpy as np
 import yaml
 
 from rig.errors import InputError
+from rig.record.event_lines import event_lines
 from rig.record.measurement import CONDITION_KEYS
 from rig.record.recorded import mapping, number, pair, text
 from rig.record.run_samples import RunSamples, parse_samples
@@ -256,16 +256,9 @@ def _spans(path: Path, last_s: float) -> list[_Span]:
 
 def _events(path: Path) -> Iterator[Mapping[str, Any]]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        yield from event_lines(path)
     except (OSError, UnicodeDecodeError):
-        return
-    for line in lines:
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line a crash cut short
-        if isinstance(event, dict):
-            yield event
+        return  # a missing or damaged events file: no step times
 
 
 def _samples(path: Path, windows: Sequence[tuple[float, float]]) -> tuple[RunSamples | None, float]:

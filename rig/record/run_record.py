@@ -19,7 +19,6 @@ accepts (damaged, or of an older format) reads as no steps.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from rig.bench import BenchSpec, load_bench
 from rig.errors import InputError
 from rig.outcome import Outcome
 from rig.procedure.loader import load_procedure
+from rig.record.event_lines import event_lines
 from rig.record.measurement import Measurement
 from rig.record.results import RESULTS, RunResults
 from rig.record.run_samples import RunSamples, parse_samples
@@ -161,18 +161,9 @@ def read_events(run_dir: str | Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        return list(event_lines(path))
     except UnicodeDecodeError as exc:
         raise DamagedRecordError(f"{path} is damaged: not UTF-8 text (byte {exc.start})") from None
-    events = []
-    for line in lines:
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(event, dict) and isinstance(event.get("t"), int | float):
-            events.append(event)
-    return events
 
 
 def _read_steps(run_dir: Path) -> tuple[tuple[Step, ...], BenchSpec | None]:
