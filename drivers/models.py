@@ -10,8 +10,10 @@ only when asked for (:func:`import_named`): one broken driver cannot stop the ot
 module, the bench reader and the procedure validator never import the simulator (``rig.sim``
 sits above ``drivers``). Nothing here imports a driver either, so reading the table is cheap.
 
-:func:`register` is the one way into :data:`MODELS`: the built-in models below go through it,
-and so can anything else that brings a model of its own.
+:func:`register` is the one way into :data:`MODELS`. Models come to it through the entry-point
+group ``leakrig.instruments`` (:mod:`drivers.plugins`): ours are declared in :mod:`drivers.catalog`
+and named by our own ``pyproject.toml``, a lab's by its plugin's. They are loaded when this module
+is first imported; :data:`PLUGINS` says what each entry point brought, or why it brought nothing.
 """
 
 from __future__ import annotations
@@ -19,13 +21,17 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from drivers.plugins import PluginItem
 
 __all__ = [
     "ASSUMED_ACCURACY_REL",
     "DIFFERENTIAL_TRANSDUCER",
     "MODELS",
     "MUX_34901A_ACTUATOR_34903A",
+    "PLUGINS",
     "SIMULATED_ACCURACY_REL",
     "AnalogTransducer",
     "DaqLayout",
@@ -37,7 +43,7 @@ __all__ = [
     "register",
 ]
 
-Kind = Literal["gauge", "daq"]
+Kind = Literal["gauge", "daq", "flow_meter", "flow_controller"]
 
 # The relative accuracy assumed for a gauge the bench says nothing about. 5 % of reading is
 # what the coarsest gauges a rig carries (Pirani / cold-cathode combinations) are specified at;
@@ -138,7 +144,7 @@ class InstrumentModel:
     name: str
     kind: Kind
     driver: str
-    simulator: str
+    simulator: str | None = None
     gauge_channels: int = 0
     daq_layout: DaqLayout | None = None
     addresses: range | None = None
@@ -152,13 +158,19 @@ class InstrumentModel:
         problems = []
         for field_name in ("driver", "simulator"):
             path = getattr(self, field_name)
-            module, _, attribute = path.partition(":")
+            if path is None and field_name == "simulator":
+                continue  # a model without a simulated server runs on a real bench only
+            module, _, attribute = str(path).partition(":")
             if not (module and attribute):
                 problems.append(f"{field_name} {path!r} is not 'module:attribute'")
         if self.kind == "gauge" and (self.gauge_channels < 1 or self.daq_layout is not None):
             problems.append("a gauge controller has at least one gauge channel and no DAQ layout")
         if self.kind == "daq" and (self.gauge_channels != 0 or self.daq_layout is None):
             problems.append("a DAQ has a DAQ layout and no gauge channels")
+        if self.kind in ("flow_meter", "flow_controller") and (self.gauge_channels or self.daq_layout):
+            problems.append("a flow instrument has no gauge channels and no DAQ layout")
+        if self.kind not in ("gauge", "daq", "flow_meter", "flow_controller"):
+            problems.append(f"kind {self.kind!r} is not gauge, daq, flow_meter or flow_controller")
         if self.display_digits is not None and self.display_digits < 1:
             problems.append(f"display_digits {self.display_digits} is below 1")
         for accuracy in (self.accuracy_rel, self.simulated_accuracy_rel):
@@ -203,52 +215,25 @@ def import_named(path: str) -> Any:
     return getattr(importlib.import_module(module), attribute)
 
 
-def _tpg36x(name: str, gauge_channels: int) -> InstrumentModel:
-    # A TPG 36x prints ``{:.4E}``: 5 significant digits (protocols.md §1.1).
-    return InstrumentModel(
-        name,
-        "gauge",
-        driver="drivers.tpg36x:Tpg36x",
-        simulator="rig.sim.server_factories:tpg",
-        gauge_channels=gauge_channels,
-        display_digits=5,
-        zero_stability_pa_s=ZERO_DRIFT_FS_PER_S * CMR361_FULL_SCALE_PA,
-        zero_temperature_coefficient_pa_k=ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K * CMR361_FULL_SCALE_PA,
-    )
+def _register_entry(declared: object) -> list[str]:
+    """Register what one ``leakrig.instruments`` entry point names: a model or a sequence of them."""
+    items = [declared] if isinstance(declared, InstrumentModel) else declared
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise TypeError(f"expected an InstrumentModel or a sequence of them, got {type(declared).__name__}")
+    models = list(items)
+    wrong = [type(m).__name__ for m in models if not isinstance(m, InstrumentModel)]
+    if wrong:
+        raise TypeError(f"expected InstrumentModel declarations, got {', '.join(sorted(set(wrong)))}")
+    register(models)
+    return [m.name for m in models]
 
 
-def _daq970a(name: str) -> InstrumentModel:
-    return InstrumentModel(
-        name,
-        "daq",
-        driver="drivers.daq970a:Daq970a",
-        simulator="rig.sim.server_factories:daq",
-        daq_layout=MUX_34901A_ACTUATOR_34903A,
-    )
+def _load_plugins() -> list[PluginItem]:
+    # Imported here: drivers.plugins knows nothing of models, and this module is whole by now.
+    from drivers.plugins import INSTRUMENTS_GROUP, load_group
+
+    return load_group(INSTRUMENTS_GROUP, "instrument", _register_entry)
 
 
-register(
-    [
-        _tpg36x("TPG361", 1),
-        _tpg36x("TPG362", 2),
-        _tpg36x("TPG366", 6),
-        InstrumentModel(
-            "MKS937B",
-            "gauge",
-            driver="drivers.mks937b:Mks937b",
-            simulator="rig.sim.server_factories:mks",
-            gauge_channels=6,
-            # RS-485: 254 is the broadcast address, which every controller on the line answers.
-            addresses=range(1, 254),
-            # ``7.60E+2``: 3 significant digits (protocols.md §1.2).
-            display_digits=3,
-            zero_stability_pa_s=ZERO_DRIFT_FS_PER_S * BARATRON_1000_TORR_FULL_SCALE_PA,
-            zero_temperature_coefficient_pa_k=(
-                ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K * BARATRON_1000_TORR_FULL_SCALE_PA
-            ),
-        ),
-        _daq970a("DAQ970A"),
-        _daq970a("34972A"),
-        _daq970a("34970A"),
-    ]
-)
+#: What every ``leakrig.instruments`` entry point brought (ours included), or why it brought nothing.
+PLUGINS: list[PluginItem] = _load_plugins()

@@ -37,3 +37,38 @@ class PressureReading:
     def ok(self) -> bool:
         """Whether a pressure was measured."""
         return self.state is GaugeState.OK
+
+
+class FlowState(enum.Enum):
+    """The outcome of reading a flow instrument, whatever its own flags."""
+
+    # A flow was measured.
+    OK = "ok"
+    # Beyond the instrument's range (its over-range flag): the flow is at least the value given.
+    OVERRANGE = "overrange"
+    # The instrument reports a fault of its own (a sensor or valve error flag).
+    SENSOR_ERROR = "sensor_error"
+
+
+@dataclass(frozen=True)
+class FlowReading:
+    """One reading of a mass-flow instrument, in SI.
+
+    ``mass_flow_mol_s`` is the gas through it per second (mol/s: a "standard" volumetric flow
+    such as sccm is this amount at the instrument's standard conditions); ``pressure_pa`` and
+    ``temperature_k`` are what its own sensors read in the line (None when it has none);
+    ``setpoint`` is the controller's setpoint in its own control variable's SI unit (None for a
+    meter).
+    """
+
+    channel: int
+    state: FlowState
+    mass_flow_mol_s: float | None
+    pressure_pa: float | None = None
+    temperature_k: float | None = None
+    setpoint: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether a flow was measured."""
+        return self.state is FlowState.OK

@@ -37,6 +37,7 @@ DAQS = sorted(name for name, m in MODELS.items() if m.kind == "daq")
 # as its identity (AYT part numbers, *IDN? strings), checked against the table below.
 MAY_NAME_MODELS = {
     "drivers/models.py",
+    "drivers/catalog.py",
     "drivers/mks937b.py",
     "drivers/daq970a.py",
     "rig/sim/servers/tpg.py",

@@ -15,6 +15,7 @@ from types import TracebackType
 from drivers.models import import_named, lookup
 from rig.bench import BenchSpec
 from rig.clock import Clock
+from rig.errors import InputError
 from rig.sim.bench_physics import build_simulation, simulated_instruments
 from rig.sim.server_factories import ServerFactory
 from rig.sim.servers.base import InstrumentServer
@@ -31,7 +32,13 @@ class SimulatedRig:
         self.servers: dict[str, InstrumentServer] = {}
         for inst in simulated_instruments(bench):
             faults = self.simulation.faults.for_instrument(inst.name)
-            factory: ServerFactory = import_named(lookup(inst.model).simulator)
+            simulator = lookup(inst.model).simulator
+            if simulator is None:
+                raise InputError(
+                    f"{bench.source}: instrument {inst.name!r} ({inst.model}) has no simulated server "
+                    "(its model declares none), so this bench cannot run in simulation"
+                )
+            factory: ServerFactory = import_named(simulator)
             self.servers[inst.name] = factory(self.simulation, inst, faults)
             self.models[inst.name] = inst.model
 

@@ -1,0 +1,89 @@
+"""Our own instrument models, one tuple per family: what our ``leakrig.instruments`` entry points name.
+
+Each family is declared here once and reaches :data:`drivers.models.MODELS` the way a
+plugin's models do, through an entry point in ``pyproject.toml`` (``[project.entry-points.
+"leakrig.instruments"]``), so nothing distinguishes a model of ours from a lab's own.
+"""
+
+from __future__ import annotations
+
+from drivers.models import (
+    BARATRON_1000_TORR_FULL_SCALE_PA,
+    CMR361_FULL_SCALE_PA,
+    MUX_34901A_ACTUATOR_34903A,
+    ZERO_DRIFT_FS_PER_S,
+    ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K,
+    InstrumentModel,
+)
+
+__all__ = [
+    "AGILENT_XGS600",
+    "ALICAT",
+    "EDWARDS_TIC",
+    "INFICON_VGC50X",
+    "KEYSIGHT_DAQ",
+    "MKS_937B",
+    "PFEIFFER_TPG36X",
+]
+
+
+def _tpg36x(name: str, gauge_channels: int) -> InstrumentModel:
+    # A TPG 36x prints ``{:.4E}``: 5 significant digits (protocols.md §1.1).
+    return InstrumentModel(
+        name,
+        "gauge",
+        driver="drivers.tpg36x:Tpg36x",
+        simulator="rig.sim.server_factories:tpg",
+        gauge_channels=gauge_channels,
+        display_digits=5,
+        zero_stability_pa_s=ZERO_DRIFT_FS_PER_S * CMR361_FULL_SCALE_PA,
+        zero_temperature_coefficient_pa_k=ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K * CMR361_FULL_SCALE_PA,
+    )
+
+
+def _daq970a(name: str) -> InstrumentModel:
+    return InstrumentModel(
+        name,
+        "daq",
+        driver="drivers.daq970a:Daq970a",
+        simulator="rig.sim.server_factories:daq",
+        daq_layout=MUX_34901A_ACTUATOR_34903A,
+    )
+
+
+#: Pfeiffer TPG 361, 362 and 366 (the mnemonic protocol, protocols.md §1.1).
+PFEIFFER_TPG36X = (_tpg36x("TPG361", 1), _tpg36x("TPG362", 2), _tpg36x("TPG366", 6))
+
+#: MKS 937B (``@253PR1?;FF``, protocols.md §1.2).
+MKS_937B = (
+    InstrumentModel(
+        "MKS937B",
+        "gauge",
+        driver="drivers.mks937b:Mks937b",
+        simulator="rig.sim.server_factories:mks",
+        gauge_channels=6,
+        # RS-485: 254 is the broadcast address, which every controller on the line answers.
+        addresses=range(1, 254),
+        # ``7.60E+2``: 3 significant digits (protocols.md §1.2).
+        display_digits=3,
+        zero_stability_pa_s=ZERO_DRIFT_FS_PER_S * BARATRON_1000_TORR_FULL_SCALE_PA,
+        zero_temperature_coefficient_pa_k=(
+            ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K * BARATRON_1000_TORR_FULL_SCALE_PA
+        ),
+    ),
+)
+
+#: Keysight DAQ970A, Agilent 34972A and HP 34970A with a 34901A and a 34903A (SCPI, §2.1).
+KEYSIGHT_DAQ = (_daq970a("DAQ970A"), _daq970a("34972A"), _daq970a("34970A"))
+
+#: INFICON VGC 501/502/503 (the mnemonic protocol's VGC dialect, §1.1).
+INFICON_VGC50X: tuple[InstrumentModel, ...] = ()
+
+#: Agilent (Varian) XGS-600 (``#00``-commands, §1.3).
+AGILENT_XGS600: tuple[InstrumentModel, ...] = ()
+
+#: Edwards TIC instrument controller (``?V913``, §1.4).
+EDWARDS_TIC: tuple[InstrumentModel, ...] = ()
+
+#: Alicat mass-flow meters and controllers (``A<CR>`` data frames, §2.4).
+ALICAT: tuple[InstrumentModel, ...] = ()
