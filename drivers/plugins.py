@@ -15,17 +15,27 @@ name, so that a plugin can never take a name of ours: it is the plugin that is r
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["INSTRUMENTS_GROUP", "OWN_DISTRIBUTION", "STEPS_GROUP", "PluginItem", "load_group"]
+__all__ = [
+    "INSTRUMENTS_GROUP",
+    "OWN_DISTRIBUTION",
+    "STEPS_GROUP",
+    "PluginItem",
+    "broken_note",
+    "load_group",
+]
 
 INSTRUMENTS_GROUP = "leakrig.instruments"
 STEPS_GROUP = "leakrig.steps"
 OWN_DISTRIBUTION = "leakrig"
 
 ItemKind = Literal["instrument", "step"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,9 +81,10 @@ def load_group(group: str, kind: ItemKind, register: Callable[[object], Iterable
             names = list(register(entry.load()))
         except Exception as exc:  # a plugin's import may fail any way at all: that is the point
             reason = " ".join(str(exc).split()) or type(exc).__name__
-            items.append(
-                PluginItem(entry.name, kind, source, False, declared, f"{type(exc).__name__}: {reason}")
-            )
+            item = PluginItem(entry.name, kind, source, False, declared, f"{type(exc).__name__}: {reason}")
+            # One line each, and the others load: a lab's broken plugin must not stop the rig.
+            _log.warning("%s plugin %r from %s not loaded: %s", kind, entry.name, source, item.error)
+            items.append(item)
             continue
         items.extend(PluginItem(name, kind, source, True, declared) for name in names)
     return items
@@ -85,3 +96,11 @@ def _ordered(entries: metadata.EntryPoints) -> list[metadata.EntryPoint]:
         return (source != OWN_DISTRIBUTION, source, entry.name)
 
     return sorted(entries, key=key)
+
+
+def broken_note(items: Iterable[PluginItem]) -> str:
+    """What to add to an "unknown model/step" message when plugins failed to load ("" if none did)."""
+    broken = [f"{item.name!r} from {item.source}" for item in items if not item.ok]
+    if not broken:
+        return ""
+    return f"; plugin(s) that failed to load: {', '.join(broken)} (see `rig plugins`)"

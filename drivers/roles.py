@@ -26,6 +26,7 @@ from drivers.readings import FlowReading, PressureReading
 
 __all__ = [
     "ROLE_PROTOCOLS",
+    "Daq",
     "FlowController",
     "FlowMeter",
     "Instrument",
@@ -141,10 +142,15 @@ class FlowController(FlowMeter, Protocol):
         ...
 
 
+@runtime_checkable
+class Daq(RelayBank, Thermometer, Voltmeter, Protocol):
+    """A data-acquisition unit: relays for valves, thermocouple and voltage inputs (a DAQ970A)."""
+
+
 #: The protocols each model kind's driver implements.
 ROLE_PROTOCOLS: dict[str, tuple[type, ...]] = {
     "gauge": (PressureGauge,),
-    "daq": (RelayBank, Thermometer, Voltmeter),
+    "daq": (Daq,),
     "flow_meter": (FlowMeter,),
     "flow_controller": (FlowController,),
 }

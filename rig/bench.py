@@ -28,7 +28,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from drivers.models import MODELS
+from drivers.models import MODELS, PLUGINS
+from drivers.plugins import broken_note
 from rig import bench_wiring as wiring
 from rig.bench_calibrations import (
     Calibration,
@@ -336,6 +337,11 @@ def _temperature_drift(doc: Doc) -> float:
 
 def _instrument(doc: Doc, name: str, p: tuple[Any, ...]) -> InstrumentSpec:
     doc.mapping(p, allowed={"model", "resource", "address"}, required=frozenset({"model"}))
+    named = doc.text((*p, "model"))
+    if named not in MODELS and broken_note(PLUGINS):
+        # The model may be one a broken plugin would have brought: say so, with the known ones.
+        known = ", ".join(sorted(MODELS))
+        raise doc.error((*p, "model"), f"unknown model {named!r} (known: {known}){broken_note(PLUGINS)}")
     model = doc.choice((*p, "model"), set(MODELS))
     resource = doc.text((*p, "resource")) if doc.get((*p, "resource")) is not None else None
     address = wiring.address(doc, (*p, "address"), model) if doc.get((*p, "address")) is not None else None

@@ -18,6 +18,7 @@ from drivers.errors import DriverError, InstrumentError
 from drivers.models import MODELS
 from drivers.readings import GaugeState, PressureReading
 from drivers.registry import open_instrument
+from drivers.roles import Daq, Instrument, PressureGauge, missing_methods
 from rig.bench import BenchSpec
 from rig.bench_differential import DIFFERENTIAL, differential_reading
 from rig.valve_position import Position
@@ -41,6 +42,11 @@ class InstrumentUnavailableError(DriverError):
 class RigSession:
     """Open drivers for every instrument of a bench, addressed by channel and valve names.
 
+    Each driver is used through the role its model declares (:mod:`drivers.roles`): a gauge
+    controller as a :class:`~drivers.roles.PressureGauge`, a DAQ as a :class:`~drivers.roles.Daq`
+    (relays, thermocouples, voltages). A driver lacking a method of its role is refused when it
+    is opened, naming what it lacks, rather than failing mid-run.
+
     An instrument that cannot be opened, or does not answer to :meth:`identities` or
     :meth:`settings`, raises :class:`InstrumentUnavailableError` naming it.
     """
@@ -48,7 +54,9 @@ class RigSession:
     def __init__(self, bench: BenchSpec, resources: dict[str, str], timeout_s: float = 2.0) -> None:
         self.bench = bench
         self._stack = ExitStack()
-        self.instruments: dict[str, Any] = {}
+        self.instruments: dict[str, Instrument] = {}
+        self._gauges: dict[str, PressureGauge] = {}
+        self._daqs: dict[str, Daq] = {}
         # The last read_all's failures: channel → what the driver said.
         self.read_errors: dict[str, str] = {}
         self._sensor_faults: dict[str, str] = {}
@@ -66,10 +74,27 @@ class RigSession:
                     )
                 except DriverError as exc:
                     raise InstrumentUnavailableError(name, exc) from exc
-                self.instruments[name] = self._stack.enter_context(inst)
+                self._stack.callback(inst.close)
+                self._take_role(name, spec.model, inst)
         except BaseException:
             self._stack.close()
             raise
+
+    def _take_role(self, name: str, model: str, inst: object) -> None:
+        """Keep ``inst`` under the role its model declares (refused if its driver lacks a method of it)."""
+        kind = MODELS[model].kind
+        missing = missing_methods(type(inst), kind)
+        if missing or not isinstance(inst, Instrument):
+            lacks = ", ".join(missing) or "identity/close"
+            cause = DriverError(
+                f"the {model} driver {type(inst).__qualname__} lacks {lacks} (a {kind} has them)"
+            )
+            raise InstrumentUnavailableError(name, cause)
+        self.instruments[name] = inst
+        if isinstance(inst, PressureGauge) and kind == "gauge":
+            self._gauges[name] = inst
+        elif isinstance(inst, Daq) and kind == "daq":
+            self._daqs[name] = inst
 
     def identities(self) -> dict[str, str]:
         """Each instrument's own identification."""
@@ -88,14 +113,13 @@ class RigSession:
         input channels are in the bench file already.
         """
         out: dict[str, dict[str, Any]] = {}
-        for name, inst in self.instruments.items():
-            if not self._is_gauge(name):
-                continue
+        for name, inst in self._gauges.items():
             try:
                 unit = inst.unit()
                 entry: dict[str, Any] = {"unit": getattr(unit, "name", str(unit))}
-                if hasattr(inst, "gauge_ids"):
-                    entry["gauges"] = inst.gauge_ids()
+                gauge_ids = getattr(inst, "gauge_ids", None)  # not part of the role: some controllers say
+                if callable(gauge_ids):
+                    entry["gauges"] = gauge_ids()
             except DriverError as exc:
                 raise InstrumentUnavailableError(name, exc) from exc
             out[name] = entry
@@ -104,12 +128,12 @@ class RigSession:
     def read(self, channel: str) -> float | None:
         """One channel in SI (Pa, K, V); None when the gauge reports no pressure (a dropout)."""
         spec = self.bench.channels[channel]
-        inst = self.instruments[spec.instrument]
-        if self._is_gauge(spec.instrument):
-            return self._pressure(channel, inst.read(spec.channel))
+        if spec.instrument in self._gauges:
+            return self._pressure(channel, self._gauges[spec.instrument].read(spec.channel))
+        daq = self._daqs[spec.instrument]
         if spec.measures == "temperature":
-            return float(inst.temperature_k(spec.channel))
-        return self._volts(channel, float(inst.volts(spec.channel)))
+            return float(daq.temperature_k(spec.channel))
+        return self._volts(channel, float(daq.volts(spec.channel)))
 
     def read_all(self) -> dict[str, float | None]:
         """Every channel once, one transaction per instrument where the instrument allows it.
@@ -141,13 +165,13 @@ class RigSession:
         return {name: values[name] for name in self.bench.channels}
 
     def _read_group(self, instrument: str, names: list[str]) -> dict[str, float | None]:
-        inst = self.instruments[instrument]
         channels = self.bench.channels
-        if self._is_gauge(instrument):
+        if instrument in self._gauges:
             if len(names) == 1:
                 return {names[0]: self.read(names[0])}
-            readings = {r.channel: r for r in inst.read_all()}
+            readings = {r.channel: r for r in self._gauges[instrument].read_all()}
             return {n: self._pressure(n, readings[channels[n].channel]) for n in names}
+        inst = self._daqs[instrument]
         out: dict[str, float | None] = {}
         temperatures = [n for n in names if channels[n].measures == "temperature"]
         if temperatures:
@@ -173,15 +197,18 @@ class RigSession:
             self._out_of_range[channel] = reading.state
         return reading.pressure_pa if reading.ok else None
 
-    def _is_gauge(self, instrument: str) -> bool:
-        return MODELS[self.bench.instruments[instrument].model].kind == "gauge"
-
     def transfer_stats(self) -> dict[str, dict[str, int]]:
-        """What each driver's retries and reconnects hid so far (instrument → counts)."""
-        return {
-            name: {"retries": inst.stats.retries, "reconnects": inst.stats.reconnects}
-            for name, inst in self.instruments.items()
-        }
+        """What each driver's retries and reconnects hid so far (instrument → counts).
+
+        A plugin's driver that keeps no such counts (it does not derive from
+        :class:`drivers.base.Instrument`) is left out.
+        """
+        out: dict[str, dict[str, int]] = {}
+        for name, inst in self.instruments.items():
+            stats = getattr(inst, "stats", None)
+            if stats is not None:
+                out[name] = {"retries": int(stats.retries), "reconnects": int(stats.reconnects)}
+        return out
 
     def set_valves(self, states: dict[str, bool]) -> None:
         """Move valves (name → open), one confirmed relay command per instrument and direction."""
@@ -190,7 +217,7 @@ class RigSession:
             valve = self.bench.valves[name]
             groups[(valve.instrument, open_ != valve.normally_open)].append(valve.channel)
         for (instrument, energise), channels in groups.items():
-            daq = self.instruments[instrument]
+            daq = self._daqs[instrument]
             if energise:
                 daq.close_relays(channels)
             else:
@@ -203,7 +230,7 @@ class RigSession:
         for name, valve in self.bench.valves.items():
             by_instrument[valve.instrument].append(name)
         for instrument, names in by_instrument.items():
-            closed = self.instruments[instrument].relays_closed([self.bench.valves[n].channel for n in names])
+            closed = self._daqs[instrument].relays_closed([self.bench.valves[n].channel for n in names])
             for n in names:
                 valve = self.bench.valves[n]
                 out[n] = closed[valve.channel] != valve.normally_open
@@ -220,7 +247,7 @@ class RigSession:
             if feedback is not None:
                 by_instrument[feedback.instrument].extend(feedback.channels())
         volts: dict[str, dict[int, float]] = {
-            instrument: self.instruments[instrument].volts_many(channels)
+            instrument: self._daqs[instrument].volts_many(channels)
             for instrument, channels in by_instrument.items()
         }
         return {

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from drivers.plugins import broken_note
 from rig.bench import BenchSpec, load_bench
 from rig.bench_gauges import (
     ATMOSPHERE_PA,
@@ -34,6 +35,7 @@ from rig.errors import InputError
 from rig.located_yaml import Doc, LocatedError, LocatedProblems, attempt, load
 from rig.procedure import bounds
 from rig.procedure.plan import Plan
+from rig.steps import PLUGINS as STEP_PLUGINS
 from rig.steps import Level, Step, step_kinds
 from rig.steps.fields import COUNT, Declared
 
@@ -206,7 +208,8 @@ def _step(checker: _Checker, path: P) -> Step:
     kind = next(iter(body))
     kinds = step_kinds()
     if kind not in kinds:
-        raise doc.key_error((*path, kind), f"unknown step {kind!r} (steps: {', '.join(sorted(kinds))})")
+        known = f"unknown step {kind!r} (steps: {', '.join(sorted(kinds))}){broken_note(STEP_PLUGINS)}"
+        raise doc.key_error((*path, kind), known)
     cls = kinds[kind]
     fpath = (*path, kind)
     declared = cls.declared()
