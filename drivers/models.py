@@ -38,6 +38,7 @@ __all__ = [
     "InstrumentModel",
     "Kind",
     "import_named",
+    "load_plugins",
     "lookup",
     "models_driven_by",
     "register",
@@ -228,12 +229,21 @@ def _register_entry(declared: object) -> list[str]:
     return [m.name for m in models]
 
 
-def _load_plugins() -> list[PluginItem]:
-    # Imported here: drivers.plugins knows nothing of models, and this module is whole by now.
+#: What every ``leakrig.instruments`` entry point brought (ours included), or why it brought nothing.
+PLUGINS: list[PluginItem] = []
+_loaded: list[bool] = []  # a list, so that loading needs no `global`
+
+
+def load_plugins() -> None:
+    """Load the ``leakrig.instruments`` entry points into :data:`MODELS` (once; :mod:`drivers` does it).
+
+    Called by the package's ``__init__``, not at the end of this module: our catalog imports this
+    module, and whichever of the two is imported first, both are whole before an entry point loads.
+    """
+    if _loaded:
+        return
+    _loaded.append(True)
+    # Imported here: drivers.plugins knows nothing of models.
     from drivers.plugins import INSTRUMENTS_GROUP, load_group
 
-    return load_group(INSTRUMENTS_GROUP, "instrument", _register_entry)
-
-
-#: What every ``leakrig.instruments`` entry point brought (ours included), or why it brought nothing.
-PLUGINS: list[PluginItem] = _load_plugins()
+    PLUGINS.extend(load_group(INSTRUMENTS_GROUP, "instrument", _register_entry))

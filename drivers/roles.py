@@ -35,6 +35,7 @@ __all__ = [
     "Thermometer",
     "Voltmeter",
     "missing_methods",
+    "role_problem",
 ]
 
 
@@ -164,6 +165,14 @@ def missing_methods(cls: type, kind: str) -> list[str]:
             if not callable(getattr(cls, name, None)) and name not in missing:
                 missing.append(name)
     return missing
+
+
+def role_problem(cls: type, model: str, kind: str) -> str | None:
+    """Why a driver class cannot serve a model of ``kind`` (None: it has every method of its role)."""
+    missing = missing_methods(cls, kind)
+    if not missing:
+        return None
+    return f"the {model} driver {cls.__qualname__} lacks {', '.join(missing)} (a {kind} has them)"
 
 
 def _protocol_members(role: type) -> set[str]:

@@ -13,6 +13,7 @@ import sys
 from contextlib import ExitStack
 from typing import Any
 
+from drivers.roles import Daq, PressureGauge, RelayBank, Voltmeter
 from rig.bench import BenchSpec, ChannelSpec, load_bench
 from rig.bench_differential import DIFFERENTIAL, differential_reading
 from rig.clock import ScaledClock
@@ -95,25 +96,24 @@ def _probe_instrument(bench: BenchSpec, name: str, resource: str, timeout_s: flo
     from drivers.errors import DriverError
     from drivers.models import MODELS
     from drivers.registry import open_instrument
+    from drivers.roles import role_problem
 
     spec = bench.instruments[name]
     with open_instrument(spec.model, resource, address=spec.address, timeout_s=timeout_s) as inst:
+        problem = role_problem(type(inst), spec.model, MODELS[spec.model].kind)
+        if problem is not None:
+            raise DriverError(problem)
         # Asked first: an instrument that does not answer costs one timeout, not one per channel.
         identity = inst.identity()
         readings: dict[str, dict[str, Any]] = {}
-        kind = MODELS[spec.model].kind
         for channel in (c for c in bench.channels.values() if c.instrument == name):
             try:
-                readings[channel.name] = (
-                    _read_differential(inst, channel)
-                    if channel.measures == DIFFERENTIAL
-                    else _read_channel(inst, kind, channel.measures, channel.channel)
-                )
+                readings[channel.name] = _read_channel(inst, channel)
             except DriverError as exc:  # one bad channel (an open thermocouple) must not hide the rest
                 readings[channel.name] = {"value": None, "unit": _UNITS[channel.measures], "error": str(exc)}
         for valve in (v for v in bench.valves.values() if v.instrument == name):
             try:
-                closed = inst.relays_closed([valve.channel])[valve.channel]  # type: ignore[attr-defined]
+                closed = _relays(inst).relays_closed([valve.channel])[valve.channel]
             except DriverError as exc:
                 readings[valve.name] = {"value": None, "unit": "state", "error": str(exc)}
                 continue
@@ -125,9 +125,29 @@ def _probe_instrument(bench: BenchSpec, name: str, resource: str, timeout_s: flo
 _UNITS = {"pressure": "Pa", "temperature": "K", "voltage": "V", DIFFERENTIAL: "Pa"}
 
 
-def _read_channel(inst: Any, kind: str, measures: str, channel: int) -> dict[str, Any]:
-    if kind == "gauge":
-        reading = inst.read(channel)
+def _relays(inst: object) -> RelayBank:
+    if not isinstance(inst, RelayBank):  # the bench reader hangs valves on relay banks only
+        raise TypeError(f"{type(inst).__qualname__} is not a relay bank")
+    return inst
+
+
+def _gauge(inst: object) -> PressureGauge:
+    if not isinstance(inst, PressureGauge):  # nor pressure channels on anything else
+        raise TypeError(f"{type(inst).__qualname__} is not a pressure gauge")
+    return inst
+
+
+def _daq(inst: object) -> Daq:
+    if not isinstance(inst, Daq):  # nor temperatures and voltages
+        raise TypeError(f"{type(inst).__qualname__} is not a DAQ")
+    return inst
+
+
+def _read_channel(inst: object, channel: ChannelSpec) -> dict[str, Any]:
+    if channel.measures == DIFFERENTIAL:
+        return _read_differential(_daq(inst), channel)
+    if channel.measures == "pressure":
+        reading = _gauge(inst).read(channel.channel)
         value = reading.pressure_pa
         entry: dict[str, Any] = {
             "value": value if value is None or math.isfinite(value) else None,
@@ -136,12 +156,12 @@ def _read_channel(inst: Any, kind: str, measures: str, channel: int) -> dict[str
         if not reading.ok:
             entry["state"] = reading.state.value
         return entry
-    if measures == "temperature":
-        return {"value": inst.temperature_k(channel), "unit": "K"}
-    return {"value": inst.volts(channel), "unit": "V"}
+    if channel.measures == "temperature":
+        return {"value": _daq(inst).temperature_k(channel.channel), "unit": "K"}
+    return {"value": _daq(inst).volts(channel.channel), "unit": "V"}
 
 
-def _read_differential(inst: Any, spec: ChannelSpec) -> dict[str, Any]:
+def _read_differential(inst: Voltmeter, spec: ChannelSpec) -> dict[str, Any]:
     # The head's output, scaled as the run reads it; a saturated one is out of range, not a value.
     reading = differential_reading(spec, float(inst.volts(spec.channel)))
     entry: dict[str, Any] = {"value": reading.pressure_pa if reading.ok else None, "unit": "Pa"}

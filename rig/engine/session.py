@@ -18,7 +18,7 @@ from drivers.errors import DriverError, InstrumentError
 from drivers.models import MODELS
 from drivers.readings import GaugeState, PressureReading
 from drivers.registry import open_instrument
-from drivers.roles import Daq, Instrument, PressureGauge, missing_methods
+from drivers.roles import Daq, Instrument, PressureGauge, role_problem
 from rig.bench import BenchSpec
 from rig.bench_differential import DIFFERENTIAL, differential_reading
 from rig.valve_position import Position
@@ -83,13 +83,11 @@ class RigSession:
     def _take_role(self, name: str, model: str, inst: object) -> None:
         """Keep ``inst`` under the role its model declares (refused if its driver lacks a method of it)."""
         kind = MODELS[model].kind
-        missing = missing_methods(type(inst), kind)
-        if missing or not isinstance(inst, Instrument):
-            lacks = ", ".join(missing) or "identity/close"
-            cause = DriverError(
-                f"the {model} driver {type(inst).__qualname__} lacks {lacks} (a {kind} has them)"
+        problem = role_problem(type(inst), model, kind)
+        if problem is not None or not isinstance(inst, Instrument):
+            raise InstrumentUnavailableError(
+                name, DriverError(problem or f"{model}: no identity() or close()")
             )
-            raise InstrumentUnavailableError(name, cause)
         self.instruments[name] = inst
         if isinstance(inst, PressureGauge) and kind == "gauge":
             self._gauges[name] = inst
