@@ -219,8 +219,8 @@ def import_named(path: str) -> Any:
 def _register_entry(declared: object) -> list[str]:
     """Register what one ``leakrig.instruments`` entry point names: a model or a sequence of them."""
     items = [declared] if isinstance(declared, InstrumentModel) else declared
-    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
-        raise TypeError(f"expected an InstrumentModel or a sequence of them, got {type(declared).__name__}")
+    if not isinstance(items, list | tuple):
+        raise TypeError(f"expected an InstrumentModel or a list/tuple of them, got {type(declared).__name__}")
     models = list(items)
     wrong = [type(m).__name__ for m in models if not isinstance(m, InstrumentModel)]
     if wrong:

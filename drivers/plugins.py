@@ -79,7 +79,8 @@ def load_group(group: str, kind: ItemKind, register: Callable[[object], Iterable
         declared = f"{entry.name} = {entry.value}"
         try:
             names = list(register(entry.load()))
-        except Exception as exc:  # a plugin's import may fail any way at all: that is the point
+        # A plugin's import may fail any way at all, even by sys.exit(): that is the point.
+        except (Exception, SystemExit) as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             item = PluginItem(entry.name, kind, source, False, declared, f"{type(exc).__name__}: {reason}")
             # One line each, and the others load: a lab's broken plugin must not stop the rig.

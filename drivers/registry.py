@@ -9,14 +9,30 @@ from __future__ import annotations
 from typing import Any
 
 from drivers.base import Instrument
+from drivers.errors import DriverError
 from drivers.models import MODELS, import_named
 
 
+class DriverUnavailableError(DriverError):
+    """A model's driver class cannot be imported (a plugin's module missing or broken)."""
+
+
 def driver_class(model: str) -> type[Instrument]:
-    """The driver class for ``model`` (KeyError names the known models)."""
+    """The driver class for ``model`` (KeyError names the known models).
+
+    A driver that cannot be imported raises :class:`DriverUnavailableError` saying why in one
+    line: like an instrument that does not answer, it stops the run before it starts.
+    """
     if model not in MODELS:
         raise KeyError(f"no driver for model {model!r} (known: {', '.join(sorted(MODELS))})")
-    cls: type[Instrument] = import_named(MODELS[model].driver)
+    path = MODELS[model].driver
+    try:
+        cls: type[Instrument] = import_named(path)
+    except (ImportError, AttributeError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise DriverUnavailableError(f"the {model} driver {path!r} cannot be imported: {reason}") from exc
+    if not isinstance(cls, type):
+        raise DriverUnavailableError(f"the {model} driver {path!r} is not a class")
     return cls
 
 

@@ -9,8 +9,12 @@ same. Exit 0 when every entry point loaded, 1 when one or more did not.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drivers.plugins import PluginItem
 
 EXIT_BROKEN = 1
 
@@ -33,10 +37,9 @@ def register(sub: Any) -> None:
 def run_plugins(args: argparse.Namespace) -> int:
     """Execute ``rig plugins``: exit 0 when every entry point loaded, else 1."""
     from drivers.models import MODELS, PLUGINS
-    from rig.steps import PLUGINS as STEP_PLUGINS
-    from rig.steps import step_kinds
+    from rig.steps import step_kinds, step_plugins
 
-    items = [*PLUGINS, *STEP_PLUGINS]
+    items = [_checked(item) for item in [*PLUGINS, *step_plugins()]]
     if args.json:
         rows = []
         for item in items:
@@ -52,6 +55,34 @@ def run_plugins(args: argparse.Namespace) -> int:
     else:
         _print_table(items, MODELS)
     return EXIT_BROKEN if any(not item.ok for item in items) else 0
+
+
+def _checked(item: PluginItem) -> PluginItem:
+    """``item``, made not ok if it is a model whose driver or simulator cannot be imported or lacks its role.
+
+    Loading a model imports neither (a bench that does not use it must not pay for it, nor fail
+    by it); listing plugins is where a plugin's author learns that it would fail.
+    """
+    if not (item.ok and item.kind == "instrument"):
+        return item
+    from drivers.errors import DriverError
+    from drivers.models import MODELS, import_named
+    from drivers.registry import driver_class
+    from drivers.roles import role_problem
+
+    model = MODELS[item.name]
+    try:
+        problem = role_problem(driver_class(item.name), item.name, model.kind)
+        if problem is None and model.simulator is not None:
+            try:
+                import_named(model.simulator)
+            except (ImportError, AttributeError) as exc:
+                problem = f"the {item.name} simulator {model.simulator!r} cannot be imported: {exc}"
+    except DriverError as exc:
+        problem = str(exc)
+    if problem is None:
+        return item
+    return dataclasses.replace(item, ok=False, error=" ".join(problem.split()))
 
 
 def _print_table(items: list[Any], models: dict[str, Any]) -> None:

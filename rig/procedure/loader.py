@@ -35,8 +35,7 @@ from rig.errors import InputError
 from rig.located_yaml import Doc, LocatedError, LocatedProblems, attempt, load
 from rig.procedure import bounds
 from rig.procedure.plan import Plan
-from rig.steps import PLUGINS as STEP_PLUGINS
-from rig.steps import Level, Step, step_kinds
+from rig.steps import Level, Step, step_kinds, step_plugins
 from rig.steps.fields import COUNT, Declared
 
 __all__ = [
@@ -208,7 +207,7 @@ def _step(checker: _Checker, path: P) -> Step:
     kind = next(iter(body))
     kinds = step_kinds()
     if kind not in kinds:
-        known = f"unknown step {kind!r} (steps: {', '.join(sorted(kinds))}){broken_note(STEP_PLUGINS)}"
+        known = f"unknown step {kind!r} (steps: {', '.join(sorted(kinds))}){broken_note(step_plugins())}"
         raise doc.key_error((*path, kind), known)
     cls = kinds[kind]
     fpath = (*path, kind)

@@ -23,10 +23,10 @@ ask it (``planned_duration``, ``relies_on``). Adding a kind is one module and it
 
     register_step(Knock)
 
-Kinds come through the entry-point group ``leakrig.steps`` (:mod:`drivers.plugins`), loaded when
-this package is first imported: ours are :data:`rig.steps.library.BUILTIN_STEPS`, named by our own
-``pyproject.toml`` the way a plugin's are named by its own; :data:`PLUGINS` says what each entry
-point brought, or why it brought nothing.
+Kinds come through the entry-point group ``leakrig.steps`` (:mod:`drivers.plugins`), loaded the
+first time the kinds are asked for (:func:`step_kinds`): ours are
+:data:`rig.steps.library.BUILTIN_STEPS`, named by our own ``pyproject.toml`` the way a plugin's are
+named by its own; :func:`step_plugins` says what each entry point brought, or why it brought nothing.
 
 Where this package sits: it imports the engine's helpers (fits, verdict entries,
 :class:`rig.engine.abort.Abort`) but never the runner, which hands each step a context; the
@@ -35,14 +35,12 @@ loader (:mod:`rig.procedure.loader`) imports it to build steps.
 
 from __future__ import annotations
 
-from drivers.plugins import PluginItem
 from rig.steps.base import Level, MeasuredWindow, Step, map_steps, walk
 from rig.steps.context import CheckContext, StepContext
 from rig.steps.fields import FieldType, step_field
-from rig.steps.registry import register_step, step_kinds, unregister_step
+from rig.steps.registry import register_step, step_kinds, step_plugins, unregister_step
 
 __all__ = [
-    "PLUGINS",
     "CheckContext",
     "FieldType",
     "Level",
@@ -53,39 +51,7 @@ __all__ = [
     "register_step",
     "step_field",
     "step_kinds",
+    "step_plugins",
     "unregister_step",
     "walk",
 ]
-
-
-def _register_entry(declared: object) -> list[str]:
-    """Register what one ``leakrig.steps`` entry point names: a step class or a sequence of them."""
-    given: list[object] = list(declared) if isinstance(declared, list | tuple) else [declared]
-    classes: list[type[Step]] = []
-    for cls in given:
-        if not (isinstance(cls, type) and issubclass(cls, Step)):
-            raise TypeError(f"expected a subclass of rig.steps.Step, got {cls!r}")
-        classes.append(cls)
-    # An entry point adds all of its kinds or none: the ones added before a refusal are taken back.
-    added: list[str] = []
-    try:
-        for cls in classes:
-            new = cls.kind not in step_kinds()
-            register_step(cls)
-            if new:
-                added.append(cls.kind)
-    except BaseException:
-        for kind in added:
-            unregister_step(kind)
-        raise
-    return [cls.kind for cls in classes]
-
-
-def _load_plugins() -> list[PluginItem]:
-    from drivers.plugins import STEPS_GROUP, load_group
-
-    return load_group(STEPS_GROUP, "step", _register_entry)
-
-
-#: What every ``leakrig.steps`` entry point brought (ours included), or why it brought nothing.
-PLUGINS: list[PluginItem] = _load_plugins()

@@ -1,9 +1,11 @@
-"""Which step kinds the loader accepts: a registry filled by explicit calls.
+"""Which step kinds the loader accepts: a registry filled through entry points and explicit calls.
 
-Our own kinds are registered the way a plugin's are, by :func:`register_step` on the class
-(:mod:`rig.steps` does it for the kinds listed in :mod:`rig.steps.library`), so nothing is
-found by scanning modules or by subclassing alone: a class is a step kind once it is
-registered, and an entry-point loader (issue 16) has only to call the same function.
+Every kind is registered by :func:`register_step` on its class, so nothing is found by scanning
+modules or by subclassing alone. The ``leakrig.steps`` entry points (ours, naming
+:data:`rig.steps.library.BUILTIN_STEPS`, and every plugin's) are loaded the first time the kinds
+are asked for, not when this package is imported: a plugin module that imports :mod:`rig.steps`
+to define its kind is then whole before its entry point is loaded (loading at import time made a
+module bringing both a model and a step kind import itself half-way).
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from __future__ import annotations
 import inspect
 from typing import TypeVar
 
+from drivers.plugins import STEPS_GROUP, PluginItem, load_group
 from rig.steps.base import Step
 
 S = TypeVar("S", bound=type[Step])
 
 _KINDS: dict[str, type[Step]] = {}
+# What each entry point brought, once loaded (None: not yet; loading: being loaded now).
+_PLUGINS: list[PluginItem] | None = None
 
 
 def register_step(cls: S) -> S:
@@ -50,4 +55,44 @@ def unregister_step(kind: str) -> None:
 
 def step_kinds() -> dict[str, type[Step]]:
     """The registered kinds, by name (a copy: register through :func:`register_step`)."""
+    _load_entry_points()
     return dict(_KINDS)
+
+
+def step_plugins() -> list[PluginItem]:
+    """What every ``leakrig.steps`` entry point brought (ours included), or why it brought nothing."""
+    _load_entry_points()
+    return list(_PLUGINS or ())
+
+
+def _load_entry_points() -> None:
+    global _PLUGINS
+    if _PLUGINS is not None:
+        return
+    _PLUGINS = []  # before loading: a plugin asking for the kinds while it loads sees those so far
+    _PLUGINS.extend(load_group(STEPS_GROUP, "step", _register_entry))
+
+
+def _register_entry(declared: object) -> list[str]:
+    """Register what one ``leakrig.steps`` entry point names: a step class or a list/tuple of them.
+
+    All of its kinds or none: the ones added before a refusal are taken back.
+    """
+    given: list[object] = list(declared) if isinstance(declared, list | tuple) else [declared]
+    classes: list[type[Step]] = []
+    for cls in given:
+        if not (isinstance(cls, type) and issubclass(cls, Step)):
+            raise TypeError(f"expected a subclass of rig.steps.Step, got {cls!r}")
+        classes.append(cls)
+    added: list[str] = []
+    try:
+        for cls in classes:
+            new = cls.kind not in _KINDS
+            register_step(cls)
+            if new:
+                added.append(cls.kind)
+    except BaseException:
+        for kind in added:
+            unregister_step(kind)
+        raise
+    return [cls.kind for cls in classes]

@@ -163,17 +163,32 @@ def test_a_plugin_that_cannot_load_is_one_line_and_stops_nothing(tmp_path: Path)
 
     code, listed = plugins(env)
     assert code == 1
-    (broken,) = [item for item in listed if not item["ok"]]
-    assert broken["name"] == "broken-gauge" and broken["source"] == "leakrig-broken-plugin"
-    assert broken["kind"] == "instrument"
-    assert "nidaqmx" in broken["error"] and "\n" not in broken["error"]
-    assert {"TPG362", "DAQ970A", "measure_decay"} <= {item["name"] for item in listed if item["ok"]}
+    broken = {item["name"]: item for item in listed if not item["ok"]}
+    assert set(broken) == {"broken-gauge", "clash-gauge", "not-a-model", "GhostGauge", "clash-step"}
+    assert all(
+        item["source"] == "leakrig-broken-plugin" and "\n" not in item["error"] for item in broken.values()
+    )
+    assert "nidaqmx" in broken["broken-gauge"]["error"]
+    assert "declared twice: TPG362" in broken["clash-gauge"]["error"]
+    assert "expected an InstrumentModel or a list/tuple of them, got dict" in broken["not-a-model"]["error"]
+    assert "'leakrig_ghost_driver:Ghost' cannot be imported" in broken["GhostGauge"]["error"]
+    assert broken["clash-step"]["kind"] == "step" and "fill" in broken["clash-step"]["error"]
+    # Ours are whole and still ours.
+    ours = {item["name"] for item in listed if item["ok"] and item["source"] == "leakrig"}
+    assert {"TPG362", "DAQ970A", "measure_decay", "fill"} <= ours
 
     # Everything else works; the broken plugin is one warning line on stderr.
     validated = rig("validate", str(ROOT / "procedures" / "pressure_decay.yaml"), env=env)
     assert validated.returncode == 0, validated.stderr
-    warnings = [line for line in validated.stderr.splitlines() if "broken-gauge" in line]
-    assert len(warnings) == 1 and "nidaqmx" in warnings[0]
+    warnings = validated.stderr.splitlines()
+    assert len(warnings) == 4, warnings  # one a broken entry point (the ghost loads, and is unused)
+    assert len([line for line in warnings if "broken-gauge" in line and "nidaqmx" in line]) == 1
+
+    # The ghost's driver is missing: a run on a bench naming it stops before it starts, in one line.
+    ghost = tmp_path / "ghost.yaml"
+    ghost.write_text(
+        BENCH.read_text().replace("baratron: {model: MKS937B, address: 253}", "baratron: {model: GhostGauge}")
+    )
 
     # A bench naming a model the broken plugin might have brought says so.
     bench = tmp_path / "bench.yaml"
@@ -184,3 +199,6 @@ def test_a_plugin_that_cannot_load_is_one_line_and_stops_nothing(tmp_path: Path)
     assert refused.returncode == 2
     (line,) = [ln for ln in refused.stderr.splitlines() if "NI-9208" in ln]
     assert "broken-gauge" in line and "rig plugins" in line and line.startswith(str(bench))
+    probed = rig("instruments", "probe", "--sim", "--bench", str(ghost), "--json", env=env)
+    assert probed.returncode == 3, probed.stderr
+    assert "'leakrig_ghost_driver:Ghost' cannot be imported" in json.loads(probed.stdout)["baratron"]["error"]
