@@ -101,7 +101,7 @@ class RunOptions:
     operator: str | None = None  # None: the login name
     allow_expired_calibration: bool = False
     visa_library: str | None = None
-    config: Config | None = None  # None: no configuration file's settings
+    config: Config | None = None  # None: the user's configuration file (rig.config.load_config)
 
 
 @dataclass(frozen=True)
@@ -133,16 +133,17 @@ def launch(procedure: Procedure, options: RunOptions) -> Launched:
     the main thread.
     """
     check_simulation_arguments(options.speed, options.seed)
-    from rig.config import Config, chosen_visa_library
+    from rig.config import chosen_visa_library, data_dir, load_config
     from rig.record.run_store import RunStore
     from rig.record.trust import check_ready_to_sign
 
     # Here, not when the run is sealed at its end: a key or data directory at fault costs no test,
     # and is refused before any instrument is contacted.
     check_ready_to_sign()
-    config = options.config or Config()
+    # What the options leave unsaid, the configuration says (as `rig` fills in its arguments).
+    config = options.config if options.config is not None else load_config()
     visa = chosen_visa_library(options.visa_library, procedure.bench.visa_library, config)
-    store = RunStore(options.data_dir)
+    store = RunStore(data_dir(str(options.data_dir) if options.data_dir else None, config))
     store.prepare()
     bench = procedure.bench
     from rig.engine.calibration import calibration_day, calibration_report
@@ -169,7 +170,7 @@ def launch(procedure: Procedure, options: RunOptions) -> Launched:
     procedure_text = files["procedure.yaml"].encode("utf-8")  # the hash of the copy the run keeps
     metadata: dict[str, Any] = {
         "sim": options.sim,
-        "operator": options.operator or _login(),
+        "operator": options.operator or config.operator or _login(),
         "software": {"rig": __version__, "python": platform.python_version()},
         "procedure_sha256": hashlib.sha256(procedure_text).hexdigest(),
         "calibration_checked_on": checked_on.isoformat(),
