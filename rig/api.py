@@ -64,8 +64,10 @@ def procedure(
 
     Checked as a procedure file is (fields, the kinds' own checks, the bounds, names the bench
     must have); every problem at once raises :class:`ProcedureInvalid`, each one naming the
-    section, index, kind and attribute it is about. ``gas`` is the test gas the record states
-    (None: air).
+    section, index, kind and attribute it is about. A value of the wrong Python type (a text
+    where a number of seconds belongs) cannot even be written: it is refused first, alone.
+    ``gas`` is the test gas the record states (None: air). The result's ``text`` is the
+    document it was validated as, which a run records as its procedure.yaml.
     """
     source = f"<python:{name}>"
     bench_file = bench.source if isinstance(bench, BenchSpec) else str(Path(bench).resolve())
