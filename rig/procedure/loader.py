@@ -79,7 +79,8 @@ class Procedure:
     main: tuple[Step, ...]
     cleanup: tuple[Step, ...]
     description: str = ""
-    # The document as it was read: what a run keeps as its procedure.yaml.
+    # The document as it was read (a file, or the text rig.api wrote): what a run keeps as its
+    # procedure.yaml.
     text: str = field(default="", repr=False, compare=False)
 
 
