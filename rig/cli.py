@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 
 from rig import __version__
 from rig.commands import analyze, instruments, keys, plan, plugins, report, run, runs, sim, validate, verify
+from rig.commands import schema as schema_command
 from rig.config import Config, load_config
 from rig.errors import InputError
 from rig.logging_setup import FILE_ONLY, log, logging_to
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.register(sub)
     keys.register(sub)
     plugins.register(sub)
+    schema_command.register(sub)
     for path, command_parser in _command_parsers(parser, ()):
         _global_options(command_parser, visa=path in OPENS_INSTRUMENTS, default=argparse.SUPPRESS)
     return parser

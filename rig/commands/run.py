@@ -1,4 +1,9 @@
-"""``rig run PROCEDURE.yaml``: run a procedure on its bench (or its simulation) and record it."""
+"""``rig run PROCEDURE.yaml``: run a procedure on its bench (or its simulation) and record it.
+
+:func:`launch` is the assembly (signing checked, calibration checked, the bench opened and
+locked, the live view, stop signals, the record planned and sealed) that ``rig run`` and
+:func:`rig.api.run` share.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,10 @@ import json
 import platform
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +28,10 @@ from rig.errors import InputError
 from rig.record.integrity import seal_run
 
 if TYPE_CHECKING:
+    from rig.config import Config
     from rig.engine.runner import Runner
+    from rig.execution.execute import Execution
+    from rig.procedure.loader import Procedure
 
 
 def register(sub: Any) -> None:
@@ -57,24 +67,90 @@ def run(args: argparse.Namespace) -> int:
     if procedure is None:
         return EXIT_INVALID
     from rig.engine.runner import EXIT_CODES
+
+    options = RunOptions(
+        sim=args.sim,
+        seed=args.seed,
+        speed=args.speed,
+        data_dir=args.data_dir,
+        yes=args.yes,
+        operator=args.operator,
+        allow_expired_calibration=args.allow_expired_calibration,
+        visa_library=getattr(args, "visa_library", None),
+        config=getattr(args, "config", None),
+    )
+    launched = launch(procedure, options)
+    outcome = launched.executed.outcome
+    if not launched.executed.started:
+        return _aborted_before_start(outcome.reason, as_json=args.json, seed=launched.seed)
+    for problem in launched.executed.record_problems:
+        print(f"rig run: record: {problem}", file=sys.stderr)
+    _print_outcome(launched.run_id, launched.run_dir, outcome, as_json=args.json, seed=launched.seed)
+    return EXIT_CODES[outcome.verdict]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a procedure is run: ``rig run``'s options (:func:`rig.api.run` takes the same)."""
+
+    sim: bool = False
+    seed: int | None = None
+    speed: float | None = None
+    data_dir: str | Path | None = None  # None: the user's data directory
+    yes: bool = False  # answer every operator prompt with yes (a simulation always does)
+    operator: str | None = None  # None: the login name
+    allow_expired_calibration: bool = False
+    visa_library: str | None = None
+    config: Config | None = None  # None: the user's configuration file (rig.config.load_config)
+
+
+@dataclass(frozen=True)
+class Launched:
+    """A run as :func:`launch` left it: executed (and recorded, unless it never started)."""
+
+    executed: Execution
+    seed: int | None  # the simulation's seed as used (None: a real bench)
+
+    @property
+    def run_id(self) -> str | None:
+        """The recorded run's id (None: not recorded)."""
+        return self.executed.run_id
+
+    @property
+    def run_dir(self) -> Path | None:
+        """The recorded run's directory (None: not recorded)."""
+        return self.executed.run_dir
+
+
+def launch(procedure: Procedure, options: RunOptions) -> Launched:
+    """Run ``procedure`` as ``rig run`` does, and record it: the one assembly ``rig run`` and
+    :func:`rig.api.run` share.
+
+    Refused (:class:`InputError`, before any instrument is contacted) when the run could not be
+    signed or a calibration is out of date (unless allowed). The procedure's ``text`` and its
+    bench's file are kept in the record as ``procedure.yaml`` and ``bench.yaml``. The live view
+    goes to stderr; stop signals (Ctrl-C, SIGTERM, SIGHUP) stop the run cleanly when it runs in
+    the main thread.
+    """
+    check_simulation_arguments(options.speed, options.seed)
+    from rig.config import chosen_visa_library, data_dir, load_config
     from rig.record.run_store import RunStore
     from rig.record.trust import check_ready_to_sign
 
     # Here, not when the run is sealed at its end: a key or data directory at fault costs no test,
     # and is refused before any instrument is contacted.
     check_ready_to_sign()
-    from rig.config import Config, chosen_visa_library
-
-    config = getattr(args, "config", Config())
-    visa = chosen_visa_library(getattr(args, "visa_library", None), procedure.bench.visa_library, config)
-    store = RunStore(args.data_dir)
+    # What the options leave unsaid, the configuration says (as `rig` fills in its arguments).
+    config = options.config if options.config is not None else load_config()
+    visa = chosen_visa_library(options.visa_library, procedure.bench.visa_library, config)
+    store = RunStore(data_dir(str(options.data_dir) if options.data_dir else None, config))
     store.prepare()
     bench = procedure.bench
     from rig.engine.calibration import calibration_day, calibration_report
 
-    checked_on = calibration_day(bench, args.sim)
+    checked_on = calibration_day(bench, options.sim)
     calibrations, problems = calibration_report(procedure, checked_on)
-    if problems and not args.allow_expired_calibration:
+    if problems and not options.allow_expired_calibration:
         for problem in problems:
             print(f"calibration: {problem}", file=sys.stderr)
         raise InputError(
@@ -88,13 +164,13 @@ def run(args: argparse.Namespace) -> int:
     from rig.execution.bench_access import open_bench
     from rig.execution.execute import RecordPlan, execute
 
-    files = {"procedure.yaml": Path(procedure.source).read_text()}
+    files = {"procedure.yaml": procedure.text}
     if bench.source:
         files["bench.yaml"] = Path(bench.source).read_text()
     procedure_text = files["procedure.yaml"].encode("utf-8")  # the hash of the copy the run keeps
     metadata: dict[str, Any] = {
-        "sim": args.sim,
-        "operator": args.operator or _login(),
+        "sim": options.sim,
+        "operator": options.operator or config.operator or _login(),
         "software": {"rig": __version__, "python": platform.python_version()},
         "procedure_sha256": hashlib.sha256(procedure_text).hexdigest(),
         "calibration_checked_on": checked_on.isoformat(),
@@ -104,28 +180,31 @@ def run(args: argparse.Namespace) -> int:
         metadata["calibration_override"] = problems
     with ExitStack() as stack:
         clock: Clock = WallClock()
-        if args.sim:
-            clock = ScaledClock(args.speed) if args.speed else VirtualClock()
+        if options.sim:
+            clock = ScaledClock(options.speed) if options.speed else VirtualClock()
         from drivers.transport import use_visa_library
         from rig.logging_setup import LoggingObserver
 
         stack.enter_context(use_visa_library(visa))
         # Locks the bench for the whole run, until this block ends: its safe state and seal included.
-        access = open_bench(bench, sim=args.sim, clock=clock, stack=stack, seed=args.seed, command="rig run")
+        access = open_bench(
+            bench, sim=options.sim, clock=clock, stack=stack, seed=options.seed, command="rig run"
+        )
         metadata["seed"] = access.seed  # the seed used, the bench file's default included
         for problem in problems:
             print(f"calibration (overridden): {problem}", file=sys.stderr)
         # Sealed once everything is written (any later change to any file shows in `rig verify`),
         # and before the index marks the run ended: an ended run is a sealed one.
         record = RecordPlan(store, metadata, files, seal=seal_run)
-        answer = None if (args.yes or args.sim) else _ask
+        answer = None if (options.yes or options.sim) else _ask
 
         def started(runner: Runner) -> None:
-            # Stop signals go to the runner from its start until the command returns: one arriving
+            # Stop signals go to the runner from its start until the run is sealed: one arriving
             # while the record is finished, or after, must not kill the process between the results
             # and the seal. The live view starts with the run (every instrument answered), on
             # stderr, so that stdout stays the one JSON line a script reads.
-            stack.enter_context(_stop_requests(runner))
+            if threading.current_thread() is threading.main_thread():  # where Python takes signals
+                stack.enter_context(_stop_requests(runner))
             runner.events.add(
                 stack.enter_context(
                     LiveView(bench, clock.now, status_console(), prompts_wait=answer is not None)
@@ -134,13 +213,7 @@ def run(args: argparse.Namespace) -> int:
             runner.events.add(LoggingObserver())
 
         executed = execute(procedure, access, clock, record=record, answer=answer, prepare=started)
-        outcome = executed.outcome
-        if not executed.started:
-            return _aborted_before_start(outcome.reason, as_json=args.json, seed=access.seed)
-        for problem in executed.record_problems:
-            print(f"rig run: record: {problem}", file=sys.stderr)
-        _print_outcome(executed.run_id, executed.run_dir, outcome, as_json=args.json, seed=access.seed)
-    return EXIT_CODES[outcome.verdict]
+    return Launched(executed, access.seed)
 
 
 def _print_outcome(

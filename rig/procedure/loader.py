@@ -32,7 +32,7 @@ from rig.bench_gauges import (
     sensor_noise_relative,
 )
 from rig.errors import InputError
-from rig.located_yaml import Doc, LocatedError, LocatedProblems, attempt, load
+from rig.located_yaml import Doc, LocatedError, LocatedProblems, attempt, load, loads
 from rig.procedure import bounds
 from rig.procedure.plan import Plan
 from rig.steps import Level, Step, step_kinds, step_plugins
@@ -45,6 +45,7 @@ __all__ = [
     "ProcedureInvalid",
     "display_step_pa",
     "load_procedure",
+    "load_procedure_text",
     "sensor_accuracy",
     "sensor_floor",
     "sensor_noise_relative",
@@ -53,6 +54,7 @@ __all__ = [
 VERSION = 1
 SECTIONS = ("setup", "main", "cleanup")
 TOP_KEYS = {"procedure", "version", "bench", "description", "sample_period", "gas", *SECTIONS}
+REQUIRED_KEYS = frozenset({"procedure", "version", "main"})
 T = TypeVar("T")
 P = tuple[Any, ...]
 
@@ -78,6 +80,9 @@ class Procedure:
     main: tuple[Step, ...]
     cleanup: tuple[Step, ...]
     description: str = ""
+    # The document as it was read (a file, or the text rig.api wrote): what a run keeps as its
+    # procedure.yaml.
+    text: str = field(default="", repr=False, compare=False)
 
 
 @dataclass
@@ -118,25 +123,42 @@ class _Checker:
 
 def load_procedure(path: str | Path, bench_path: str | Path | None = None) -> Procedure:
     """Read and validate a procedure; every problem found raises one :class:`ProcedureInvalid`."""
+    doc = _parsed(lambda: load(path))
+    # Read again for the record, as validated (load() has checked it is UTF-8 text of a sane size).
+    return _validated(doc, Path(path), bench_path, Path(path).read_text(encoding="utf-8"))
+
+
+def load_procedure_text(text: str, source: str, bench: BenchSpec | str | Path | None = None) -> Procedure:
+    """Validate the procedure document ``text`` as :func:`load_procedure` does a file.
+
+    ``source`` names it in problems and locations (``source:line:col``); ``bench`` (a loaded
+    bench, or a file) stands in for the document's ``bench:``, which is otherwise taken
+    relative to the directory of ``source``.
+    """
+    return _validated(_parsed(lambda: loads(text, source)), Path(source), bench, text)
+
+
+def _parsed(parse: Callable[[], Doc]) -> Doc:
     try:
-        doc = load(path)
+        return parse()
     except LocatedProblems as exc:
         raise ProcedureInvalid(exc.problems) from None
     except LocatedError as exc:
         # A file that does not even parse is one more located problem, printed like the others
         # (editors jump to `file:line:col:` only at the start of a line).
         raise ProcedureInvalid([exc]) from None
+
+
+def _validated(doc: Doc, path: Path, bench_path: BenchSpec | str | Path | None, text: str) -> Procedure:
     checker = _Checker(doc, None)
-    checker.attempt(
-        lambda: doc.mapping((), allowed=TOP_KEYS, required=frozenset({"procedure", "version", "main"}))
-    )
+    checker.attempt(lambda: doc.mapping((), allowed=TOP_KEYS, required=REQUIRED_KEYS))
     # An absent version is already a missing key; "expected a whole number" would say it twice.
     version = checker.attempt(lambda: doc.integer(("version",))) if doc.has(("version",)) else None
     if version is not None and version != VERSION:
         checker.problems.append(
             doc.error(("version",), f"version {version} is not known (this rig reads {VERSION})")
         )
-    bench = checker.attempt(lambda: _bench(doc, Path(path), bench_path))
+    bench = checker.attempt(lambda: _bench(doc, path, bench_path))
     checker.bench = bench
     if doc.has(("gas",)):  # the test gas, as the record and certificate state it (default: air)
         checker.attempt(lambda: doc.text(("gas",)))
@@ -162,6 +184,7 @@ def load_procedure(path: str | Path, bench_path: str | Path | None = None) -> Pr
         main=sections["main"],
         cleanup=sections["cleanup"],
         description=doc.text(("description",), " ").strip(),
+        text=text,
     )
 
 
@@ -173,7 +196,9 @@ def _sample_period(doc: Doc) -> float:
     return period
 
 
-def _bench(doc: Doc, path: Path, override: str | Path | None) -> BenchSpec:
+def _bench(doc: Doc, path: Path, override: BenchSpec | str | Path | None) -> BenchSpec:
+    if isinstance(override, BenchSpec):
+        return override
     if override is not None:
         return load_bench(override)
     if doc.get(("bench",)) is None:
