@@ -114,6 +114,12 @@ def test_a_plugin_distribution_installs_runs_in_simulation_and_uninstalls_clean(
         # Ours are still all there, from our own distribution.
         assert {i["name"] for i in before} <= {i["name"] for i in listed if i["source"] == "leakrig"}
 
+        # Editors complete and check the plugin's step like ours.
+        schema = rig("schema")
+        assert schema.returncode == 0, schema.stderr
+        definitions = json.loads(schema.stdout)["$defs"]
+        assert "pressure_hold" in json.dumps(definitions) and "measure_decay" in json.dumps(definitions)
+
         bench, procedure = demo_bench(tmp_path), demo_procedure(tmp_path)
         validated = rig("validate", str(procedure), "--bench", str(bench))
         assert validated.returncode == 0, validated.stderr
@@ -148,6 +154,7 @@ def test_a_plugin_distribution_installs_runs_in_simulation_and_uninstalls_clean(
 
     code, after = plugins()
     assert code == 0 and after == before
+    assert "pressure_hold" not in rig("schema").stdout
     gone = rig("validate", str(demo_procedure(tmp_path)), "--bench", str(demo_bench(tmp_path)))
     assert gone.returncode == 2
     assert "unknown model 'DG-2'" in gone.stderr or "'DG-2' is not one of" in gone.stderr, gone.stderr
