@@ -301,7 +301,10 @@ class Runner:
         except Abort as exc:
             outcome.verdict, outcome.reason = Outcome.ABORTED, str(exc)
             self._tripped = exc.kind == "interlock"
-            self.event(exc.kind, str(exc))
+            # A plugin step's bug (the abort's cause) keeps its traceback in the record, for its author.
+            cause = exc.__cause__
+            where = {} if cause is None else {"traceback": "".join(traceback.format_exception(cause))}
+            self.event(exc.kind, str(exc), **where)
         except DriverError as exc:
             outcome.verdict, outcome.reason = Outcome.ABORTED, f"instrument fault: {exc}"
             self.event("fault", outcome.reason)
@@ -363,7 +366,7 @@ class Runner:
             self.event("step", f"{step.kind} at {step.location}")
             self._progress(step)
             self.series.restart(step.kept_channels(self.bench))
-            step.run(context)
+            _run_step(step, context)
 
     def _progress(self, step: Step) -> None:
         index = min(self._executed, self._plan.count - 1)
@@ -403,3 +406,19 @@ def _aggregate(measurements: dict[str, Measurement]) -> tuple[Outcome, str]:
     if unsure:
         return Outcome.INCONCLUSIVE, f"not decisive, test longer: {', '.join(unsure)}"
     return Outcome.PASS, "every measurement within its limit" if measurements else "no measurement taken"
+
+
+def _run_step(step: Step, context: EngineContext) -> None:
+    """``step.run(context)``; a plugin's kind that fails with a bug aborts the run, naming the plugin.
+
+    Ours raise on (a bug of ours is the run's "internal error", with its traceback recorded).
+    """
+    try:
+        step.run(context)
+    except (Abort, DriverError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        module = type(step).__module__
+        if module == "rig" or module.startswith("rig."):
+            raise
+        raise Abort(f"step {step.label} ({step.kind}, from {module}) failed: {exc!r}", "fault") from exc

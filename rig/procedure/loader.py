@@ -253,7 +253,9 @@ def _step(checker: _Checker, path: P) -> Step:
     step = cls(
         location=str(doc.where(path)), **{d.attr: values.get(d.attr, d.placeholder()) for d in declared}
     )
-    checker.attempt(lambda: step.check(_StepCheck(checker, fpath, declared, frozenset(values))))
+    checker.attempt(
+        lambda: _own_check(step, _StepCheck(checker, fpath, declared, frozenset(values)), doc, path)
+    )
     # A count that could not be read leaves the step's size unknown: it is not bounded on its own
     # (the procedure's bound still applies, the count taken as 1).
     counted = all(d.attr in values for d in declared if d.type is COUNT and not d.optional)
@@ -261,6 +263,26 @@ def _step(checker: _Checker, path: P) -> Step:
         where = cls.bound_field
         checker.bounded((*fpath, where) if where else path, (step,), f"this {kind}")
     return step
+
+
+def _own_check(step: Step, ctx: _StepCheck, doc: Doc, path: P) -> None:
+    """``step.check(ctx)``; a plugin's kind whose check fails with a bug is one located problem.
+
+    A bug of ours still raises (it is ours to see, as an internal error); a plugin's is the
+    plugin's, and the user is told whose, where the step stands, rather than "internal error".
+    """
+    try:
+        step.check(ctx)
+    except (LocatedError, LocatedProblems):
+        raise
+    except Exception as exc:
+        module = type(step).__module__
+        if module == "rig" or module.startswith("rig."):
+            raise
+        reason = " ".join(str(exc).split()) or "no message"
+        raise doc.error(
+            path, f"the {step.kind} step's own check failed ({module}): {type(exc).__name__}: {reason}"
+        ) from exc
 
 
 class _StepCheck:
