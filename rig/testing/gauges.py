@@ -104,7 +104,8 @@ class GaugeConformance(DriverConformance):
         digits = self.declaration().display_digits
         assert digits is not None, f"{self.declaration().name} declares no display_digits"
         assert got.pressure_pa == pytest.approx(want.pressure_pa, rel=display_rel(digits)), (
-            f"read {got.pressure_pa!r} Pa on channel {got.channel}, the truth is {want.pressure_pa!r} Pa"
+            f"read {got.pressure_pa!r} Pa on channel {got.channel} ({got.state.name}),"
+            f" the truth is {want.pressure_pa!r} Pa"
             f" ({digits} digits)"
         )
 
