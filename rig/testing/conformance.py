@@ -43,6 +43,9 @@ __all__ = ["DriverConformance", "timeout_bound_s", "wait_until"]
 # How long a fault that acts between requests (a dropped connection) may take to show on the
 # server: it polls every 50 ms, so this is only there to end a test whose server never obeys.
 CONDITION_TIMEOUT_S = 5.0
+# A probe's exchange is a few replies long (a TPG's <ACK> and data line, an MKS's unit and reading):
+# garbling each of the first few in turn reaches every parser on its way.
+GARBLED_POSITIONS = 4
 
 
 def timeout_bound_s(policy: RetryPolicy, timeout_s: float) -> float:
@@ -186,6 +189,7 @@ class DriverConformance:
         """InstrumentTimeoutError within attempts × timeout + backoff; the next call after it succeeds."""
         self.check_probe(driver, self.probe(driver))  # connected, caches filled
         bound_s = timeout_bound_s(driver.retry, self.timeout_s) + self.jitter_s
+        retries = driver.stats.retries
         faults.set("timeout")
         started = time.monotonic()
         with pytest.raises(InstrumentTimeoutError):
@@ -193,6 +197,9 @@ class DriverConformance:
         elapsed_s = time.monotonic() - started
         faults.clear("timeout")
         assert elapsed_s <= bound_s, f"a silent instrument took {elapsed_s:.3f} s, bound {bound_s:.3f} s"
+        tried = driver.stats.retries - retries
+        allowed = driver.retry.attempts - 1
+        assert tried == allowed, f"{tried} retries against a silent instrument, the policy says {allowed}"
         self.check_probe(driver, self.probe(driver))
 
     def test_one_lost_reply_is_retried_invisibly(self, driver: Any, faults: SwitchableFaults) -> None:
@@ -204,11 +211,13 @@ class DriverConformance:
         assert driver.stats.retries > retries, "the lost reply was not retried (stats.retries)"
 
     def test_garbled_replies_never_give_a_wrong_value(self, driver: Any, faults: SwitchableFaults) -> None:
-        """One garbled reply: ProtocolError or the right value; garbled for good: ProtocolError."""
+        """A garbled reply anywhere in an exchange: ProtocolError or the right value; always: ProtocolError"""
         self.check_probe(driver, self.probe(driver))
-        faults.once("garbled")
-        with contextlib.suppress(ProtocolError):
-            self.check_probe(driver, self.probe(driver))
+        for after in range(GARBLED_POSITIONS):
+            faults.once("garbled", after=after)
+            with contextlib.suppress(ProtocolError):
+                self.check_probe(driver, self.probe(driver))
+            faults.clear("garbled")
         faults.set("garbled")
         with pytest.raises(ProtocolError):
             result = self.probe(driver)

@@ -25,7 +25,8 @@ class SwitchableFaults:
         #: When N > 0: every N-th ask of "timeout" is active, i.e. one request or reply in N is lost.
         self.drop_every = 0
         self._drop_count = 0
-        self._once: dict[str, int] = {}
+        # kind -> (asks still to let pass, asks then to be active for)
+        self._once: dict[str, tuple[int, int]] = {}
 
     def set(self, kind: str, magnitude: float = 0.0) -> None:
         """Make ``kind`` active (with ``magnitude``: seconds for "latency") until :meth:`clear`."""
@@ -43,10 +44,13 @@ class SwitchableFaults:
                 self.kinds.pop(kind, None)
                 self._once.pop(kind, None)
 
-    def once(self, kind: str, count: int = 1) -> None:
-        """Make ``kind`` active for its next ``count`` asks only (``once("garbled")``: one bad reply)."""
+    def once(self, kind: str, count: int = 1, after: int = 0) -> None:
+        """Make ``kind`` active for ``count`` asks only, once ``after`` asks have passed.
+
+        ``once("garbled")``: the next reply is garbled; ``once("garbled", after=1)``: the one after.
+        """
         with self._lock:
-            self._once[kind] = self._once.get(kind, 0) + count
+            self._once[kind] = (after, count)
 
     def active(self, kind: str, channel: int | None = None) -> float | None:
         """The magnitude of ``kind`` if it is active at this ask, else None (the server's question)."""
@@ -55,8 +59,10 @@ class SwitchableFaults:
                 self._drop_count += 1
                 if self._drop_count % self.drop_every == 0:
                     return 0.0
-            left = self._once.get(kind, 0)
-            if left:
-                self._once[kind] = left - 1
+            after, count = self._once.get(kind, (0, 0))
+            if after:
+                self._once[kind] = (after - 1, count)
+            elif count:
+                self._once[kind] = (0, count - 1)
                 return 0.0
             return self.kinds.get(kind)

@@ -67,6 +67,10 @@ class TestMks937b(GaugeConformance):
         return super().expected_reading(channel, state, pressure_pa)
 
 
+class TestMks937bOverSerial(TestMks937b):
+    resource_kind = "asrl"
+
+
 class TestDaq970a(RelayBankConformance, ThermometerConformance, VoltmeterConformance):
     model = "DAQ970A"
 
