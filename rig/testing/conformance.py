@@ -12,7 +12,8 @@ is; and on the wire, through pyvisa-py to the server on loopback: a silent instr
 :class:`~drivers.errors.InstrumentTimeoutError` within the bound its
 :class:`~drivers.base.RetryPolicy` sets, one lost reply is retried invisibly, garbled bytes give
 a :class:`~drivers.errors.ProtocolError` or the right value (never a wrong one), a dropped
-connection is reconnected, and a slow (not silent) instrument is waited for. After every fault the
+connection is reconnected, a slow (not silent) instrument is waited for, and one that is not
+there at all is a :class:`~drivers.errors.DriverError` within the same bound. After every fault the
 next call succeeds. "Right" is the role suite's :meth:`~DriverConformance.check_probe`.
 """
 
@@ -26,7 +27,7 @@ from typing import Any, ClassVar
 import pytest
 
 from drivers.base import Instrument, RetryPolicy
-from drivers.errors import InstrumentTimeoutError, ProtocolError
+from drivers.errors import DriverError, InstrumentTimeoutError, ProtocolError
 from drivers.models import MODELS, InstrumentModel, import_named
 from rig.sim.backend import ServerFaults
 from rig.sim.servers.base import InstrumentServer
@@ -38,7 +39,7 @@ from rig.testing.conventions import (
 )
 from rig.testing.faults import SwitchableFaults
 
-__all__ = ["DriverConformance", "timeout_bound_s", "wait_until"]
+__all__ = ["GARBLED_POSITIONS", "DriverConformance", "timeout_bound_s", "wait_until"]
 
 # How long a fault that acts between requests (a dropped connection) may take to show on the
 # server: it polls every 50 ms, so this is only there to end a test whose server never obeys.
@@ -211,7 +212,7 @@ class DriverConformance:
         assert driver.stats.retries > retries, "the lost reply was not retried (stats.retries)"
 
     def test_garbled_replies_never_give_a_wrong_value(self, driver: Any, faults: SwitchableFaults) -> None:
-        """A garbled reply anywhere in an exchange: ProtocolError or the right value; always: ProtocolError"""
+        """One garbled reply anywhere: ProtocolError or the right value; garbled always: ProtocolError."""
         self.check_probe(driver, self.probe(driver))
         for after in range(GARBLED_POSITIONS):
             faults.once("garbled", after=after)
@@ -236,6 +237,18 @@ class DriverConformance:
         faults.clear("disconnect")
         self.check_probe(driver, self.probe(driver))
         assert driver.stats.reconnects > reconnects, "no reconnection counted (stats.reconnects)"
+
+    def test_an_absent_instrument_is_a_driver_error(self, server: InstrumentServer) -> None:
+        """Nothing listening: opening or the first call raises a DriverError within the bound, no value."""
+        server.stop()  # its port is free now: nothing answers there
+        policy = RetryPolicy()  # the driver's own once it is open
+        started = time.monotonic()
+        with pytest.raises(DriverError), self.opened(server) as driver:
+            policy = driver.retry
+            self.probe(driver)
+        elapsed_s = time.monotonic() - started
+        bound_s = timeout_bound_s(policy, self.timeout_s) + self.jitter_s
+        assert elapsed_s <= bound_s, f"an absent instrument took {elapsed_s:.3f} s, bound {bound_s:.3f} s"
 
     def test_a_slow_instrument_is_waited_for(self, driver: Any, faults: SwitchableFaults) -> None:
         """Replies late by a quarter of the timeout still give the right value, without a retry."""

@@ -16,9 +16,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from drivers.errors import ActuationNotConfirmedError
+from drivers.errors import ActuationNotConfirmedError, DriverError
 from rig.sim.backend import StaticDaq
-from rig.testing.conformance import DriverConformance
+from rig.testing.conformance import GARBLED_POSITIONS, DriverConformance
+from rig.testing.faults import SwitchableFaults
 from rig.testing.gauges import display_rel
 
 __all__ = [
@@ -121,6 +122,42 @@ class RelayBankConformance(DaqSuite):
         assert not self.backend_relay_closed(stuck)
         driver.close_relays([free])  # the refusal does not spoil the next move
         assert self.backend_relay_closed(free)
+
+    def test_faults_never_confirm_a_move(self, driver: Any, faults: SwitchableFaults) -> None:
+        """A silent instrument, or a garbled reply anywhere in the move: an error, or the move truly made."""
+        relay = self.relays()[0]
+        faults.set("timeout")
+        with pytest.raises(DriverError):
+            driver.close_relays([relay])
+        faults.clear("timeout")
+        assert driver.relays_closed([relay]) == {relay: self.backend_relay_closed(relay)}
+        for after in range(GARBLED_POSITIONS):
+            driver.open_relays([relay])
+            faults.once("garbled", after=after)
+            try:
+                driver.close_relays([relay])
+            except DriverError:
+                continue  # not confirmed: whatever the relay did, nobody was told it moved
+            finally:
+                faults.clear("garbled")
+            assert self.backend_relay_closed(relay), f"close_relays() confirmed, garbled reply {after + 1}"
+
+    def test_a_garbled_readback_never_confirms_a_refused_move(
+        self, driver: Any, faults: SwitchableFaults
+    ) -> None:
+        """A relay that does not move, with one garbled reply anywhere or all garbled: never confirmed."""
+        stuck = self.relays()[0]
+        self.stick_relay(stuck)
+        for after in range(GARBLED_POSITIONS):
+            faults.once("garbled", after=after)
+            with pytest.raises(DriverError):
+                driver.close_relays([stuck])
+            faults.clear("garbled")
+        faults.set("garbled")
+        with pytest.raises(DriverError):
+            driver.close_relays([stuck])
+        faults.clear("garbled")
+        assert not self.backend_relay_closed(stuck)
 
 
 class ThermometerConformance(DaqSuite):

@@ -12,9 +12,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from drivers.errors import ActuationNotConfirmedError
+from drivers.errors import ActuationNotConfirmedError, DriverError
 from drivers.readings import FlowReading, FlowState
-from rig.testing.conformance import DriverConformance
+from rig.testing.conformance import GARBLED_POSITIONS, DriverConformance
+from rig.testing.faults import SwitchableFaults
 from rig.testing.gauges import display_rel
 
 __all__ = ["FlowControllerConformance", "FlowMeterConformance"]
@@ -103,3 +104,23 @@ class FlowControllerConformance(FlowMeterConformance):
         with pytest.raises(ActuationNotConfirmedError):
             driver.hold_pressure(self.channel, self.hold_pa)
         assert self.backend_setpoint() == ("flow", 0.0)
+
+    def test_faults_never_confirm_a_setpoint(self, driver: Any, faults: SwitchableFaults) -> None:
+        """A silent controller, or one garbled reply anywhere: an error, or the setpoint truly set."""
+        faults.set("timeout")
+        with pytest.raises(DriverError):
+            driver.hold_pressure(self.channel, self.hold_pa)
+        faults.clear("timeout")
+        for after in range(GARBLED_POSITIONS):
+            driver.stop_flow(self.channel)
+            faults.once("garbled", after=after)
+            try:
+                driver.hold_pressure(self.channel, self.hold_pa)
+            except DriverError:
+                continue  # not confirmed: nobody was told the pressure is held
+            finally:
+                faults.clear("garbled")
+            mode, value = self.backend_setpoint()
+            assert mode == "pressure" and value == pytest.approx(self.hold_pa, rel=self.reading_rel()), (
+                f"hold_pressure() confirmed (garbled reply {after + 1}), the backend holds {mode} {value!r}"
+            )

@@ -7,6 +7,7 @@ names its fault, with a message that says what is wrong.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -83,6 +84,15 @@ class BlindRelays(Daq970a):
             self.transport.write(f"ROUT:CLOS {format_channel_list(channel_numbers(channels))}\n".encode())
 
 
+class TrustingRelays(Daq970a):
+    """Takes a readback it cannot parse as a confirmation."""
+
+    def close_relays(self, channels: Iterable[int]) -> None:
+        """Confirmed unless the readback clearly disagrees."""
+        with contextlib.suppress(ProtocolError):
+            super().close_relays(channels)
+
+
 class CelsiusAsKelvin(Daq970a):
     """Reports the instrument's °C as K."""
 
@@ -141,7 +151,11 @@ def test_the_sound_drivers_pass_the_checks_the_broken_ones_fail() -> None:
     # The control: the same checks, run the same way, on the shipped drivers.
     for name in ("test_readings_are_in_pa_to_the_display_digits", "test_every_state_maps_to_its_reading"):
         run_kit_test(shipped.TestTpg362(), name)
-    for name in ("test_a_relay_that_does_not_move_is_never_confirmed", "test_temperatures_are_in_kelvin"):
+    for name in (
+        "test_a_relay_that_does_not_move_is_never_confirmed",
+        "test_a_garbled_readback_never_confirms_a_refused_move",
+        "test_temperatures_are_in_kelvin",
+    ):
         run_kit_test(shipped.TestDaq970a(), name)
 
 
@@ -174,6 +188,11 @@ def test_a_driver_that_does_not_retry_a_lost_reply_fails() -> None:
 
 def test_a_relay_confirmed_without_readback_fails() -> None:
     message = kit_failure(daq(BlindRelays), "test_a_relay_that_does_not_move_is_never_confirmed")
+    assert "DID NOT RAISE" in message
+
+
+def test_a_garbled_readback_taken_for_a_confirmation_fails() -> None:
+    message = kit_failure(daq(TrustingRelays), "test_a_garbled_readback_never_confirms_a_refused_move")
     assert "DID NOT RAISE" in message
 
 
