@@ -46,6 +46,10 @@ class GaugeConformance(DriverConformance):
     states: ClassVar[tuple[GaugeState, ...]] = tuple(GaugeState)
     #: The backend of the server, set by :meth:`make_server` (for the default :meth:`set_gauge`).
     gauges: Any = None
+    #: Whether a unit changed on the controller's own panel between two readings is noticed. A
+    #: driver that trusts a unit it read once sets this False and says why: the suite then skips
+    #: that check (the unit is still tried on a fresh connection).
+    notices_panel_unit_changes: ClassVar[bool] = True
 
     # --- hooks ----------------------------------------------------------------------------------
 
@@ -75,6 +79,14 @@ class GaugeConformance(DriverConformance):
         """
         with_value = state in (GaugeState.OK, GaugeState.UNDERRANGE, GaugeState.OVERRANGE)
         return PressureReading(channel, state, pressure_pa if with_value else None)
+
+    def display_units(self) -> tuple[Any, ...]:
+        """The pressure units the server can show, as :meth:`set_display_unit` takes them (none: untried)."""
+        return ()
+
+    def set_display_unit(self, server: Any, unit: Any) -> None:
+        """Show ``unit`` on the simulated controller, as a user at its panel would (not via the driver)."""
+        raise NotImplementedError(f"{type(self).__name__} lists display_units() but no set_display_unit()")
 
     def true_pressure_pa(self, channel: int) -> float:
         """The pressure the suite put on ``channel``."""
@@ -116,6 +128,33 @@ class GaugeConformance(DriverConformance):
         for channel in self.channels():
             want = self.expected_reading(channel, GaugeState.OK, self.true_pressure_pa(channel))
             self.assert_reading(driver.read(channel), want)
+
+    def _assert_every_channel(self, driver: Any, unit: Any) -> None:
+        for channel in self.channels():
+            want = self.expected_reading(channel, GaugeState.OK, self.true_pressure_pa(channel))
+            got = driver.read(channel)
+            assert got.pressure_pa is not None or want.pressure_pa is None, f"{unit}: read {got}"
+            self.assert_reading(got, want)
+
+    def test_readings_are_in_pa_in_every_display_unit(self, server: Any) -> None:
+        """Whatever unit the controller shows when the driver connects, readings come in Pa."""
+        units = self.display_units()
+        if not units:
+            pytest.skip("display_units() names no unit to try")
+        for unit in units:
+            self.set_display_unit(server, unit)
+            with self.opened(server) as driver:
+                self._assert_every_channel(driver, unit)
+
+    def test_a_unit_changed_at_the_panel_is_noticed(self, driver: Any, server: Any) -> None:
+        """The unit changed at the controller's panel between two readings: the next is still in Pa."""
+        units = self.display_units()
+        if not (units and self.notices_panel_unit_changes):
+            pytest.skip("no display_units(), or notices_panel_unit_changes is False")
+        self.check_probe(driver, self.probe(driver))
+        for unit in units:
+            self.set_display_unit(server, unit)
+            self._assert_every_channel(driver, unit)
 
     def test_read_all_is_every_channel_in_order(self, driver: Any) -> None:
         """``read_all()`` gives one reading a channel, channel 1 first, agreeing with ``read``."""

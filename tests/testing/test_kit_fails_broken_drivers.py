@@ -199,3 +199,17 @@ def test_a_garbled_readback_taken_for_a_confirmation_fails() -> None:
 def test_celsius_as_kelvin_and_millivolts_as_volts_fail() -> None:
     assert " K" in kit_failure(daq(CelsiusAsKelvin), "test_temperatures_are_in_kelvin")
     assert " V" in kit_failure(daq(Millivolts), "test_volts_are_in_volts")
+
+
+class TpgAtItsPanel(shipped.TestTpg362):
+    """The TPG suite asking what the TPG 362 suite waives: a unit changed at the panel is noticed."""
+
+    notices_panel_unit_changes = True
+
+
+def test_the_tpg_does_not_notice_a_unit_changed_at_its_panel() -> None:
+    # A finding of the kit, pinned: when Tpg36x asks UNI with each reading this fails, and the
+    # waiver in tests/drivers/test_conformance.py goes.
+    message = kit_failure(TpgAtItsPanel(), "test_a_unit_changed_at_the_panel_is_noticed")
+    assert "read 76000.0 Pa on channel 1 (OK), the truth is 101325.0 Pa" in message
+    run_kit_test(TpgAtItsPanel(), "test_readings_are_in_pa_in_every_display_unit")
