@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from drivers.errors import DriverError
 from drivers.readings import GaugeState, PressureReading
 from rig.sim.backend import GaugeReading, GaugeStatus, StaticGauges
 from rig.testing.conformance import DriverConformance
@@ -172,6 +173,13 @@ class GaugeConformance(DriverConformance):
             want = self.expected_reading(channel, state, pressure_pa)
             self.assert_reading(driver.read(channel), want)
             self.assert_reading(driver.read_all()[channel - 1], want)
+
+    def test_a_channel_it_lacks_is_refused(self, driver: Any) -> None:
+        """Channel 0 and the one past the last: ValueError or a DriverError, never a reading."""
+        for channel in (0, len(self.channels()) + 1):
+            with pytest.raises((ValueError, DriverError)):
+                driver.read(channel)
+        self.check_probe(driver, self.probe(driver))
 
     def test_unit_is_a_named_enum_member(self, driver: Any) -> None:
         """``unit()`` is the controller's unit as an enum member with a name."""

@@ -7,7 +7,7 @@ what the driver must report instead.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -68,7 +68,7 @@ class TestMks937b(GaugeConformance):
 
     def make_server(self, faults: ServerFaults) -> InstrumentServer:
         self.gauges = self.static_gauges()
-        return MksServer(self.gauges, faults=faults)
+        return MksServer(self.gauges, faults=faults, address=self.open_options.get("address", 253))
 
     def display_units(self) -> tuple[Any, ...]:
         return ("TORR", "MBAR", "PASCAL", "MICRON")
@@ -90,6 +90,10 @@ class TestMks937b(GaugeConformance):
 
 class TestMks937bOverSerial(TestMks937b):
     resource_kind = "asrl"
+
+
+class TestMks937bAtItsOwnAddress(TestMks937b):
+    open_options: ClassVar[dict[str, Any]] = {"address": 5}
 
 
 class TestDaq970a(RelayBankConformance, ThermometerConformance, VoltmeterConformance):
