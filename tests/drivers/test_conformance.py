@@ -112,6 +112,10 @@ class Test34970a(TestDaq970a):
     model = "34970A"
 
 
+class Test34970aOverSerial(Test34970a):
+    resource_kind = "asrl"  # the 34970A's RS-232 port
+
+
 def test_every_shipped_model_has_a_conformance_class() -> None:
     from drivers.models import MODELS
 
