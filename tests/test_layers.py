@@ -4,6 +4,8 @@
 engine, procedures, records, reports, the simulator, planning, the CLI), not even inside a
 function, where an import hides from a reader of the module's head. ``rig.procedure`` reads
 procedures for real benches and simulated ones alike and imports nothing from ``rig.sim``.
+``rig.testing`` (the conformance kit) imports pytest and is for test code: nothing else in ``rig``
+or ``drivers`` imports it.
 Imports are read from the source with :mod:`ast`, so a lazy import counts as much as one at
 the top, and a relative one is resolved against its package.
 """
@@ -77,11 +79,16 @@ def within(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
 
-def violations(package: str, forbidden: tuple[str, ...]) -> list[str]:
-    """Every import of a ``forbidden`` package by a module of ``package``, as ``path:line: module``."""
+def violations(package: str, forbidden: tuple[str, ...], exempt: str | None = None) -> list[str]:
+    """Every import of a ``forbidden`` package by a module of ``package``, as ``path:line: module``.
+
+    Modules of the sub-package ``exempt`` are not looked at.
+    """
     directory = ROOT.joinpath(*package.split("."))
     modules = sorted(directory.rglob("*.py"))
     assert modules, f"no modules under {directory}"
+    if exempt is not None:
+        modules = [path for path in modules if not within(module_name(path), exempt)]
     out: dict[tuple[Path, int], str] = {}
     for path in modules:
         source = path.read_text(encoding="utf-8")
@@ -97,6 +104,13 @@ def violations(package: str, forbidden: tuple[str, ...]) -> list[str]:
 def test_a_layer_imports_nothing_from_the_layers_above_it(package: str) -> None:
     found = violations(package, FORBIDDEN[package])
     assert not found, f"{package} may not import {', '.join(FORBIDDEN[package])}:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("package", ["rig", "drivers"])
+def test_only_tests_import_the_conformance_kit(package: str) -> None:
+    found = violations(package, ("rig.testing",), exempt="rig.testing")
+    assert not found, "rig.testing imports pytest and is for tests only:\n" + "\n".join(found)
+    assert violations("rig", ("rig.testing",)), "the kit's own modules import it: the reader must see that"
 
 
 def test_the_import_reader_sees_every_kind_of_import() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -11,24 +10,10 @@ from rig.sim.backend import GaugeReading, GaugeStatus, StaticDaq, StaticGauges
 from rig.sim.servers.daq import DaqServer
 from rig.sim.servers.mks import MksServer
 from rig.sim.servers.tpg import TpgServer
+from rig.testing import SwitchableFaults
 
-
-class CountingFaults:
-    """A :class:`rig.sim.backend.ServerFaults` double with switchable kinds and "drop one reply in N"."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.kinds: dict[str, float] = {}
-        self.drop_every = 0
-        self._count = 0
-
-    def active(self, kind: str, channel: int | None = None) -> float | None:
-        with self._lock:
-            if kind == "timeout" and self.drop_every:
-                self._count += 1
-                if self._count % self.drop_every == 0:
-                    return 0.0
-            return self.kinds.get(kind)
+# The kit's faults double, under the name these tests have always used.
+CountingFaults = SwitchableFaults
 
 
 @pytest.fixture
