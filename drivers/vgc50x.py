@@ -1,0 +1,53 @@
+"""INFICON VGC 501/502/503 gauge controllers (1, 2, 3 channels): the mnemonic protocol's VGC dialect.
+
+The VGC 50x speaks the Pfeiffer "mnemonic" protocol of the TPG 36x byte for byte (operating
+manual tina96e1-b, 2016-12, §5: ``PR1<CR>`` → ``<ACK><CR><LF>``, ``<ENQ>`` → ``0,1.2345E-03``;
+``<NAK>`` and the ERROR word; ``<ETX>``), so :class:`Vgc50x` is a :class:`~drivers.tpg36x.Tpg36x`
+that differs only where the manual does:
+
+* status digit 7, "Error BPG, HPG, BCG" (a fault of a hot-cathode combination gauge), read
+  as :attr:`~drivers.readings.GaugeState.SENSOR_ERROR` (manual p. 72);
+* ``PRX`` and ``COM`` lines carry three ``status,value`` pairs, gauges 1, 2 and 3, on every
+  model of the family (manual pp. 70, 73), as ``TID`` carries three gauge identifications
+  (EPICS ``VGC50X-EPICS`` support); the driver keeps its model's channels;
+* ``AYT`` answers type, model number, serial number, firmware and hardware version, e.g.
+  ``VGC503,398-483,100,1.00,1.0`` (manual p. 97): the type names the model, hence the channels;
+* the unit table (``UNI``) is the TPG 36x's: mbar, Torr, Pascal, Micron, hPascal, Volt
+  (INFICON VGC502 client ``COO-Utilities/inficon``).
+
+Gauges are switched on and off with ``HVC`` on a VGC (manual p. 81), not ``SEN``: this driver
+does not switch them (:meth:`Vgc50x.sensors` and :meth:`Vgc50x.set_sensor` are refused).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from drivers.readings import GaugeState
+from drivers.tpg36x import SensorSwitch, Tpg36x
+
+__all__ = ["VGC_LINE_CHANNELS", "Vgc50x"]
+
+#: Gauges in every ``PRX``, ``COM`` and ``TID`` line of a VGC 50x, whatever its model.
+VGC_LINE_CHANNELS = 3
+
+_VGC_STATES: Mapping[str, GaugeState] = {
+    **Tpg36x.status_codes,
+    "7": GaugeState.SENSOR_ERROR,  # "Error BPG, HPG, BCG"
+}
+
+
+class Vgc50x(Tpg36x):
+    """An INFICON VGC 501, 502 or 503 (1, 2 or 3 channels): readings in Pa, unit, identity."""
+
+    model = "VGC50x"
+    status_codes = _VGC_STATES
+    line_channels = VGC_LINE_CHANNELS
+
+    def sensors(self) -> list[SensorSwitch]:
+        """Not on a VGC: its gauges are switched with ``HVC``, which this driver does not drive."""
+        raise NotImplementedError(f"{self.model}: gauges are switched with HVC, not SEN; not supported")
+
+    def set_sensor(self, channel: int, on: bool) -> None:
+        """Not on a VGC: its gauges are switched with ``HVC``, which this driver does not drive."""
+        raise NotImplementedError(f"{self.model}: gauges are switched with HVC, not SEN; not supported")
