@@ -22,7 +22,9 @@ does not switch them (:meth:`Vgc50x.sensors` and :meth:`Vgc50x.set_sensor` are r
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, Self
 
+from drivers.base import RetryPolicy
 from drivers.readings import GaugeState
 from drivers.tpg36x import SensorSwitch, Tpg36x
 
@@ -43,6 +45,20 @@ class Vgc50x(Tpg36x):
     model = "VGC50x"
     status_codes = _VGC_STATES
     line_channels = VGC_LINE_CHANNELS
+
+    @classmethod
+    def open(
+        cls,
+        resource_name: str,
+        *,
+        timeout_s: float = 2.0,
+        retry: RetryPolicy | None = None,
+        **visa_options: Any,
+    ) -> Self:
+        """Connect through pyvisa-py: Ethernet ``TCPIP::host::8000::SOCKET`` (the port open-source
+        clients use), or the RS-232C line ``ASRL…::INSTR`` (8 data bits, no parity, 1 stop bit: manual p. 66);
+        ``<ETX>`` first, as on the TPG."""
+        return super().open(resource_name, timeout_s=timeout_s, retry=retry, **visa_options)
 
     def sensors(self) -> list[SensorSwitch]:
         """Not on a VGC: its gauges are switched with ``HVC``, which this driver does not drive."""

@@ -154,7 +154,7 @@ class TpgServer(InstrumentServer):
         # Per mnemonic: (check the parameters and apply a set, returning error flags; data line).
         self._mnemonics: dict[str, tuple[Callable[[list[str]], int], Callable[[], str]]] = {
             "UNI": (self._set_unit, lambda: str(int(self.unit))),
-            "TID": (_no_parameters, lambda: ",".join(gauges.sensor_id(ch) for ch in self._all())),
+            "TID": (_no_parameters, self.gauge_ids),
             "SEN": (self._set_sensors, self._sensor_states),
             "ERR": (_no_parameters, self.take_error_word),
             "PNR": (_no_parameters, lambda: self.firmware),
@@ -174,6 +174,10 @@ class TpgServer(InstrumentServer):
     def identity(self) -> str:
         """The ``AYT`` line: model, part number, serial number, firmware, hardware."""
         return f"{self.model},{self.part_number},{self.serial_number},{self.firmware},{self.hardware}"
+
+    def gauge_ids(self) -> str:
+        """Every channel's gauge identification, comma-separated (``TID``)."""
+        return ",".join(self.gauges.sensor_id(ch) for ch in self._all())
 
     def reading(self, channel: int) -> str:
         """``status,value`` of one channel now, in the current unit."""

@@ -83,7 +83,6 @@ class VgcServer(TpgServer):
             max_request_bytes=max_request_bytes,
         )
         del self._mnemonics["SEN"], self._mnemonics["FIL"]
-        self._mnemonics["TID"] = (self._mnemonics["TID"][0], self.gauge_ids)
         # The VGC 501 answers PRX too: a query without parameters, like PR1.
         self._mnemonics["PRX"] = (self._mnemonics["PR1"][0], self.all_readings)
 
