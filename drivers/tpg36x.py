@@ -357,21 +357,25 @@ class Tpg36x(Instrument):
         params[channel - 1] = SensorSwitch.ON if on else SensorSwitch.OFF
         wanted = SensorSwitch(params[channel - 1])
 
-        def command() -> None:
-            try:
-                self._transact("SEN", params)
-            except (InstrumentTimeoutError, InstrumentDisconnectedError, ProtocolError):
-                # Sent at most once: if its reply is lost, the readback tells whether it took effect.
-                with contextlib.suppress(DriverError):
-                    self.resync()
-
         def confirmed() -> bool:
             state = _sensors(self._transact("SEN"), count)[channel - 1]
             if state is SensorSwitch.CANNOT_SWITCH:
                 raise InstrumentError(f"{self.model}: the gauge on channel {channel} cannot be switched")
             return state is wanted
 
-        self.actuate(command, confirmed, f"switching gauge {channel} {wanted.name.lower()}")
+        self.actuate(
+            lambda: self._send_once("SEN", params),
+            confirmed,
+            f"switching gauge {channel} {wanted.name.lower()}",
+        )
+
+    def _send_once(self, mnemonic: str, params: Sequence[int | str]) -> None:
+        """An actuation's command, sent at most once: if its reply is lost, the readback decides."""
+        try:
+            self._transact(mnemonic, params)
+        except (InstrumentTimeoutError, InstrumentDisconnectedError, ProtocolError):
+            with contextlib.suppress(DriverError):
+                self.resync()
 
     # --- continuous output --------------------------------------------------------------------------
 

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from drivers.base import RetryPolicy
-from drivers.errors import DriverError, InstrumentError, InstrumentTimeoutError, ProtocolError
+from drivers.errors import (
+    ActuationNotConfirmedError,
+    DriverError,
+    InstrumentError,
+    InstrumentTimeoutError,
+    ProtocolError,
+)
 from drivers.readings import GaugeState, PressureReading
 from drivers.tpg36x import ComInterval, TpgUnit
 from drivers.vgc50x import Vgc50x
@@ -250,13 +256,79 @@ def test_lost_data_line_retried_with_a_new_handshake() -> None:
     transport.assert_done()
 
 
-# --- gauge switching: HVC on a VGC, not driven --------------------------------------------------------
+# --- HVC (manual p. 81): the VGC's gauge switching -----------------------------------------------------
 
 
-def test_sensor_switching_is_refused_without_a_byte_sent() -> None:
+def test_high_voltage_of_the_models_channels() -> None:
+    driver, transport = make(handshake(b"HVC\r", b"1,0,1"))
+    assert driver.high_voltage() == [True, False]
+    transport.assert_done()
+
+
+@pytest.mark.parametrize("reply", [b"1,0", b"1,0,1,0", b"1,2,0", b"on,off,off", b""])
+def test_an_hvc_line_without_three_digits_is_a_protocol_error(reply: bytes) -> None:
+    driver, transport = make([*handshake(b"HVC\r", reply), (ETX, []), *handshake(b"HVC\r", reply)])
+    with pytest.raises(ProtocolError):
+        driver.high_voltage()
+    transport.assert_done()
+
+
+def test_switching_sets_all_three_keeping_the_others_sent_once_and_confirmed() -> None:
+    script = (
+        handshake(b"HVC\r", b"1,1,0") + handshake(b"HVC,0,1,0\r", b"0,1,0") + handshake(b"HVC\r", b"0,1,0")
+    )
+    driver, transport = make(script)
+    driver.set_high_voltage(1, False)
+    transport.assert_done()
+
+
+def test_a_readback_without_the_change_is_not_confirmed() -> None:
+    script = (
+        handshake(b"HVC\r", b"1,0,0") + handshake(b"HVC,0,0,0\r", b"1,0,0") + handshake(b"HVC\r", b"1,0,0")
+    )
+    driver, transport = make(script)
+    with pytest.raises(ActuationNotConfirmedError):
+        driver.set_high_voltage(1, False)
+    transport.assert_done()
+
+
+def test_a_lost_reply_is_never_sent_again_the_readback_decides() -> None:
+    script: Script = [*handshake(b"HVC\r", b"0,0,0"), (b"HVC,0,1,0\r", [ACK]), (ENQ, []), (ETX, [])]
+    driver, transport = make(script + handshake(b"HVC\r", b"0,1,0"))
+    driver.set_high_voltage(2, True)
+    assert transport.written.count(b"HVC,0,1,0\r") == 1
+    transport.assert_done()
+
+
+def test_a_gauge_without_high_voltage_is_refused_with_the_par_word() -> None:
+    driver, transport = make(handshake(b"HVC\r", b"0,0,0") + refused(b"HVC,1,0,0\r", b"0010"))
+    with pytest.raises(InstrumentError) as info:
+        driver.set_high_voltage(1, True)
+    assert info.value.code == "0010"
+    transport.assert_done()
+
+
+def test_a_vgc501_sends_zeros_for_the_channels_it_lacks() -> None:
+    script = (
+        handshake(b"HVC\r", b"0,0,0") + handshake(b"HVC,1,0,0\r", b"1,0,0") + handshake(b"HVC\r", b"1,0,0")
+    )
+    driver, transport = make(script, channels=1)
+    driver.set_high_voltage(1, True)
+    transport.assert_done()
+
+
+@pytest.mark.parametrize("channel", [0, 3])
+def test_no_such_channel_writes_nothing(channel: int) -> None:
     driver, transport = make([])
-    with pytest.raises(NotImplementedError, match="HVC"):
+    with pytest.raises(ValueError):
+        driver.set_high_voltage(channel, True)
+    assert transport.written == []
+
+
+def test_the_tpg_sen_methods_are_refused_without_a_byte_sent() -> None:
+    driver, transport = make([])
+    with pytest.raises(NotImplementedError, match="high_voltage"):
         driver.sensors()
-    with pytest.raises(NotImplementedError, match="HVC"):
+    with pytest.raises(NotImplementedError, match="set_high_voltage"):
         driver.set_sensor(1, False)
     assert transport.written == []

@@ -1,7 +1,8 @@
 """The VGC 50x driver against the simulated VGC 503 through pyvisa-py, on TCPIP SOCKET and ASRLsocket.
 
 The bench: channel 1 an MPG at 1.5e-3 Pa, channel 2 a CDG at 101325 Pa, channel 3 a BPG at
-2e-6 Pa. The controller prints four decimals, so values compare to 1e-4 relative.
+2e-6 Pa; the MPG and the BPG have a high voltage to switch. The controller prints four decimals,
+so values compare to 1e-4 relative.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def vgc_bench() -> StaticGauges:
             3: GaugeReading(GaugeStatus.OK, BPG_PA),
         },
         sensor_ids={1: "MPG", 2: "CDG", 3: "BPG"},
+        switchable_channels={1, 3},
     )
 
 
@@ -154,6 +156,19 @@ def test_refused_mnemonics_raise_the_syntax_error_word(vgc: Vgc50x) -> None:
             call()
         assert info.value.code == "0001"
     assert vgc.error_word() == "0000"
+
+
+def test_switching_the_high_voltage(vgc: Vgc50x) -> None:
+    assert vgc.high_voltage() == [True, False, True]
+    vgc.set_high_voltage(3, False)
+    assert vgc.read(3).state is GaugeState.SENSOR_OFF
+    assert vgc.high_voltage() == [True, False, False]
+    vgc.set_high_voltage(3, True)
+    assert vgc.read(3).pressure_pa == pytest.approx(BPG_PA, rel=1e-4)
+    with pytest.raises(InstrumentError) as info:
+        vgc.set_high_voltage(2, True)  # a CDG has none
+    assert info.value.code == "0010"
+    assert vgc.high_voltage() == [True, False, True]
 
 
 def test_continuous_output_then_back_to_questions(vgc: Vgc50x) -> None:

@@ -15,6 +15,7 @@ From the operating manual (tina96e1-b, 2016-12, §5), quoted pages:
   7 "Error BPG, HPG, BCG", which only the VGC prints.
 * p. 73: ``PRX`` → three pairs, gauges 1, 2 and 3; p. 70: ``COM[,a]`` (0: 100 ms, 1: 1 s,
   2: 1 min) streams the same three pairs after ``<ACK>``.
+* p. 81: ``HVC[,a,b,c]`` → ``a,b,c``, the high voltage (emission) of gauges 1, 2, 3: 0 off, 1 on.
 * p. 97: ``AYT`` → type, model number, serial number, firmware and hardware version, the
   manual's example being ``VGC503,398-483,100,1.00,1.0``.
 
@@ -34,7 +35,10 @@ Choices where neither says, made once here:
   is the manual's example); firmware ``1.00``, hardware ``1.0``, serial ``100`` as the example;
   ``PNR`` answers the firmware version.
 * ``SEN`` and ``FIL`` are the TPG's and unknown here (``<NAK>``, ``0001``): a VGC switches its
-  gauges with ``HVC``, which this simulator does not serve.
+  gauges with ``HVC``.
+* ``HVC`` sets take exactly three digits 0 or 1. A gauge the backend cannot switch (no high
+  voltage: a CDG, a Pirani) and a channel the model lacks read 0, and setting one of them to 1
+  is an inadmissible parameter (``<NAK>``, ``0010``), nothing changed.
 * Everything else (factory unit mbar, values ``{:.4E}``, Volt as the PKR 251 characteristic,
   one client at a time, ``COM`` timing) is the TPG server's, documented there.
 """
@@ -55,6 +59,8 @@ ERROR_STATUS_GAUGES = frozenset({"BPG", "HPG", "BCG"})
 _STATUS_GAUGE_ERROR = 7
 _ABSENT_READING = f"{int(GaugeStatus.NO_SENSOR)},{NO_SENSOR_VALUE}"
 _ABSENT_ID = "noSEn"
+_LINE = range(1, VGC_LINE_CHANNELS + 1)
+_ERR_PARAMETER = 0b0010  # PAR in the ERROR word
 
 
 class VgcServer(TpgServer):
@@ -83,6 +89,7 @@ class VgcServer(TpgServer):
             max_request_bytes=max_request_bytes,
         )
         del self._mnemonics["SEN"], self._mnemonics["FIL"]
+        self._mnemonics["HVC"] = (self._set_high_voltage, self.high_voltage_states)
         # The VGC 501 answers PRX too: a query without parameters, like PR1.
         self._mnemonics["PRX"] = (self._mnemonics["PR1"][0], self.all_readings)
 
@@ -98,14 +105,28 @@ class VgcServer(TpgServer):
 
     def all_readings(self) -> str:
         """Gauges 1 to 3's ``status,value`` (``PRX`` and ``COM``); a missing channel has no sensor."""
-        return ",".join(
-            self.reading(ch) if ch <= self.channels else _ABSENT_READING
-            for ch in range(1, VGC_LINE_CHANNELS + 1)
-        )
+        return ",".join(self.reading(ch) if ch <= self.channels else _ABSENT_READING for ch in _LINE)
 
     def gauge_ids(self) -> str:
         """Gauges 1 to 3's identifications (``TID``); a missing channel has none."""
-        return ",".join(
-            self.gauges.sensor_id(ch) if ch <= self.channels else _ABSENT_ID
-            for ch in range(1, VGC_LINE_CHANNELS + 1)
-        )
+        return ",".join(self.gauges.sensor_id(ch) if ch <= self.channels else _ABSENT_ID for ch in _LINE)
+
+    def high_voltage_states(self) -> str:
+        """Gauges 1 to 3's high voltage, ``1`` on, ``0`` off or none (``HVC``)."""
+        return ",".join("1" if self._switchable(ch) and self.gauges.sensor_on(ch) else "0" for ch in _LINE)
+
+    def _switchable(self, channel: int) -> bool:
+        return channel <= self.channels and self.gauges.switchable(channel)
+
+    def _set_high_voltage(self, params: list[str]) -> int:
+        if not params:
+            return 0
+        if len(params) != VGC_LINE_CHANNELS or not set(params) <= {"0", "1"}:
+            return _ERR_PARAMETER
+        wanted = {ch: value == "1" for ch, value in zip(_LINE, params, strict=True)}
+        if any(on and not self._switchable(ch) for ch, on in wanted.items()):
+            return _ERR_PARAMETER
+        for ch, on in wanted.items():
+            if self._switchable(ch):
+                self.gauges.set_sensor_on(ch, on)
+        return 0

@@ -27,7 +27,10 @@ PRX_MBAR = "0,1.2345E-03,0,9.8700E+02,0,1.0000E-07"
 
 
 def vgc_gauges() -> StaticGauges:
-    """A VGC 503 bench: an MPG at 1.2345e-3 mbar, a CDG at 987 mbar, a BPG at 1e-7 mbar."""
+    """A VGC 503 bench: an MPG at 1.2345e-3 mbar, a CDG at 987 mbar, a BPG at 1e-7 mbar.
+
+    The MPG and the BPG have a high voltage to switch (``HVC``), the CDG none.
+    """
     return StaticGauges(
         readings={
             1: GaugeReading(GaugeStatus.OK, 0.12345),
@@ -35,6 +38,7 @@ def vgc_gauges() -> StaticGauges:
             3: GaugeReading(GaugeStatus.OK, 1.0e-5),
         },
         sensor_ids={1: "MPG", 2: "CDG", 3: "BPG"},
+        switchable_channels={1, 3},
     )
 
 
@@ -166,3 +170,33 @@ def test_a_channel_count_beyond_three_is_refused() -> None:
     gauges = StaticGauges({ch: GaugeReading(GaugeStatus.OK, 1.0) for ch in range(1, 5)})
     with pytest.raises(ValueError, match="1 to 3"):
         VgcServer(gauges)
+
+
+def test_hvc_reads_and_switches_the_high_voltage(vgc: Any, vgc_server: VgcServer) -> None:
+    assert tpg_exchange(vgc, "HVC") == (ACK, "1,0,1")
+    assert tpg_exchange(vgc, "HVC,0,0,1") == (ACK, "0,0,1")
+    assert tpg_exchange(vgc, "PR1") == (ACK, "4,0.0000E+00")
+    assert _gauges(vgc_server).off_channels == {1}
+    assert tpg_exchange(vgc, "HVC,1,0,1") == (ACK, "1,0,1")
+    assert tpg_exchange(vgc, "PR1") == (ACK, "0,1.2345E-03")
+
+
+@pytest.mark.parametrize("params", ["1,1,1", "0,0", "0,0,0,0", "2,0,0", "x,0,0"])
+def test_hvc_refuses_a_gauge_without_high_voltage_and_malformed_sets(
+    vgc: Any, vgc_server: VgcServer, params: str
+) -> None:
+    assert tpg_exchange(vgc, f"HVC,{params}") == (NAK, "0010")
+    assert tpg_exchange(vgc, "HVC") == (ACK, "1,0,1")  # nothing changed
+    assert _gauges(vgc_server).off_channels == set()
+
+
+def test_hvc_on_a_channel_the_model_lacks_is_refused(rm: Any) -> None:
+    gauges = StaticGauges({1: GaugeReading(GaugeStatus.OK, 1.0)}, switchable_channels={1})
+    with VgcServer(gauges) as server:
+        inst = open_instrument(rm, server, "tcpip", read_termination="\r\n", write_termination="\r")
+        try:
+            assert tpg_exchange(inst, "HVC") == (ACK, "1,0,0")
+            assert tpg_exchange(inst, "HVC,1,0,1") == (NAK, "0010")
+            assert tpg_exchange(inst, "HVC,0,0,0") == (ACK, "0,0,0")
+        finally:
+            inst.close()
