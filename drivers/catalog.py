@@ -76,8 +76,27 @@ MKS_937B = (
 #: Keysight DAQ970A, Agilent 34972A and HP 34970A with a 34901A and a 34903A (SCPI, §2.1).
 KEYSIGHT_DAQ = (_daq970a("DAQ970A"), _daq970a("34972A"), _daq970a("34970A"))
 
+
+def _vgc50x(name: str, gauge_channels: int) -> InstrumentModel:
+    # A VGC 50x prints ``sx.xxxxEsxx`` (manual tina96e1-b p. 72): 5 significant digits. On a leak
+    # rig it reads an INFICON CDG025D capacitance gauge of 1000 Torr full scale, whose zero is
+    # specified like the Baratron's of the same full scale: the class figures of drivers/models.py.
+    return InstrumentModel(
+        name,
+        "gauge",
+        driver="drivers.vgc50x:Vgc50x",
+        simulator="rig.sim.server_factories:vgc",
+        gauge_channels=gauge_channels,
+        display_digits=5,
+        zero_stability_pa_s=ZERO_DRIFT_FS_PER_S * BARATRON_1000_TORR_FULL_SCALE_PA,
+        zero_temperature_coefficient_pa_k=(
+            ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K * BARATRON_1000_TORR_FULL_SCALE_PA
+        ),
+    )
+
+
 #: INFICON VGC 501/502/503 (the mnemonic protocol's VGC dialect, §1.1).
-INFICON_VGC50X: tuple[InstrumentModel, ...] = ()
+INFICON_VGC50X = (_vgc50x("VGC501", 1), _vgc50x("VGC502", 2), _vgc50x("VGC503", 3))
 
 #: Agilent (Varian) XGS-600 (``#00``-commands, §1.3).
 AGILENT_XGS600: tuple[InstrumentModel, ...] = ()

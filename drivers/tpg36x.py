@@ -16,7 +16,7 @@ import enum
 import math
 import re
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, Self, TypeVar
 
 from drivers.base import Instrument, RetryPolicy
@@ -117,19 +117,19 @@ def _fields(text: str, count: int, pattern: re.Pattern[str], what: str) -> list[
     return fields
 
 
-def _parse_readings(text: str, count: int) -> list[_RawReading]:
+def _parse_readings(text: str, count: int, states: Mapping[str, GaugeState] = _STATES) -> list[_RawReading]:
     """``count`` ``status,value`` pairs (PRn, PRX, COM) in the controller's unit."""
     fields = text.split(",")
     if len(fields) != 2 * count:
         raise ProtocolError(f"expected {count} status,value pairs, got {text!r}")
     out = []
     for status, value in zip(fields[::2], fields[1::2], strict=True):
-        if status not in _STATES or not _VALUE.fullmatch(value):
+        if status not in states or not _VALUE.fullmatch(value):
             raise ProtocolError(f"not a status,value pair: {status},{value}")
         number = float(value)
         if not math.isfinite(number):
             raise ProtocolError(f"not a finite value: {value}")
-        out.append((_STATES[status], number))
+        out.append((states[status], number))
     return out
 
 
@@ -157,6 +157,11 @@ class Tpg36x(Instrument):
     read_termination = "\r\n"
     #: The ``UNI`` codes this model knows.
     units: tuple[TpgUnit, ...] = tuple(TpgUnit)
+    #: The status digits this model prints (``PRn``, ``PRX``, ``COM``), and what each means.
+    status_codes: Mapping[str, GaugeState] = _STATES
+    #: Channels in a ``PRX``, ``COM`` or ``TID`` line when the firmware prints a fixed number of
+    #: them whatever the model (None: one per channel); the driver keeps the model's first ones.
+    line_channels: int | None = None
 
     def __init__(
         self,
@@ -311,7 +316,7 @@ class Tpg36x(Instrument):
         if not 1 <= channel <= 6:
             raise ValueError(f"no channel {channel} on a TPG (1 to 6)")
         with self.lock:
-            raws = self._ask(lambda text: _parse_readings(text, 1), f"PR{channel}")
+            raws = self._ask(lambda text: _parse_readings(text, 1, self.status_codes), f"PR{channel}")
             return self._convert(raws, channel)[0]
 
     def read_all(self) -> list[PressureReading]:
@@ -320,13 +325,18 @@ class Tpg36x(Instrument):
             count = self.channel_count
             if count == 1:
                 return [self.read(1)]
-            return self._convert(self._ask(lambda text: _parse_readings(text, count), "PRX"), 1)
+            return self._convert(self._ask(lambda text: self._line_readings(text, count), "PRX"), 1)
+
+    def _line_readings(self, text: str, count: int) -> list[_RawReading]:
+        """The first ``count`` channels' ``status,value`` pairs of a ``PRX`` or ``COM`` line."""
+        return _parse_readings(text, self.line_channels or count, self.status_codes)[:count]
 
     def gauge_ids(self) -> list[str]:
         """The gauge type on each channel (``TID``): ``PKR``, ``TPR/PCR``, ``noSENSOR``, 26x ``noSEn``…"""
         with self.lock:
             count = self.channel_count
-            return self._ask(lambda text: _fields(text, count, _GAUGE_ID, "TID"), "TID")
+            width = self.line_channels or count
+            return self._ask(lambda text: _fields(text, width, _GAUGE_ID, "TID")[:count], "TID")
 
     def sensors(self) -> list[SensorSwitch]:
         """Whether each channel's gauge is on, off, or cannot be switched (``SEN``)."""
@@ -347,21 +357,25 @@ class Tpg36x(Instrument):
         params[channel - 1] = SensorSwitch.ON if on else SensorSwitch.OFF
         wanted = SensorSwitch(params[channel - 1])
 
-        def command() -> None:
-            try:
-                self._transact("SEN", params)
-            except (InstrumentTimeoutError, InstrumentDisconnectedError, ProtocolError):
-                # Sent at most once: if its reply is lost, the readback tells whether it took effect.
-                with contextlib.suppress(DriverError):
-                    self.resync()
-
         def confirmed() -> bool:
             state = _sensors(self._transact("SEN"), count)[channel - 1]
             if state is SensorSwitch.CANNOT_SWITCH:
                 raise InstrumentError(f"{self.model}: the gauge on channel {channel} cannot be switched")
             return state is wanted
 
-        self.actuate(command, confirmed, f"switching gauge {channel} {wanted.name.lower()}")
+        self.actuate(
+            lambda: self._send_once("SEN", params),
+            confirmed,
+            f"switching gauge {channel} {wanted.name.lower()}",
+        )
+
+    def _send_once(self, mnemonic: str, params: Sequence[int | str]) -> None:
+        """An actuation's command, sent at most once: if its reply is lost, the readback decides."""
+        try:
+            self._transact(mnemonic, params)
+        except (InstrumentTimeoutError, InstrumentDisconnectedError, ProtocolError):
+            with contextlib.suppress(DriverError):
+                self.resync()
 
     # --- continuous output --------------------------------------------------------------------------
 
@@ -399,7 +413,7 @@ class Tpg36x(Instrument):
                         if now - last_line < _COM_INTERVAL_S[int(interval)] + self.transport.timeout_s:
                             continue
                         raise
-                    raws = _parse_readings(_decode(line, "COM"), count)
+                    raws = self._line_readings(_decode(line, "COM"), count)
                     lines += 1
                     yield [_in_pa(ch, raw, unit) for ch, raw in enumerate(raws, start=1)]
                     now = last_line = time.monotonic()

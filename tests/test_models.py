@@ -26,6 +26,7 @@ from rig.procedure.loader import display_step_pa, sensor_accuracy
 from rig.sim.bench_physics import build_simulation
 from rig.sim.servers.daq import IDN_BY_MODEL
 from rig.sim.servers.tpg import PART_NUMBERS
+from rig.sim.servers.vgc import MODEL_NUMBERS
 from rig.sim.simulated_rig import SimulatedRig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +43,7 @@ MAY_NAME_MODELS = {
     "drivers/daq970a.py",
     "rig/sim/servers/tpg.py",
     "rig/sim/servers/daq.py",
+    "rig/sim/servers/vgc.py",
 }
 # "7.60E+2", "1.0133E+03": the significant digits of a printed pressure.
 MANTISSA = re.compile(r"[+-]?(\d+)\.?(\d*)E[+-]?\d+")
@@ -103,12 +105,13 @@ def test_the_simulated_servers_identify_exactly_the_models_simulated_by_them() -
     }
     assert set(PART_NUMBERS) == by_factory["rig.sim.server_factories:tpg"]
     assert set(IDN_BY_MODEL) == by_factory["rig.sim.server_factories:daq"]
+    assert set(MODEL_NUMBERS) == by_factory["rig.sim.server_factories:vgc"]
 
 
 def test_an_unknown_model_is_refused_naming_the_known_ones() -> None:
-    with pytest.raises(KeyError, match=r"unknown instrument model 'TPG999' \(known: 34970A, .*TPG366\)"):
+    with pytest.raises(KeyError, match=r"unknown instrument model 'TPG999' \(known: 34970A, .*TPG366.*\)"):
         lookup("TPG999")
-    with pytest.raises(KeyError, match=r"no driver for model 'TPG999' \(known: 34970A, .*TPG366\)"):
+    with pytest.raises(KeyError, match=r"no driver for model 'TPG999' \(known: 34970A, .*TPG366.*\)"):
         driver_class("TPG999")
 
 

@@ -17,6 +17,7 @@ from rig.sim.servers.base import InstrumentServer
 from rig.sim.servers.daq import DaqServer
 from rig.sim.servers.mks import MksServer
 from rig.sim.servers.tpg import TpgServer
+from rig.sim.servers.vgc import VgcServer
 from rig.sim.simulated_bench import SimulatedBench
 
 # The 937B's factory address, which the simulator answers on when the bench gives none.
@@ -50,3 +51,8 @@ def daq(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: Ser
     if layout is None:
         raise ValueError(f"{instrument.name!r} ({instrument.model}) is not a DAQ")
     return DaqServer(simulation.daq_backend(instrument.name, layout), model=instrument.model, faults=faults)
+
+
+def vgc(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults) -> VgcServer:
+    """An INFICON VGC 50x with the instrument's gauge channels."""
+    return VgcServer(simulation.gauge_backend(instrument.name, instrument.channel_count), faults=faults)

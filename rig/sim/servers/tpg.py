@@ -117,6 +117,11 @@ class TpgServer(InstrumentServer):
     """A TPG 36x on 127.0.0.1 answering for the gauges of ``gauges`` (one client at a time)."""
 
     terminator = CRLF
+    #: The models this server stands in for, with the part number each reports in ``AYT``.
+    part_numbers: dict[str, str] = PART_NUMBERS
+    #: The firmware (``PNR``, ``AYT``) and hardware (``AYT``) versions it reports.
+    firmware = FIRMWARE
+    hardware = HARDWARE
 
     def __init__(
         self,
@@ -130,15 +135,18 @@ class TpgServer(InstrumentServer):
     ) -> None:
         super().__init__(port=port, faults=faults, max_connections=1, max_request_bytes=max_request_bytes)
         channels = gauges.channel_count
-        if not 1 <= channels <= 6:
-            raise ValueError(f"a TPG 36x has 1 to 6 channels, the backend has {channels}")
+        most = max(MODELS[name].gauge_channels for name in self.part_numbers)
+        if not 1 <= channels <= most:
+            raise ValueError(
+                f"a {'/'.join(self.part_numbers)} has 1 to {most} channels, the backend has {channels}"
+            )
         self.gauges = gauges
         self.channels = channels
         self.model = min(
-            (name for name in PART_NUMBERS if MODELS[name].gauge_channels >= channels),
+            (name for name in self.part_numbers if MODELS[name].gauge_channels >= channels),
             key=lambda name: MODELS[name].gauge_channels,
         )
-        self.part_number = PART_NUMBERS[self.model]
+        self.part_number = self.part_numbers[self.model]
         self.serial_number = serial_number
         self.unit = unit
         self.filters = [1] * channels
@@ -146,10 +154,10 @@ class TpgServer(InstrumentServer):
         # Per mnemonic: (check the parameters and apply a set, returning error flags; data line).
         self._mnemonics: dict[str, tuple[Callable[[list[str]], int], Callable[[], str]]] = {
             "UNI": (self._set_unit, lambda: str(int(self.unit))),
-            "TID": (_no_parameters, lambda: ",".join(gauges.sensor_id(ch) for ch in self._all())),
+            "TID": (_no_parameters, self.gauge_ids),
             "SEN": (self._set_sensors, self._sensor_states),
             "ERR": (_no_parameters, self.take_error_word),
-            "PNR": (_no_parameters, lambda: FIRMWARE),
+            "PNR": (_no_parameters, lambda: self.firmware),
             "AYT": (_no_parameters, self.identity),
             "COM": (self._check_com, self.all_readings),
             "FIL": (self._set_filters, lambda: ",".join(map(str, self.filters))),
@@ -165,7 +173,11 @@ class TpgServer(InstrumentServer):
 
     def identity(self) -> str:
         """The ``AYT`` line: model, part number, serial number, firmware, hardware."""
-        return f"{self.model},{self.part_number},{self.serial_number},{FIRMWARE},{HARDWARE}"
+        return f"{self.model},{self.part_number},{self.serial_number},{self.firmware},{self.hardware}"
+
+    def gauge_ids(self) -> str:
+        """Every channel's gauge identification, comma-separated (``TID``)."""
+        return ",".join(self.gauges.sensor_id(ch) for ch in self._all())
 
     def reading(self, channel: int) -> str:
         """``status,value`` of one channel now, in the current unit."""
