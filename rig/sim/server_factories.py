@@ -16,6 +16,7 @@ from rig.sim.bench_physics import SimulatedInstrument
 from rig.sim.servers.base import InstrumentServer
 from rig.sim.servers.daq import DaqServer
 from rig.sim.servers.mks import MksServer
+from rig.sim.servers.tic import TicServer
 from rig.sim.servers.tpg import TpgServer
 from rig.sim.simulated_bench import SimulatedBench
 
@@ -50,3 +51,8 @@ def daq(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: Ser
     if layout is None:
         raise ValueError(f"{instrument.name!r} ({instrument.model}) is not a DAQ")
     return DaqServer(simulation.daq_backend(instrument.name, layout), model=instrument.model, faults=faults)
+
+
+def tic(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults) -> TicServer:
+    """An Edwards TIC whose gauge inputs are the instrument's gauge channels."""
+    return TicServer(simulation.gauge_backend(instrument.name, instrument.channel_count), faults=faults)
