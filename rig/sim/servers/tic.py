@@ -211,8 +211,11 @@ class TicServer(InstrumentServer):
         """Gauge ``number``'s TIC type code (``?S913 5``)."""
         if number > self.gauges.channel_count:
             return GAUGE_TYPES["NOSENSOR"]
-        sensor = self.gauges.sensor_id(number).upper().replace("-", "").replace("/", "")
-        return GAUGE_TYPES.get(sensor, _UNKNOWN_DEVICE)
+        # A Pfeiffer-style id may name two heads ("TPR/PCR"): the first one known decides.
+        for sensor in self.gauges.sensor_id(number).upper().replace("-", "").split("/"):
+            if sensor.strip() in GAUGE_TYPES:
+                return GAUGE_TYPES[sensor.strip()]
+        return _UNKNOWN_DEVICE
 
     def _all_gauges(self) -> str:
         pairs = []
