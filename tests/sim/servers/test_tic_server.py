@@ -81,7 +81,9 @@ def test_gauge_values_byte_exact(tic: Any) -> None:
         (GaugeStatus.IDENTIFICATION_ERROR, 0.0, "=V915 9.9000e+09;59;2;9;1"),
     ],
 )
-def test_every_status(tic: Any, gauges: StaticGauges, status: GaugeStatus, value_pa: float, reply: str) -> None:
+def test_every_status(
+    tic: Any, gauges: StaticGauges, status: GaugeStatus, value_pa: float, reply: str
+) -> None:
     gauges.readings[3] = GaugeReading(status, value_pa)
     assert ask(tic, "?V915") == reply
 
