@@ -82,9 +82,9 @@ INFICON_VGC50X: tuple[InstrumentModel, ...] = ()
 #: Agilent (Varian) XGS-600 (``#00``-commands, §1.3).
 AGILENT_XGS600: tuple[InstrumentModel, ...] = ()
 
-# The head our TIC bench carries on each input: an Edwards ASG (active strain gauge) of
-# 2000 mbar full scale.
-ASG_2000_MBAR_FULL_SCALE_PA = 200e3
+# The capacitance head our TIC bench reads its article and reference on (procedures/benches/
+# tic_chamber.yaml): 2000 hPa full scale.
+CAPACITANCE_2000_HPA_PA = 200e3
 
 #: Edwards TIC instrument controller, 3 gauge inputs (``?V913`` → ``=V913 5.0691e+01;59;11;0;0``, §1.4).
 EDWARDS_TIC = (
@@ -97,10 +97,10 @@ EDWARDS_TIC = (
         # ``5.0691e+01``: 5 significant digits, in Pa whatever the display unit.
         display_digits=5,
         # The datasheet class figures the other controllers' heads use (drivers/models.py), scaled
-        # to the ASG's full scale: its zero moves with ambient temperature and drifts with time
+        # to that head's full scale: its zero moves with ambient temperature and drifts with time
         # like any absolute diaphragm transducer's.
-        zero_stability_pa_s=ZERO_DRIFT_FS_PER_S * ASG_2000_MBAR_FULL_SCALE_PA,
-        zero_temperature_coefficient_pa_k=ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K * ASG_2000_MBAR_FULL_SCALE_PA,
+        zero_stability_pa_s=ZERO_DRIFT_FS_PER_S * CAPACITANCE_2000_HPA_PA,
+        zero_temperature_coefficient_pa_k=ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K * CAPACITANCE_2000_HPA_PA,
     ),
 )
 

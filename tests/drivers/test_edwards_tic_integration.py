@@ -1,6 +1,6 @@
 """The Edwards TIC driver against the simulated TIC, over pyvisa-py, by TCP socket and ASRLsocket.
 
-The bench: gauge 1 a capacitance gauge (an ASG to the TIC) at 101325 Pa, gauge 2 a switchable
+The bench: gauge 1 a capacitance manometer (EXP_CM to the TIC) at 101325 Pa, gauge 2 a switchable
 Pirani/cold-cathode gauge (a WRG) at 1.5e-3 Pa, gauge 3 a Pirani (an APGX-H) at 12.345 Pa; the
 TIC prints 5 significant digits, in Pa whatever its display unit.
 """
@@ -78,7 +78,7 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 2.0) -> bool:
 def test_identity_and_gauges(tic: EdwardsTic) -> None:
     assert tic.identity() == "TIC,D39700640S,000000001,5.0"
     assert tic.channel_count == 3
-    assert tic.gauge_ids() == ["ASG", "WRG", "APGXH"]
+    assert tic.gauge_ids() == ["EXP_CM", "WRG", "APGXH"]
 
 
 def test_readings_in_pa_within_the_display_digits(tic: EdwardsTic) -> None:

@@ -54,7 +54,7 @@ def test_each_gauges_pressure_in_pa(client: TIC) -> None:
     assert [g.pressure for g in gauges] == pytest.approx(list(TRUE_PA.values()), rel=DISPLAY_REL)
     assert [g.unit for g in gauges] == ["Pa", "Pa", "Pa"]
     assert [g.state for g in gauges] == ["11: On"] * 3
-    assert [g.type for g in gauges] == ["25: ASG", "15: WRG", "10: APGXH"]
+    assert [g.type for g in gauges] == ["2: EXP_CM", "15: WRG", "10: APGXH"]
 
 
 def test_all_gauge_values_object_940(client: TIC, bench: StaticGauges) -> None:

@@ -36,9 +36,9 @@ silent, made once here:
   ``!S913 7;<gas 0-5>;<filter 0|1>`` and ``!S913 68;<up to 4 of A-Z 0-9>`` set them (gas 6,
   voltage, is refused with 4: the simulated heads are pressure gauges only).
 * Gauge types from the backend's sensor id (:data:`GAUGE_TYPES`): a capacitance gauge (CMR, CM)
-  is an ASG (25, Edwards' active strain gauge), a Pirani/cold-cathode combination (PKR) a WRG
-  (15), a Pirani (TPR, PCR) an APGX-H (10), an ion gauge (IKR, HC, CC) an AIM-S (18); a TIC
-  name is kept; no sensor is 1, anything else 0 (unknown device).
+  is an external capacitance manometer (2, EXP_CM), a Pirani/cold-cathode combination (PKR) a
+  WRG (15), a Pirani (TPR, PCR) an APGX-H (10), an ion gauge (IKR, HC, CC) an AIM-S (18); a TIC
+  name (ASG, WRG, APGX, AIM) is kept; no sensor is 1, anything else 0 (unknown device).
 * ``!C913 1`` / ``!C913 0`` switch the gauge on and off; one that cannot be switched answers 5.
   ``!C913 2`` (accept a new gauge ID) is accepted and changes nothing; 3, 4 and 5 (zero,
   calibrate, degas) answer 1: the simulated heads do none of them.
@@ -98,8 +98,8 @@ _WITH_VALUE = frozenset({GaugeStatus.OK, GaugeStatus.UNDERRANGE, GaugeStatus.OVE
 
 #: TIC gauge type codes (``?S913 5``) by the sensor id a backend reports.
 GAUGE_TYPES = {
-    "CMR": 25,
-    "CM": 25,
+    "CMR": 2,
+    "CM": 2,
     "ASG": 25,
     "PKR": 15,
     "WRG": 15,

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 
 def tic_gauges() -> StaticGauges:
-    """Gauge 1 an ASG at 1 atm, gauge 2 a switchable WRG at 50.691 Pa, gauge 3 a Pirani at 1.5e-3 Pa."""
+    """Gauge 1 a capacitance manometer at 1 atm, 2 a switchable WRG at 50.691 Pa, 3 a Pirani at 1.5e-3 Pa."""
     return StaticGauges(
         readings={
             1: GaugeReading(GaugeStatus.OK, 101325.0),
@@ -126,7 +126,7 @@ def test_display_unit(tic: Any, tic_server: TicServer) -> None:
 
 
 def test_gauge_setups(tic: Any, tic_server: TicServer) -> None:
-    assert [ask(tic, f"?S{obj} 5") for obj in (913, 914, 915)] == ["=S913 5;25", "=S914 5;15", "=S915 5;10"]
+    assert [ask(tic, f"?S{obj} 5") for obj in (913, 914, 915)] == ["=S913 5;2", "=S914 5;15", "=S915 5;10"]
     assert ask(tic, "?S913 7") == "=S913 7;0;0"
     assert ask(tic, "!S913 7;2;1") == "*S913 0"
     assert ask(tic, "?S913 7") == "=S913 7;2;1"
@@ -148,7 +148,7 @@ def test_gauge_commands(tic: Any, gauges: StaticGauges) -> None:
     assert ask(tic, "?V914") == "=V914 9.9000e+09;59;5;0;0"
     assert ask(tic, "!C914 1") == "*C914 0"
     assert ask(tic, "?V914") == "=V914 5.0691e+01;59;11;0;0"
-    assert ask(tic, "!C913 0") == "*C913 5"  # an ASG cannot be switched
+    assert ask(tic, "!C913 0") == "*C913 5"  # a capacitance manometer cannot be switched
     assert gauges.sensor_on(1)
     assert ask(tic, "!C913 2") == "*C913 0"
     assert [ask(tic, f"!C913 {n}") for n in (3, 4, 5)] == ["*C913 1"] * 3
