@@ -40,11 +40,15 @@ MAY_NAME_MODELS = {
     "drivers/catalog.py",
     "drivers/mks937b.py",
     "drivers/daq970a.py",
+    "drivers/edwards_tic.py",
     "rig/sim/servers/tpg.py",
     "rig/sim/servers/daq.py",
+    "rig/sim/servers/tic.py",
 }
-# "7.60E+2", "1.0133E+03": the significant digits of a printed pressure.
-MANTISSA = re.compile(r"[+-]?(\d+)\.?(\d*)E[+-]?\d+")
+# "7.60E+2", "1.0133E+03", "5.0691e+01": the significant digits of a printed pressure.
+MANTISSA = re.compile(r"[+-]?(\d+)\.?(\d*)E[+-]?\d+", re.IGNORECASE)
+# A controller's own query for channel 1's pressure where it is not its mnemonic "PR1" / "PR1?".
+PRINT_QUERIES = {"TIC": "?V913"}
 
 
 def first_channel(model: InstrumentModel) -> int:
@@ -186,9 +190,10 @@ def test_a_simulated_gauge_controller_has_the_tables_channels_and_digits(
     readings = inst.read_all()  # type: ignore[attr-defined]
     assert [r.channel for r in readings] == list(range(1, model.gauge_channels + 1))
     # Each controller's own query: the text it prints, before the driver makes a float of it.
-    query = "PR1?" if model.addresses is not None else "PR1"
-    printed = inst.ask(query).split(",")[-1]  # type: ignore[attr-defined]
-    assert significant_digits(printed) == model.display_digits
+    query = PRINT_QUERIES.get(model.name, "PR1?" if model.addresses is not None else "PR1")
+    printed = MANTISSA.search(inst.ask(query))  # type: ignore[attr-defined]
+    assert printed is not None
+    assert significant_digits(printed[0]) == model.display_digits
 
 
 @pytest.mark.integration
