@@ -21,7 +21,6 @@ import contextlib
 import enum
 import math
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
@@ -30,7 +29,6 @@ from drivers.base import Instrument, RetryPolicy
 from drivers.errors import InstrumentDisconnectedError, InstrumentError, InstrumentTimeoutError, ProtocolError
 from drivers.readings import GaugeState, PressureReading
 from drivers.tpg36x import UnconvertibleUnitError
-from drivers.transport import Transport
 
 __all__ = ["ERROR_MEANINGS", "GAUGE_TYPE_NAMES", "EdwardsTic", "GaugeValue", "TicGaugeState", "TicUnit"]
 
@@ -151,7 +149,7 @@ _ALARM_PRIORITY = 2
 
 _REPLY = re.compile(r"([=*])([VSC])(\d{1,5}) (.*)", re.DOTALL)
 _VALUE = re.compile(r"[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d{1,3})?")
-_FIELD = re.compile(r"[ -~]+")  # printable ASCII, no ";"-free check here: split first
+_FIELD = re.compile(r"[ -~]+")  # printable ASCII (a reply is split on ";" first)
 _QUERY = re.compile(r"\?[VS]\d{1,5}(?: \d{1,3})?")
 _RETRIED = (InstrumentTimeoutError, InstrumentDisconnectedError, ProtocolError)
 
@@ -165,15 +163,6 @@ class EdwardsTic(Instrument):
 
     model = "TIC"
     read_termination = "\r"
-
-    def __init__(
-        self,
-        transport: Transport,
-        *,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        super().__init__(transport, retry=retry, sleep=sleep)
 
     @classmethod
     def open(

@@ -7,6 +7,8 @@ pressures, units, states, types, names, gas types and filters, the all-gauges ob
 gauges switched off and on, and a refusal as its ``ErrorResponse``. Its ``TIC.status``,
 ``pressure_units`` getter, temperatures and display contrast are not exercised: they parse a
 reply's field list as one number (``int([...])``) and fail on any TIC, real or simulated.
+Each message costs the client 0.3 s (pyserial's ``socket://`` handler sleeps that long on close),
+so the messages here are few.
 """
 
 from __future__ import annotations
