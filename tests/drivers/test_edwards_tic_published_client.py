@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from rig.bench import load_bench
+from rig.clock import VirtualClock
 from rig.sim.backend import GaugeReading, GaugeStatus, StaticGauges
 from rig.sim.servers.tic import TicServer
+from rig.sim.simulated_rig import SimulatedRig
 
 edwardsserial = pytest.importorskip("edwardsserial", reason="edwardsserial is in the [test] extra")
 from edwardsserial.serial_protocol import AlertID, ErrorResponse  # noqa: E402
@@ -28,6 +32,7 @@ from edwardsserial.tic import TIC  # noqa: E402
 pytestmark = pytest.mark.integration
 
 TRUE_PA = {1: 101325.0, 2: 1.5e-3, 3: 12.345}
+TIC_BENCH = Path(__file__).resolve().parents[2] / "procedures" / "benches" / "tic_chamber.yaml"
 DISPLAY_REL = 5e-5
 
 
@@ -108,3 +113,19 @@ def test_display_unit_set_and_refusals(client: TIC, server: TicServer) -> None:
         client.gauge1.degas()
     with pytest.raises(ErrorResponse, match="error code 2"):
         client.turbo_pump.on()
+
+
+def test_the_shipped_benchs_simulated_tic() -> None:
+    # The server a simulated run talks to, its gauges the bench's physics: all three at atmosphere.
+    with SimulatedRig(load_bench(TIC_BENCH), VirtualClock(), seed=1) as rig:
+        port = rig.resources()["gauges"]["resource"].split("::")[2]
+        tic = TIC(f"socket://127.0.0.1:{port}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            pressures_pa = [tic.gauge1.pressure, tic.gauge2.pressure, tic.gauge3.pressure]
+            assert [tic.gauge1.type, tic.gauge2.type, tic.gauge3.type] == [
+                "15: WRG",
+                "2: EXP_CM",
+                "2: EXP_CM",
+            ]
+    assert all(9.0e4 < p < 1.1e5 for p in pressures_pa), pressures_pa
