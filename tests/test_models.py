@@ -25,6 +25,7 @@ from rig.clock import VirtualClock
 from rig.procedure.loader import display_step_pa, sensor_accuracy
 from rig.sim.bench_physics import build_simulation
 from rig.sim.servers.daq import IDN_BY_MODEL
+from rig.sim.servers.tic import PRODUCT as TIC_PRODUCT
 from rig.sim.servers.tpg import PART_NUMBERS
 from rig.sim.simulated_rig import SimulatedRig
 
@@ -107,6 +108,7 @@ def test_the_simulated_servers_identify_exactly_the_models_simulated_by_them() -
     }
     assert set(PART_NUMBERS) == by_factory["rig.sim.server_factories:tpg"]
     assert set(IDN_BY_MODEL) == by_factory["rig.sim.server_factories:daq"]
+    assert {TIC_PRODUCT} == by_factory["rig.sim.server_factories:tic"]
 
 
 def test_an_unknown_model_is_refused_naming_the_known_ones() -> None:
