@@ -101,8 +101,27 @@ INFICON_VGC50X = (_vgc50x("VGC501", 1), _vgc50x("VGC502", 2), _vgc50x("VGC503", 
 #: Agilent (Varian) XGS-600 (``#00``-commands, §1.3).
 AGILENT_XGS600: tuple[InstrumentModel, ...] = ()
 
-#: Edwards TIC instrument controller (``?V913``, §1.4).
-EDWARDS_TIC: tuple[InstrumentModel, ...] = ()
+# The capacitance head our TIC bench reads its article and reference on (procedures/benches/
+# tic_chamber.yaml): 2000 hPa full scale.
+CAPACITANCE_2000_HPA_PA = 200e3
+
+#: Edwards TIC instrument controller, 3 gauge inputs (``?V913`` → ``=V913 5.0691e+01;59;11;0;0``, §1.4).
+EDWARDS_TIC = (
+    InstrumentModel(
+        "TIC",
+        "gauge",
+        driver="drivers.edwards_tic:EdwardsTic",
+        simulator="rig.sim.server_factories:tic",
+        gauge_channels=3,
+        # ``5.0691e+01``: 5 significant digits, in Pa whatever the display unit.
+        display_digits=5,
+        # The datasheet class figures the other controllers' heads use (drivers/models.py), scaled
+        # to that head's full scale: its zero moves with ambient temperature and drifts with time
+        # like any absolute diaphragm transducer's.
+        zero_stability_pa_s=ZERO_DRIFT_FS_PER_S * CAPACITANCE_2000_HPA_PA,
+        zero_temperature_coefficient_pa_k=ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K * CAPACITANCE_2000_HPA_PA,
+    ),
+)
 
 #: Alicat mass-flow meters and controllers (``A<CR>`` data frames, §2.4).
 ALICAT: tuple[InstrumentModel, ...] = ()

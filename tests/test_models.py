@@ -25,6 +25,7 @@ from rig.clock import VirtualClock
 from rig.procedure.loader import display_step_pa, sensor_accuracy
 from rig.sim.bench_physics import build_simulation
 from rig.sim.servers.daq import IDN_BY_MODEL
+from rig.sim.servers.tic import PRODUCT as TIC_PRODUCT
 from rig.sim.servers.tpg import PART_NUMBERS
 from rig.sim.servers.vgc import MODEL_NUMBERS
 from rig.sim.simulated_rig import SimulatedRig
@@ -41,12 +42,16 @@ MAY_NAME_MODELS = {
     "drivers/catalog.py",
     "drivers/mks937b.py",
     "drivers/daq970a.py",
+    "drivers/edwards_tic.py",
     "rig/sim/servers/tpg.py",
     "rig/sim/servers/daq.py",
     "rig/sim/servers/vgc.py",
+    "rig/sim/servers/tic.py",
 }
-# "7.60E+2", "1.0133E+03": the significant digits of a printed pressure.
-MANTISSA = re.compile(r"[+-]?(\d+)\.?(\d*)E[+-]?\d+")
+# "7.60E+2", "1.0133E+03", "5.0691e+01": the significant digits of a printed pressure.
+MANTISSA = re.compile(r"[+-]?(\d+)\.?(\d*)E[+-]?\d+", re.IGNORECASE)
+# A controller's own query for channel 1's pressure where it is not its mnemonic "PR1" / "PR1?".
+PRINT_QUERIES = {"TIC": "?V913"}
 
 
 def first_channel(model: InstrumentModel) -> int:
@@ -106,6 +111,7 @@ def test_the_simulated_servers_identify_exactly_the_models_simulated_by_them() -
     assert set(PART_NUMBERS) == by_factory["rig.sim.server_factories:tpg"]
     assert set(IDN_BY_MODEL) == by_factory["rig.sim.server_factories:daq"]
     assert set(MODEL_NUMBERS) == by_factory["rig.sim.server_factories:vgc"]
+    assert {TIC_PRODUCT} == by_factory["rig.sim.server_factories:tic"]
 
 
 def test_an_unknown_model_is_refused_naming_the_known_ones() -> None:
@@ -189,9 +195,10 @@ def test_a_simulated_gauge_controller_has_the_tables_channels_and_digits(
     readings = inst.read_all()  # type: ignore[attr-defined]
     assert [r.channel for r in readings] == list(range(1, model.gauge_channels + 1))
     # Each controller's own query: the text it prints, before the driver makes a float of it.
-    query = "PR1?" if model.addresses is not None else "PR1"
-    printed = inst.ask(query).split(",")[-1]  # type: ignore[attr-defined]
-    assert significant_digits(printed) == model.display_digits
+    query = PRINT_QUERIES.get(model.name, "PR1?" if model.addresses is not None else "PR1")
+    printed = MANTISSA.search(inst.ask(query))  # type: ignore[attr-defined]
+    assert printed is not None
+    assert significant_digits(printed[0]) == model.display_digits
 
 
 @pytest.mark.integration

@@ -16,6 +16,7 @@ from rig.sim.bench_physics import SimulatedInstrument
 from rig.sim.servers.base import InstrumentServer
 from rig.sim.servers.daq import DaqServer
 from rig.sim.servers.mks import MksServer
+from rig.sim.servers.tic import TicServer
 from rig.sim.servers.tpg import TpgServer
 from rig.sim.servers.vgc import VgcServer
 from rig.sim.simulated_bench import SimulatedBench
@@ -56,3 +57,8 @@ def daq(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: Ser
 def vgc(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults) -> VgcServer:
     """An INFICON VGC 50x with the instrument's gauge channels."""
     return VgcServer(simulation.gauge_backend(instrument.name, instrument.channel_count), faults=faults)
+
+
+def tic(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults) -> TicServer:
+    """An Edwards TIC whose gauge inputs are the instrument's gauge channels."""
+    return TicServer(simulation.gauge_backend(instrument.name, instrument.channel_count), faults=faults)
