@@ -17,6 +17,7 @@ from rig.sim.servers.base import InstrumentServer
 from rig.sim.servers.daq import DaqServer
 from rig.sim.servers.mks import MksServer
 from rig.sim.servers.tpg import TpgServer
+from rig.sim.servers.xgs import XgsServer
 from rig.sim.simulated_bench import SimulatedBench
 
 # The 937B's factory address, which the simulator answers on when the bench gives none.
@@ -50,3 +51,9 @@ def daq(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: Ser
     if layout is None:
         raise ValueError(f"{instrument.name!r} ({instrument.model}) is not a DAQ")
     return DaqServer(simulation.daq_backend(instrument.name, layout), model=instrument.model, faults=faults)
+
+
+def xgs(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults) -> XgsServer:
+    """An Agilent XGS-600 on RS-232 (address 00) with the instrument's sensors in dump order."""
+    backend = simulation.gauge_backend(instrument.name, instrument.channel_count)
+    return XgsServer(backend, faults=faults)
