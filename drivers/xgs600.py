@@ -34,7 +34,6 @@ from typing import Any, Self, TypeVar
 
 from drivers.base import Instrument, RetryPolicy
 from drivers.errors import (
-    ActuationNotConfirmedError,
     InstrumentDisconnectedError,
     InstrumentError,
     InstrumentTimeoutError,
@@ -44,7 +43,7 @@ from drivers.models import lookup
 from drivers.readings import GaugeState, PressureReading
 from drivers.transport import Transport
 
-__all__ = ["BOARD_NAMES", "MIN_QUERY_INTERVAL_S", "Board", "XgsUnit", "Xgs600"]
+__all__ = ["BOARD_NAMES", "MIN_QUERY_INTERVAL_S", "Board", "Xgs600", "XgsUnit"]
 
 T = TypeVar("T")
 TORR_PA = 101325.0 / 760.0

@@ -146,7 +146,8 @@ class XgsServer(InstrumentServer):
             raise ValueError(f"XGS-600 addresses are 00 to 20 hex, not {address:#x}")
         count = gauges.channel_count
         if not 1 <= count <= SLOTS * SENSORS_PER_SLOT:
-            raise ValueError(f"an XGS-600 has 1 to {SLOTS * SENSORS_PER_SLOT} sensors, the backend has {count}")
+            most = SLOTS * SENSORS_PER_SLOT
+            raise ValueError(f"an XGS-600 has 1 to {most} sensors, the backend has {count}")
         if unit.upper() not in _UNIT_NAMES:
             raise ValueError(f"an XGS-600 reports in Torr, mbar or Pa, not {unit!r}")
         self.gauges = gauges
@@ -156,7 +157,7 @@ class XgsServer(InstrumentServer):
         self.labels = {ch: self.codes[ch] for ch in range(1, count + 1)}
         for channel, label in (labels or {}).items():
             if channel not in self.labels or _LABEL.fullmatch(label) is None:
-                raise ValueError(f"user label {label!r} for channel {channel}: 1 to 5 of A-Z 0-9, on a channel")
+                raise ValueError(f"user label {label!r} of channel {channel}: 1 to 5 of A-Z, 0-9")
             self.labels[channel] = label
         #: When (``time.monotonic()``) each command for this address arrived, the latest last.
         self.arrivals_s: deque[float] = deque(maxlen=_ARRIVALS_KEPT)
