@@ -33,13 +33,13 @@ from collections.abc import Callable
 from typing import Any, Self, TypeVar
 
 from drivers.base import Instrument, RetryPolicy
+from drivers.catalog import AGILENT_XGS600
 from drivers.errors import (
     InstrumentDisconnectedError,
     InstrumentError,
     InstrumentTimeoutError,
     ProtocolError,
 )
-from drivers.models import lookup
 from drivers.readings import GaugeState, PressureReading
 from drivers.transport import Transport
 
@@ -106,8 +106,10 @@ _BOARDS = re.compile(r"(?:[0-9A-F]{2}){6}")
 _REVISIONS = re.compile(r"[0-9A-F]{4}(?:,[0-9A-F]{4})*")
 _REPLY_TEXT = re.compile(r"[A-Z0-9.,<>+\-]*")
 _RETRIED = (InstrumentTimeoutError, InstrumentDisconnectedError, ProtocolError)
+# The one model this driver drives, as the catalog declares it.
+(_MODEL,) = AGILENT_XGS600
 # Sensor positions of the dump: six boards of at most two sensors, the model table's count.
-_CHANNELS = lookup("XGS600").gauge_channels
+_CHANNELS = _MODEL.gauge_channels
 
 
 class Xgs600(Instrument):
@@ -119,7 +121,7 @@ class Xgs600(Instrument):
     (the manual's 10 queries per second).
     """
 
-    model = "XGS600"
+    model = _MODEL.name
     read_termination = "\r"
 
     def __init__(
@@ -230,6 +232,11 @@ class Xgs600(Instrument):
         with self.lock:
             boards = "".join(board.value for board in self.boards())
             return f"{self.model},{boards},{'/'.join(self.software_revisions())}"
+
+    @property
+    def channel_count(self) -> int:
+        """Positions of the pressure dump: 12 (six slots of at most two sensors), whatever is fitted."""
+        return _CHANNELS
 
     def setpoint_states(self) -> dict[int, bool]:
         """Whether each of the 8 setpoint relays is on (``#0003`` → ``>00hh``, bit n−1 for setpoint n)."""
@@ -346,7 +353,8 @@ def _raw(channel: int, text: str) -> _Raw:
     mark = _MARKS.get(word[:1])
     number = word[1:] if mark is not None else word
     if _NUMBER.fullmatch(number) is None or not math.isfinite(float(number)):
-        raise ProtocolError(f"XGS600: channel {channel} reading {text!r} is neither a number nor a state")
+        what = "neither a number nor a state"
+        raise ProtocolError(f"{_MODEL.name}: channel {channel} reading {text!r} is {what}")
     return channel, mark or GaugeState.OK, float(number)
 
 
@@ -362,27 +370,27 @@ def _unit(text: str) -> XgsUnit:
     try:
         return XgsUnit(text)
     except ValueError:
-        raise ProtocolError(f"XGS600: #0013 answered {text!r}, not 00, 01 or 02") from None
+        raise ProtocolError(f"{_MODEL.name}: #0013 answered {text!r}, not 00, 01 or 02") from None
 
 
 def _boards(text: str) -> list[Board]:
     if _BOARDS.fullmatch(text) is None:
-        raise ProtocolError(f"XGS600: #0001 answered {text!r}, not six board codes")
+        raise ProtocolError(f"{_MODEL.name}: #0001 answered {text!r}, not six board codes")
     codes = [text[i : i + 2] for i in range(0, 12, 2)]
     unknown = [code for code in codes if code not in BOARD_NAMES]
     if unknown:
-        raise ProtocolError(f"XGS600: #0001 names unknown board code(s) {', '.join(unknown)}")
+        raise ProtocolError(f"{_MODEL.name}: #0001 names unknown board code(s) {', '.join(unknown)}")
     return [Board(code) for code in codes]
 
 
 def _revisions(text: str) -> list[str]:
     if _REVISIONS.fullmatch(text) is None:
-        raise ProtocolError(f"XGS600: #0005 answered {text!r}, not hhhh revisions")
+        raise ProtocolError(f"{_MODEL.name}: #0005 answered {text!r}, not hhhh revisions")
     return text.split(",")
 
 
 def _setpoints(text: str) -> dict[int, bool]:
     if re.fullmatch(r"00[0-9A-F]{2}", text) is None:
-        raise ProtocolError(f"XGS600: #0003 answered {text!r}, not 00hh")
+        raise ProtocolError(f"{_MODEL.name}: #0003 answered {text!r}, not 00hh")
     mask = int(text[2:], 16)
     return {n: bool(mask >> (n - 1) & 1) for n in range(1, 9)}

@@ -106,9 +106,9 @@ def test_the_simulated_servers_identify_exactly_the_models_simulated_by_them() -
 
 
 def test_an_unknown_model_is_refused_naming_the_known_ones() -> None:
-    with pytest.raises(KeyError, match=r"unknown instrument model 'TPG999' \(known: 34970A, .*TPG366\)"):
+    with pytest.raises(KeyError, match=r"unknown instrument model 'TPG999' \(known: 34970A, .*TPG366.*\)"):
         lookup("TPG999")
-    with pytest.raises(KeyError, match=r"no driver for model 'TPG999' \(known: 34970A, .*TPG366\)"):
+    with pytest.raises(KeyError, match=r"no driver for model 'TPG999' \(known: 34970A, .*TPG366.*\)"):
         driver_class("TPG999")
 
 
@@ -175,6 +175,10 @@ def rig_of(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Ins
         yield MODELS[name], inst
 
 
+# A controller whose one-channel reading is not PR1 (mnemonic) or PR1? (MKS): its query and data.
+PRINTED_PRESSURE_QUERY = {"drivers.xgs600:Xgs600": ("02", "T1")}
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("rig_of", GAUGES, indirect=True)
 def test_a_simulated_gauge_controller_has_the_tables_channels_and_digits(
@@ -186,8 +190,8 @@ def test_a_simulated_gauge_controller_has_the_tables_channels_and_digits(
     readings = inst.read_all()  # type: ignore[attr-defined]
     assert [r.channel for r in readings] == list(range(1, model.gauge_channels + 1))
     # Each controller's own query: the text it prints, before the driver makes a float of it.
-    query = "PR1?" if model.addresses is not None else "PR1"
-    printed = inst.ask(query).split(",")[-1]  # type: ignore[attr-defined]
+    query = PRINTED_PRESSURE_QUERY.get(model.driver, ("PR1?",) if model.addresses is not None else ("PR1",))
+    printed = inst.ask(*query).split(",")[-1]  # type: ignore[attr-defined]
     assert significant_digits(printed) == model.display_digits
 
 
