@@ -153,6 +153,7 @@ class Xgs600(Instrument):
         address: int = 0,
         timeout_s: float = 2.0,
         retry: RetryPolicy | None = None,
+        min_interval_s: float = MIN_QUERY_INTERVAL_S,
         **visa_options: Any,
     ) -> Self:
         """Open ``resource_name`` (``TCPIP::host::port::SOCKET``, ``ASRL…::INSTR``, ``ASRLsocket://…``).
@@ -163,7 +164,7 @@ class Xgs600(Instrument):
         """
         transport = cls.visa_transport(resource_name, timeout_s, visa_options)
         try:
-            return cls(transport, address, retry=retry)
+            return cls(transport, address, retry=retry, min_interval_s=min_interval_s)
         except BaseException:
             transport.close()
             raise

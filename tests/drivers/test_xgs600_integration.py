@@ -106,6 +106,14 @@ def test_the_driver_paces_itself_to_ten_queries_a_second(xgs: Xgs600, xgs_server
     assert min(gaps) >= MIN_QUERY_INTERVAL_S - 0.01, gaps
 
 
+def test_a_slower_pace_is_kept_too(resource: str, xgs_server: XgsServer) -> None:
+    with Xgs600.open(resource, min_interval_s=0.25) as slow:
+        for _ in range(3):
+            slow.read_all()
+    gaps = [b - a for a, b in itertools.pairwise(xgs_server.arrivals_s)]
+    assert len(gaps) == 3 and min(gaps) >= 0.24, gaps
+
+
 def test_sensor_by_code_and_label(xgs: Xgs600) -> None:
     assert xgs.read_sensor("T1").pressure_pa == pytest.approx(101325.0, rel=DIGITS_REL)
     assert xgs.read_sensor("I1").pressure_pa == pytest.approx(1.5e-3, rel=DIGITS_REL)
