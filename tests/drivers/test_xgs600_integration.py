@@ -28,6 +28,8 @@ DIGITS_REL = 5e-4
 FAULT_TIMEOUT_S = 0.3
 # Only the scheduling slack of a loaded 2-core machine, not time the driver may spend.
 JITTER_S = 0.05
+# How much later than sent a loaded 2-core machine may hand a command to the server.
+DELIVERY_JITTER_S = 0.04
 TRUE_PA = {1: 101325.0, 2: 1.5e-3, 3: 2.5}
 
 
@@ -102,8 +104,10 @@ def test_the_driver_paces_itself_to_ten_queries_a_second(xgs: Xgs600, xgs_server
     arrivals = list(xgs_server.arrivals_s)
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert len(gaps) == 6
-    # Spaced at the driver's send; loopback delivery may shift one arrival by a little.
-    assert min(gaps) >= MIN_QUERY_INTERVAL_S - 0.01, gaps
+    # Spaced at the driver's send; a loaded machine may deliver one command late, which shortens
+    # the gap after it, never the span of them all (unpaced, a gap is a millisecond).
+    assert arrivals[-1] - arrivals[0] >= 6 * MIN_QUERY_INTERVAL_S - DELIVERY_JITTER_S, gaps
+    assert min(gaps) >= MIN_QUERY_INTERVAL_S - DELIVERY_JITTER_S, gaps
 
 
 def test_a_slower_pace_is_kept_too(resource: str, xgs_server: XgsServer) -> None:
@@ -111,7 +115,7 @@ def test_a_slower_pace_is_kept_too(resource: str, xgs_server: XgsServer) -> None
         for _ in range(3):
             slow.read_all()
     gaps = [b - a for a, b in itertools.pairwise(xgs_server.arrivals_s)]
-    assert len(gaps) == 3 and min(gaps) >= 0.24, gaps
+    assert len(gaps) == 3 and min(gaps) >= 0.25 - DELIVERY_JITTER_S, gaps
 
 
 def test_sensor_by_code_and_label(xgs: Xgs600) -> None:
