@@ -99,7 +99,23 @@ def _vgc50x(name: str, gauge_channels: int) -> InstrumentModel:
 INFICON_VGC50X = (_vgc50x("VGC501", 1), _vgc50x("VGC502", 2), _vgc50x("VGC503", 3))
 
 #: Agilent (Varian) XGS-600 (``#00``-commands, §1.3).
-AGILENT_XGS600: tuple[InstrumentModel, ...] = ()
+AGILENT_XGS600 = (
+    InstrumentModel(
+        "XGS600",
+        "gauge",
+        driver="drivers.xgs600:Xgs600",
+        simulator="rig.sim.server_factories:xgs",
+        # Six board slots of at most two sensors each (a convection or analog board): the
+        # fields of its pressure dump ``#000F``, channel 1 the leftmost.
+        gauge_channels=12,
+        # ``1.234E-03``: 4 significant digits (manual Table B-1).
+        display_digits=4,
+        # Its pressure channels on our benches are capacitance manometers read through the
+        # analog board, like the TPG's CMR 361 (1100 hPa): the same datasheet zero figures.
+        zero_stability_pa_s=ZERO_DRIFT_FS_PER_S * CMR361_FULL_SCALE_PA,
+        zero_temperature_coefficient_pa_k=ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K * CMR361_FULL_SCALE_PA,
+    ),
+)
 
 # The capacitance head our TIC bench reads its article and reference on (procedures/benches/
 # tic_chamber.yaml): 2000 hPa full scale.

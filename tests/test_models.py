@@ -51,7 +51,7 @@ MAY_NAME_MODELS = {
 # "7.60E+2", "1.0133E+03", "5.0691e+01": the significant digits of a printed pressure.
 MANTISSA = re.compile(r"[+-]?(\d+)\.?(\d*)E[+-]?\d+", re.IGNORECASE)
 # A controller's own query for channel 1's pressure where it is not its mnemonic "PR1" / "PR1?".
-PRINT_QUERIES = {"TIC": "?V913"}
+PRINT_QUERIES = {"TIC": ("?V913",), "XGS600": ("02", "T1")}
 
 
 def first_channel(model: InstrumentModel) -> int:
@@ -184,6 +184,9 @@ def rig_of(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Ins
         yield MODELS[name], inst
 
 
+# A controller whose one-channel reading is not PR1 (mnemonic) or PR1? (MKS): its query and data.
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("rig_of", GAUGES, indirect=True)
 def test_a_simulated_gauge_controller_has_the_tables_channels_and_digits(
@@ -195,8 +198,8 @@ def test_a_simulated_gauge_controller_has_the_tables_channels_and_digits(
     readings = inst.read_all()  # type: ignore[attr-defined]
     assert [r.channel for r in readings] == list(range(1, model.gauge_channels + 1))
     # Each controller's own query: the text it prints, before the driver makes a float of it.
-    query = PRINT_QUERIES.get(model.name, "PR1?" if model.addresses is not None else "PR1")
-    printed = MANTISSA.search(inst.ask(query))  # type: ignore[attr-defined]
+    query = PRINT_QUERIES.get(model.name, ("PR1?",) if model.addresses is not None else ("PR1",))
+    printed = MANTISSA.search(inst.ask(*query))  # type: ignore[attr-defined]
     assert printed is not None
     assert significant_digits(printed[0]) == model.display_digits
 

@@ -19,6 +19,7 @@ from rig.sim.servers.mks import MksServer
 from rig.sim.servers.tic import TicServer
 from rig.sim.servers.tpg import TpgServer
 from rig.sim.servers.vgc import VgcServer
+from rig.sim.servers.xgs import XgsServer
 from rig.sim.simulated_bench import SimulatedBench
 
 # The 937B's factory address, which the simulator answers on when the bench gives none.
@@ -62,3 +63,9 @@ def vgc(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: Ser
 def tic(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults) -> TicServer:
     """An Edwards TIC whose gauge inputs are the instrument's gauge channels."""
     return TicServer(simulation.gauge_backend(instrument.name, instrument.channel_count), faults=faults)
+
+
+def xgs(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults) -> XgsServer:
+    """An Agilent XGS-600 on RS-232 (address 00) with the instrument's sensors in dump order."""
+    backend = simulation.gauge_backend(instrument.name, instrument.channel_count)
+    return XgsServer(backend, faults=faults)
