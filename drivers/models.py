@@ -157,6 +157,9 @@ class InstrumentModel:
 
     def __post_init__(self) -> None:
         problems = []
+        if not self.name or not self.name.isprintable() or any(c.isspace() for c in self.name):
+            # A bench file writes it after `model:`: it must be one word a YAML scalar can spell.
+            problems.append("a model name is one word of printable characters")
         for field_name in ("driver", "simulator"):
             path = getattr(self, field_name)
             if path is None and field_name == "simulator":

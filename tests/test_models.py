@@ -139,6 +139,10 @@ def test_registering_a_name_twice_adds_nothing() -> None:
         ({"kind": "daq"}, "a DAQ has a DAQ layout"),
         ({"display_digits": 0}, "display_digits 0 is below 1"),
         ({"simulated_accuracy_rel": 1.0}, "between 0 and 1, got 1"),
+        ({"name": "TPG 362"}, "one word of printable characters"),
+        ({"name": ""}, "one word of printable characters"),
+        ({"kind": "flow_meter"}, "a flow instrument has no gauge channels"),
+        ({"kind": "valve"}, "kind 'valve' is not gauge, daq, flow_meter or flow_controller"),
     ],
 )
 def test_an_inconsistent_declaration_is_refused(changes: dict[str, object], why: str) -> None:
