@@ -12,10 +12,7 @@ import dataclasses
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
@@ -24,10 +21,8 @@ from rig.cli import main
 from rig.errors import InputError
 from rig.outcome import Outcome
 from rig.procedure.loader import Procedure, load_procedure
-from rig.record import Measurement
 from rig.record.integrity import load_or_create_key
-from rig.steps import CheckContext, Step, StepContext, map_steps, register_step, step_field, unregister_step
-from rig.steps.fields import CHANNEL_REF, PRESSURE, TEXT, TIME
+from rig.steps import Step, map_steps
 from rig.steps.fill import Fill
 from rig.steps.isolate import Isolate
 from rig.steps.repeat import Repeat
@@ -35,6 +30,7 @@ from rig.steps.set_valves import SetValves
 from rig.steps.vent import Vent
 from rig.steps.wait import Wait
 from tests.commands.cli_runs import rig_run_sim
+from tests.steps.test_plugin_step import Dwell, dwell  # noqa: F401 - dwell: the fixture registering it
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "procedures" / "benches" / "vacuum_chamber_mockup.yaml"
@@ -171,66 +167,23 @@ def test_the_bounds_apply() -> None:
     assert "main[0] (wait) duration_s: this wait may take" in line, line
 
 
-@dataclass(frozen=True, kw_only=True)
-class Hold(Step):
-    """Hold for ``duration_s``; PASS if ``channel`` stayed above ``above_pa`` (a lab's own kind)."""
-
-    kind: ClassVar[str] = "hold_above"
-    bound_field: ClassVar[str | None] = "duration"
-
-    name: str = step_field("name", TEXT)
-    channel: str = step_field("channel", CHANNEL_REF)
-    duration_s: float = step_field("duration", TIME)
-    above_pa: float = step_field("above", PRESSURE)
-
-    def check(self, ctx: CheckContext) -> None:
-        """The floor must be below the bench's maximum pressure."""
-        if ctx.bench is not None and ctx.has("above_pa") and self.above_pa >= ctx.bench.max_pressure_pa:
-            ctx.refuse("above_pa", "above the bench's max_pressure")
-
-    def planned_duration(self, response_s: float) -> tuple[float | None, float | None]:
-        """Its duration."""
-        return self.duration_s, self.duration_s
-
-    def run(self, ctx: StepContext) -> None:
-        """Hold, watching the lowest reading."""
-        lowest = [float("inf")]
-
-        def watch(t_s: float, values: dict[str, float | None]) -> None:
-            reading = values.get(self.channel)
-            if reading is not None:
-                lowest[0] = min(lowest[0], reading)
-
-        ctx.hold(self.duration_s, each=watch)
-        ctx.event("hold_above", f"lowest {self.channel}: {lowest[0]:g} Pa")
-        outcome = Outcome.PASS if lowest[0] > self.above_pa else Outcome.FAIL
-        ctx.record(self.name, Measurement(value_pa_m3_s=lowest[0], unit="Pa", outcome=outcome))
-
-
-@pytest.fixture
-def hold() -> Iterator[type[Hold]]:
-    register_step(Hold)
-    try:
-        yield Hold
-    finally:
-        unregister_step(Hold.kind)
-
-
-def test_a_custom_step_runs_in_a_python_procedure(hold: type[Hold], tmp_path: Path) -> None:
-    step = Hold(name="room", channel="p_chamber", duration_s=15.0, above_pa=90e3)
+@pytest.mark.usefixtures("dwell")
+def test_a_custom_step_runs_in_a_python_procedure(tmp_path: Path) -> None:
+    # The lab's kind of tests/steps/test_plugin_step.py, built here in Python instead of YAML.
+    step = Dwell(name="room", channel="p_chamber", duration_s=15.0, above_pa=90e3)
     built = procedure(
         "custom", BENCH, setup=[SetValves(valves={"vent": False})], main=[Repeat(times=2, steps=(step,))]
     )
-    assert "hold_above:\n" in built.text and "above: 90000 Pa" in built.text
+    assert "dwell:\n" in built.text and "above: 90000 Pa" in built.text
     assert unlocated(built.main) == (Repeat(times=2, steps=(step,)),)
     result = run(built, data_dir=tmp_path / "data", seed=1)
     assert result.verdict == Outcome.PASS, result.reason
     assert result.measurements["room"].outcome == Outcome.PASS
     assert result.run_dir is not None
     events = [json.loads(line) for line in (result.run_dir / "events.jsonl").read_text().splitlines()]
-    assert sum(e["kind"] == "hold_above" for e in events) == 2
+    assert sum(e["kind"] == "dwell" for e in events) == 2
     # Its own check, named like ours.
-    with pytest.raises(ProcedureInvalid, match=r"main\[0\] \(hold_above\) above_pa: above the bench"):
+    with pytest.raises(ProcedureInvalid, match=r"main\[0\] \(dwell\) above_pa: a floor of 5e\+06 Pa"):
         procedure("custom", BENCH, main=[dataclasses.replace(step, above_pa=50e5)])
 
 
