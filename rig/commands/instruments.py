@@ -122,10 +122,12 @@ def _probe_instrument(bench: BenchSpec, name: str, resource: str, timeout_s: flo
     return {"model": spec.model, "identity": identity, "readings": readings}
 
 
-_UNITS = {"pressure": "Pa", "temperature": "K", "voltage": "V", DIFFERENTIAL: "Pa"}
+_UNITS = {"pressure": "Pa", "temperature": "K", "voltage": "V", DIFFERENTIAL: "Pa", "flow": "mol/s"}
 
 
 def _read_channel(inst: Any, kind: str, measures: str, channel: int) -> dict[str, Any]:
+    if measures == "flow":
+        return _read_flow(inst, channel)
     if kind == "gauge":
         reading = inst.read(channel)
         value = reading.pressure_pa
@@ -139,6 +141,22 @@ def _read_channel(inst: Any, kind: str, measures: str, channel: int) -> dict[str
     if measures == "temperature":
         return {"value": inst.temperature_k(channel), "unit": "K"}
     return {"value": inst.volts(channel), "unit": "V"}
+
+
+def _read_flow(inst: Any, channel: int) -> dict[str, Any]:
+    # The flow in mol/s, and what the flow instrument's own sensors read of its line.
+    reading = inst.read_flow(channel)
+    entry: dict[str, Any] = {
+        "value": reading.mass_flow_mol_s,
+        "unit": "mol/s",
+        "pressure_pa": reading.pressure_pa,
+        "temperature_k": reading.temperature_k,
+    }
+    if reading.setpoint is not None:
+        entry["setpoint"] = reading.setpoint
+    if not reading.ok:
+        entry["state"] = reading.state.value
+    return entry
 
 
 def _read_differential(inst: Any, spec: ChannelSpec) -> dict[str, Any]:

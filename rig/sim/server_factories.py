@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from drivers.alicat import unit_id
 from drivers.models import lookup
 from rig.sim.backend import ServerFaults
 from rig.sim.bench_physics import SimulatedInstrument
+from rig.sim.servers.alicat import AlicatServer
 from rig.sim.servers.base import InstrumentServer
 from rig.sim.servers.daq import DaqServer
 from rig.sim.servers.mks import MksServer
@@ -50,3 +52,17 @@ def daq(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: Ser
     if layout is None:
         raise ValueError(f"{instrument.name!r} ({instrument.model}) is not a DAQ")
     return DaqServer(simulation.daq_backend(instrument.name, layout), model=instrument.model, faults=faults)
+
+
+def alicat(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults) -> AlicatServer:
+    """An Alicat meter or controller answering on the unit ID the instrument's address names."""
+    model = lookup(instrument.model)
+    if model.flow is None:
+        raise ValueError(f"{instrument.name!r} ({instrument.model}) is not a flow instrument")
+    return AlicatServer(
+        simulation.flow_backend(instrument.name),
+        model.flow,
+        controller=model.kind == "flow_controller",
+        unit=unit_id(instrument.address),
+        faults=faults,
+    )
