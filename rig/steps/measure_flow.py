@@ -94,7 +94,7 @@ class MeasureFlow(Step):
                 ctx.refuse(
                     "limit_pa_m3_s",
                     f"a limit of {self.limit_pa_m3_s:.3g} Pa·m³/s cannot be resolved by a meter of "
-                    f"{flow.full_scale_sccm:g} sccm full scale: its zero is known to "
+                    f"{flow.full_scale_sccm:g} sccm full scale: its zero is known only to ±"
                     f"{floor:.3g} Pa·m³/s (±{flow.accuracy_full_scale:.2%} of full scale and one step), "
                     f"and a test must resolve a tenth of its limit (ASTM E2930); use a smaller meter",
                 )
