@@ -19,10 +19,12 @@ import pytest
 
 from rig.bench import load_bench
 from rig.clock import VirtualClock
+from rig.engine.session import command_safe_state
 from rig.outcome import Outcome
 from rig.sim.backend import ControlMode
 from rig.sim.bench_physics import build_simulation
 from rig.sim.flows import Orifice
+from rig.sim.simulated_rig import SimulatedRig
 from rig.units import R_GAS, T_TWENTY_C_K
 from tests.engine.sim_runs import run, variant, with_faults
 
@@ -156,3 +158,21 @@ def test_a_controller_that_does_not_answer_leaves_the_safe_state_not_confirmed_w
     assert "flow not stopped on mfc" in (done.outcome.safe_state_reason or "")
     # The valves are safe all the same: each part of the safe state is tried whatever the others did.
     assert not done.simulation.valve_is_open("fill") and done.simulation.valve_is_open("vent")
+
+
+def test_a_safe_state_without_a_run_stops_the_flow_too(tmp_path: Path) -> None:
+    bench = load_bench(BENCH)
+    with SimulatedRig(bench, VirtualClock(), seed=1) as simulated:
+        resources = {name: entry["resource"] for name, entry in simulated.resources().items()}
+        simulated.simulation.command_flow("mfc", ControlMode.PRESSURE, HOLD_PA)
+        attempt = command_safe_state(bench, resources, timeout_s=1.0)
+        assert attempt.commanded, attempt.reason
+        assert "mfc" in attempt.reason
+        assert simulated.simulation.flow_command("mfc") == (ControlMode.MASS_FLOW, 0.0)
+        # A controller that does not answer: the valves are made safe all the same, and it is named.
+        simulated.simulation.command_flow("mfc", ControlMode.PRESSURE, HOLD_PA)
+        silent = {**resources, "mfc": "TCPIP::127.0.0.1::1::SOCKET"}
+        attempt = command_safe_state(bench, silent, timeout_s=0.3)
+        assert not attempt.commanded
+        assert "mfc" in attempt.reason and "set on daq" in attempt.reason
+        assert simulated.simulation.flow_command("mfc") == (ControlMode.PRESSURE, HOLD_PA)
