@@ -23,7 +23,10 @@ confidence bounds), through the same measurement entry as a decay (:func:`decay_
 mean is carried as the equivalent decay of the volume, −Q/V from the held pressure (what the
 volume would show if nothing fed it), so the record's line is that decay. The smallest leak
 the meter can tell from none is its zero's bound plus one step (at zero flow): the validator
-refuses a limit it cannot resolve by the E2930 rule, ten times that.
+refuses a limit it cannot resolve by the E2930 rule, ten times that. A flow that still drifts
+over the window (surely, and by more than the mean's uncertainty) gives no verdict ("not
+steady"), nor does one at the controller's full scale ("not held"), and one that misses more
+than a tenth of its samples no PASS ("incomplete").
 """
 
 from __future__ import annotations
@@ -39,15 +42,22 @@ from drivers.errors import DriverError
 from drivers.models import MODELS, FlowRange
 from rig.analysis.budget import E2930_FRACTION, SQRT3, Budget
 from rig.analysis.decay import DecayFit
-from rig.analysis.linefit import fit_line
+from rig.analysis.linefit import LineFit, fit_line
 from rig.bench import BenchSpec
 from rig.engine.measurements import Measurement, decay_entry
+from rig.engine.measuring import INCOMPLETE, MAX_MISSING_SHARE, NOT_STEADY
+from rig.outcome import Outcome
 from rig.steps.base import Level, MeasuredWindow, Step
 from rig.steps.context import CheckContext, StepContext
 from rig.steps.fields import CHANNEL_REF, LEAK_RATE, PRESSURE, TEXT, TIME, VOLUME_REF, step_field
 from rig.units import R_GAS, T_TWENTY_C_K
 
 METHOD_FLOW = "mean-make-up-flow"
+# How surely a drift of the make-up flow must be there before it withdraws a verdict.
+DRIFT_SIGMAS = 3.0
+# A controller whose mean flow is this close to its full scale was (at times) wide open: the
+# pressure it was told to hold was not held, and what it passed is not the leak.
+SATURATED = 0.98
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,4 +206,42 @@ def flow_entry(
     }
     budget = Budget(terms, meter_floor_pa_m3_s(flow, t_ref_k))
     fit = DecayFit(equivalent, volume_m3, t_ref_k, METHOD_FLOW, type_b_pa_m3_s=budget.type_b)
-    return decay_entry(fit, step.channel, window_s, 1.0, step.limit_pa_m3_s, False, budget, sealed=False)
+    entry = decay_entry(fit, step.channel, window_s, 1.0, step.limit_pa_m3_s, False, budget, sealed=False)
+    if (
+        entry.outcome is not None
+        and entry.outcome.decisive
+        and mean >= SATURATED * flow.full_scale_mol_s * pv
+    ):
+        return entry.withdrawn(
+            f"not held: {step.channel}'s controller ran at its full scale ({flow.full_scale_sccm:g} sccm) "
+            "and could not hold the pressure, so its flow is not the leak (the volume still cooling, "
+            "or a leak beyond the controller); settle longer or use a larger controller"
+        )
+    return _settled(entry, step.channel, line, budget.combined, int(np.size(flows_mol_s)))
+
+
+def _settled(entry: Measurement, channel: str, line: LineFit, combined: float, samples: int) -> Measurement:
+    """No verdict from a flow still drifting, nor a PASS from a window that misses its samples.
+
+    A make-up flow that still falls (the fill's heat leaving) or rises over the window is no
+    steady state: its mean is not the leak. It counts as drifting when the fitted line's slope is
+    surely not zero (DRIFT_SIGMAS standard errors) and moves the flow across the window by more
+    than the mean's whole standard uncertainty.
+    """
+    if entry.outcome is None or not entry.outcome.decisive:
+        return entry
+    drift = line.slope * line.duration
+    sigmas = abs(line.slope) / line.slope_stderr if line.slope_stderr > 0.0 else math.inf
+    if sigmas >= DRIFT_SIGMAS and abs(drift) > combined:
+        return entry.withdrawn(
+            f"{NOT_STEADY}: the make-up flow on {channel} moved {drift:+.3g} Pa·m³/s over the window "
+            f"({sigmas:.0f} standard errors): the volume had not settled (the fill's heat, the loop); "
+            "settle longer"
+        )
+    missing = samples - line.n
+    if entry.outcome is Outcome.PASS and missing > MAX_MISSING_SHARE * samples:
+        return entry.withdrawn(
+            f"{INCOMPLETE}: {channel} read nothing for {missing} of the window's {samples} samples: "
+            "a PASS needs the whole window"
+        )
+    return entry

@@ -44,8 +44,8 @@ def rig(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def rig_run(data_dir: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    done = rig("run", str(PROCEDURE), "--sim", *extra, "--data-dir", str(data_dir), "--yes", "--json")
+def rig_run(data_dir: Path, *extra: str, procedure: Path = PROCEDURE) -> tuple[int, dict[str, Any]]:
+    done = rig("run", str(procedure), "--sim", *extra, "--data-dir", str(data_dir), "--yes", "--json")
     return done.returncode, json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -176,3 +176,21 @@ def test_a_safe_state_without_a_run_stops_the_flow_too(tmp_path: Path) -> None:
         assert not attempt.commanded
         assert "mfc" in attempt.reason and "set on daq" in attempt.reason
         assert simulated.simulation.flow_command("mfc") == (ControlMode.PRESSURE, HOLD_PA)
+
+
+def test_an_article_not_let_settle_gets_no_verdict(tmp_path: Path) -> None:
+    # Straight from the fill to the controller: the article, filled hot, cools and the 10 sccm
+    # controller runs wide open for a quarter of an hour. Its flow is not the leak.
+    text = PROCEDURE.read_text().replace("benches/flow_bench.yaml", str(BENCH))
+    settling = (
+        "  - set_valves: {valves: {fill: open}}\n"
+        "  - wait: {duration: 10 min}\n"
+        "  - set_valves: {valves: {fill: closed}}\n"
+    )
+    assert settling in text
+    hot = tmp_path / "hot.yaml"
+    hot.write_text(text.replace(settling, ""))
+    code, result = rig_run(tmp_path / "data", "--seed", "1", procedure=hot)
+    assert code == 4, result  # INCONCLUSIVE
+    assert result["measurements"]["make_up"]["outcome"] == "INCONCLUSIVE"
+    assert "not held: f_article's controller ran at its full scale" in result["reason"]

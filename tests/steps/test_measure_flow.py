@@ -158,3 +158,38 @@ def test_the_meters_accuracy_is_a_rectangular_type_b_term_and_the_verdict_uses_i
         flow_entry(bench, step(None), np.arange(n, dtype=float), flows, (0.0, n - 1.0)).outcome
         is Outcome.MEASURED
     )
+
+
+def test_a_flow_still_drifting_gives_no_verdict() -> None:
+    bench = load_bench(BENCH)
+    n = 300
+    t = np.arange(n, dtype=float)
+    # The fill's heat still leaving: the make-up flow falls from 3 to 1 sccm over the window.
+    sccm = 6.8123e-7
+    flows = (3.0 - 2.0 * t / n) * sccm + np.random.default_rng(2).normal(0.0, 1e-9, n)
+    entry = flow_entry(bench, step(), t, flows, (0.0, n - 1.0))
+    assert entry.outcome is Outcome.INCONCLUSIVE
+    assert entry.refusal is not None and entry.refusal.startswith("not steady: the make-up flow on f_article")
+
+
+def test_a_controller_at_its_full_scale_held_nothing() -> None:
+    bench = load_bench(BENCH)
+    declared = MODELS["AlicatMC-10SCCM"].flow
+    assert declared is not None
+    n = 300
+    flows = np.full(n, declared.full_scale_mol_s) + np.random.default_rng(3).normal(0.0, 1e-9, n)
+    entry = flow_entry(bench, step(), np.arange(n, dtype=float), flows, (0.0, n - 1.0))
+    assert entry.outcome is Outcome.INCONCLUSIVE
+    assert entry.refusal is not None and entry.refusal.startswith(
+        "not held: f_article's controller ran at its full scale"
+    )
+
+
+def test_a_window_missing_its_samples_gives_no_pass() -> None:
+    bench = load_bench(BENCH)
+    n = 300
+    flows = np.full(n, 1e-9) + np.random.default_rng(4).normal(0.0, 1e-9, n)
+    flows[:60] = np.nan
+    entry = flow_entry(bench, step(), np.arange(n, dtype=float), flows, (0.0, n - 1.0))
+    assert entry.outcome is Outcome.INCONCLUSIVE
+    assert entry.refusal is not None and entry.refusal.startswith("incomplete: f_article read nothing for 60")
