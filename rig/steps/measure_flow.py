@@ -21,7 +21,8 @@ Its uncertainty, combined in quadrature (:class:`rig.analysis.budget.Budget`):
 The verdict is :func:`rig.analysis.verdict.decide` on these (PASS / FAIL / INCONCLUSIVE from
 confidence bounds), through the same measurement entry as a decay (:func:`decay_entry`): the
 mean is carried as the equivalent decay of the volume, −Q/V from the held pressure (what the
-volume would show if nothing fed it), so the record's line is that decay. The smallest leak
+volume would show if nothing fed it). No line is recorded: a record's line is a pressure path
+drawn over its channel's samples, and this channel's samples are a flow. The smallest leak
 the meter can tell from none is its zero's bound plus one step (at zero flow): the validator
 refuses a limit it cannot resolve by the E2930 rule, ten times that. A flow that still drifts
 over the window (surely, and by more than the mean's uncertainty) gives no verdict ("not
@@ -140,8 +141,8 @@ class MeasureFlow(Step):
         return Level(self.volume, self.hold_pa)
 
     def measured_window(self, name: str) -> MeasuredWindow | None:
-        """Its volume (a make-up flow is a decay the controller made up for)."""
-        return MeasuredWindow(self.volume, None, "decay") if name == self.name else None
+        """None: its measurement is no fit of a pressure window (nothing there to refit or draw)."""
+        return None
 
     def run(self, ctx: StepContext) -> None:
         """Hold the pressure, settle, sample the flow, stop it, record the mean as the leak."""
@@ -207,6 +208,8 @@ def flow_entry(
     budget = Budget(terms, meter_floor_pa_m3_s(flow, t_ref_k))
     fit = DecayFit(equivalent, volume_m3, t_ref_k, METHOD_FLOW, type_b_pa_m3_s=budget.type_b)
     entry = decay_entry(fit, step.channel, window_s, 1.0, step.limit_pa_m3_s, False, budget, sealed=False)
+    # A record's line is a pressure path on its channel; a flow channel has none to draw.
+    entry = replace(entry, line=None)
     if (
         entry.outcome is not None
         and entry.outcome.decisive

@@ -194,3 +194,12 @@ def test_an_article_not_let_settle_gets_no_verdict(tmp_path: Path) -> None:
     assert code == 4, result  # INCONCLUSIVE
     assert result["measurements"]["make_up"]["outcome"] == "INCONCLUSIVE"
     assert "not held: f_article's controller ran at its full scale" in result["reason"]
+
+
+def test_a_flow_runs_certificate_carries_the_meters_accuracy(tmp_path: Path) -> None:
+    code, result = rig_run(tmp_path / "data", "--seed", "1")
+    assert code == 0, result
+    done = rig("report", result["run_dir"])
+    assert done.returncode == 0, done.stderr
+    html = (Path(result["run_dir"]) / "certificate.html").read_text()
+    assert "make_up:" in html and "meter accuracy" in html and "PASS" in html
