@@ -203,3 +203,10 @@ def test_a_flow_runs_certificate_carries_the_meters_accuracy(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     html = (Path(result["run_dir"]) / "certificate.html").read_text()
     assert "make_up:" in html and "meter accuracy" in html and "PASS" in html
+
+
+def test_the_bench_address_is_the_unit_id_the_simulator_answers_on(tmp_path: Path) -> None:
+    bench = variant(tmp_path, BENCH, lambda t: t.replace("address: 1}  # unit ID A", "address: 3}"), "c.yaml")
+    done = rig("instruments", "probe", "--sim", "--bench", str(bench), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["mfc"]["identity"].startswith("Alicat C,")

@@ -38,11 +38,12 @@ def bench_text(
     line: str = "4 bar",
     controllers: str = "mfc: {supply: line, time_constant: 3 s}",
     channel: str = "f_article: {instrument: mfc, channel: 1, measures: flow, volume: article}",
+    instrument: str = "{model: AlicatMC-10SCCM}",
 ) -> str:
     return f"""\
 bench: flow_test
 instruments:
-  mfc: {{model: AlicatMC-10SCCM}}
+  mfc: {instrument}
 volumes:
   article: {{size: 1 L}}
 channels:
@@ -203,6 +204,22 @@ def test_an_hour_of_samples_costs_one_solver_per_command(tmp_path: Path) -> None
             {"channel": "p_article: {instrument: mfc, channel: 1, measures: pressure, volume: article}"},
             "pressure, volume",
             "reads a flow, not a pressure",
+        ),
+        (
+            {"channel": "f_article: {instrument: mfc, channel: 2, measures: flow, volume: article}"},
+            "2, measures",
+            "has one flow channel, 1",
+        ),
+        (
+            {"channel": "f_article: {instrument: mfc, channel: 1, measures: flow}"},
+            "{instrument: mfc",
+            "a flow channel names the volume its instrument feeds",
+        ),
+        ({"instrument": "{model: AlicatMC-10SCCM, address: 27}"}, "27}", "1 (A) to 26 (Z), got 27"),
+        (
+            {"instrument": "{model: TPG361}"},
+            "flow, volume",
+            "reads no flow: a flow channel is on a flow meter",
         ),
     ],
 )
