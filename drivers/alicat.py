@@ -25,6 +25,7 @@ default; 26 is ``Z``): a bench file's addresses are numbers, an Alicat's are let
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -32,7 +33,13 @@ from dataclasses import replace
 from typing import Any, Self
 
 from drivers.base import Instrument, RetryPolicy
-from drivers.errors import InstrumentDisconnectedError, InstrumentError, InstrumentTimeoutError, ProtocolError
+from drivers.errors import (
+    DriverError,
+    InstrumentDisconnectedError,
+    InstrumentError,
+    InstrumentTimeoutError,
+    ProtocolError,
+)
 from drivers.models import FlowRange, models_driven_by
 from drivers.readings import FlowReading, FlowState
 from drivers.transport import Transport
@@ -236,6 +243,29 @@ class AlicatController(AlicatMeter):
     """An Alicat mass-flow (and pressure) controller: it holds a flow or an absolute pressure."""
 
     controller = True
+
+    @classmethod
+    def open(
+        cls,
+        resource_name: str,
+        *,
+        address: int | None = None,
+        timeout_s: float = 2.0,
+        retry: RetryPolicy | None = None,
+        **visa_options: Any,
+    ) -> Self:
+        """Open a controller as :meth:`AlicatMeter.open` does, and read which loop it is on.
+
+        With the loop known (register 122, as the published client reads it on first use) its
+        setpoint reads in SI from the first frame. A controller that does not answer is not
+        refused here: the first transaction retries and says so.
+        """
+        controller = super().open(
+            resource_name, address=address, timeout_s=timeout_s, retry=retry, **visa_options
+        )
+        with contextlib.suppress(DriverError):
+            controller.control_point()
+        return controller
 
     def _reading(self, frame: DataFrame) -> FlowReading:
         # The setpoint's unit is the control variable's: psia on pressure, sccm on flow. It is

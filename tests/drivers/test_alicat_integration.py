@@ -69,6 +69,8 @@ def test_the_reading_is_the_lines_in_si_within_the_printed_digits(mfc: AlicatCon
     assert reading.mass_flow_mol_s == pytest.approx(3.0 * SCCM, abs=0.0005 * SCCM)
     assert reading.pressure_pa == pytest.approx(2e5, abs=PRESSURE_STEP_PA / 2)
     assert reading.temperature_k == pytest.approx(298.15, abs=0.005)
+    # Opened, it read its loop (mass flow): the setpoint is in mol/s from the first frame.
+    assert reading.setpoint == 0.0
 
 
 def test_holding_a_pressure_reaches_the_line_in_pa(mfc: AlicatController, line: StaticFlow) -> None:
