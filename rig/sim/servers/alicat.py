@@ -25,6 +25,11 @@ Choices where the spec is [UNVERIFIED], made once here:
   to there), ``VOV`` likewise for the volumetric flow, ``POV`` beyond the pressure sensor's
   range, ``TOV`` outside −10 to 60 °C.
 * Registers other than 46 and 122 read as ``A ?``.
+* An unknown command is answered ``A ?`` (the spec's reading of the manual, itself unverified).
+* ``VE`` answers the unit ID, three spaces and a firmware string of the form the published
+  client's mock uses; the exact text of a real unit differs by model and version.
+* The unit's own pressure sensor reads the volume it feeds; its thermometer, in its flow body,
+  the gas coming through it (:mod:`rig.sim.flow_controller`).
 """
 
 from __future__ import annotations
