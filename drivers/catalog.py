@@ -13,6 +13,7 @@ from drivers.models import (
     MUX_34901A_ACTUATOR_34903A,
     ZERO_DRIFT_FS_PER_S,
     ZERO_TEMPERATURE_COEFFICIENT_FS_PER_K,
+    FlowRange,
     InstrumentModel,
 )
 
@@ -139,5 +140,34 @@ EDWARDS_TIC = (
     ),
 )
 
-#: Alicat mass-flow meters and controllers (``A<CR>`` data frames, §2.4).
-ALICAT: tuple[InstrumentModel, ...] = ()
+
+def _alicat(name: str, kind: str, full_scale_sccm: float) -> InstrumentModel:
+    # Alicat M/MC datasheet: accuracy ±(0.8 % of reading + 0.2 % of full scale); repeatability
+    # ±0.2 % of full scale, taken as 2 σ of the reading's white noise (0.1 % FS, 1 σ). Flows are
+    # printed with three decimals (``+000.000``): a step of 0.001 sccm. Standard conditions are
+    # Alicat's defaults, 25 °C and 14.696 psia.
+    flow = FlowRange(
+        full_scale_sccm, accuracy_reading=0.008, accuracy_full_scale=0.002, resolution_sccm=0.001,
+        noise_full_scale=0.001,
+    )  # fmt: skip
+    driver = "drivers.alicat:AlicatController" if kind == "flow_controller" else "drivers.alicat:AlicatMeter"
+    return InstrumentModel(
+        name,
+        "flow_controller" if kind == "flow_controller" else "flow_meter",
+        driver=driver,
+        simulator="rig.sim.server_factories:alicat",
+        # A bench's ``address:`` n is the unit ID, the n-th letter: 1 is "A" (the factory
+        # default), 26 is "Z". Several units share one RS-485 line by their IDs.
+        addresses=range(1, 27),
+        flow=flow,
+    )
+
+
+#: Alicat mass-flow meters (M) and controllers (MC), 10 and 100 sccm full scale (``A<CR>``
+#: data frames, §2.4): the range matters, the accuracy's floor is 0.2 % of it.
+ALICAT = (
+    _alicat("AlicatM-10SCCM", "flow_meter", 10.0),
+    _alicat("AlicatM-100SCCM", "flow_meter", 100.0),
+    _alicat("AlicatMC-10SCCM", "flow_controller", 10.0),
+    _alicat("AlicatMC-100SCCM", "flow_controller", 100.0),
+)

@@ -35,6 +35,7 @@ __all__ = [
     "SIMULATED_ACCURACY_REL",
     "AnalogTransducer",
     "DaqLayout",
+    "FlowRange",
     "InstrumentModel",
     "Kind",
     "import_named",
@@ -125,6 +126,52 @@ DIFFERENTIAL_TRANSDUCER = AnalogTransducer(
 
 
 @dataclass(frozen=True)
+class FlowRange:
+    """A mass-flow instrument's range, standard conditions and datasheet accuracy.
+
+    Its flows are "standard" volumetric flows in sccm: cm³/min of gas at the instrument's
+    standard conditions (Alicat's defaults: 25 °C and 14.696 psia, i.e. 101325 Pa), so one
+    sccm is a fixed amount of gas per second (:attr:`mol_s_per_sccm`). Its accuracy is
+    ±(``accuracy_reading`` × reading + ``accuracy_full_scale`` × full scale), a bound;
+    ``resolution_sccm`` is the last digit it prints and ``noise_full_scale`` its reading's
+    white noise (1 σ) as a fraction of the full scale.
+    """
+
+    full_scale_sccm: float
+    accuracy_reading: float
+    accuracy_full_scale: float
+    resolution_sccm: float
+    noise_full_scale: float = 0.0
+    standard_temperature_k: float = 298.15
+    standard_pressure_pa: float = 101325.0
+
+    def __post_init__(self) -> None:
+        if not (self.full_scale_sccm > 0.0 and 0.0 < self.resolution_sccm < self.full_scale_sccm):
+            raise ValueError("a flow range has a positive full scale and a resolution below it")
+        if not (0.0 <= self.accuracy_reading < 1.0 and 0.0 <= self.accuracy_full_scale < 1.0):
+            raise ValueError("a flow accuracy is a fraction (of the reading, of the full scale) below 1")
+        if not (0.0 <= self.noise_full_scale < 1.0):
+            raise ValueError("a flow noise is a fraction of the full scale below 1")
+        if not (self.standard_temperature_k > 0.0 and self.standard_pressure_pa > 0.0):
+            raise ValueError("standard conditions are a positive temperature and pressure")
+
+    @property
+    def mol_s_per_sccm(self) -> float:
+        """The amount of gas per second one sccm is at these standard conditions, mol/s."""
+        # p·V/(R·T) for 1 cm³ each minute; R as rig.units has it (drivers do not import rig).
+        return self.standard_pressure_pa * 1e-6 / 60.0 / (8.314462618 * self.standard_temperature_k)
+
+    @property
+    def full_scale_mol_s(self) -> float:
+        """The full scale in mol/s."""
+        return self.full_scale_sccm * self.mol_s_per_sccm
+
+    def accuracy_bound_mol_s(self, reading_mol_s: float) -> float:
+        """The datasheet's bound on the error of a reading of ``reading_mol_s``, mol/s."""
+        return self.accuracy_reading * abs(reading_mol_s) + self.accuracy_full_scale * self.full_scale_mol_s
+
+
+@dataclass(frozen=True)
 class InstrumentModel:
     """One instrument model: its driver, its role on a bench, its channels and its simulator.
 
@@ -139,7 +186,8 @@ class InstrumentModel:
     ``zero_stability_pa_s`` (a bound on how fast its gauges' zero drifts) and
     ``zero_temperature_coefficient_pa_k`` (how far the zero moves per kelvin of ambient) are
     what a bench that declares no zero stability of its own is assumed to have (0 for a DAQ:
-    a transducer read through one declares its own on its channel).
+    a transducer read through one declares its own on its channel). ``flow`` is a flow
+    meter's or controller's range and accuracy (None for every other kind).
     """
 
     name: str
@@ -154,6 +202,7 @@ class InstrumentModel:
     simulated_accuracy_rel: float = SIMULATED_ACCURACY_REL
     zero_stability_pa_s: float = 0.0
     zero_temperature_coefficient_pa_k: float = 0.0
+    flow: FlowRange | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -173,6 +222,8 @@ class InstrumentModel:
             problems.append("a DAQ has a DAQ layout and no gauge channels")
         if self.kind in ("flow_meter", "flow_controller") and (self.gauge_channels or self.daq_layout):
             problems.append("a flow instrument has no gauge channels and no DAQ layout")
+        if (self.kind in ("flow_meter", "flow_controller")) != (self.flow is not None):
+            problems.append("a flow instrument, and only one, declares its flow range")
         if self.kind not in ("gauge", "daq", "flow_meter", "flow_controller"):
             problems.append(f"kind {self.kind!r} is not gauge, daq, flow_meter or flow_controller")
         if self.display_digits is not None and self.display_digits < 1:

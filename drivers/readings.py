@@ -57,8 +57,9 @@ class FlowReading:
     ``mass_flow_mol_s`` is the gas through it per second (mol/s: a "standard" volumetric flow
     such as sccm is this amount at the instrument's standard conditions); ``pressure_pa`` and
     ``temperature_k`` are what its own sensors read in the line (None when it has none);
-    ``setpoint`` is the controller's setpoint in its own control variable's SI unit (None for a
-    meter).
+    ``setpoint`` is the controller's setpoint in its own control variable's SI unit: mol/s on its
+    flow loop, Pa on its pressure loop (None for a meter, or while the driver does not know which
+    loop it is on).
     """
 
     channel: int

@@ -42,7 +42,7 @@ from rig.bench_differential import differential_part
 from rig.located_yaml import Doc, LocatedError, attempt, load, raise_all
 from rig.valve_position import PositionFeedback, parse_position
 
-MEASURES = {"pressure", "temperature", "voltage", "differential_pressure"}
+MEASURES = {"pressure", "temperature", "voltage", "differential_pressure", "flow"}
 TOP_KEYS = {
     "bench", "description", "instruments", "volumes", "channels", "valves", "limits", "safe_state",
     "physics", "faults", "calibrations", "reference_leaks", "environment", "atmosphere",
@@ -52,7 +52,7 @@ TOP_KEYS = {
 # misspelt part without importing the simulator (rig.sim.bench_physics uses this same set).
 PHYSICS_KEYS = {
     "seed", "outside", "volumes", "valves", "pumps", "leaks", "outgassing", "sensors", "actions",
-    "start_date",
+    "start_date", "flow_controllers",
 }  # fmt: skip
 # An unmeasured drift of the gas temperature a test without a thermometer must allow for.
 DEFAULT_TEMPERATURE_DRIFT_K_S = 0.5 / 3600.0
@@ -77,7 +77,7 @@ class InstrumentSpec:
     name: str
     model: str
     resource: str | None = None
-    address: int | None = None  # MKS RS-485 address
+    address: int | None = None  # MKS RS-485 address; an Alicat's unit ID (1 = A ... 26 = Z)
 
 
 @dataclass(frozen=True)

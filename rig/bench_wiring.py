@@ -9,6 +9,9 @@ drives each valve; this checks that the instrument has that channel, of the righ
   101-120) and drives valves with a 34903A actuator in slot 2 (relays 201-220), as the driver
   and the simulated DAQ both take it: a valve on an input, or a thermocouple on a relay, is a
   channel that cannot do its job;
+* a mass-flow meter or controller (Alicat) has one channel, 1, which measures ``flow`` (mol/s)
+  and names the volume it feeds; nothing else is read on it, and ``flow`` is read on nothing else;
+  its ``address:`` 1 to 26 is its unit ID, ``A`` to ``Z``;
 * an MKS 937B answers on an RS-485 address from 1 to 253 (254 is the broadcast address:
   every controller on the line would answer, and the simulator does not);
 * two valves on one relay, or two names for one input, are refused;
@@ -37,6 +40,8 @@ def address(doc: Doc, path: P, model: str) -> int:
     if allowed is None:
         addressed = sorted(name for name, m in MODELS.items() if m.addresses is not None)
         raise doc.error(path, f"a {model} takes no address (only {', '.join(addressed)} does)")
+    if value not in allowed and MODELS[model].flow is not None:
+        raise doc.error(path, f"an {model} address is its unit ID's letter, 1 (A) to 26 (Z), got {value}")
     if value not in allowed:
         raise doc.error(
             path,
@@ -52,6 +57,18 @@ def input_channel(doc: Doc, p: P, instrument: InstrumentSpec, measures: str) -> 
     channel = doc.integer(path)
     where = f"channel {channel} of {instrument.name!r} ({instrument.model})"
     model = MODELS[instrument.model]
+    if model.flow is not None:
+        if channel != 1:
+            raise doc.error(path, f"{where} does not exist: a {instrument.model} has one flow channel, 1")
+        if measures != "flow":
+            raise doc.error((*p, "measures"), f"{where} reads a flow, not a {measures}")
+        if doc.get((*p, "volume")) is None:
+            raise doc.error(p, "a flow channel names the volume its instrument feeds (volume: ...)")
+        return channel
+    if measures == "flow":
+        raise doc.error(
+            (*p, "measures"), f"{where} reads no flow: a flow channel is on a flow meter or controller"
+        )
     if model.daq_layout is not None:
         layout = model.daq_layout
         if channel in layout.relays:

@@ -13,7 +13,7 @@ import sys
 from contextlib import ExitStack
 from typing import Any
 
-from drivers.roles import Daq, PressureGauge, RelayBank, Voltmeter
+from drivers.roles import Daq, FlowMeter, PressureGauge, RelayBank, Voltmeter
 from rig.bench import BenchSpec, ChannelSpec, load_bench
 from rig.bench_differential import DIFFERENTIAL, differential_reading
 from rig.clock import ScaledClock
@@ -122,7 +122,7 @@ def _probe_instrument(bench: BenchSpec, name: str, resource: str, timeout_s: flo
     return {"model": spec.model, "identity": identity, "readings": readings}
 
 
-_UNITS = {"pressure": "Pa", "temperature": "K", "voltage": "V", DIFFERENTIAL: "Pa"}
+_UNITS = {"pressure": "Pa", "temperature": "K", "voltage": "V", DIFFERENTIAL: "Pa", "flow": "mol/s"}
 
 
 def _relays(inst: object) -> RelayBank:
@@ -143,7 +143,15 @@ def _daq(inst: object) -> Daq:
     return inst
 
 
+def _flow_meter(inst: object) -> FlowMeter:
+    if not isinstance(inst, FlowMeter):  # nor flow channels on anything but a flow instrument
+        raise TypeError(f"{type(inst).__qualname__} is not a flow meter")
+    return inst
+
+
 def _read_channel(inst: object, channel: ChannelSpec) -> dict[str, Any]:
+    if channel.measures == "flow":
+        return _read_flow(_flow_meter(inst), channel.channel)
     if channel.measures == DIFFERENTIAL:
         return _read_differential(_daq(inst), channel)
     if channel.measures == "pressure":
@@ -159,6 +167,22 @@ def _read_channel(inst: object, channel: ChannelSpec) -> dict[str, Any]:
     if channel.measures == "temperature":
         return {"value": _daq(inst).temperature_k(channel.channel), "unit": "K"}
     return {"value": _daq(inst).volts(channel.channel), "unit": "V"}
+
+
+def _read_flow(inst: FlowMeter, channel: int) -> dict[str, Any]:
+    # The flow in mol/s, and what the flow instrument's own sensors read of its line.
+    reading = inst.read_flow(channel)
+    entry: dict[str, Any] = {
+        "value": reading.mass_flow_mol_s,
+        "unit": "mol/s",
+        "pressure_pa": reading.pressure_pa,
+        "temperature_k": reading.temperature_k,
+    }
+    if reading.setpoint is not None:
+        entry["setpoint"] = reading.setpoint
+    if not reading.ok:
+        entry["state"] = reading.state.value
+    return entry
 
 
 def _read_differential(inst: Voltmeter, spec: ChannelSpec) -> dict[str, Any]:

@@ -424,7 +424,7 @@ def _format_pressure(pa: float) -> str:
 
 
 def _format_value(measures: str, value: float) -> str:
-    """A channel value (SI inside: Pa, K, V) as the operator reads it."""
+    """A channel value (SI inside: Pa, K, V, mol/s) as the operator reads it."""
     if measures == "pressure":
         return _format_pressure(value)
     if measures == "temperature":
@@ -433,4 +433,6 @@ def _format_value(measures: str, value: float) -> str:
         return f"{_sig(value, 5)} V"
     if measures == "differential_pressure":
         return f"{_sig(value, 5)} Pa"  # signed and small: never in kPa
+    if measures == "flow":
+        return f"{_sig(value, 5)} mol/s"
     return _sig(value, 5)

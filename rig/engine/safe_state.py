@@ -1,8 +1,11 @@
 """The end of every run: drive the bench to its safe state, and claim it only with evidence.
 
 The safe state is commanded whatever happened before (a fault, an interlock, a stop), and
-its commands are never cut short. It is *confirmed* only when each of these holds:
+its commands are never cut short. Every flow controller's flow is stopped first (a zero flow
+setpoint, read back), each whatever the others did, so that none feeds a volume the valves
+then shut in. It is *confirmed* only when each of these holds:
 
+0. every flow controller confirmed its zero flow;
 1. every relay reads back what it was told;
 2. every valve shows the position the safe state gives it, by its limit switches or by the
    gas (:mod:`rig.engine.evidence`);
@@ -42,6 +45,32 @@ class SafeState:
 
 def apply_safe_state(runner: Runner) -> SafeState:
     """Command the bench's safe state on ``runner``'s session and judge it (see the module doc)."""
+    failed = _stop_flows(runner)
+    result, states = _valves_safe(runner)
+    if failed:
+        why = "flow not stopped on " + "; ".join(f"{name} ({reason})" for name, reason in failed.items())
+        reason = why if result.confirmed else f"{why}; {result.reason}"
+        result = SafeState(False, reason, result.evidence)
+    return _judged(runner, result, states)
+
+
+def _stop_flows(runner: Runner) -> dict[str, str]:
+    """Stop every flow controller's flow; controller → why it did not confirm."""
+    session = runner.session
+    controllers = session.flow_controllers()
+    if not controllers:
+        return {}
+    failed = session.stop_flows()
+    for name, reason in failed.items():
+        runner.event("fault", f"safe state: {name}: flow not stopped: {reason}")
+    stopped = [name for name in controllers if name not in failed]
+    if stopped:
+        runner.event("safe_state", f"flow stopped on {', '.join(stopped)}")
+    return failed
+
+
+def _valves_safe(runner: Runner) -> tuple[SafeState, dict[str, bool] | None]:
+    """The valves' part of the safe state, commanded and judged, and their states as read back."""
     bench = runner.bench
     try:
         runner.set_valves(bench.safe_state)
@@ -49,14 +78,14 @@ def apply_safe_state(runner: Runner) -> SafeState:
         states = runner.session.valve_states()
     except DriverError as exc:
         runner.event("fault", f"safe state: {exc}")
-        return _judged(runner, SafeState(False, f"instrument fault: {exc}"))
+        return SafeState(False, f"instrument fault: {exc}"), None
     wrong = [name for name, open_ in bench.safe_state.items() if states[name] != open_]
     if wrong:
-        return _judged(runner, SafeState(False, f"{', '.join(wrong)} read back wrong"), states)
+        return SafeState(False, f"{', '.join(wrong)} read back wrong"), states
     why = None if runner.stops >= 2 else _wait_for_the_gas(runner)
     if why is not None:
-        return _judged(runner, SafeState(False, why), states)
-    return _judged(runner, _evidence(runner), states)
+        return SafeState(False, why), states
+    return _evidence(runner), states
 
 
 def _judged(runner: Runner, result: SafeState, states: dict[str, bool] | None = None) -> SafeState:

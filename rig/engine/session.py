@@ -1,9 +1,11 @@
 """A bench seen through its drivers: named channels to read, named valves to move.
 
 The engine never talks to a driver directly: it reads channels by their bench names (Pa,
-K or V) and sets valves by name (open/closed), and this session turns that into relay
-and gauge calls. A valve is open when its relay is energised, unless the bench says it
-is normally open (a hatch), and every valve move is confirmed by readback in the driver.
+K, V, or mol/s for a flow) and sets valves by name (open/closed), and this session turns that
+into relay, gauge and flow calls. A flow controller is commanded by its instrument's name: hold
+a pressure, or stop its flow (the safe state stops every one). A valve is open when its relay
+is energised, unless the bench says it is normally open (a hatch), and every valve move is
+confirmed by readback in the driver.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import Any
 
 from drivers.errors import DriverError, InstrumentError
 from drivers.models import MODELS
-from drivers.readings import GaugeState, PressureReading
+from drivers.readings import FlowReading, FlowState, GaugeState, PressureReading
 from drivers.registry import open_instrument
-from drivers.roles import Daq, Instrument, PressureGauge, role_problem
+from drivers.roles import Daq, FlowController, FlowMeter, Instrument, PressureGauge, role_problem
 from rig.bench import BenchSpec
 from rig.bench_differential import DIFFERENTIAL, differential_reading
 from rig.valve_position import Position
@@ -28,6 +30,10 @@ from rig.valve_position import Position
 # a sensor error in the middle of a decay used to be an uncounted dropout, and the fit then
 # quietly used the part of the window before it).
 SENSOR_FAULTS = frozenset({GaugeState.SENSOR_ERROR, GaugeState.NO_SENSOR, GaugeState.IDENTIFICATION_ERROR})
+
+
+# The one channel of a flow instrument.
+FLOW_CHANNEL = 1
 
 
 class InstrumentUnavailableError(DriverError):
@@ -57,6 +63,8 @@ class RigSession:
         self.instruments: dict[str, Instrument] = {}
         self._gauges: dict[str, PressureGauge] = {}
         self._daqs: dict[str, Daq] = {}
+        self._flows: dict[str, FlowMeter] = {}
+        self._controllers: dict[str, FlowController] = {}
         # The last read_all's failures: channel → what the driver said.
         self.read_errors: dict[str, str] = {}
         self._sensor_faults: dict[str, str] = {}
@@ -93,6 +101,10 @@ class RigSession:
             self._gauges[name] = inst
         elif isinstance(inst, Daq) and kind == "daq":
             self._daqs[name] = inst
+        elif isinstance(inst, FlowMeter) and kind in ("flow_meter", "flow_controller"):
+            self._flows[name] = inst
+            if isinstance(inst, FlowController) and kind == "flow_controller":
+                self._controllers[name] = inst
 
     def identities(self) -> dict[str, str]:
         """Each instrument's own identification."""
@@ -128,6 +140,8 @@ class RigSession:
         spec = self.bench.channels[channel]
         if spec.instrument in self._gauges:
             return self._pressure(channel, self._gauges[spec.instrument].read(spec.channel))
+        if spec.instrument in self._flows:
+            return self._flow(channel, self._flows[spec.instrument].read_flow(spec.channel))
         daq = self._daqs[spec.instrument]
         if spec.measures == "temperature":
             return float(daq.temperature_k(spec.channel))
@@ -164,6 +178,8 @@ class RigSession:
 
     def _read_group(self, instrument: str, names: list[str]) -> dict[str, float | None]:
         channels = self.bench.channels
+        if instrument in self._flows:
+            return {n: self.read(n) for n in names}  # one channel: one data frame
         if instrument in self._gauges:
             if len(names) == 1:
                 return {names[0]: self.read(names[0])}
@@ -194,6 +210,41 @@ class RigSession:
         elif reading.state in (GaugeState.OVERRANGE, GaugeState.UNDERRANGE):
             self._out_of_range[channel] = reading.state
         return reading.pressure_pa if reading.ok else None
+
+    def _flow(self, channel: str, reading: FlowReading) -> float | None:
+        # Over range, a flow reads as "at least this": not a value to average. It is the flow
+        # meter's own finding, so it reads as its fault, counted like a gauge's sensor error.
+        if reading.state is not FlowState.OK:
+            self._sensor_faults[channel] = f"flow meter reports {reading.state.value}"
+            return None
+        return reading.mass_flow_mol_s
+
+    def flow_controllers(self) -> list[str]:
+        """The bench's flow controllers, by instrument name."""
+        return list(self._controllers)
+
+    def _controller(self, instrument: str) -> FlowController:
+        if instrument not in self._controllers:
+            raise ValueError(f"{instrument!r} is not a flow controller of bench {self.bench.name!r}")
+        return self._controllers[instrument]
+
+    def hold_pressure(self, instrument: str, pressure_pa: float) -> None:
+        """Have the flow controller ``instrument`` hold ``pressure_pa`` (absolute), confirmed by readback."""
+        self._controller(instrument).hold_pressure(FLOW_CHANNEL, pressure_pa)
+
+    def stop_flow(self, instrument: str) -> None:
+        """Stop the flow controller ``instrument``'s flow (zero flow setpoint), confirmed by readback."""
+        self._controller(instrument).stop_flow(FLOW_CHANNEL)
+
+    def stop_flows(self) -> dict[str, str]:
+        """Stop every flow controller, each tried whatever the others did: controller → why it failed."""
+        failed: dict[str, str] = {}
+        for name in self.flow_controllers():
+            try:
+                self.stop_flow(name)
+            except DriverError as exc:
+                failed[name] = f"{type(exc).__name__}: {exc}"
+        return failed
 
     def transfer_stats(self) -> dict[str, dict[str, int]]:
         """What each driver's retries and reconnects hid so far (instrument → counts).
@@ -285,7 +336,8 @@ class SafeStateAttempt:
 def command_safe_state(
     bench: BenchSpec, resources: dict[str, str], timeout_s: float = 2.0
 ) -> SafeStateAttempt:
-    """Drive the safe state on each instrument that carries its valves, one instrument at a time.
+    """Stop every flow controller's flow, then drive the safe state on each instrument that
+    carries its valves, one instrument at a time.
 
     For a run that could not start (an instrument did not answer): the ones that do answer
     are still made safe, and one that does not cannot keep the others from it.
@@ -293,10 +345,25 @@ def command_safe_state(
     by_instrument: dict[str, dict[str, bool]] = defaultdict(dict)
     for valve, open_ in bench.safe_state.items():
         by_instrument[bench.valves[valve].instrument][valve] = open_
-    if not by_instrument:
+    controllers = [n for n, s in bench.instruments.items() if MODELS[s.model].kind == "flow_controller"]
+    if not by_instrument and not controllers:
         return SafeStateAttempt(True, "the bench declares no safe state")
     safe: list[str] = []
     problems: list[str] = []
+    for instrument in controllers:
+        # A controller's flow is stopped first: it must not feed a volume the valves then shut in.
+        part = replace(bench, instruments={instrument: bench.instruments[instrument]}, channels={}, valves={})
+        try:
+            with RigSession(part, resources, timeout_s=timeout_s) as session:
+                session.stop_flow(instrument)
+        except DriverError as exc:
+            problems.append(
+                str(exc)
+                if isinstance(exc, InstrumentUnavailableError)
+                else f"{instrument}: flow not stopped: {exc}"
+            )
+            continue
+        safe.append(instrument)
     for instrument, states in by_instrument.items():
         part = replace(
             bench,

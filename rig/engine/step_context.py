@@ -105,6 +105,16 @@ class EngineContext:
         if start is not None:
             runner.watch.expect(channel, self._open_path(channel), start, target_pa, runner.clock.now(), what)
 
+    def hold_pressure(self, instrument: str, pressure_pa: float) -> None:
+        """Have a flow controller hold a pressure (confirmed by its readback), and record it."""
+        self._runner.session.hold_pressure(instrument, pressure_pa)
+        self._runner.event("flow", f"{instrument} holds {pressure_pa:.6g} Pa", instrument=instrument)
+
+    def stop_flow(self, instrument: str) -> None:
+        """Stop a flow controller's flow (confirmed by its readback), and record it."""
+        self._runner.session.stop_flow(instrument)
+        self._runner.event("flow", f"{instrument}: flow stopped", instrument=instrument)
+
     def _open_path(self, channel: str) -> tuple[str, ...]:
         bench, states = self._runner.bench, self._runner.watch.states
         volume = bench.channels[channel].volume

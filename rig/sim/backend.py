@@ -198,3 +198,57 @@ class StaticDaq:
     def volts(self, channel: int) -> float:
         """The stored voltage (0 V when nothing is connected)."""
         return self.voltages.get(channel, 0.0)
+
+
+class ControlMode(enum.Enum):
+    """What a simulated flow controller's loop holds (its register 122, by meaning)."""
+
+    MASS_FLOW = "mass_flow"  # setpoint in mol/s
+    PRESSURE = "pressure"  # absolute pressure setpoint in Pa
+    VALVE = "valve"  # valve held at a fraction of fully open (0 to 1)
+
+
+@dataclass(frozen=True)
+class FlowSample:
+    """What a flow instrument's own sensors read now: line pressure (Pa), temperature (°C), mol/s."""
+
+    pressure_pa: float
+    temperature_c: float
+    mass_flow_mol_s: float
+
+
+class FlowBackend(Protocol):
+    """The gas line behind a simulated mass-flow meter or controller (one flow channel)."""
+
+    def read_flow(self) -> FlowSample:
+        """What the instrument's sensors read now (on the simulation clock), noise included."""
+        ...
+
+    def command(self, mode: ControlMode, setpoint: float) -> None:
+        """Make the control loop hold ``setpoint`` (SI, per ``mode``) from now on (controllers)."""
+        ...
+
+
+@dataclass
+class StaticFlow:
+    """In-memory :class:`FlowBackend`: a fixed reading, and the commands a test can inspect.
+
+    On a mass-flow setpoint the flow it reads is the setpoint (a perfect loop); otherwise the
+    stored ``sample``'s.
+    """
+
+    sample: FlowSample = field(default_factory=lambda: FlowSample(101325.0, 25.0, 0.0))
+    mode: ControlMode = ControlMode.MASS_FLOW
+    setpoint: float = 0.0
+    commands: list[tuple[ControlMode, float]] = field(default_factory=list)
+
+    def read_flow(self) -> FlowSample:
+        """The stored reading (the setpoint as the flow, on the mass-flow loop)."""
+        if self.mode is ControlMode.MASS_FLOW and self.commands:
+            return FlowSample(self.sample.pressure_pa, self.sample.temperature_c, self.setpoint)
+        return self.sample
+
+    def command(self, mode: ControlMode, setpoint: float) -> None:
+        """Record the command."""
+        self.mode, self.setpoint = mode, setpoint
+        self.commands.append((mode, setpoint))

@@ -20,6 +20,8 @@ physics:
   actions:                    # what an operator's confirmed prompt `action:` does in simulation
     repair_seal: [{leak: seal, diameter: 1 um}]       # or {leak: seal, sealed: true}
   outgassing: [{volume: chamber, rate: 1e-7 Pa*m**3/s, reference_time: 1 h, exponent: 1}]
+  flow_controllers:           # each flow controller of the bench: its supply, its pressure loop's τ
+    mfc: {supply: supply, time_constant: 3 s}
   sensors:
     p_chamber: {type: CMR, min: 0.01 Pa, max: 110 kPa, accuracy: 0.0025, noise: 0.3 Pa, resolution: 0.01 Pa,
                 zero_drift: {rate: 2 Pa/h, random_walk: 1 Pa/h**0.5, temperature_coefficient: 5 Pa/K}}
@@ -32,7 +34,8 @@ diameters, lengths, conductances, pump speeds, time constants and temperatures (
 positive; absolute pressures, drift amplitudes, noises, resolutions, delays and start times
 are not negative (a drift never swings below vacuum or absolute zero); discharge
 coefficients lie in (0, 1]; a gauge's accuracy in (0, 1) and its min below its max; the seed
-in 0 to 2**32 - 1. :func:`physics_problems` lists them for ``rig validate`` without starting
+in 0 to 2**32 - 1; every flow controller names its supply (a place) and feeds the volume of its
+``measures: flow`` channel. :func:`physics_problems` lists them for ``rig validate`` without starting
 anything. The sensors and faults are read by :mod:`rig.sim.bench_sensors`.
 """
 
@@ -53,7 +56,16 @@ from rig.errors import InputError
 from rig.located_yaml import Doc, LocatedError, LocatedProblems, attempt, raise_all
 from rig.sim import bench_sensors
 from rig.sim.faults import FaultSchedule
-from rig.sim.flows import Capillary, Conductance, FlowElement, Orifice, Outgassing, Pump, Valve
+from rig.sim.flow_controller import flow_channels
+from rig.sim.flows import (
+    Capillary,
+    Conductance,
+    FlowElement,
+    Orifice,
+    Outgassing,
+    Pump,
+    Valve,
+)
 from rig.sim.gauges import FloatArray
 from rig.sim.network import GasNetwork
 from rig.sim.nodes import GasVolume, Reservoir
@@ -160,6 +172,8 @@ def build_simulation(bench: BenchSpec, clock: Clock, seed: int | None = None) ->
             outside.append(Reservoir(gas.a, 0.0))
             elements.append(gas)
     sensor_seed = seed if seed is not None else file_seed or 0
+    flows = check(flow_channels, doc, bench, places, volumes, sensor_seed) or []
+    elements += [f.element for f in flows if f.element is not None]
     room = next((r for r in outside if r.name == "atmosphere"), None)
     ambient = None if room is None else partial(_ambient_departure_k, room)
     sensors = check(bench_sensors.sensors, doc, bench, sensor_seed, ambient)
@@ -186,6 +200,7 @@ def build_simulation(bench: BenchSpec, clock: Clock, seed: int | None = None) ->
         actions=actions,
         differentials=heads,
         seed=sensor_seed,
+        flows=flows,
     )
 
 

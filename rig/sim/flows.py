@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rig.sim.backend import ControlMode
 from rig.sim.conductance import GAMMA_AIR, VISCOSITY_AIR_PA_S, choked_mass_flow, critical_pressure_ratio
 from rig.units import R_AIR, R_GAS
 
@@ -188,4 +189,40 @@ class Pump:
         return self.speed_at(pa) * (pa - self.ultimate_pa) / (R_GAS * ta)
 
 
-FlowElement = Orifice | Valve | Capillary | Conductance | Outgassing | Pump
+@dataclass
+class MassFlowController:
+    """A mass-flow controller feeding volume ``b`` from its supply ``a``.
+
+    On its mass-flow loop it passes its setpoint (mol/s); on its pressure loop it is a
+    proportional controller of ``b``'s pressure, ``gain_mol_s_pa`` × (setpoint − p_b), which for
+    a volume V at T makes a first-order loop of time constant τ = V/(R·T·gain) (built so, with
+    τ of a few seconds: no state of its own, so it costs the integrator nothing). In steady state
+    it passes what leaks out of ``b``, holding ``b`` below the setpoint by that flow over the gain
+    (a few Pa for a leak of a sccm on a litre). Held (``VALVE``), it passes that fraction of its
+    full scale. Never more than its full scale, never backwards, and nothing without a supply
+    above ``b``: the flow fades in over the last 1 % of the supply's pressure, so that it stays
+    continuous as the two meet.
+    """
+
+    a: str
+    b: str
+    full_scale_mol_s: float
+    gain_mol_s_pa: float
+    mode: ControlMode = ControlMode.MASS_FLOW
+    setpoint: float = 0.0
+
+    def molar_flow(self, t_s: float, pa: float, ta: float, pb: float, tb: float) -> float:
+        """mol/s from the supply into b."""
+        if self.mode is ControlMode.PRESSURE:
+            wanted = self.gain_mol_s_pa * (self.setpoint - pb)
+        elif self.mode is ControlMode.VALVE:
+            wanted = self.setpoint * self.full_scale_mol_s
+        else:
+            wanted = self.setpoint
+        wanted = min(max(wanted, 0.0), self.full_scale_mol_s)
+        if wanted == 0.0 or pa <= pb:
+            return 0.0
+        return wanted * min(1.0, (pa - pb) / (0.01 * pa))
+
+
+FlowElement = Orifice | Valve | Capillary | Conductance | Outgassing | Pump | MassFlowController

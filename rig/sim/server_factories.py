@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from drivers.alicat import unit_id
 from drivers.models import lookup
 from rig.sim.backend import ServerFaults
 from rig.sim.bench_physics import SimulatedInstrument
+from rig.sim.servers.alicat import AlicatServer
 from rig.sim.servers.base import InstrumentServer
 from rig.sim.servers.daq import DaqServer
 from rig.sim.servers.mks import MksServer
@@ -69,3 +71,17 @@ def xgs(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: Ser
     """An Agilent XGS-600 on RS-232 (address 00) with the instrument's sensors in dump order."""
     backend = simulation.gauge_backend(instrument.name, instrument.channel_count)
     return XgsServer(backend, faults=faults)
+
+
+def alicat(simulation: SimulatedBench, instrument: SimulatedInstrument, faults: ServerFaults) -> AlicatServer:
+    """An Alicat meter or controller answering on the unit ID the instrument's address names."""
+    model = lookup(instrument.model)
+    if model.flow is None:
+        raise ValueError(f"{instrument.name!r} ({instrument.model}) is not a flow instrument")
+    return AlicatServer(
+        simulation.flow_backend(instrument.name),
+        model.flow,
+        controller=model.kind == "flow_controller",
+        unit=unit_id(instrument.address),
+        faults=faults,
+    )

@@ -18,8 +18,17 @@ import numpy as np
 from drivers.differential import DifferentialTransducer
 from drivers.models import MUX_34901A_ACTUATOR_34903A, DaqLayout
 from rig.clock import Clock
-from rig.sim.backend import DaqBackend, GaugeBackend, GaugeReading, GaugeStatus
+from rig.sim.backend import (
+    ControlMode,
+    DaqBackend,
+    FlowBackend,
+    FlowSample,
+    GaugeBackend,
+    GaugeReading,
+    GaugeStatus,
+)
 from rig.sim.faults import FaultSchedule
+from rig.sim.flow_controller import FlowChannel
 from rig.sim.flows import Valve
 from rig.sim.gauges import FloatArray, GaugeModel, IntArray, ThermocoupleModel
 from rig.sim.network import GasNetwork
@@ -113,8 +122,10 @@ class SimulatedBench:
         actions: dict[str, list[Callable[[], None]]] | None = None,
         differentials: Sequence[DifferentialChannel] = (),
         seed: int = 0,
+        flows: Sequence[FlowChannel] = (),
     ) -> None:
         self.network = network
+        self.flow_at = {f.instrument: f for f in flows}
         self.seed = seed  # what the sensors' noise was seeded with (a run records it)
         self.clock = clock
         self.gauges = list(gauges)
@@ -166,7 +177,35 @@ class SimulatedBench:
         """What a DAQ named ``instrument`` with its inputs and relays where ``layout`` says sees."""
         return _Daq(self, instrument, layout)
 
+    def flow_backend(self, instrument: str) -> FlowBackend:
+        """What the mass-flow meter or controller named ``instrument`` sees."""
+        return _Flow(self, instrument)
+
     # --- truth, for tests and for the controller's safety checks in simulation ----------------
+
+    def true_flow_mol_s(self, instrument: str) -> float:
+        """The flow through the flow instrument ``instrument`` now, mol/s (not its reading)."""
+        with self._lock:
+            self.now()
+            return self.flow_at[instrument].true_flow_mol_s(self.network)
+
+    def flow_command(self, instrument: str) -> tuple[ControlMode, float] | None:
+        """What the controller ``instrument``'s loop holds now (None for a meter)."""
+        element = self.flow_at[instrument].element
+        return None if element is None else (element.mode, element.setpoint)
+
+    def read_flow(self, instrument: str) -> FlowSample:
+        """The flow instrument's reading now."""
+        with self._lock:
+            self.now()
+            return self.flow_at[instrument].read(self.network)
+
+    def command_flow(self, instrument: str, mode: ControlMode, setpoint: float) -> None:
+        """Set the controller's loop from now on (the past keeps the old one)."""
+        with self._lock:
+            self.now()
+            self.flow_at[instrument].command(mode, setpoint)
+            self.network.changed()
 
     def true_pressure_pa(self, volume: str) -> float:
         """The physical pressure of ``volume`` now (not a gauge reading)."""
@@ -361,3 +400,15 @@ class _Daq:
 
     def volts(self, channel: int) -> float:
         return self.bench.volts(self.instrument, channel)
+
+
+@dataclass(frozen=True)
+class _Flow:
+    bench: SimulatedBench
+    instrument: str
+
+    def read_flow(self) -> FlowSample:
+        return self.bench.read_flow(self.instrument)
+
+    def command(self, mode: ControlMode, setpoint: float) -> None:
+        self.bench.command_flow(self.instrument, mode, setpoint)

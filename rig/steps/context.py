@@ -106,6 +106,12 @@ class StepContext(Protocol):
     def expect_toward(self, channel: str, target_pa: float, what: str) -> None:
         """Expect ``channel`` to head for ``target_pa`` through the valves now open (else one is stuck)."""
 
+    def hold_pressure(self, instrument: str, pressure_pa: float) -> None:
+        """Have the flow controller ``instrument`` hold ``pressure_pa`` (absolute), confirmed by readback."""
+
+    def stop_flow(self, instrument: str) -> None:
+        """Stop the flow controller ``instrument``'s flow (the safe state stops every one anyway)."""
+
     def ask(self, message: str) -> bool:
         """Ask the operator (a stop request interrupts the wait); True for yes."""
 

@@ -14,6 +14,7 @@ from rig.steps.isolate import Isolate
 from rig.steps.master_differential import MasterDifferential
 from rig.steps.measure_decay import MeasureDecay
 from rig.steps.measure_differential import MeasureDifferential
+from rig.steps.measure_flow import MeasureFlow
 from rig.steps.prompt import Prompt
 from rig.steps.pump_down import PumpDown
 from rig.steps.reference_leak_check import ReferenceLeakCheck
@@ -43,4 +44,5 @@ BUILTIN_STEPS: tuple[type[Step], ...] = (
     Compare,
     Prompt,
     ZeroCheck,
+    MeasureFlow,
 )

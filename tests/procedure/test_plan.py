@@ -65,6 +65,9 @@ def durations(step: Step, response_s: float) -> tuple[float | None, float | None
     if step.kind == "compartment_isolation":
         hatches = response_s * len(f["hatches"])
         return f["watch"] + hatches, f.get("max_watch", f["watch"]) + hatches
+    if step.kind == "measure_flow":
+        total = f["settle"] + f["duration"]
+        return total, total
     if step.kind == "verification_leak":
         total = f["duration"] + f.get("settle", response_s)
         return total, total

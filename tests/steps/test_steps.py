@@ -48,6 +48,7 @@ README_KINDS = [
     "compare",
     "prompt",
     "zero_check",
+    "measure_flow",
 ]
 
 
@@ -101,6 +102,7 @@ def test_the_kinds_that_fit_their_samples_keep_them_and_only_the_channels_they_f
         "measure_differential",
         "master_differential",
         "zero_check",
+        "measure_flow",
     }
     for procedure in loaded:
         for step in walk([*procedure.setup, *procedure.main, *procedure.cleanup]):
@@ -111,6 +113,7 @@ def test_the_kinds_that_fit_their_samples_keep_them_and_only_the_channels_they_f
                 "verification_leak",
                 "measure_differential",
                 "master_differential",
+                "measure_flow",
             ):
                 assert channels == (step.fields["channel"],), step
             elif step.kind == "measure_decay":
