@@ -16,7 +16,7 @@ from typing import Self
 
 from drivers.base import Instrument, RetryPolicy
 from drivers.errors import ProtocolError
-from drivers.models import InstrumentModel
+from drivers.models import FlowRange, InstrumentModel
 from drivers.readings import FlowReading, FlowState
 from drivers.transport import Transport
 from rig.sim.backend import ServerFaults
@@ -26,7 +26,13 @@ from rig.sim.servers.base import FramedSession, InstrumentServer, Session
 SCCM_MOL_S = 101325.0 * 1e-6 / 60.0 / (8.314462618 * 273.15)
 
 MODEL = InstrumentModel(
-    "TOYMFC", "flow_controller", driver="tests.testing.toy_flow:ToyFlowController", display_digits=5
+    "TOYMFC",
+    "flow_controller",
+    driver="tests.testing.toy_flow:ToyFlowController",
+    display_digits=5,
+    flow=FlowRange(
+        full_scale_sccm=100.0, accuracy_reading=0.008, accuracy_full_scale=0.002, resolution_sccm=0.001
+    ),
 )
 
 
