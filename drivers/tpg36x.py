@@ -397,6 +397,9 @@ class Tpg36x(Instrument):
     ) -> Generator[list[PressureReading]]:
         """Read every channel in Pa from continuous output (``COM,x``): a list per line, bounded.
 
+        Converted with the unit ``UNI`` gives as the stream starts: its lines carry none, and no
+        question can be asked while it runs, so a unit changed at the panel meanwhile is not seen.
+
         At most ``max_lines`` lines within ``max_duration_s`` (plus the read under way, at most one
         timeout); a line overdue by a timeout raises :class:`InstrumentTimeoutError`. The instrument is
         locked until the stream ends (iterate to the end or ``close()`` it), which sends ``<ETX>``.
@@ -411,7 +414,7 @@ class Tpg36x(Instrument):
         with self.lock:
             count = self.channel_count
             # No question can be asked once the stream runs, and COM lines carry no unit: a unit
-            # changed at the panel during a stream is not seen (unit() asks it afterwards).
+            # changed at the panel during a stream is not seen (the first reading after it is right).
             unit = self.unit()
 
             self.query(lambda: self._command(f"COM,{int(interval)}"))

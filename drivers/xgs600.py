@@ -304,7 +304,7 @@ class Xgs600(Instrument):
         return self.query(lambda: self._in_pa(self._dump))
 
     def read(self, channel: int) -> PressureReading:
-        """Channel ``channel``'s reading in Pa: its field of ``#000F`` (one query, like read_all).
+        """Channel ``channel``'s reading in Pa: its field of ``#000F``, read as :meth:`read_all` reads it.
 
         A channel beyond what the controller reports raises :class:`InstrumentError`.
         """

@@ -484,6 +484,17 @@ def test_row22_continuous_reads_n_lines_then_stops_with_etx() -> None:
     transport.assert_done()
 
 
+def test_row22_continuous_asks_the_unit_as_it_starts_even_when_one_is_known() -> None:
+    # The last reading's mbar may have been changed to Torr at the panel since: UNI before COM.
+    script = handshake(b"PR1\r", b"0,1.0000E+00") + UNIT_MBAR + handshake(b"UNI\r", b"1")
+    script += [(b"COM,1\r", [ACK, LINE]), (ETX, [])]
+    driver, transport = make(script)
+    assert driver.read(1).pressure_pa == 100.0
+    (line,) = driver.continuous(ComInterval.S_1, max_lines=1, max_duration_s=10.0)
+    assert line[1].pressure_pa == pytest.approx(987.0 * TORR_PA)
+    transport.assert_done()
+
+
 def test_row22_continuous_stops_at_its_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tpg36x.time, "monotonic", FakeClock(step_s=1.0))
     driver, transport = make([*UNIT_MBAR, (b"COM,0\r", [ACK, LINE, LINE, LINE]), (ETX, [])])
