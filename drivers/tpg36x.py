@@ -4,9 +4,10 @@ Every exchange is a two-phase handshake (protocols.md §1.1, table 5.1): ``PR1<C
 answered ``<ACK><CR><LF>``, then a bare ``<ENQ>`` fetches the data line
 ``0,1.2345E-03<CR><LF>``. A refused command is answered ``<NAK>``, and the ``<ENQ>`` after
 it fetches the ERROR word, raised here as :class:`~drivers.errors.InstrumentError`.
-Pressures come back in Pa whatever unit the controller shows: the unit is read once and
-read again whenever the driver cannot vouch for it (a set that did not complete, a
-reconnection).
+Pressures come back in Pa whatever unit the controller shows, converted with the unit in force
+when they were taken: ``UNI`` is asked right after every reading, in the same locked
+transaction, and must agree with the unit known before it (the one asked after the previous
+reading), or the reading is taken again (the unit was changed at the front panel meanwhile).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from drivers.errors import (
     ProtocolError,
 )
 from drivers.models import models_driven_by
+from drivers.panel_unit import taken_under_one_unit
 from drivers.readings import GaugeState, PressureReading
 from drivers.transport import Transport
 
@@ -133,6 +135,10 @@ def _parse_readings(text: str, count: int, states: Mapping[str, GaugeState] = _S
     return out
 
 
+def _has_value(raws: list[_RawReading]) -> bool:
+    return any(state in _WITH_VALUE for state, _ in raws)
+
+
 def _sensors(text: str, count: int) -> list[SensorSwitch]:
     return [SensorSwitch(int(field)) for field in _fields(text, count, _SWITCH, "SEN")]
 
@@ -174,8 +180,8 @@ class Tpg36x(Instrument):
         """Drive the controller behind ``transport``; ``channels`` spares the ``AYT`` asking for it."""
         super().__init__(transport, retry=retry, sleep=sleep)
         self._channels = channels
+        # The unit UNI last answered: the one in force before the next reading (None: not asked yet).
         self._unit: TpgUnit | None = None
-        self._unit_reconnects = 0  # stats.reconnects when the unit was confirmed
 
     @classmethod
     def open(
@@ -276,12 +282,14 @@ class Tpg36x(Instrument):
             raise ProtocolError(f"{self.model}: {text!r} is no unit code")
         return TpgUnit(int(text))
 
+    def _transact_unit(self) -> TpgUnit:
+        self._unit = self._parse_unit(self._transact("UNI"))
+        return self._unit
+
     def unit(self) -> TpgUnit:
-        """Ask the unit the controller shows (``UNI``), and remember it for converting readings to Pa."""
+        """Ask the unit the controller shows (``UNI``)."""
         with self.lock:
-            unit = self._ask(self._parse_unit, "UNI")
-            self._unit, self._unit_reconnects = unit, self.stats.reconnects
-            return unit
+            return self.query(self._transact_unit)
 
     def set_unit(self, unit: TpgUnit | int) -> None:
         """Make the controller show ``unit`` (``UNI,n``), confirmed by its reply; readings stay in Pa."""
@@ -291,22 +299,24 @@ class Tpg36x(Instrument):
         with self.lock:
             self._unit = None  # unknown until the reply says which unit the controller shows
             got = self._ask(self._parse_unit, "UNI", int(wanted))
-            self._unit, self._unit_reconnects = got, self.stats.reconnects
+            self._unit = got
             if got is not wanted:
                 raise ActuationNotConfirmedError(f"{self.model}: UNI,{int(wanted)} answered {int(got)}")
 
-    def _confirmed_unit(self) -> TpgUnit:
-        # A reconnection may reach a controller restarted or reconfigured meanwhile: ask again then.
-        if self._unit is None or self._unit_reconnects != self.stats.reconnects:
-            return self.unit()
-        return self._unit
-
     # --- readings -----------------------------------------------------------------------------------
 
-    def _convert(self, raws: list[_RawReading], first_channel: int) -> list[PressureReading]:
-        # Asked after the reading, so that a reconnection during it is noticed before converting.
-        unit = self._confirmed_unit() if any(state in _WITH_VALUE for state, _ in raws) else None
-        return [_in_pa(ch, raw, unit) for ch, raw in enumerate(raws, start=first_channel)]
+    def _read_in_pa(self, take: Callable[[], list[_RawReading]], first_channel: int) -> list[PressureReading]:
+        """Readings ``take`` gets, in Pa with the unit in force when they were taken (one retried query).
+
+        ``UNI`` after the reading (none when no channel has a value), which must be the unit asked
+        before it, or the reading is taken again: :func:`drivers.panel_unit.taken_under_one_unit`.
+        """
+
+        def transaction() -> list[PressureReading]:
+            raws, unit = taken_under_one_unit(take, _has_value, self._transact_unit, self._unit, self.model)
+            return [_in_pa(ch, raw, unit) for ch, raw in enumerate(raws, start=first_channel)]
+
+        return self.query(transaction)
 
     def read(self, channel: int) -> PressureReading:
         """Read gauge ``channel`` (``PRn``): its state, and a pressure in Pa when OK or out of range.
@@ -315,9 +325,12 @@ class Tpg36x(Instrument):
         """
         if not 1 <= channel <= 6:
             raise ValueError(f"no channel {channel} on a TPG (1 to 6)")
+
+        def take() -> list[_RawReading]:
+            return _parse_readings(self._transact(f"PR{channel}"), 1, self.status_codes)
+
         with self.lock:
-            raws = self._ask(lambda text: _parse_readings(text, 1, self.status_codes), f"PR{channel}")
-            return self._convert(raws, channel)[0]
+            return self._read_in_pa(take, channel)[0]
 
     def read_all(self) -> list[PressureReading]:
         """Read every gauge at once (``PRX``; ``PR1`` on a single-channel model), pressures in Pa."""
@@ -325,7 +338,7 @@ class Tpg36x(Instrument):
             count = self.channel_count
             if count == 1:
                 return [self.read(1)]
-            return self._convert(self._ask(lambda text: self._line_readings(text, count), "PRX"), 1)
+            return self._read_in_pa(lambda: self._line_readings(self._transact("PRX"), count), 1)
 
     def _line_readings(self, text: str, count: int) -> list[_RawReading]:
         """The first ``count`` channels' ``status,value`` pairs of a ``PRX`` or ``COM`` line."""
@@ -384,6 +397,9 @@ class Tpg36x(Instrument):
     ) -> Generator[list[PressureReading]]:
         """Read every channel in Pa from continuous output (``COM,x``): a list per line, bounded.
 
+        Converted with the unit ``UNI`` gives as the stream starts: its lines carry none, and no
+        question can be asked while it runs, so a unit changed at the panel meanwhile is not seen.
+
         At most ``max_lines`` lines within ``max_duration_s`` (plus the read under way, at most one
         timeout); a line overdue by a timeout raises :class:`InstrumentTimeoutError`. The instrument is
         locked until the stream ends (iterate to the end or ``close()`` it), which sends ``<ETX>``.
@@ -397,7 +413,9 @@ class Tpg36x(Instrument):
     ) -> Generator[list[PressureReading]]:
         with self.lock:
             count = self.channel_count
-            unit = self._confirmed_unit()  # no question can be asked once the stream runs
+            # No question can be asked once the stream runs, and COM lines carry no unit: a unit
+            # changed at the panel during a stream is not seen (the first reading after it is right).
+            unit = self.unit()
 
             self.query(lambda: self._command(f"COM,{int(interval)}"))
             try:

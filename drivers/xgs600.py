@@ -10,10 +10,11 @@ answer, so after any failed exchange the input is discarded before the next comm
 The manual asks for no more than 10 queries per second ("more frequent queries compromise
 system responsiveness"): the driver spaces its commands by at least
 :attr:`Xgs600.min_interval_s` (0.1 s), waiting at most that long before a command. So that a
-sample costs one query, :meth:`Xgs600.read_all` (and :meth:`Xgs600.read`) use the pressure
-dump ``#000F`` and convert with the unit read once (``#0013``) and read again whenever the
-driver cannot vouch for it: after a reconnection or a unit change that did not complete.
-A unit changed on the front panel meanwhile is not seen until then; ``unit()`` asks anew.
+sample costs as few queries as it can, :meth:`Xgs600.read_all` (and :meth:`Xgs600.read`) use
+the pressure dump ``#000F``. Its numbers carry no unit and the unit can change at the front panel
+at any time, so ``#0013`` follows every dump that holds a number, and the dump is converted with
+the unit in force when it was taken (:func:`drivers.panel_unit.taken_under_one_unit`): two
+commands, 0.2 s at the manual's pace, a sample.
 
 Channel n is the n-th field of ``#000F`` (boards left to right as installed). One sensor can
 also be read by its code (``T1``, ``I1``) or user label (``U`` + label) with ``#0002``
@@ -40,6 +41,7 @@ from drivers.errors import (
     InstrumentTimeoutError,
     ProtocolError,
 )
+from drivers.panel_unit import taken_under_one_unit
 from drivers.readings import GaugeState, PressureReading
 from drivers.transport import Transport
 
@@ -142,8 +144,8 @@ class Xgs600(Instrument):
         self.min_interval_s = min_interval_s
         self._last_sent_s: float | None = None
         self._stale = False
+        # The unit #0013 last answered: the one in force before the next reading (None: not asked yet).
         self._unit: XgsUnit | None = None
-        self._unit_reconnects = 0  # stats.reconnects when the unit was confirmed
 
     @classmethod
     def open(
@@ -257,12 +259,11 @@ class Xgs600(Instrument):
     # --- units ----------------------------------------------------------------------------------
 
     def _read_unit(self) -> XgsUnit:
-        unit = _unit(self._exchange("13"))
-        self._unit, self._unit_reconnects = unit, self.stats.reconnects
-        return unit
+        self._unit = _unit(self._exchange("13"))
+        return self._unit
 
     def unit(self) -> XgsUnit:
-        """The unit the controller reports pressures in (``#0013``); remembered for converting."""
+        """The unit the controller reports pressures in (``#0013``)."""
         return self.query(self._read_unit)
 
     def set_unit(self, unit: XgsUnit) -> None:
@@ -281,33 +282,29 @@ class Xgs600(Instrument):
 
         self.actuate(command, lambda: self._read_unit() is wanted, f"unit {wanted.name}")
 
-    def _confirmed_unit(self) -> XgsUnit:
-        # A reconnection may reach a controller restarted or reconfigured meanwhile: ask again then.
-        if self._unit is None or self._unit_reconnects != self.stats.reconnects:
-            return self._read_unit()
-        return self._unit
+    def _in_pa(self, take: Callable[[], list[_Raw]]) -> list[PressureReading]:
+        """What ``take`` reads, in Pa with the unit in force when it was read. The caller holds the lock."""
+        raws, unit = taken_under_one_unit(take, _has_value, self._read_unit, self._unit, self.model)
+        return [_in_pa(raw, unit) for raw in raws]
 
     # --- pressures ------------------------------------------------------------------------------
 
-    def _dump(self) -> list[PressureReading]:
+    def _dump(self) -> list[_Raw]:
         fields = self._exchange("0F").split(",")
         if not 1 <= len(fields) <= _CHANNELS:
             raise ProtocolError(f"{self.model}: #000F gave {len(fields)} fields: {fields!r}")
-        raws = [_raw(n, text) for n, text in enumerate(fields, start=1)]
-        # Asked after the dump, so that a reconnection during it is noticed before converting.
-        unit = self._confirmed_unit() if any(value is not None for _, _, value in raws) else None
-        return [_in_pa(raw, unit) for raw in raws]
+        return [_raw(n, text) for n, text in enumerate(fields, start=1)]
 
     def read_all(self) -> list[PressureReading]:
-        """Every sensor's reading in Pa, channel 1 first: one ``#000F`` (plus ``#0013`` when unsure).
+        """Every sensor's reading in Pa, channel 1 first: ``#000F``, then ``#0013`` if it holds a number.
 
         As many readings as the controller reports (1 to 12). Under and over range give the
         range limit; off, no cable and an open sensor give no pressure.
         """
-        return self.query(self._dump)
+        return self.query(lambda: self._in_pa(self._dump))
 
     def read(self, channel: int) -> PressureReading:
-        """Channel ``channel``'s reading in Pa: its field of ``#000F`` (one query, like read_all).
+        """Channel ``channel``'s reading in Pa: its field of ``#000F``, read as :meth:`read_all` reads it.
 
         A channel beyond what the controller reports raises :class:`InstrumentError`.
         """
@@ -327,11 +324,7 @@ class Xgs600(Instrument):
         if _SENSOR.fullmatch(sensor) is None:
             raise ValueError(f"not an XGS-600 sensor code: {sensor!r} (T1-T12, I1-I6, U<label>)")
 
-        def transaction() -> PressureReading:
-            raw = _raw(0, self._exchange("02", sensor))
-            return _in_pa(raw, self._confirmed_unit() if raw[2] is not None else None)
-
-        return self.query(transaction)
+        return self.query(lambda: self._in_pa(lambda: [_raw(0, self._exchange("02", sensor))]))[0]
 
 
 # Read-only commands (Table B-1): contents, pressure, setpoint states and assignments, software
@@ -357,6 +350,10 @@ def _raw(channel: int, text: str) -> _Raw:
         what = "neither a number nor a state"
         raise ProtocolError(f"{_MODEL.name}: channel {channel} reading {text!r} is {what}")
     return channel, mark or GaugeState.OK, float(number)
+
+
+def _has_value(raws: list[_Raw]) -> bool:
+    return any(value is not None for _, _, value in raws)
 
 
 def _in_pa(raw: _Raw, unit: XgsUnit | None) -> PressureReading:

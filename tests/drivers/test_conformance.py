@@ -7,6 +7,8 @@ what the driver must report instead.
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -19,6 +21,7 @@ from rig.sim.servers.mks import MksServer
 from rig.sim.servers.tpg import TpgServer
 from rig.sim.servers.tpg import TpgUnit as SimTpgUnit
 from rig.testing import (
+    DriverConformance,
     GaugeConformance,
     RelayBankConformance,
     StickyDaq,
@@ -33,11 +36,6 @@ TORR_PA = 101325.0 / 760.0
 
 class TestTpg362(GaugeConformance):
     model = "TPG362"
-    # Finding of the kit: Tpg36x reads UNI once and again only after a reconnection or a set, so a
-    # unit changed at the panel mid-connection is not noticed (760 Torr then reads 76000 Pa). Asking
-    # UNI with every reading (as Mks937b does) is the fix; it changes every scripted TPG exchange and
-    # the VGC 50x driver built on Tpg36x, so it is left to the lead (tests/testing pins the finding).
-    notices_panel_unit_changes = False
 
     def make_server(self, faults: ServerFaults) -> InstrumentServer:
         self.gauges = self.static_gauges()
@@ -116,9 +114,21 @@ class Test34970aOverSerial(Test34970a):
     resource_kind = "asrl"  # the 34970A's RS-232 port
 
 
+def conformance_classes() -> list[type[DriverConformance]]:
+    """The suites pytest collects from this module and every ``test_*conformance*.py`` beside it."""
+    classes: list[type[DriverConformance]] = []
+    for path in sorted(Path(__file__).parent.glob("test_*conformance*.py")):
+        module = importlib.import_module(f"{__package__}.{path.stem}")
+        classes += [
+            cls
+            for name, cls in vars(module).items()
+            if name.startswith("Test") and isinstance(cls, type) and issubclass(cls, DriverConformance)
+        ]
+    return classes
+
+
 def test_every_shipped_model_has_a_conformance_class() -> None:
     from drivers.models import MODELS
 
-    classes = [cls for cls in globals().values() if isinstance(cls, type) and cls.__name__.startswith("Test")]
-    tested = {cls.model for cls in classes}
+    tested = {cls.model for cls in conformance_classes()}
     assert set(MODELS) <= tested, f"models without a conformance class: {sorted(set(MODELS) - tested)}"

@@ -161,9 +161,9 @@ def test_rows4_5_unit_codes(unit: TpgUnit) -> None:
 
 
 def test_rows6_7_set_unit_confirmed_by_the_reply_then_used_for_readings() -> None:
-    driver, transport = make(handshake(b"UNI,1\r", b"1") + handshake(b"PR1\r", b"0,7.6000E+02"))
+    script = handshake(b"UNI,1\r", b"1") + handshake(b"PR1\r", b"0,7.6000E+02") + handshake(b"UNI\r", b"1")
+    driver, transport = make(script)
     driver.set_unit(TpgUnit.TORR)
-    # The confirmed unit is cached: no UNI before converting the reading.
     assert driver.read(1) == PressureReading(1, GaugeState.OK, pytest.approx(101325.0))
     transport.assert_done()
 
@@ -186,7 +186,7 @@ def test_set_unit_that_is_no_unit_code_writes_nothing() -> None:
 
 
 def test_set_unit_answered_with_another_unit_is_not_confirmed() -> None:
-    driver, transport = make(handshake(b"UNI,2\r", b"0") + handshake(b"PR1\r", b"0,1.0000E+00"))
+    driver, transport = make(handshake(b"UNI,2\r", b"0") + handshake(b"PR1\r", b"0,1.0000E+00") + UNIT_MBAR)
     with pytest.raises(ActuationNotConfirmedError):
         driver.set_unit(TpgUnit.PASCAL)
     # What the controller said it shows is what it shows: mbar.
@@ -231,9 +231,11 @@ def test_no_channel_outside_1_to_6(channel: int) -> None:
     assert transport.written == []
 
 
-def test_row10_each_reading_is_fresh_and_the_unit_is_cached() -> None:
+def test_row10_each_reading_is_fresh_and_asks_the_unit_after_it() -> None:
     # The driver sends PR1 for each reading rather than a bare <ENQ>: correct after any resync too.
-    script = handshake(b"PR1\r", b"0,1.2345E-03") + UNIT_MBAR + handshake(b"PR1\r", b"0,1.2340E-03")
+    # UNI after each: the unit may have changed at the panel since the last one.
+    script = handshake(b"PR1\r", b"0,1.2345E-03") + UNIT_MBAR
+    script += handshake(b"PR1\r", b"0,1.2340E-03") + UNIT_MBAR
     driver, transport = make(script)
     assert driver.read(1).pressure_pa == pytest.approx(0.12345)
     assert driver.read(1).pressure_pa == pytest.approx(0.12340)
@@ -317,14 +319,38 @@ def test_volt_cannot_be_converted_and_says_so() -> None:
         driver.read(1)
 
 
-def test_a_reconnection_makes_the_unit_unconfirmed() -> None:
+def test_a_unit_changed_at_the_panel_between_readings_is_used() -> None:
+    # Torr, then Pa at the panel: the PR1 may have been taken before the change or after it, so
+    # it is taken again, and converted with the unit UNI gives on both sides of it.
+    script = handshake(b"PR1\r", b"0,7.6000E+02") + handshake(b"UNI\r", b"1")
+    script += handshake(b"PR1\r", b"0,7.6000E+02") + handshake(b"UNI\r", b"2")
+    script += handshake(b"PR1\r", b"0,1.0132E+05") + handshake(b"UNI\r", b"2")
+    driver, transport = make(script)
+    assert driver.read(1).pressure_pa == pytest.approx(101325.0)
+    assert driver.read(1).pressure_pa == pytest.approx(101320.0)
+    transport.assert_done()
+
+
+def test_a_unit_changed_while_reconnecting_is_used() -> None:
     script = handshake(b"PR1\r", b"0,1.0000E+00") + UNIT_MBAR
     script += [(b"PR1\r", [ACK]), (ENQ, []), (ETX, [])]  # reply lost: reconnect, resync, again
-    script += handshake(b"PR1\r", b"0,1.0000E+00") + handshake(b"UNI\r", b"2")
+    script += handshake(b"PR1\r", b"0,1.0000E+02") + handshake(b"UNI\r", b"2")
+    script += handshake(b"PR1\r", b"0,1.0000E+02") + handshake(b"UNI\r", b"2")
     driver, transport = make(script)
     assert driver.read(1).pressure_pa == 100.0
-    assert driver.read(1).pressure_pa == 1.0
+    assert driver.read(1).pressure_pa == 100.0
     assert (driver.stats.retries, transport.reconnects) == (1, 1)
+    transport.assert_done()
+
+
+def test_a_unit_changing_under_every_reading_is_a_protocol_error() -> None:
+    script = handshake(b"PR1\r", b"0,1.0000E+00") + UNIT_MBAR
+    script += handshake(b"PR1\r", b"0,1.0000E+00") + handshake(b"UNI\r", b"1")
+    script += handshake(b"PR1\r", b"0,1.0000E+00") + handshake(b"UNI\r", b"2")
+    driver, transport = make(script, attempts=1)
+    driver.read(1)
+    with pytest.raises(ProtocolError, match="unit changed"):
+        driver.read(1)
     transport.assert_done()
 
 
@@ -455,6 +481,17 @@ def test_row22_continuous_reads_n_lines_then_stops_with_etx() -> None:
     driver, transport = make([*UNIT_MBAR, (b"COM,1\r", [ACK, LINE, LINE, LINE, LINE]), (ETX, [])])
     assert list(driver.continuous(ComInterval.S_1, max_lines=3, max_duration_s=10.0)) == [LINE_PA] * 3
     assert transport.discards == 1  # the fourth line, sent before the ETX arrived, is dropped
+    transport.assert_done()
+
+
+def test_row22_continuous_asks_the_unit_as_it_starts_even_when_one_is_known() -> None:
+    # The last reading's mbar may have been changed to Torr at the panel since: UNI before COM.
+    script = handshake(b"PR1\r", b"0,1.0000E+00") + UNIT_MBAR + handshake(b"UNI\r", b"1")
+    script += [(b"COM,1\r", [ACK, LINE]), (ETX, [])]
+    driver, transport = make(script)
+    assert driver.read(1).pressure_pa == 100.0
+    (line,) = driver.continuous(ComInterval.S_1, max_lines=1, max_duration_s=10.0)
+    assert line[1].pressure_pa == pytest.approx(987.0 * TORR_PA)
     transport.assert_done()
 
 

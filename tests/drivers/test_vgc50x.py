@@ -101,9 +101,23 @@ def test_the_six_unit_codes(unit: TpgUnit) -> None:
 
 
 def test_set_unit_confirmed_by_the_reply_then_used_for_readings() -> None:
-    driver, transport = make(handshake(b"UNI,1\r", b"1") + handshake(b"PR1\r", b"0,7.6000E+02"))
+    script = handshake(b"UNI,1\r", b"1") + handshake(b"PR1\r", b"0,7.6000E+02") + handshake(b"UNI\r", b"1")
+    driver, transport = make(script)
     driver.set_unit(TpgUnit.TORR)
     assert driver.read(1) == PressureReading(1, GaugeState.OK, pytest.approx(101325.0))
+    transport.assert_done()
+
+
+def test_a_unit_changed_at_the_panel_between_readings_is_used() -> None:
+    # mbar, then Torr at the panel: the PRX is taken again once UNI no longer says mbar.
+    script = handshake(b"PRX\r", PRX_502) + UNIT_MBAR
+    script += handshake(b"PRX\r", PRX_502) + handshake(b"UNI\r", b"1")
+    script += handshake(b"PRX\r", b"0,9.2593E-04,0,7.4031E+02,5,2.0000E-02") + handshake(b"UNI\r", b"1")
+    driver, transport = make(script)
+    assert driver.read_all()[1].pressure_pa == pytest.approx(98700.0)
+    first, second = driver.read_all()
+    assert first.pressure_pa == pytest.approx(9.2593e-4 * TORR_PA)
+    assert second.pressure_pa == pytest.approx(740.31 * TORR_PA)
     transport.assert_done()
 
 

@@ -55,12 +55,13 @@ class Driver:
         self.transport.assert_done()
 
 
-def test_dump_is_one_query_once_the_unit_is_known() -> None:
+def test_every_dump_is_followed_by_the_unit() -> None:
     d = Driver(
         [
             dump(b"7.600E+02,1.234E-03,5.000E-09"),
             UNIT_TORR,
             dump(b"7.599E+02,1.234E-03,5.000E-09"),
+            UNIT_TORR,
         ]
     )
     first = d.xgs.read_all()
@@ -69,13 +70,49 @@ def test_dump_is_one_query_once_the_unit_is_known() -> None:
     assert [r.pressure_pa for r in first] == pytest.approx(
         [760.0 * TORR_PA, 1.234e-3 * TORR_PA, 5e-9 * TORR_PA]
     )
-    # The second sample is the dump alone: the unit is remembered.
+    # The unit may have changed at the front panel since: #0013 again, the dump carries none.
     assert d.xgs.read_all()[0].pressure_pa == pytest.approx(759.9 * TORR_PA)
     d.done()
 
 
+def test_a_unit_changed_at_the_panel_between_dumps_is_used() -> None:
+    # Torr, then Pa at the panel: the dump may have come before the change or after it, so it
+    # is taken again, and converted with the unit #0013 gives on both sides of it.
+    d = Driver(
+        [
+            dump(b"7.600E+02"),
+            UNIT_TORR,
+            dump(b"7.600E+02"),
+            (b"#0013\r", [b">02"]),
+            dump(b"1.013E+05"),
+            (b"#0013\r", [b">02"]),
+        ]
+    )
+    assert d.xgs.read_all()[0].pressure_pa == pytest.approx(101325.0)
+    assert d.xgs.read_all()[0].pressure_pa == pytest.approx(101300.0)
+    d.done()
+
+
+def test_a_unit_changing_under_every_dump_is_a_protocol_error() -> None:
+    d = Driver(
+        [
+            dump(b"1.000E+00"),
+            UNIT_TORR,
+            dump(b"1.000E+00"),
+            (b"#0013\r", [b">01"]),
+            dump(b"1.000E+00"),
+            (b"#0013\r", [b">02"]),
+        ]
+    )
+    d.xgs.retry = RetryPolicy(attempts=1)
+    d.xgs.read_all()
+    with pytest.raises(ProtocolError, match="unit changed"):
+        d.xgs.read_all()
+    d.done()
+
+
 def test_read_one_channel_is_its_field_of_the_dump() -> None:
-    d = Driver([dump(b"7.600E+02,1.234E-03"), UNIT_TORR, dump(b"7.600E+02,1.234E-03")])
+    d = Driver([dump(b"7.600E+02,1.234E-03"), UNIT_TORR, dump(b"7.600E+02,1.234E-03"), UNIT_TORR])
     assert d.xgs.read(2).pressure_pa == pytest.approx(1.234e-3 * TORR_PA)
     with pytest.raises(InstrumentError, match="2 sensors, no channel 3"):
         d.xgs.read(3)
@@ -95,7 +132,7 @@ def test_channel_out_of_range_is_refused_before_sending(channel: object) -> None
     [(b"00", XgsUnit.TORR, TORR_PA), (b"01", XgsUnit.MBAR, 100.0), (b"02", XgsUnit.PASCAL, 1.0)],
 )
 def test_every_unit_reads_in_pa(code: bytes, unit: XgsUnit, pa: float) -> None:
-    d = Driver([(b"#0013\r", [b">" + code]), dump(b"2.500E+01")])
+    d = Driver([(b"#0013\r", [b">" + code]), dump(b"2.500E+01"), (b"#0013\r", [b">" + code])])
     assert d.xgs.unit() is unit
     assert d.xgs.read_all()[0].pressure_pa == pytest.approx(25.0 * pa)
     d.done()
@@ -149,6 +186,7 @@ def test_read_sensor_by_code_and_label() -> None:
             UNIT_TORR,
             (b"#0002UGATE\r", [b">OFF"]),
             (b"#0002I1\r", [b">>1.000E-02"]),
+            UNIT_TORR,
         ]
     )
     one = d.xgs.read_sensor("T1")
@@ -203,9 +241,8 @@ def test_malformed_identity_replies(command: bytes, reply: bytes) -> None:
 
 
 def test_set_unit_sent_once_and_confirmed_by_readback() -> None:
-    d = Driver([(b"#0012\r", [b">"]), (b"#0013\r", [b">02"]), dump(b"2.500E+01")])
+    d = Driver([(b"#0012\r", [b">"]), (b"#0013\r", [b">02"]), dump(b"2.500E+01"), (b"#0013\r", [b">02"])])
     d.xgs.set_unit(XgsUnit.PASCAL)
-    # The readback is the unit the dump is converted with: no second #0013.
     assert d.xgs.read_all()[0].pressure_pa == pytest.approx(25.0)
     d.done()
 
@@ -272,6 +309,8 @@ def test_disconnect_reconnects_and_asks_the_unit_again() -> None:
             (b"#000F\r", [InstrumentDisconnectedError("reset")]),
             dump(b"1.000E+00"),
             (b"#0013\r", [b">02"]),  # the controller came back in Pa: never scaled by the old unit
+            dump(b"1.000E+00"),
+            (b"#0013\r", [b">02"]),
         ]
     )
     assert d.xgs.read_all()[0].pressure_pa == pytest.approx(TORR_PA)
@@ -290,8 +329,8 @@ def test_persistent_timeout_raises_after_the_policy() -> None:
 
 
 def test_commands_are_spaced_by_the_manuals_ten_per_second() -> None:
-    d = Driver([dump(b"1.000E+00"), UNIT_TORR, dump(b"1.000E+00"), dump(b"1.000E+00")])
-    for _ in range(3):
+    d = Driver([dump(b"1.000E+00"), UNIT_TORR, dump(b"1.000E+00"), UNIT_TORR])
+    for _ in range(2):
         d.xgs.read_all()
     # Three commands after the first, each held back (never more than one interval).
     assert len(d.sleeps) == 3

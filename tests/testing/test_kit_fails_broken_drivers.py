@@ -14,10 +14,12 @@ from typing import Any, ClassVar
 import pytest
 
 import tests.drivers.test_conformance as shipped
+import tests.drivers.test_vgc50x_conformance as vgc_suites
+import tests.drivers.test_xgs600_conformance as xgs_suites
 from drivers.daq970a import Daq970a, channel_numbers, format_channel_list
 from drivers.errors import InstrumentTimeoutError, ProtocolError
 from drivers.readings import GaugeState, PressureReading
-from drivers.tpg36x import Tpg36x
+from drivers.tpg36x import Tpg36x, TpgUnit
 from tests.testing.kit_runs import kit_failure, run_kit_test
 
 pytestmark = pytest.mark.integration
@@ -201,15 +203,22 @@ def test_celsius_as_kelvin_and_millivolts_as_volts_fail() -> None:
     assert " V" in kit_failure(daq(Millivolts), "test_volts_are_in_volts")
 
 
-class TpgAtItsPanel(shipped.TestTpg362):
-    """The TPG suite asking what the TPG 362 suite waives: a unit changed at the panel is noticed."""
+def test_the_fixed_drivers_notice_a_unit_changed_at_their_panel() -> None:
+    # A finding of the kit, fixed: Tpg36x (and Vgc50x on it) and Xgs600 read the unit once a
+    # connection, so 760 Torr read as 76000 Pa once the panel showed Pa. They ask it with every
+    # reading now, and no suite waives the check.
+    for suite in (shipped.TestTpg362(), vgc_suites.TestVgc503(), xgs_suites.TestXgs600()):
+        assert suite.notices_panel_unit_changes, f"{type(suite).__name__} waives the panel check"
+        run_kit_test(suite, "test_a_unit_changed_at_the_panel_is_noticed")
 
-    notices_panel_unit_changes = True
+
+class UnitOncePerConnection(Tpg36x):
+    """Reads the unit once a connection, as Tpg36x did before the kit found it out."""
+
+    def _transact_unit(self) -> TpgUnit:
+        return self._unit if self._unit is not None else super()._transact_unit()
 
 
-def test_the_tpg_does_not_notice_a_unit_changed_at_its_panel() -> None:
-    # A finding of the kit, pinned: when Tpg36x asks UNI with each reading this fails, and the
-    # waiver in tests/drivers/test_conformance.py goes.
-    message = kit_failure(TpgAtItsPanel(), "test_a_unit_changed_at_the_panel_is_noticed")
+def test_a_gauge_trusting_a_unit_read_once_fails_the_panel_check() -> None:
+    message = kit_failure(gauge(UnitOncePerConnection), "test_a_unit_changed_at_the_panel_is_noticed")
     assert "read 76000.0 Pa on channel 1 (OK), the truth is 101325.0 Pa" in message
-    run_kit_test(TpgAtItsPanel(), "test_readings_are_in_pa_in_every_display_unit")
