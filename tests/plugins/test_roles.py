@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,3 +81,12 @@ def test_the_session_and_the_probe_refuse_it_before_any_reading(half_tpg: str, t
     assert str(refused.value) == "gauges: the HalfTPG driver HalfTpg lacks read_all (a gauge has them)"
 
     assert main(["instruments", "probe", "--sim", "--bench", str(path), "--json"]) == 3
+
+
+def test_the_readme_lists_every_model_we_ship() -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("### Supported instruments") :]
+    table = table[: table.index("\n### ")]
+    listed = {cell.strip("`") for cell in re.findall(r"`[^`\s]+`", table)}
+    ours = {name for name, model in MODELS.items() if model.driver.startswith("drivers.")}
+    assert ours <= listed, f"missing from README's Supported instruments: {sorted(ours - listed)}"
