@@ -57,7 +57,13 @@ class RigSession:
     :meth:`settings`, raises :class:`InstrumentUnavailableError` naming it.
     """
 
-    def __init__(self, bench: BenchSpec, resources: dict[str, str], timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        bench: BenchSpec,
+        resources: dict[str, str],
+        timeout_s: float = 2.0,
+        options: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.bench = bench
         self._stack = ExitStack()
         self.instruments: dict[str, Instrument] = {}
@@ -77,8 +83,9 @@ class RigSession:
         try:
             for name, spec in bench.instruments.items():
                 try:
+                    extra = (options or {}).get(name, {})
                     inst = open_instrument(
-                        spec.model, resources[name], address=spec.address, timeout_s=timeout_s
+                        spec.model, resources[name], address=spec.address, timeout_s=timeout_s, **extra
                     )
                 except DriverError as exc:
                     raise InstrumentUnavailableError(name, exc) from exc
@@ -334,7 +341,10 @@ class SafeStateAttempt:
 
 
 def command_safe_state(
-    bench: BenchSpec, resources: dict[str, str], timeout_s: float = 2.0
+    bench: BenchSpec,
+    resources: dict[str, str],
+    timeout_s: float = 2.0,
+    options: dict[str, dict[str, Any]] | None = None,
 ) -> SafeStateAttempt:
     """Stop every flow controller's flow, then drive the safe state on each instrument that
     carries its valves, one instrument at a time.
@@ -354,7 +364,7 @@ def command_safe_state(
         # A controller's flow is stopped first: it must not feed a volume the valves then shut in.
         part = replace(bench, instruments={instrument: bench.instruments[instrument]}, channels={}, valves={})
         try:
-            with RigSession(part, resources, timeout_s=timeout_s) as session:
+            with RigSession(part, resources, timeout_s=timeout_s, options=options) as session:
                 session.stop_flow(instrument)
         except DriverError as exc:
             problems.append(
@@ -373,7 +383,7 @@ def command_safe_state(
             safe_state=states,
         )
         try:
-            with RigSession(part, resources, timeout_s=timeout_s) as session:
+            with RigSession(part, resources, timeout_s=timeout_s, options=options) as session:
                 session.set_valves(states)
                 back = session.valve_states()
         except DriverError as exc:

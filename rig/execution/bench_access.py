@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from rig.bench import BenchSpec
 from rig.clock import Clock
@@ -29,6 +29,9 @@ class BenchAccess:
     lock: BenchLock | None = None
     # The simulation's seed as used, the bench file's default included (None: no simulation).
     seed: int | None = None
+    # Instrument name → extra options its driver opens with (a simulated server's, see
+    # rig.sim.servers.base.InstrumentServer.driver_options); empty on a real bench.
+    driver_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def act(self) -> Callable[[str], None] | None:
@@ -61,7 +64,7 @@ def open_bench(
         resources = {name: e["resource"] for name, e in rig.resources().items()}
         lock = stack.enter_context(hold_bench(bench.name, resources.values(), command))
         # The seed used: --seed, else the file's physics.seed, else 0 (as the simulation took it).
-        return BenchAccess(resources, rig.simulation, lock, rig.simulation.seed)
+        return BenchAccess(resources, rig.simulation, lock, rig.simulation.seed, rig.driver_options())
     resources = {}
     for name, inst in bench.instruments.items():
         if inst.resource is None:

@@ -91,7 +91,7 @@ def execute(
     """
     bench = procedure.bench
     try:
-        session = RigSession(bench, access.resources, timeout_s=timeout_s)
+        session = RigSession(bench, access.resources, timeout_s=timeout_s, options=access.driver_options)
     except DriverError as exc:
         return _not_started(procedure, access, exc, timeout_s)
     try:
@@ -124,6 +124,6 @@ def execute(
 
 def _not_started(procedure: Procedure, access: BenchAccess, exc: DriverError, timeout_s: float) -> Execution:
     """An instrument failed before the run began: make safe what answers, record nothing."""
-    attempt = command_safe_state(procedure.bench, access.resources, timeout_s)
+    attempt = command_safe_state(procedure.bench, access.resources, timeout_s, options=access.driver_options)
     reason = f"instrument fault before the run started: {exc}; {attempt.reason}"
     return Execution(RunOutcome(RunVerdict.ABORTED, reason, safe_state_reason=attempt.reason), started=False)

@@ -11,6 +11,7 @@ Servers bind 127.0.0.1 on ephemeral ports. The chamber starts as the bench file 
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 from drivers.models import import_named, lookup
 from rig.bench import BenchSpec
@@ -64,6 +65,10 @@ class SimulatedRig:
         return {
             name: {"model": self.models[name], "resource": s.resource} for name, s in self.servers.items()
         }
+
+    def driver_options(self) -> dict[str, dict[str, Any]]:
+        """Instrument name → the options its simulated server asks a driver to open with."""
+        return {name: server.driver_options() for name, server in self.servers.items()}
 
     def __enter__(self) -> SimulatedRig:
         self.start()

@@ -1,9 +1,9 @@
 """The shipped XGS-600 bench (``procedures/benches/xgs_chamber.yaml``), as a user runs it.
 
-Every pressure channel is read by the simulated XGS-600 through its driver, so these runs go
-through the driver's pacing (at most 10 queries a second, in wall time): a 30 min procedure on
-the virtual clock takes about two minutes of wall time. The runs of one test are started
-together (they wait on the pacing, not on the processor).
+Every pressure channel is read by the simulated XGS-600 through its driver. The real box takes
+at most 10 queries a second, and the driver paces itself so; the simulated one takes any rate
+and says so (``XgsServer.driver_options``), so a simulated run goes at the speed of its physics.
+The runs of one test are started together.
 """
 
 from __future__ import annotations
@@ -101,3 +101,24 @@ def test_pressure_decay_verdicts_follow_the_simulated_seal(tmp_path: Path) -> No
             assert decay["value_pa_m3_s"] + decay["uncertainty_k2_pa_m3_s"] < limit
         else:
             assert decay["value_pa_m3_s"] - decay["uncertainty_k2_pa_m3_s"] > limit
+
+
+def test_only_a_simulated_xgs_is_read_without_pacing() -> None:
+    from contextlib import ExitStack
+
+    from drivers.xgs600 import MIN_QUERY_INTERVAL_S
+    from rig.bench import load_bench
+    from rig.clock import VirtualClock
+    from rig.engine.session import RigSession
+    from rig.execution.bench_access import open_bench
+
+    bench = load_bench(BENCH)
+    with ExitStack() as stack:
+        access = open_bench(bench, sim=True, clock=VirtualClock(), stack=stack, command="test")
+        assert access.driver_options == {"xgs": {"min_interval_s": 0.0}, "daq": {}}
+        with RigSession(bench, access.resources, options=access.driver_options) as session:
+            assert session.instruments["xgs"].min_interval_s == 0.0  # type: ignore[attr-defined]
+        # Opened as a real bench would be (no options), the driver keeps the manual's pace.
+        with RigSession(bench, access.resources) as session:
+            assert session.instruments["xgs"].min_interval_s == MIN_QUERY_INTERVAL_S  # type: ignore[attr-defined]
+    assert MIN_QUERY_INTERVAL_S == 0.1

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from rig.sim.backend import NoFaults, ServerFaults
 
@@ -156,6 +156,15 @@ class InstrumentServer(abc.ABC):
     terminator kept intact when a reply is garbled). Use as a context manager, or call
     :meth:`start` and :meth:`stop`.
     """
+
+    def driver_options(self) -> dict[str, Any]:
+        """Options a driver opening this simulated instrument is given (none by default).
+
+        Where the real instrument needs a driver to go easy on it and the simulation does not (the
+        XGS-600's ten queries a second), the server says so: a simulated bench at full speed then
+        runs at the speed of its physics, while the drivers' own tests keep the real defaults.
+        """
+        return {}
 
     #: Reply terminator; a garbled reply keeps it so that the client reads a whole bad frame.
     terminator: bytes = b"\n"

@@ -49,6 +49,7 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
+from typing import Any
 
 from rig.sim.backend import GaugeBackend, GaugeStatus, ServerFaults
 from rig.sim.servers.base import FramedSession, InstrumentServer, Session
@@ -126,6 +127,10 @@ class XgsServer(InstrumentServer):
     """
 
     terminator = TERMINATOR
+
+    def driver_options(self) -> dict[str, Any]:
+        """No pacing: the simulated box answers any rate (arrivals are still recorded, for tests)."""
+        return {"min_interval_s": 0.0}
 
     def __init__(
         self,
