@@ -18,6 +18,7 @@ from drivers.readings import GaugeState
 from rig.sim.backend import GaugeReading, GaugeStatus, StaticGauges
 from rig.sim.servers.mks import MksServer
 from tests.drivers.conftest import CountingFaults
+from tests.sim.servers.conftest import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -45,16 +46,6 @@ def fragile(resource: str) -> Iterator[Mks937b]:
     """A driver with the short timeout of the fault tests and the default retry policy."""
     with Mks937b.open(resource, timeout_s=FAULT_TIMEOUT_S, retry=RetryPolicy()) as driver:
         yield driver
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float = 2.0) -> bool:
-    """Poll ``condition`` until it holds (a server-side effect), at most ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.005)
-    return True
 
 
 def test_identity(mks: Mks937b) -> None:

@@ -7,7 +7,7 @@ The bench (``tpg_bench``): channel 1 a CMR at 101325 Pa, channel 2 a switchable 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,6 +18,7 @@ from drivers.tpg36x import ComInterval, SensorSwitch, Tpg36x, TpgUnit, Unconvert
 from rig.sim.backend import GaugeReading, GaugeStatus, StaticGauges
 from rig.sim.servers.tpg import TpgServer
 from rig.sim.servers.tpg import TpgUnit as SimUnit
+from rig.testing import wait_until
 from tests.drivers.conftest import CountingFaults
 
 pytestmark = pytest.mark.integration
@@ -52,14 +53,6 @@ def tpg(tpg_server: TpgServer, kind: str) -> Iterator[Tpg36x]:
 def faulty_tpg(tpg_server: TpgServer, kind: str) -> Iterator[Tpg36x]:
     with Tpg36x.open(resource(tpg_server, kind), timeout_s=FAULT_TIMEOUT_S) as driver:
         yield driver
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    """Poll ``condition`` (a state of the server, not a timing) until it holds."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.01)
 
 
 # --- conversation -------------------------------------------------------------------------------------

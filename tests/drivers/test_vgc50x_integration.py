@@ -8,7 +8,7 @@ so values compare to 1e-4 relative.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,6 +19,7 @@ from drivers.tpg36x import ComInterval, TpgUnit, UnconvertibleUnitError
 from drivers.vgc50x import Vgc50x
 from rig.sim.backend import GaugeReading, GaugeStatus, StaticGauges
 from rig.sim.servers.vgc import VgcServer
+from rig.testing import wait_until
 from tests.drivers.conftest import CountingFaults
 
 pytestmark = pytest.mark.integration
@@ -70,14 +71,6 @@ def vgc(vgc_server: VgcServer, kind: str) -> Iterator[Vgc50x]:
 def faulty_vgc(vgc_server: VgcServer) -> Iterator[Vgc50x]:
     with Vgc50x.open(vgc_server.resource, timeout_s=FAULT_TIMEOUT_S) as driver:
         yield driver
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    """Poll ``condition`` (a state of the server, not a timing) until it holds."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.01)
 
 
 def assert_readings(readings: list[float | None]) -> None:
