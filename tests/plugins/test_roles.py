@@ -90,3 +90,31 @@ def test_the_readme_lists_every_model_we_ship() -> None:
     listed = {cell.strip("`") for cell in re.findall(r"`[^`\s]+`", table)}
     ours = {name for name, model in MODELS.items() if model.driver.startswith("drivers.")}
     assert ours <= listed, f"missing from README's Supported instruments: {sorted(ours - listed)}"
+
+
+@pytest.fixture
+def real_only() -> Iterator[str]:
+    """A model with a driver and no simulated server (a plugin may bring one like that)."""
+    register([InstrumentModel("RealOnlyTPG", "gauge", driver="drivers.tpg36x:Tpg36x", gauge_channels=2)])
+    try:
+        yield "RealOnlyTPG"
+    finally:
+        del MODELS["RealOnlyTPG"]
+
+
+def test_a_model_without_a_simulator_refuses_sim_in_one_line(
+    real_only: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "real_only.yaml"
+    path.write_text(BENCH.read_text().replace("gauges: {model: TPG362}", f"gauges: {{model: {real_only}}}"))
+    procedure = ROOT / "procedures" / "pressure_decay.yaml"
+    assert main(["validate", str(procedure), "--bench", str(path)]) == 0
+    capsys.readouterr()
+    code = main(["run", str(procedure), "--bench", str(path), "--sim", "--data-dir", str(tmp_path / "d")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == [
+        f"rig run: error: {path}: instrument 'gauges' ({real_only}) has no simulated server "
+        "(its model declares none), so this bench cannot run in simulation"
+    ]
+    assert not (tmp_path / "d" / "runs").exists() or not any((tmp_path / "d" / "runs").iterdir())
