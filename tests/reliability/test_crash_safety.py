@@ -58,6 +58,7 @@ import json
 import math
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -384,10 +385,16 @@ def test_a_run_killed_as_it_ends_is_left_whole_or_interrupted(data_dir: Path, tm
         results = run_dir / "results.json"
         if results.exists():
             assert json.loads(results.read_text(encoding="utf-8"))["verdict"]  # whole, never half
-        assert not [p.name for p in run_dir.iterdir() if p.name.startswith(".")]  # no temporary left
+        temporaries = [p.name for p in run_dir.iterdir() if p.name.startswith(".")]
         listed = rig("runs", "--data-dir", str(data_dir), "--json")
         assert listed.returncode == 0, listed.stderr
         (ours,) = [r for r in json.loads(listed.stdout) if Path(r["run_dir"]) == run_dir]
+        # A SIGKILL between an atomic write's temporary and its rename leaves the temporary (no
+        # process can clean up after that signal): only then, only a writer's temporary, and the
+        # run is never taken as finished or sealed (the file it was writing never appeared).
+        if temporaries:
+            assert killed and ours["status"] == "interrupted", (temporaries, ours)
+            assert all(re.fullmatch(r"\.[a-z_]+\.(json|sig)\.\w+", name) for name in temporaries), temporaries
         verified = rig("verify", str(run_dir))
         if ours["status"] == "interrupted":
             assert killed
