@@ -24,7 +24,20 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 from rig import __version__
-from rig.commands import analyze, instruments, keys, plan, plugins, report, run, runs, sim, validate, verify
+from rig.commands import (
+    analyze,
+    instruments,
+    keys,
+    plan,
+    plugins,
+    report,
+    run,
+    runs,
+    sim,
+    station,
+    validate,
+    verify,
+)
 from rig.commands import schema as schema_command
 from rig.config import Config, load_config
 from rig.errors import InputError
@@ -35,7 +48,7 @@ EXIT_SOFTWARE = 70  # os.EX_SOFTWARE: a bug of ours, not the user's
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
 # Commands that reach instruments, and so take --visa-library after their name as well.
-OPENS_INSTRUMENTS = {("run",), ("instruments", "probe")}
+OPENS_INSTRUMENTS = {("run",), ("instruments", "probe"), ("station",)}
 # Commands whose bench is named by --bench alone: the config's `bench` stands in for it.
 BENCH_ALONE = {"instruments"}
 
@@ -68,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.register(sub)
     plugins.register(sub)
     schema_command.register(sub)
+    station.register(sub)
     for path, command_parser in _command_parsers(parser, ()):
         _global_options(command_parser, visa=path in OPENS_INSTRUMENTS, default=argparse.SUPPRESS)
     return parser

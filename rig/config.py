@@ -9,6 +9,7 @@ may say, each key optional::
     visa_library = "@py"               # the VISA backend pyvisa loads
     log_level = "info"                 # what reaches stderr: debug, info, warning, error
     log_file = "~/leakrig.log"         # every message, debug included, appended here
+    station_token = "…"                # rig station's operator token (default: a new one each start)
 
 What decides, strongest first: the command line, then ``LEAKRIG_DATA_DIR`` for the data
 directory, then (for the VISA library) the bench file's ``visa_library:``, then this file,
@@ -38,6 +39,7 @@ KEYS = {
     "visa_library": False,
     "log_level": False,
     "log_file": True,
+    "station_token": False,
 }
 
 
@@ -52,6 +54,7 @@ class Config:
     visa_library: str | None = None
     log_level: str | None = None
     log_file: str | None = None
+    station_token: str | None = None
 
 
 def config_path() -> Path:

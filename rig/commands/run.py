@@ -16,7 +16,7 @@ import platform
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +26,11 @@ from rig import __version__
 from rig.commands.bench_access import EXIT_INVALID, check_simulation_arguments, load_or_report
 from rig.errors import InputError
 from rig.record.integrity import seal_run
+from rig.steps.context import Answer
 
 if TYPE_CHECKING:
     from rig.config import Config
+    from rig.engine.observer import RunObserver
     from rig.engine.runner import Runner
     from rig.execution.execute import Execution
     from rig.procedure.loader import Procedure
@@ -102,6 +104,13 @@ class RunOptions:
     allow_expired_calibration: bool = False
     visa_library: str | None = None
     config: Config | None = None  # None: the user's configuration file (rig.config.load_config)
+    # The station's (rig/station): who answers prompts instead of the terminal (or of yes to all,
+    # with `yes` or in simulation), who else watches the run, what is told the runner and the
+    # record's id once the run has begun, and where the run was started from (run.json).
+    answer: Callable[[str], bool | Answer] | None = None
+    observers: tuple[RunObserver, ...] = ()
+    on_start: Callable[[Runner, str | None], None] | None = None
+    started_from: str = "command line"
 
 
 @dataclass(frozen=True)
@@ -168,9 +177,11 @@ def launch(procedure: Procedure, options: RunOptions) -> Launched:
     if bench.source:
         files["bench.yaml"] = Path(bench.source).read_text()
     procedure_text = files["procedure.yaml"].encode("utf-8")  # the hash of the copy the run keeps
+    operator = options.operator or config.operator or _login()
     metadata: dict[str, Any] = {
         "sim": options.sim,
-        "operator": options.operator or config.operator or _login(),
+        "operator": operator,
+        "started_from": options.started_from,
         "software": {"rig": __version__, "python": platform.python_version()},
         "procedure_sha256": hashlib.sha256(procedure_text).hexdigest(),
         "calibration_checked_on": checked_on.isoformat(),
@@ -196,7 +207,8 @@ def launch(procedure: Procedure, options: RunOptions) -> Launched:
         # Sealed once everything is written (any later change to any file shows in `rig verify`),
         # and before the index marks the run ended: an ended run is a sealed one.
         record = RecordPlan(store, metadata, files, seal=seal_run)
-        answer = None if (options.yes or options.sim) else _ask
+        answer = _answerer(options, operator)
+        prompts_wait = options.answer is not None or not (options.yes or options.sim)
 
         def started(runner: Runner) -> None:
             # Stop signals go to the runner from its start until the run is sealed: one arriving
@@ -207,10 +219,14 @@ def launch(procedure: Procedure, options: RunOptions) -> Launched:
                 stack.enter_context(_stop_requests(runner))
             runner.events.add(
                 stack.enter_context(
-                    LiveView(bench, clock.now, status_console(), prompts_wait=answer is not None)
+                    LiveView(bench, clock.now, status_console(), prompts_wait=prompts_wait)
                 )
             )
             runner.events.add(LoggingObserver())
+            for observer in options.observers:
+                runner.events.add(observer)
+            if options.on_start is not None:
+                options.on_start(runner, runner.run_id)
 
         executed = execute(procedure, access, clock, record=record, answer=answer, prepare=started)
     return Launched(executed, access.seed)
@@ -275,11 +291,22 @@ def _aborted_before_start(reason: str, *, as_json: bool, seed: int | None = None
     return EXIT_CODES[RunVerdict.ABORTED]
 
 
-def _ask(message: str) -> bool:
-    try:
-        return input(f"{message} [y/N] ").strip().lower() in ("y", "yes")
-    except EOFError:
-        return False
+def _answerer(options: RunOptions, operator: str) -> Callable[[str], bool | Answer]:
+    """Who answers the run's prompts: the caller's, else yes to all (``--yes``, simulation), else the terminal."""
+    if options.answer is not None:
+        return options.answer
+    if options.yes or options.sim:
+        origin = "--yes" if options.yes else "simulation"
+        return lambda _message: Answer.now(True, "automatic", origin)
+
+    def ask(message: str) -> Answer:
+        try:
+            yes = input(f"{message} [y/N] ").strip().lower() in ("y", "yes")
+        except EOFError:
+            yes = False
+        return Answer.now(yes, operator, "terminal")
+
+    return ask
 
 
 def _login() -> str:

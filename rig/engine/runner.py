@@ -33,6 +33,7 @@ from rig.procedure.plan import Plan
 from rig.record.measurement import Measurement
 from rig.record.results import RunResults
 from rig.steps import Step
+from rig.steps.context import Answer
 
 __all__ = ["EXIT_CODES", "STATUS", "Abort", "RunOutcome", "RunVerdict", "Runner"]
 
@@ -98,7 +99,7 @@ class Runner:
         session: RigSession,
         clock: Clock,
         observers: Sequence[RunObserver] = (),
-        answer: Callable[[str], bool] | None = None,
+        answer: Callable[[str], bool | Answer] | None = None,
         act: Callable[[str], None] | None = None,
     ) -> None:
         self.procedure = procedure
@@ -108,6 +109,8 @@ class Runner:
         self.answer = answer
         self.act = act
         self.events = EventStream(observers)
+        # The record's id, when the run is recorded (set by `execute`): for observers that link to it.
+        self.run_id: str | None = None
         self.period_s = procedure.sample_period_s
         self.step_name = "start"
         # Stop requests (Ctrl-C, SIGTERM, SIGHUP): after the first the run stops at its next
@@ -274,17 +277,29 @@ class Runner:
         self._stop_why = self._stop_why or why
         self.clock.wake()
         if self._waiting_for_operator:
-            raise KeyboardInterrupt
+            # An answer waited for in another thread (the station's page) is ended by its own
+            # `interrupt`, which makes the waiting `answer` raise KeyboardInterrupt in the runner's
+            # thread; a terminal's input() is interrupted by raising here, in the signal handler.
+            interrupt = getattr(self.answer, "interrupt", None)
+            if interrupt is None:
+                raise KeyboardInterrupt
+            interrupt()
 
-    def ask(self, message: str) -> bool:
-        """Ask the operator (None ``answer``: yes); a stop request before or during the wait stops the run."""
+    def ask(self, message: str) -> Answer:
+        """Ask the operator (None ``answer``: yes); a stop request before or during the wait stops the run.
+
+        A bare ``bool`` from ``answer`` is taken as given by the operator at the terminal.
+        """
         if self._stopping_now():
             raise Abort(self._stop_reason(), "operator")
         self._waiting_for_operator = True
         try:
-            return True if self.answer is None else self.answer(message)
+            if self.answer is None:
+                return Answer.now(True, "automatic", "automatic")
+            given = self.answer(message)
         finally:
             self._waiting_for_operator = False
+        return given if isinstance(given, Answer) else Answer.now(given, "operator", "terminal")
 
     def _stop_reason(self) -> str:
         if self.stops >= 2:

@@ -21,6 +21,7 @@ from rig.engine.samples import SampleStore
 from rig.engine.topology import joined
 from rig.record.measurement import Measurement
 from rig.steps import Step
+from rig.steps.context import Answer
 
 if TYPE_CHECKING:
     from rig.engine.runner import Runner, RunOutcome
@@ -123,7 +124,7 @@ class EngineContext:
         places = joined(bench, states, volume)
         return tuple(n for n, v in bench.valves.items() if states.get(n) and set(v.between) <= places)
 
-    def ask(self, message: str) -> bool:
+    def ask(self, message: str) -> Answer:
         """Ask the operator; a stop request before or during the wait stops the run."""
         return self._runner.ask(message)
 

@@ -25,6 +25,7 @@ from rig.execution.bench_access import BenchAccess
 from rig.execution.recorder import Recorder
 from rig.procedure.loader import Procedure
 from rig.record.run_store import RunStore
+from rig.steps.context import Answer
 
 # How long one instrument transaction may take before it counts as failed.
 TRANSACTION_TIMEOUT_S = 2.0
@@ -77,7 +78,7 @@ def execute(
     *,
     record: RecordPlan | None = None,
     observers: Sequence[RunObserver] = (),
-    answer: Callable[[str], bool] | None = None,
+    answer: Callable[[str], bool | Answer] | None = None,
     prepare: Callable[[Runner], None] | None = None,
     timeout_s: float = TRANSACTION_TIMEOUT_S,
 ) -> Execution:
@@ -113,6 +114,7 @@ def execute(
                 access.lock.name_run(recorder.run_id)  # a second controller is told which run
         watching = [recorder, *observers] if recorder is not None else list(observers)
         runner = Runner(procedure, session, clock, watching, answer, access.act)
+        runner.run_id = None if recorder is None else recorder.run_id
         if record is not None:
             # Masters' offsets live beside the runs they were measured in (one data directory).
             runner.masters = MasterStore(record.store.data_dir, simulated=access.simulation is not None)

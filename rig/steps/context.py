@@ -9,6 +9,8 @@ plugin's step uses exactly what ours do, so these are the whole of what a kind c
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -20,6 +22,36 @@ if TYPE_CHECKING:
     from rig.steps.base import Level, Step
 
 Values = dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An operator's answer to a prompt: what, who, from where, and when (the record keeps all four).
+
+    True as a truth value for yes, so ``if ctx.ask(...)`` reads as it did when answers were bools.
+    """
+
+    yes: bool
+    by: str  # the operator's name, or "automatic"
+    origin: str  # "terminal", "station (client 127.0.0.1)", "--yes", "simulation"
+    at: str  # ISO 8601, UTC, to the second
+
+    def __bool__(self) -> bool:
+        return self.yes
+
+    @classmethod
+    def now(cls, yes: bool, by: str, origin: str) -> Answer:
+        """An answer given at this moment."""
+        return cls(yes, by, origin, datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def record(self) -> dict[str, str]:
+        """The answer as the run's events keep it beside the prompt."""
+        return {
+            "answer": "yes" if self.yes else "no",
+            "answered_by": self.by,
+            "origin": self.origin,
+            "answered_at": self.at,
+        }
 
 
 class CheckContext(Protocol):
@@ -112,8 +144,8 @@ class StepContext(Protocol):
     def stop_flow(self, instrument: str) -> None:
         """Stop the flow controller ``instrument``'s flow (the safe state stops every one anyway)."""
 
-    def ask(self, message: str) -> bool:
-        """Ask the operator (a stop request interrupts the wait); True for yes."""
+    def ask(self, message: str) -> Answer:
+        """Ask the operator (a stop request interrupts the wait); true for yes, with who answered and where."""
 
     def act(self, action: str) -> None:
         """Perform what the operator was asked to do (a simulated bench acts it out)."""

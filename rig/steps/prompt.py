@@ -42,8 +42,9 @@ class Prompt(Step):
 
     def run(self, ctx: StepContext) -> None:
         """Ask, record the answer, act on a yes, and sample."""
-        ok = ctx.ask(self.message)
-        ctx.event("prompt", self.message, answer="yes" if ok else "no")
+        answer = ctx.ask(self.message)
+        ok = bool(answer)
+        ctx.event("prompt", self.message, **answer.record())
         if ok != ((self.expect or "yes") == "yes"):
             raise Abort(f"operator answered no to: {self.message}", "operator")
         if ok and self.action is not None:
