@@ -11,11 +11,14 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rig.commands.runs_analyze import analyze_run
 from rig.commands.runs_analyze import register as register_analyze
-from rig.record.run_store import RunStore
+from rig.record.run_store import RunStore, RunSummary
+
+if TYPE_CHECKING:
+    from rig.record.run_record import RunRecord
 
 
 def register(sub: Any) -> None:
@@ -69,24 +72,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show(store: RunStore, args: argparse.Namespace) -> int:
-    summary = store.find(args.run_id)
+def run_detail(summary: RunSummary) -> tuple[RunRecord, dict[str, Any]]:
+    """The run's record and the object ``rig runs show --json`` prints for it: its summary's fields,
+    then ``samples`` (their count), ``channels``, ``results`` and ``run`` (``run.json``).
+
+    A run still running is read as far as it has got; a record whose ``run.json`` or samples
+    cannot be read raises :class:`rig.record.run_store.DamagedRecordError`.
+    """
     # Imported here: a record reads its procedure's steps, which listing runs does not need.
     from rig.record.run_record import RUN_INFO, RunRecord
     from rig.record.run_writer import SAMPLES
 
-    # Everything is read (and a damaged record refused) before anything is drawn or printed.
     record = RunRecord.load(summary.run_dir, finished=False)
     record.require(RUN_INFO, SAMPLES)
     samples = record.samples
     assert samples is not None  # required just above
-    plot = getattr(args, "plot", None)
-    if plot is not None:
-        # Imported here: matplotlib takes most of a second to load, and listing runs needs none of it.
-        from rig.report.run_plot import plot_run
-
-        # Drawn before anything is printed, so a file that cannot be written is the only output.
-        plot_run(record, plot)
     detail = {
         **asdict(summary),
         "samples": samples.time_s.size,
@@ -94,6 +94,19 @@ def _show(store: RunStore, args: argparse.Namespace) -> int:
         "results": None if record.results is None else record.results.to_json(),
         "run": record.info,
     }
+    return record, detail
+
+
+def _show(store: RunStore, args: argparse.Namespace) -> int:
+    # Everything is read (and a damaged record refused) before anything is drawn or printed.
+    record, detail = run_detail(store.find(args.run_id))
+    plot = getattr(args, "plot", None)
+    if plot is not None:
+        # Imported here: matplotlib takes most of a second to load, and listing runs needs none of it.
+        from rig.report.run_plot import plot_run
+
+        # Drawn before anything is printed, so a file that cannot be written is the only output.
+        plot_run(record, plot)
     as_json = args.json or getattr(args, "sub_json", False)
     if as_json:
         print(json.dumps(detail))
