@@ -8,11 +8,13 @@ and the server only once the run has ended in its safe state.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
 import sys
 import threading
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
@@ -54,6 +56,20 @@ class _Server(uvicorn.Server):
         super().__init__(config)
         self.station = station
         self._closing = False
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Ctrl-C, SIGTERM and SIGHUP stop the station (uvicorn's own would raise them again after,
+        killing the process by SIGTERM's default action; a station asked to stop exits 0)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in SIGNAL_NAMES}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         station = self.station

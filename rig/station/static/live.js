@@ -129,7 +129,10 @@ function setActive(active) {
 function showStep(step) {
   state.step = step;
   $("step").textContent = `step ${step.index}/${step.total} · ${step.name} (${step.kind})`;
-  for (const item of $("steps").children) item.classList.toggle("current", item.dataset.label === step.name);
+  // Without repeats the listed steps are the executed ones, one for one; with them, the label tells.
+  const items = [...$("steps").children];
+  const oneForOne = items.length === step.total;
+  items.forEach((item, i) => item.classList.toggle("current", oneForOne ? i === step.index - 1 : item.dataset.label === step.name));
   const measuring = step.kind && step.kind.startsWith("measure");
   if (measuring) trace.openWindow(step.started_s);
   else trace.clearOpenWindow();

@@ -7,12 +7,15 @@ const REDRAW_MS = 250;
 const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
 
 // How each quantity is shown: its chart, its unit, and the conversion from the SI the record keeps.
+const plainTick = (v) => sig(v, 4);
+// Pressures in kPa once the axis reaches 10 kPa (a 2 bar fill), in Pa below (a vacuum).
+const pressureTick = (v, top) => (Math.abs(top) >= 1e4 ? sig(v / 1e3, 4) + " kPa" : sig(v, 3) + " Pa");
 const QUANTITIES = {
-  pressure: { chart: "pressure", label: "pressure", unit: "Pa", convert: (v) => v, logOk: true },
-  differential_pressure: { chart: "differential", label: "differential pressure", unit: "Pa", convert: (v) => v },
-  temperature: { chart: "temperature", label: "temperature", unit: "°C", convert: (v) => v - 273.15 },
-  voltage: { chart: "voltage", label: "voltage", unit: "V", convert: (v) => v },
-  flow: { chart: "flow", label: "flow", unit: "mol/s", convert: (v) => v },
+  pressure: { chart: "pressure", label: "pressure", unit: "Pa", convert: (v) => v, logOk: true, tick: pressureTick },
+  differential_pressure: { chart: "differential", label: "differential pressure", unit: "Pa", convert: (v) => v, tick: plainTick },
+  temperature: { chart: "temperature", label: "temperature", unit: "°C", convert: (v) => v - 273.15, tick: plainTick },
+  voltage: { chart: "voltage", label: "voltage", unit: "V", convert: (v) => v, tick: plainTick },
+  flow: { chart: "flow", label: "flow", unit: "mol/s", convert: (v) => v, tick: plainTick },
 };
 
 class Trace {
@@ -83,7 +86,7 @@ class Trace {
   groups() {
     const groups = new Map();
     for (const c of this.channels) {
-      const q = QUANTITIES[c.measures] || { chart: c.measures, label: c.measures, unit: "", convert: (v) => v };
+      const q = QUANTITIES[c.measures] || { chart: c.measures, label: c.measures, unit: "", convert: (v) => v, tick: plainTick };
       if (!groups.has(q.chart)) groups.set(q.chart, { quantity: q, channels: [] });
       groups.get(q.chart).channels.push(c);
     }
@@ -106,13 +109,13 @@ class Trace {
         series.push({ label: c.name, stroke: COLOURS[i % COLOURS.length], width: 1.5, spanGaps: false, points: { show: false } });
       });
       const opts = {
-        title: `${q.label} (${q.unit})`,
+        title: q.tick === pressureTick ? q.label : `${q.label} (${q.unit})`,
         width,
         height: 240,
         scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
         axes: [
           { label: "time in run", values: (u, ticks) => ticks.map((v) => duration(v)) },
-          { size: 70, values: (u, ticks) => ticks.map((v) => sig(v, 4)) },
+          { size: 90, values: (u, ticks) => ticks.map((v) => q.tick(v, u.scales.y.max)) },
         ],
         series,
         hooks: { drawClear: [(u) => trace.shade(u)] },
