@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if not loopback:
         print(f"rig station: listening on {args.host}: every page needs the token", file=sys.stderr)
     print(
-        f"rig station: {bench.name}{' (simulated)' if args.sim else ''} at {url}/?token=…; runs in {data_dir}",
+        f"rig station: {bench.name}{' (simulated)' if args.sim else ''} at {url}; runs in {data_dir}",
         file=sys.stderr,
     )
     if terminal is not None:

@@ -96,7 +96,15 @@ class Station:
         if not given or "\x00" in given:
             raise StationError(400, "give the procedure's path")
         path = Path(given)
-        candidates = [path] if path.is_absolute() else [root / path for root in self.roots]
+        if path.suffix not in (".yaml", ".yml"):
+            raise StationError(400, f"{given!r} is not a procedure file (.yaml)")
+        if path.is_absolute():
+            candidates = [path]
+        else:
+            # A relative path stays among the bench's procedures ("../" does not climb out).
+            candidates = [
+                root / path for root in self.roots if (root / path).resolve().is_relative_to(root.resolve())
+            ]
         for candidate in candidates:
             if candidate.is_file():
                 return candidate

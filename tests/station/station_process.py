@@ -1,4 +1,4 @@
-"""A real ``rig station`` in a subprocess, as an operator starts it: its first line read, stopped with a signal."""
+"""A real ``rig station`` in a subprocess, its first line read, stopped by a signal."""
 
 from __future__ import annotations
 
@@ -21,11 +21,22 @@ STOP_TIMEOUT_S = 60.0
 
 
 class StationProcess:
-    """``rig station --bench BENCH --sim --data-dir DATA`` with its first stdout line parsed (``url``, ``token``)."""
+    """``rig station --bench BENCH --sim --data-dir DATA``, its first line parsed (``url``, ``token``)."""
 
     def __init__(self, data_dir: Path, *extra: str, bench: Path = BENCH) -> None:
         self.data_dir = data_dir
-        self.args = [sys.executable, "-m", "rig", "station", "--bench", str(bench), "--sim", "--data-dir", str(data_dir), *extra]
+        self.args = [
+            sys.executable,
+            "-m",
+            "rig",
+            "station",
+            "--bench",
+            str(bench),
+            "--sim",
+            "--data-dir",
+            str(data_dir),
+            *extra,
+        ]
         self.proc: subprocess.Popen[bytes] | None = None
         self.first: dict[str, Any] = {}
         self.stderr = ""
@@ -42,7 +53,12 @@ class StationProcess:
 
     def __enter__(self) -> StationProcess:
         self.proc = subprocess.Popen(
-            self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=ROOT, env=os.environ.copy()
+            self.args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=os.environ.copy(),
         )
         assert self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], START_TIMEOUT_S)
@@ -77,4 +93,3 @@ class StationProcess:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
-

@@ -49,7 +49,9 @@ pytestmark = pytest.mark.integration
 def browser() -> Iterator[Any]:
     """Headless Chromium (Debian's package, which ``.ci/run`` installs)."""
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium), as .ci/run does")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium) as .ci/run"
+        )
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -118,7 +120,8 @@ def test_a_seal_repair_certified_from_the_page(browser: Any, tmp_path: Path, sho
         assert viewer.get_by_test_id("run-title").inner_text() == run_title
         wait_until(lambda: points(viewer) >= before[-1])  # caught up from the record
         refused = viewer.evaluate(
-            "async () => (await fetch('/api/prompts/1', {method: 'POST', body: '{\"answer\": \"yes\"}'})).status"
+            "async () => (await fetch('/api/prompts/1', {method: 'POST', body: '{\"answer\": \"yes\"}'}))"
+            ".status"
         )
         assert refused == 401
         viewer.screenshot(path=shots / "03-second-tab-read-only.png", full_page=True)
@@ -166,7 +169,9 @@ def _same_record(page_run: Path, cli_data: Path) -> None:
 
     # The events differ only in who started the run and who answered its prompt, from where.
     def plain(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        kept = [e for e in events if not (e["kind"] == "operator" and e["message"].startswith("run started from"))]
+        kept = [
+            e for e in events if not (e["kind"] == "operator" and e["message"].startswith("run started from"))
+        ]
         who = ("answered_by", "origin", "answered_at")
         return [{k: v for k, v in e.items() if not (e["kind"] == "prompt" and k in who)} for e in kept]
 
@@ -175,4 +180,7 @@ def _same_record(page_run: Path, cli_data: Path) -> None:
     cli_info = json.loads((cli_run / "run.json").read_text())
     differ = {k for k in page_info.keys() | cli_info.keys() if page_info.get(k) != cli_info.get(k)}
     assert differ <= {"run_id", "started", "started_from", "operator", "identities"}, differ
-    assert page_info["started_from"] == "station (client 127.0.0.1)" and cli_info["started_from"] == "command line"
+    assert (
+        page_info["started_from"] == "station (client 127.0.0.1)"
+        and cli_info["started_from"] == "command line"
+    )

@@ -33,7 +33,9 @@ class FakeWall:
 
 @given(size=st.integers(1, 20), posts=st.integers(0, 60), since=st.integers(0, 70))
 @settings(max_examples=200, deadline=None)
-def test_the_hub_gives_every_message_after_a_number_or_says_it_cannot(size: int, posts: int, since: int) -> None:
+def test_the_hub_gives_every_message_after_a_number_or_says_it_cannot(
+    size: int, posts: int, since: int
+) -> None:
     hub = Hub(size)
     for i in range(posts):
         assert hub.post({"i": i}) == i + 1
