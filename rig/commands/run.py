@@ -292,7 +292,7 @@ def _aborted_before_start(reason: str, *, as_json: bool, seed: int | None = None
 
 
 def _answerer(options: RunOptions, operator: str) -> Callable[[str], bool | Answer]:
-    """Who answers the run's prompts: the caller's, else yes to all (``--yes``, simulation), else the terminal."""
+    """Who answers the prompts: the caller's, else yes to all (``--yes``, simulation), else the terminal."""
     if options.answer is not None:
         return options.answer
     if options.yes or options.sim:

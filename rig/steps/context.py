@@ -145,7 +145,7 @@ class StepContext(Protocol):
         """Stop the flow controller ``instrument``'s flow (the safe state stops every one anyway)."""
 
     def ask(self, message: str) -> Answer:
-        """Ask the operator (a stop request interrupts the wait); true for yes, with who answered and where."""
+        """Ask the operator (a stop request interrupts the wait); true for yes, with who answered, where."""
 
     def act(self, action: str) -> None:
         """Perform what the operator was asked to do (a simulated bench acts it out)."""

@@ -23,8 +23,11 @@ STOP_TIMEOUT_S = 60.0
 class StationProcess:
     """``rig station --bench BENCH --sim --data-dir DATA``, its first line parsed (``url``, ``token``)."""
 
-    def __init__(self, data_dir: Path, *extra: str, bench: Path = BENCH) -> None:
+    def __init__(
+        self, data_dir: Path, *extra: str, bench: Path = BENCH, env: dict[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
+        self.env = {**os.environ, **(env or {})}
         self.args = [
             sys.executable,
             "-m",
@@ -58,7 +61,7 @@ class StationProcess:
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             cwd=ROOT,
-            env=os.environ.copy(),
+            env=self.env,
         )
         assert self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], START_TIMEOUT_S)

@@ -146,6 +146,16 @@ def test_a_seal_repair_certified_from_the_page(browser: Any, tmp_path: Path, sho
         run_id = run_title.rsplit("run ", 1)[1]
         assert "PASS" in text and run_id in text
         certificate.screenshot(path=shots / "06-certificate.png", full_page=True)
+
+        # The run's page (from the live page's link, the token carried along): plot, verdict, seal.
+        operator_tab.get_by_test_id("run-link").click()
+        operator_tab.get_by_test_id("verify-status").filter(has_text="verified").wait_for()
+        assert operator_tab.get_by_test_id("run-verdict").inner_text() == "PASS"
+        wait_until(lambda: operator_tab.evaluate("document.getElementById('run-plot').naturalWidth") > 0)
+        operator_tab.screenshot(path=shots / "07-run-page.png", full_page=True)
+        operator_tab.goto(f"{station.url}/runs")
+        operator_tab.locator(f'[data-testid="run-row"][data-run-id="{run_id}"]').wait_for()
+        operator_tab.screenshot(path=shots / "08-runs.png", full_page=True)
         assert errors == []
     page_run = data / "runs" / run_id
     assert station.stop() == 0, station.stderr
@@ -184,3 +194,17 @@ def _same_record(page_run: Path, cli_data: Path) -> None:
         page_info["started_from"] == "station (client 127.0.0.1)"
         and cli_info["started_from"] == "command line"
     )
+
+
+def test_a_pump_down_is_read_on_a_log_axis(browser: Any, tmp_path: Path, shots: Path) -> None:
+    with StationProcess(tmp_path / "data") as station:
+        page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+        page.goto(f"{station.url}/?token={station.token}")
+        page.get_by_test_id("rights").filter(has_text="operator").wait_for()
+        assert page.get_by_test_id("axis").inner_text() == "log axis"  # linear until the data say
+        page.get_by_test_id("procedure").select_option("rate_of_rise.yaml")
+        page.get_by_test_id("start").click()
+        # From the atmosphere to below 1 Pa: five decades, so the axis turns logarithmic by itself.
+        page.get_by_test_id("axis").filter(has_text="linear axis").wait_for(timeout=RUN_TIMEOUT_S * 1000)
+        page.get_by_test_id("verdict").filter(has_text="PASS").wait_for(timeout=RUN_TIMEOUT_S * 1000)
+        page.screenshot(path=shots / "09-pump-down-log-axis.png", full_page=True)

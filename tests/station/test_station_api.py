@@ -315,3 +315,16 @@ def test_bad_station_arguments_are_one_line_and_exit_2(args: list[str], says: st
     assert done.stdout == "" and says in lines[0] and "Traceback" not in done.stderr
     # One line, or one located line per problem of a bench file (as rig validate lists them).
     assert len(lines) == 1 or all(re.search(r"\.yaml:\d+:\d+: ", line) for line in lines), lines
+
+
+def test_the_token_may_come_from_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "config" / "leakrig"
+    config.mkdir(parents=True)
+    (config / "config.toml").write_text('station_token = "from-the-config"\n')
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+    with StationProcess(tmp_path / "data", env=env) as station:
+        assert station.token == "from-the-config"
+        with station.client(operator=True) as client:
+            refused = client.post("/api/runs", json={}, headers={"Authorization": "Bearer something-else"})
+            assert refused.status_code == 401
+            assert client.post("/api/runs", json={}).status_code == 400  # past the token: the body is wrong

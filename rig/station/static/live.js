@@ -36,7 +36,8 @@ async function loadStation() {
     select.appendChild(option);
   }
   $("operator").value = localStorage.getItem("leakrig-operator") || about.operator;
-  $("speed-label").hidden = !about.sim;
+  // A station on a real bench may still simulate a run (planning, a dry run); a simulated one only simulates.
+  $("simulate-label").hidden = about.sim;
   $("control").hidden = !state.operator;
 }
 
@@ -46,8 +47,10 @@ async function startRun() {
   const body = { procedure: $("procedure").value };
   const seed = $("seed").value.trim();
   if (seed !== "") body.seed = Number(seed);
+  const simulate = state.sim || $("simulate").checked;
+  if (!state.sim) body.sim = simulate;
   const speed = $("speed").value.trim();
-  if (speed !== "") body.speed = Number(speed);
+  if (speed !== "" && simulate) body.speed = Number(speed);
   const operator = $("operator").value.trim();
   if (operator) {
     body.operator = operator;
@@ -359,9 +362,11 @@ async function main() {
   $("stop").addEventListener("click", stopRun);
   $("prompt-answer").addEventListener("click", () => answerPrompt("yes"));
   $("prompt-decline").addEventListener("click", () => answerPrompt("no"));
+  const axisButton = (log) => ($("axis").textContent = log ? "linear axis" : "log axis");
+  trace.onAxis = axisButton;
   $("axis").addEventListener("click", () => {
     trace.setLog(!trace.log);
-    $("axis").textContent = trace.log ? "linear axis" : "log axis";
+    axisButton(trace.log);
   });
   trace.start();
   try {

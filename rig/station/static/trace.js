@@ -8,6 +8,7 @@ const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf
 
 // How each quantity is shown: its chart, its unit, and the conversion from the SI the record keeps.
 const plainTick = (v) => sig(v, 4);
+const isDecade = (v) => v > 0 && Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9;
 // Pressures in kPa once the axis reaches 10 kPa (a 2 bar fill), in Pa below (a vacuum).
 const pressureTick = (v, top) => (Math.abs(top) >= 1e4 ? sig(v / 1e3, 4) + " kPa" : sig(v, 3) + " Pa");
 const QUANTITIES = {
@@ -22,6 +23,8 @@ class Trace {
   constructor(container) {
     this.container = container;
     this.log = false;
+    this.axisChosen = false;
+    this.onAxis = null; // told when the axis switches by itself
     this.reset([]);
   }
 
@@ -80,6 +83,7 @@ class Trace {
 
   setLog(log) {
     this.log = log;
+    this.axisChosen = true;
     this.build();
   }
 
@@ -115,7 +119,8 @@ class Trace {
         scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
         axes: [
           { label: "time in run", values: (u, ticks) => ticks.map((v) => duration(v)) },
-          { size: 90, values: (u, ticks) => ticks.map((v) => q.tick(v, u.scales.y.max)) },
+          // On a log axis only the decades are labelled (uPlot ticks every 1..9 of each).
+          { size: 90, values: (u, ticks) => ticks.map((v) => (log ? (isDecade(v) ? `${sig(v, 1)} ${q.unit}` : "") : q.tick(v, u.scales.y.max))) },
         ],
         series,
         hooks: { drawClear: [(u) => trace.shade(u)] },
@@ -143,10 +148,32 @@ class Trace {
     ctx.restore();
   }
 
+  // Pressures spanning more than two decades (a pump-down) are read on a log axis, unless the
+  // operator chose the axis with the button.
+  spansDecades() {
+    let low = Infinity;
+    let high = 0;
+    for (const c of this.channels) {
+      if (c.measures !== "pressure") continue;
+      for (const v of this.values[c.name] || []) {
+        if (v > 0) {
+          if (v < low) low = v;
+          if (v > high) high = v;
+        }
+      }
+    }
+    return high / low > 100;
+  }
+
   // Redraw if anything changed (at most every REDRAW_MS: a fast simulation sends many batches).
   redraw() {
     if (!this.dirty) return;
     this.dirty = false;
+    if (!this.log && !this.axisChosen && this.spansDecades()) {
+      this.log = true;
+      this.build();
+      if (this.onAxis) this.onAxis(this.log);
+    }
     for (const chart of this.charts) {
       const q = chart.group.quantity;
       const data = [this.t];
