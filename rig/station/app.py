@@ -111,16 +111,25 @@ async def _live(request: Request) -> Response:
 
 
 def _trace(station: Station, run_id: str) -> dict[str, Any] | None:
-    """The run's samples so far, from its record, thinned to :data:`TRACE_POINTS` per channel."""
+    """The run's samples so far, from its record (None: it cannot be read)."""
     from rig.errors import InputError
-    from rig.record.run_store import RunStore, read_samples
+    from rig.record.run_store import RunStore
 
     try:
-        run_dir = RunStore(station.settings.data_dir).find(run_id).run_dir
-        header, rows = read_samples(run_dir)
+        return trace_from(RunStore(station.settings.data_dir).find(run_id).run_dir)
     except (InputError, OSError):
         return None
-    stride = max(1, -(-len(rows) // TRACE_POINTS))
+
+
+def trace_from(run_dir: str | Path, points: int = TRACE_POINTS) -> dict[str, Any]:
+    """The samples of the record in ``run_dir``, every k-th kept to stay within ``points``, the last always.
+
+    Raises what :func:`rig.record.run_store.read_samples` raises for a record it cannot read.
+    """
+    from rig.record.run_store import read_samples
+
+    header, rows = read_samples(run_dir)
+    stride = max(1, -(-len(rows) // points))
     kept = rows[::stride]
     if rows and kept[-1] is not rows[-1]:
         kept.append(rows[-1])
@@ -129,12 +138,14 @@ def _trace(station: Station, run_id: str) -> dict[str, Any] | None:
     times: list[float] = []
     for row in kept:
         try:
-            times.append(float(row[0]))
+            t = float(row[0])
+            cells = [float(cell) if cell else None for cell in row[2 : 2 + len(channels)]]
         except (ValueError, IndexError):
-            continue
-        for i, name in enumerate(channels, start=2):
-            cell = row[i] if i < len(row) else ""
-            values[name].append(float(cell) if cell else None)
+            continue  # a row the record does not hold whole is no sample to draw
+        times.append(t)
+        cells += [None] * (len(channels) - len(cells))
+        for name, cell in zip(channels, cells, strict=True):
+            values[name].append(cell)
     return {"t": times, "values": values}
 
 

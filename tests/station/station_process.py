@@ -24,9 +24,15 @@ class StationProcess:
     """``rig station --bench BENCH --sim --data-dir DATA``, its first line parsed (``url``, ``token``)."""
 
     def __init__(
-        self, data_dir: Path, *extra: str, bench: Path = BENCH, env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        *extra: str,
+        bench: Path = BENCH,
+        env: dict[str, str] | None = None,
+        stdin: int = subprocess.DEVNULL,
     ) -> None:
         self.data_dir = data_dir
+        self.stdin = stdin
         self.env = {**os.environ, **(env or {})}
         self.args = [
             sys.executable,
@@ -59,7 +65,7 @@ class StationProcess:
             self.args,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
+            stdin=self.stdin,
             cwd=ROOT,
             env=self.env,
         )

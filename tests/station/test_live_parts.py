@@ -6,6 +6,7 @@ import asyncio
 import json
 import math
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -234,3 +235,22 @@ def test_reads_are_open_on_loopback_only() -> None:
     assert not closed.is_operator(Conn({}, {"token": "secret"}))  # type: ignore[arg-type]
     assert not closed.is_operator(Conn({"authorization": "Bearer secre"}, {}))  # type: ignore[arg-type]
     assert not closed.is_operator(Conn({"authorization": "Basic secret"}, {}))  # type: ignore[arg-type]
+
+
+def test_a_long_records_trace_is_thinned_for_a_page_with_its_last_sample_kept(tmp_path: Path) -> None:
+    from rig.station.app import trace_from
+
+    lines = ["time,step,p,t"]
+    lines += [f"{i}.0,hold,{100000 - i},{293.0 if i % 7 else ''}" for i in range(12_001)]
+    lines.append("oops,hold,1,2")  # a damaged row is skipped, not a failure
+    lines.append("12002.0,hold,5")  # a short row: the missing channel is a gap
+    lines.append("12003.0,hold,7,29")  # cut short by a crash (no newline): not read
+    (tmp_path / "samples.csv").write_text("\n".join(lines))
+    trace = trace_from(tmp_path, points=5000)
+    assert len(trace["t"]) <= 5002
+    assert trace["t"][0] == 0.0 and trace["t"][-1] == 12002.0
+    assert trace["t"] == sorted(trace["t"])
+    assert trace["values"]["t"][-1] is None and trace["values"]["p"][-1] == 5.0
+    assert trace["values"]["t"][0] is None  # i = 0: an empty cell
+    full = trace_from(tmp_path, points=100_000)
+    assert len(full["t"]) == 12_002

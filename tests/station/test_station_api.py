@@ -8,6 +8,8 @@ origin, and every stopped run ends in its confirmed safe state.
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
 import signal
 import subprocess
@@ -25,6 +27,8 @@ from tests.station.station_process import ROOT, StationProcess
 pytestmark = pytest.mark.integration
 
 RUN_TIMEOUT_S = 60.0
+# A prompt and a minute's wait: the tests of answers and stops at a prompt need no more.
+PROMPT_ONLY = str(Path(__file__).with_name("prompt_only.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +169,7 @@ def test_a_run_started_over_the_api_is_listed_as_rig_runs_lists_it(
 def test_one_run_at_a_time_and_a_stop_at_the_prompt_ends_in_the_safe_state(
     station: StationProcess, operator: httpx.Client
 ) -> None:
-    run_id = _start(operator, {"procedure": "seal_repair_certification.yaml", "seed": 2})
+    run_id = _start(operator, {"procedure": PROMPT_ONLY, "seed": 2})
     _waiting_prompt(operator)
     second = operator.post("/api/runs", json={"procedure": "pressure_decay.yaml"})
     assert second.status_code == 409 and "a run is going on" in second.json()["error"]
@@ -183,7 +187,7 @@ def test_one_run_at_a_time_and_a_stop_at_the_prompt_ends_in_the_safe_state(
 def test_no_at_the_prompt_aborts_and_the_answer_is_recorded_with_its_origin(
     station: StationProcess, operator: httpx.Client
 ) -> None:
-    run_id = _start(operator, {"procedure": "seal_repair_certification.yaml", "seed": 4})
+    run_id = _start(operator, {"procedure": PROMPT_ONLY, "seed": 4})
     prompt = _waiting_prompt(operator)
     assert operator.post(f"/api/prompts/{prompt['id']}", json={"answer": "maybe"}).status_code == 400
     assert operator.post(f"/api/prompts/{prompt['id'] + 1}", json={"answer": "yes"}).status_code == 409
@@ -230,7 +234,7 @@ def test_the_event_stream_resumes_and_a_vanished_page_disturbs_nothing(
 ) -> None:
     assert operator.get("/api/events", params={"since": "abc"}).status_code == 400
     seq = operator.get("/api/live").json()["seq"]
-    run_id = _start(operator, {"procedure": "pressure_decay.yaml", "seed": 6, "speed": 200})
+    run_id = _start(operator, {"procedure": "pressure_decay.yaml", "seed": 6, "speed": 1000})
     # A page reads a few messages and vanishes mid-run, without closing anything politely.
     received: list[dict[str, Any]] = []
     with httpx.stream("GET", f"{station.url}/api/events", params={"since": seq}, timeout=30.0) as stream:
@@ -328,3 +332,19 @@ def test_the_token_may_come_from_the_config_file(tmp_path: Path) -> None:
             refused = client.post("/api/runs", json={}, headers={"Authorization": "Bearer something-else"})
             assert refused.status_code == 401
             assert client.post("/api/runs", json={}).status_code == 400  # past the token: the body is wrong
+
+
+def test_a_prompt_is_answered_at_the_stations_terminal_too(tmp_path: Path) -> None:
+    terminal, station_side = pty.openpty()  # the station's stdin is a terminal: it reads answers there
+    try:
+        station = StationProcess(tmp_path / "data", "--operator", "Term Op", stdin=station_side)
+        with station, station.client(operator=True) as client:
+            run_id = _start(client, {"procedure": PROMPT_ONLY, "seed": 2})
+            _waiting_prompt(client)
+            os.write(terminal, b"yes\n")
+            assert _finished(client, run_id)["verdict"] == "PASS"
+    finally:
+        os.close(terminal)
+        os.close(station_side)
+    prompt = next(e for e in _events(station, run_id) if e["kind"] == "prompt")
+    assert (prompt["answer"], prompt["answered_by"], prompt["origin"]) == ("yes", "Term Op", "terminal")
