@@ -8,6 +8,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -61,10 +62,12 @@ class StationProcess:
         return str(self.first["token"])
 
     def __enter__(self) -> StationProcess:
+        # stderr to a file: a pipe nobody reads until the end could fill and stall the station.
+        self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             self.args,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
             stdin=self.stdin,
             cwd=ROOT,
             env=self.env,
@@ -91,11 +94,12 @@ class StationProcess:
         if proc.poll() is None:
             proc.send_signal(sig)
         try:
-            _out, err = proc.communicate(timeout=STOP_TIMEOUT_S)
+            proc.communicate(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             proc.kill()
-            _out, err = proc.communicate()
-        self.stderr = err.decode(errors="replace")
+            proc.communicate()
+        self._stderr.seek(0)
+        self.stderr = self._stderr.read().decode(errors="replace")
         return proc.returncode
 
     def __exit__(
