@@ -17,6 +17,8 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -38,7 +40,11 @@ log = logging.getLogger("rig.station")
 
 
 def build_app(station: Station, access: Access) -> Starlette:
-    """The station's application for ``station``, guarded by ``access``."""
+    """The station's application for ``station``, guarded by ``access``.
+
+    A station open to loopback reads answers only requests addressed to a loopback name: a web
+    page elsewhere that rebinds its own host name to 127.0.0.1 must not read the bench's runs.
+    """
     routes: list[BaseRoute] = [
         Route("/", _page, methods=["GET"]),
         Route("/api/station", _about, methods=["GET"]),
@@ -50,8 +56,13 @@ def build_app(station: Station, access: Access) -> Starlette:
         *history_routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    middleware = []
+    if access.open_reads:
+        hosts = ["127.0.0.1", "localhost", "[::1]", "::1"]
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
     app = Starlette(
         routes=routes,
+        middleware=middleware,
         exception_handlers={
             HTTPException: _http_error,
             StationError: _station_error,

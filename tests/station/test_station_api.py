@@ -104,8 +104,10 @@ def test_without_the_token_nothing_moves(station: StationProcess, viewer: httpx.
         assert "token" in response.json()["error"]
     assert _run_ids(station) == before
     assert viewer.get("/api/live").json().get("active") is False
-    # Reading is open on loopback.
+    # Reading is open on loopback, to pages addressed to loopback only (no DNS rebinding).
     assert viewer.get("/api/runs").status_code == 200
+    assert viewer.get("/api/runs", headers={"Host": "attacker.example:80"}).status_code == 400
+    assert viewer.get("/api/runs", headers={"Host": "localhost"}).status_code == 200
     assert viewer.get("/api/station").json()["operator_rights"] is False
 
 
