@@ -1,7 +1,14 @@
-"""``rig run … --sim --json`` in a child process, as a user runs it: the one helper the CLI tests share."""
+"""``rig run … --sim --json`` in a child process, as a user runs it: the one helper the CLI tests share.
+
+:func:`rig_run_sim_here` is the same command through :func:`rig.cli.main` in this process, for the
+tests of what a run finds on a bench rather than of the command line (a child costs a second of
+interpreter start and imports each time).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -22,4 +29,19 @@ def rig_run_sim(procedure: Path, data_dir: Path, *extra: str) -> tuple[dict[str,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result, Path(result["run_dir"])
+
+
+def rig_run_sim_here(
+    procedure: Path, data_dir: Path, *extra: str, code: int = 0
+) -> tuple[dict[str, Any], Path]:
+    """:func:`rig_run_sim` through ``rig.cli.main`` in this process; the run must exit with ``code``."""
+    from rig.cli import main
+
+    argv = ["run", str(procedure), "--sim", *extra, "--data-dir", str(data_dir), "--yes", "--json"]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        got = main(argv)
+    assert got == code, err.getvalue()
+    result = json.loads(out.getvalue().strip().splitlines()[-1])
     return result, Path(result["run_dir"])

@@ -26,7 +26,7 @@ from rig.sim.bench_physics import build_simulation
 from rig.sim.flows import Orifice
 from rig.sim.simulated_rig import SimulatedRig
 from rig.units import R_GAS, T_TWENTY_C_K
-from tests.engine.sim_runs import run, variant, with_faults
+from tests.engine.sim_runs import run, short_waits_on, variant, with_faults
 
 pytestmark = pytest.mark.integration
 
@@ -151,7 +151,10 @@ def test_a_controller_that_does_not_answer_leaves_the_safe_state_not_confirmed_w
     bench = with_faults(
         tmp_path, "{instrument: mfc, kind: timeout, at: 9 min, duration: 10 min}", source=BENCH
     )
-    done = run(tmp_path, PROCEDURE, bench=bench, seed=1)
+    # Its silence is waited out at each sample until it is declared faulty, and in the safe state:
+    # from just before it, the controller alone is given 50 ms (a loopback reply takes well under 1).
+    short = short_waits_on("mfc", 0.05, from_s=8.5 * 60)
+    done = run(tmp_path, PROCEDURE, bench=bench, seed=1, prepare=short)
     assert done.outcome.verdict is Outcome.ABORTED
     assert "f_article" in done.outcome.reason
     assert not done.outcome.safe_state_confirmed

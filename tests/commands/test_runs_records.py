@@ -24,7 +24,7 @@ from rig.cli import main
 from rig.commands.runs_show import plain_lines, runs_table
 from rig.errors import InputError
 from rig.record.run_store import RunStore
-from tests.commands.cli_runs import rig_run_sim
+from tests.commands.cli_runs import rig_run_sim_here
 from tests.commands.test_runs_cli import record_dead_run, record_run
 from tests.engine.sim_runs import PROCEDURES
 
@@ -43,8 +43,8 @@ def decay_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def record_decay(data: Path) -> Path:
-    """``rig run pressure_decay --sim --seed 3`` into ``data``; the run directory."""
-    return rig_run_sim(PROCEDURES / "pressure_decay.yaml", data, "--seed", "3")[1]
+    """``rig run pressure_decay --sim --seed 3`` into ``data`` (in this process); the run directory."""
+    return rig_run_sim_here(PROCEDURES / "pressure_decay.yaml", data, "--seed", "3")[1]
 
 
 def recorded(run_dir: Path, name: str = "decay") -> dict[str, Any]:
@@ -289,7 +289,7 @@ def test_rig_alone_prints_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_runs_show_states_a_comparison(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     data = tmp_path / "data"
-    _, run_dir = rig_run_sim(PROCEDURES / "seal_repair_certification.yaml", data)
+    _, run_dir = rig_run_sim_here(PROCEDURES / "seal_repair_certification.yaml", data)
     code, out, err = rig(capsys, "runs", "show", run_dir.name, "--data-dir", str(data))
     assert (code, err) == (0, "")
     (comparison,) = json.loads((run_dir / "results.json").read_text())["comparisons"]

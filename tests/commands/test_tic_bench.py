@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands.cli_runs import rig_run_sim
+from tests.commands.cli_runs import rig_run_sim_here
 
 ROOT = Path(__file__).resolve().parents[2]
 TIC_BENCH = ROOT / "procedures" / "benches" / "tic_chamber.yaml"
@@ -67,7 +67,7 @@ def test_probe_reads_every_channel_through_the_simulated_tic() -> None:
 @pytest.mark.integration
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_shipped_seal_passes(tmp_path: Path, seed: int) -> None:
-    result, _ = rig_run_sim(PRESSURE_DECAY, tmp_path, "--bench", str(TIC_BENCH), "--seed", str(seed))
+    result, _ = rig_run_sim_here(PRESSURE_DECAY, tmp_path, "--bench", str(TIC_BENCH), "--seed", str(seed))
     assert (result["verdict"], result["seed"]) == ("PASS", seed)
     decay = result["measurements"]["decay"]
     assert decay["unit"] == "sccm" and 0.15 < decay["value"] < LIMIT_SCCM
@@ -80,13 +80,9 @@ def test_a_leak_well_over_the_limit_fails(tmp_path: Path, seed: int) -> None:
     assert text.count(SHIPPED_LEAK) == 1
     leaky = tmp_path / "tic_chamber_leaky.yaml"
     leaky.write_text(text.replace(SHIPPED_LEAK, "diameter: 12 um"))
-    # rig_run_sim wants exit 0, a PASS: a FAIL exits 1 (README, "Errors and exit codes").
-    done = rig(
-        "run", str(PRESSURE_DECAY), "--bench", str(leaky), "--sim", "--seed", str(seed),
-        "--data-dir", str(tmp_path), "--yes", "--json",
-    )  # fmt: skip
-    assert done.returncode == 1, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # A FAIL exits 1 (README, "Errors and exit codes").
+    extra = ("--bench", str(leaky), "--seed", str(seed))
+    result, _ = rig_run_sim_here(PRESSURE_DECAY, tmp_path, *extra, code=1)
     assert (result["verdict"], result["seed"]) == ("FAIL", seed)
     decay = result["measurements"]["decay"]
     assert decay["outcome"] == "FAIL" and decay["value"] > 2 * LIMIT_SCCM

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.commands.cli_runs import rig_run_sim
+from tests.commands.cli_runs import rig_run_sim_here
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCEDURES = ROOT / "procedures"
@@ -38,15 +38,13 @@ def seal_variant(tmp_path: Path, diameter: str) -> Path:
 
 
 def decay(tmp_path: Path, bench: Path, seed: int, *, fails: bool = False) -> dict[str, Any]:
-    """``rig run pressure_decay.yaml --bench … --sim --seed … --json``: exit 0 on PASS, 1 on FAIL."""
+    """``rig run pressure_decay.yaml --bench … --sim --seed … --json``: exit 0 on PASS, 1 on FAIL.
+
+    In this process (validate and probe above go through a child, as a user types them).
+    """
     data_dir = tmp_path / f"data-{bench.stem}-{seed}"
-    if not fails:
-        return rig_run_sim(PRESSURE_DECAY, data_dir, "--bench", str(bench), "--seed", str(seed))[0]
-    argv = ["run", str(PRESSURE_DECAY), "--bench", str(bench), "--sim", "--seed", str(seed)]
-    done = rig(*argv, "--data-dir", str(data_dir), "--yes", "--json")
-    assert done.returncode == 1, done.stderr  # FAIL
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    extra = ("--bench", str(bench), "--seed", str(seed))
+    return rig_run_sim_here(PRESSURE_DECAY, data_dir, *extra, code=1 if fails else 0)[0]
 
 
 def test_the_pressure_decay_validates_on_the_vgc_bench() -> None:

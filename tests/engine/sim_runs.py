@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from drivers.base import Instrument as Driver
+from drivers.transport import VisaTransport
 from rig.clock import VirtualClock
-from rig.engine.observer import RunObserver
+from rig.engine.observer import NullObserver, RunObserver
 from rig.engine.runner import Runner, RunOutcome
 from rig.execution.bench_access import BenchAccess
 from rig.execution.execute import RecordPlan, execute
@@ -100,6 +102,41 @@ def run(
         executed = execute(loaded, access, clock, record=record, prepare=ready, timeout_s=timeout_s)
     assert executed.run_dir is not None, executed.outcome.reason
     return Finished(executed.outcome, rig.simulation, clock, executed.run_dir, loaded)
+
+
+class ShortWaits(NullObserver):
+    """Gives one instrument a shorter transaction timeout from the first sample at or after ``from_s``."""
+
+    def __init__(self, runner: Runner, instrument: str, timeout_s: float, from_s: float) -> None:
+        self.runner, self.instrument, self.timeout_s, self.from_s = runner, instrument, timeout_s, from_s
+        self.done = False
+
+    def sampled(self, t_s: float, values: dict[str, float | None]) -> None:
+        if self.done or t_s < self.from_s:
+            return
+        self.done = True
+        driver = self.runner.session.instruments[self.instrument]
+        assert isinstance(driver, Driver) and isinstance(driver.transport, VisaTransport), driver
+        transport = driver.transport
+        transport.timeout_s = self.timeout_s
+        transport.reconnect()  # the resource opens again with the shorter timeout
+
+
+def short_waits_on(
+    instrument: str, timeout_s: float, from_s: float = 0.0
+) -> Callable[[Runner, SimulatedBench], None]:
+    """A ``prepare`` for :func:`run`: ``instrument`` waits ``timeout_s`` for a reply from ``from_s`` on.
+
+    For a test whose instrument falls silent for good: the run waits its silence out at every
+    sample until the instrument is declared faulty (30 s of them), then again in the safe state,
+    each read twice (a retry). Real time that tests nothing: set ``from_s`` a little before the
+    silence, so that the instrument's replies until then are waited for as in any run.
+    """
+
+    def prepare(runner: Runner, simulation: SimulatedBench) -> None:
+        runner.events.add(ShortWaits(runner, instrument, timeout_s, from_s))
+
+    return prepare
 
 
 def recorded_in(runner: Runner) -> Path:

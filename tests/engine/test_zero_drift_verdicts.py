@@ -184,32 +184,34 @@ def test_a_drift_within_the_declared_stability_never_flips_a_verdict(tmp_path: P
     assert Outcome.PASS not in outcomes[(1800.0, 0.5)]
 
 
-def test_a_drift_beyond_the_declared_stability_is_caught_by_the_zero_checks(tmp_path: Path) -> None:
+@pytest.mark.parametrize("seed", SEEDS)  # one test a seed: the same 20 runs, spread over the workers
+def test_a_drift_beyond_the_declared_stability_is_caught_by_the_zero_checks(
+    tmp_path: Path, seed: int
+) -> None:
     """20 seeds, on the quick bench: a tight part (0.5x) on even seeds, a leak (2x) on odd ones, the
     zero drifting at 10-100x the declared 6 Pa/h (1 Pa/h and 10 Pa/K at 0.5 K/h), up on seeds 0-1
     mod 4, down on 2-3. Every decay is INCONCLUSIVE with the zero checks' refusal. A zero drifting
     up is read at vacuum and its drift measured beyond the declared stability; one drifting down
     takes the gauge under its range at vacuum, so a check reads nothing usable and the drift is
     not bounded: that is the refusal then."""
-    for seed in SEEDS:
-        times_limit = 0.5 if seed % 2 == 0 else 2.0
-        sign = 1.0 if seed % 4 < 2 else -1.0
-        rate = sign * 6.0 * (10.0 + 90.0 * seed / 19.0)
-        path = quick_bench(tmp_path, f"c{seed}", times_limit, rate)
-        entry = decay(tmp_path, QUICK_CHECKED, path, seed)
-        assert entry.outcome is Outcome.INCONCLUSIVE, (seed, rate, entry)
-        refusal = entry.refusal
-        assert refusal is not None, (seed, rate, entry)
-        if rate > 0.0:
-            assert refusal.startswith("zero drift: p_article's zero moved +"), (seed, rate, refusal)
-            assert "beyond its declared stability of 6 Pa/h" in refusal, (seed, rate, refusal)
-        else:
-            assert refusal.startswith("zero drift: the zero check of p_article against vacuum at t = "), (
-                seed,
-                rate,
-                refusal,
-            )
-            assert "read nothing usable" in refusal, (seed, rate, refusal)
+    times_limit = 0.5 if seed % 2 == 0 else 2.0
+    sign = 1.0 if seed % 4 < 2 else -1.0
+    rate = sign * 6.0 * (10.0 + 90.0 * seed / 19.0)
+    path = quick_bench(tmp_path, f"c{seed}", times_limit, rate)
+    entry = decay(tmp_path, QUICK_CHECKED, path, seed)
+    assert entry.outcome is Outcome.INCONCLUSIVE, (seed, rate, entry)
+    refusal = entry.refusal
+    assert refusal is not None, (seed, rate, entry)
+    if rate > 0.0:
+        assert refusal.startswith("zero drift: p_article's zero moved +"), (seed, rate, refusal)
+        assert "beyond its declared stability of 6 Pa/h" in refusal, (seed, rate, refusal)
+    else:
+        assert refusal.startswith("zero drift: the zero check of p_article against vacuum at t = "), (
+            seed,
+            rate,
+            refusal,
+        )
+        assert "read nothing usable" in refusal, (seed, rate, refusal)
 
 
 @pytest.mark.parametrize(("times_limit", "rate_pa_s"), [(0.5, -0.5), (2.0, 1.2)])

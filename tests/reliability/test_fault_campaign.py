@@ -80,8 +80,10 @@ from tests.engine.sim_runs import (
     MOCKUP,
     ROOT,
     Finished,
+    ShortWaits,
     overfilling,
     run,
+    short_waits_on,
     variant,
     with_faults,
     without_switches,
@@ -96,6 +98,12 @@ REPORT = os.environ.get("RELIABILITY_REPORT")
 TIMEOUT_S = 0.15
 POINTS = {"fill": ("fill", 60.0), "stabilise": ("stabilise", 300.0), "measure": ("decay", 240.0)}
 POINTS_ALL = (*POINTS, "cleanup")
+# An instrument gone silent is waited out at every sample until it is declared faulty (30 s of them)
+# and again in the safe state: from a sample period before its silence it alone waits this long.
+SILENT_TIMEOUT_S = 0.05
+# The lost replies (one in 50, some 110 a run) are each waited out once, and a spurious timeout is
+# only one more retry (a reading is lost only if both of its attempts time out): half TIMEOUT_S.
+DROP_TIMEOUT_S = 0.075
 
 
 @dataclass(frozen=True)
@@ -168,11 +176,17 @@ class _Arm(NullObserver):
         self.runner, self.simulation, self.kind, self.point = runner, simulation, kind, point
         self.points = points
         self.at_s: float | None = None
+        self.short_waits: ShortWaits | None = None
+        if kind.fault["kind"] == "timeout":
+            self.short_waits = ShortWaits(runner, kind.fault["instrument"], SILENT_TIMEOUT_S, math.inf)
+            runner.events.add(self.short_waits)
 
     def arm(self, at_s: float) -> None:
         if self.at_s is None:
             self.at_s = at_s
             self.simulation.faults.faults.append(Fault(at_s=at_s, **self.kind.fault))
+            if self.short_waits is not None:
+                self.short_waits.from_s = at_s - self.runner.period_s
 
     def event(self, t: float, kind: str, message: str, **data: Any) -> None:
         step, offset = self.points.get(self.point, ("", 0.0))
@@ -422,7 +436,7 @@ def test_transient_drops_do_not_abort_and_are_counted(tmp_path: Path) -> None:
     bench = with_faults(
         tmp_path, *(f"{{instrument: {i}, kind: drop, at: 0 s, every: 50}}" for i in instruments)
     )
-    done = run(tmp_path, "pressure_decay", bench=bench, timeout_s=TIMEOUT_S)
+    done = run(tmp_path, "pressure_decay", bench=bench, timeout_s=DROP_TIMEOUT_S)
     outcome = done.outcome
     lost = samples_before(done, done.clock.now(), "p_article")  # the whole run
     unsafe = done.unsafe_in_physics()
@@ -450,7 +464,8 @@ def test_transient_drops_do_not_abort_and_are_counted(tmp_path: Path) -> None:
 def test_a_dead_relay_controller_is_never_claimed_safe(tmp_path: Path) -> None:
     """The DAQ stops answering for good mid-decay: the valves cannot move, and the record says so."""
     bench = with_faults(tmp_path, "{instrument: daq, kind: timeout, at: 20 min}")
-    done = run(tmp_path, "pressure_decay", bench=bench, timeout_s=TIMEOUT_S)
+    short = short_waits_on("daq", SILENT_TIMEOUT_S, from_s=20 * 60 - 30)
+    done = run(tmp_path, "pressure_decay", bench=bench, timeout_s=TIMEOUT_S, prepare=short)
     assert done.outcome.verdict is RunVerdict.ABORTED
     assert done.outcome.reason.startswith("instrument fault: t_")
     assert not done.outcome.safe_state_confirmed
