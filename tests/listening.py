@@ -94,8 +94,15 @@ class Mute(_Server):
             conn.close()
 
 
+# Bound, never listening: a connection to one is refused, and no other test's server can take its
+# port (a port merely released was taken by a server of a test running beside, which accepted the
+# connection and left the command waiting out its timeout).
+_REFUSING: list[socket.socket] = []
+
+
 def nobody_listening() -> str:
-    """A loopback resource where nothing listens (the port was just released)."""
-    with socket.create_server(("127.0.0.1", 0)) as sock:
-        port = sock.getsockname()[1]
-    return f"TCPIP::127.0.0.1::{port}::SOCKET"
+    """A loopback resource where nothing listens (its port held, for the rest of the test process)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    _REFUSING.append(sock)
+    return f"TCPIP::127.0.0.1::{sock.getsockname()[1]}::SOCKET"

@@ -25,9 +25,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from rig.station.access import Access, origin
-from rig.station.control import Station, StationError
+from rig.station.control import Station
 from rig.station.feed import json_safe
 from rig.station.history import history_routes
+from rig.station.refusal import StationError
 
 STATIC = Path(__file__).parent / "static"
 # Points of each channel a page opened mid-run is sent from the record (the rest comes live).

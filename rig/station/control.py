@@ -17,6 +17,7 @@ from rig.errors import InputError
 from rig.station.feed import RunFeed
 from rig.station.hub import Hub
 from rig.station.prompts import PromptBroker
+from rig.station.refusal import StationError
 
 if TYPE_CHECKING:
     from rig.bench import BenchSpec
@@ -26,14 +27,6 @@ if TYPE_CHECKING:
 
 # How long a start may take to open the bench's instruments before the page is told it failed.
 START_TIMEOUT_S = 60.0
-
-
-class StationError(Exception):
-    """A request the station refuses: ``status`` is the HTTP status, the message one line."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass

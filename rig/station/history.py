@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 from rig.errors import InputError
 from rig.record.run_store import RunStore, RunSummary
 from rig.station.access import Access
+from rig.station.refusal import StationError
 
 STATIC = Path(__file__).resolve().parent / "static"
 TEXT_SUFFIXES = frozenset({".json", ".jsonl", ".csv", ".yaml", ".txt"})
@@ -44,15 +45,6 @@ CERTIFICATE_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inlin
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-class RefusalError(Exception):
-    """A request answered with ``status`` and the one line ``message``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def _answering(as_json: bool) -> Callable[[Handler], Handler]:
     """Wrap a handler so that a reader's refusal is one line (JSON or text), never a traceback."""
 
@@ -62,7 +54,7 @@ def _answering(as_json: bool) -> Callable[[Handler], Handler]:
             access.require_viewer(request)
             try:
                 return await handler(request)
-            except RefusalError as refused:
+            except StationError as refused:
                 status, message = refused.status, refused.message
             except InputError as exc:
                 # A damaged index or record: the data is there but not what it should be.
@@ -87,7 +79,7 @@ def _find(store: RunStore, run_id: str) -> RunSummary:
     for summary in store.runs():
         if summary.run_id == run_id:
             return summary
-    raise RefusalError(404, f"no run {run_id!r} in {store.data_dir}")
+    raise StationError(404, f"no run {run_id!r} in {store.data_dir}")
 
 
 async def _summary(request: Request) -> RunSummary:
@@ -162,7 +154,7 @@ class PlotCache:
         try:
             st = (run_dir / SAMPLES).stat()
         except FileNotFoundError:
-            raise RefusalError(409, f"run {run_dir.name} has no samples to draw") from None
+            raise StationError(409, f"run {run_dir.name} has no samples to draw") from None
         key = (str(run_dir), st.st_mtime_ns, st.st_size)
         with self._lock:
             if key in self._plots:
@@ -203,7 +195,7 @@ def _read_record_file(run_dir: Path, name: str) -> bytes | None:
     if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:
         return None
     if not run_dir.is_dir():
-        raise RefusalError(409, f"run directory {run_dir} is missing")
+        raise StationError(409, f"run directory {run_dir} is missing")
     if name not in os.listdir(run_dir):
         return None
     try:
@@ -221,7 +213,7 @@ def _read_record_file(run_dir: Path, name: str) -> bytes | None:
 def _record_files(run_dir: Path) -> list[str]:
     """The names of the plain files directly in ``run_dir`` (what ``/runs/ID/files/NAME`` serves)."""
     if not run_dir.is_dir():
-        raise RefusalError(409, f"run directory {run_dir} is missing")
+        raise StationError(409, f"run directory {run_dir} is missing")
     with os.scandir(run_dir) as entries:
         return sorted(e.name for e in entries if e.is_file(follow_symlinks=False))
 
@@ -240,7 +232,7 @@ def _certificate(run_dir: Path, kind: str) -> bytes:
 
     checked = verification(run_dir)
     if not checked.ok or checked.signer is None:
-        raise RefusalError(
+        raise StationError(
             409, f"no certificate: the record is not as a trusted key sealed it: {'; '.join(checked.lines)}"
         )
     stored = _read_record_file(run_dir, f"certificate.{kind}")
@@ -254,7 +246,7 @@ def _certificate(run_dir: Path, kind: str) -> bytes:
 async def _certificate_response(request: Request, kind: str) -> Response:
     summary = await _summary(request)
     if summary.status == "running":
-        raise RefusalError(409, f"run {summary.run_id} is still running: it has no certificate yet")
+        raise StationError(409, f"run {summary.run_id} is still running: it has no certificate yet")
     body = await run_in_threadpool(_certificate, Path(summary.run_dir), kind)
     if kind == "html":
         headers = {"Content-Security-Policy": CERTIFICATE_POLICY}
@@ -282,7 +274,7 @@ async def record_file(request: Request) -> Response:
     name = request.path_params["name"]
     data = await run_in_threadpool(_read_record_file, Path(summary.run_dir), name)
     if data is None:
-        raise RefusalError(404, f"run {summary.run_id} has no file {name!r}")
+        raise StationError(404, f"run {summary.run_id} has no file {name!r}")
     text = Path(name).suffix.lower() in TEXT_SUFFIXES
     media = "text/plain; charset=utf-8" if text else "application/octet-stream"
     # nosniff: a record file is shown as what it is, never taken for a page to run.
