@@ -22,6 +22,8 @@ class HistoryPoint:
     ci95_low: float | None  # the 95 % interval of the value (None: the record has none)
     ci95_high: float | None
     limit: float | None
+    # The unit the procedure wrote its limit in (``written_unit``, e.g. "sccm"), the one a trend
+    # shows values in; the values themselves stay in Pa·m³/s. "Pa*m**3/s" when it cannot be told.
     unit: str
     outcome: str | None  # PASS, FAIL, INCONCLUSIVE, MEASURED (None: not judged)
 
