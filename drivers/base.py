@@ -28,7 +28,7 @@ from drivers.errors import (
     InstrumentTimeoutError,
     ProtocolError,
 )
-from drivers.transport import Transport, VisaTransport
+from drivers.transport import TRANSPORT_OPTION, Transport, VisaTransport
 
 T = TypeVar("T")
 
@@ -68,8 +68,17 @@ class Instrument:
     read_termination: ClassVar[str] = "\n"
 
     @classmethod
-    def visa_transport(cls, resource: str, timeout_s: float, visa_options: dict[str, Any]) -> VisaTransport:
-        """A pyvisa-py connection to ``resource`` framed for this instrument's replies."""
+    def visa_transport(cls, resource: str, timeout_s: float, visa_options: dict[str, Any]) -> Transport:
+        """A pyvisa-py connection to ``resource`` framed for this instrument's replies.
+
+        When the options carry a :class:`~drivers.transport.TransportOpener` (under
+        :data:`~drivers.transport.TRANSPORT_OPTION`: a simulated instrument in this process),
+        that opens the connection instead, and ``resource`` only names it.
+        """
+        opener = visa_options.get(TRANSPORT_OPTION)
+        if opener is not None:
+            transport: Transport = opener(cls.read_termination, timeout_s)
+            return transport
         return VisaTransport(
             resource, read_termination=cls.read_termination, timeout_s=timeout_s, open_options=visa_options
         )

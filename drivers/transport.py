@@ -98,6 +98,23 @@ class Transport(Protocol):
         ...
 
 
+class TransportOpener(Protocol):
+    """Opens a :class:`Transport` without VISA: an instrument simulated in this very process.
+
+    Given as the driver option :data:`TRANSPORT_OPTION`, it takes the place of the pyvisa
+    connection a driver would open (see ``drivers.base.Instrument.visa_transport``); the driver
+    and its protocol code are the same either way.
+    """
+
+    def __call__(self, read_termination: str, timeout_s: float) -> Transport:
+        """A new connection whose lines end with ``read_termination``, each read bounded by ``timeout_s``."""
+        ...
+
+
+#: The driver option (``open_instrument(..., transport=opener)``) that carries a :class:`TransportOpener`.
+TRANSPORT_OPTION = "transport"
+
+
 class VisaTransport:
     """A :class:`Transport` over a pyvisa resource (TCPIP SOCKET or serial, ASRLsocket included).
 

@@ -26,6 +26,7 @@ from typing import Any, NoReturn
 from rig import __version__
 from rig.commands import (
     analyze,
+    evaluate,
     instruments,
     keys,
     plan,
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.register(sub)
     run.register(sub)
     plan.register(sub)
+    evaluate.register(sub)
     report.register(sub)
     verify.register(sub)
     keys.register(sub)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from rig.bench import BenchSpec
 from rig.clock import Clock
@@ -39,6 +39,11 @@ class BenchAccess:
         return None if self.simulation is None else self.simulation.act
 
 
+# How a simulated bench's instruments are reached: their servers on loopback TCP through
+# pyvisa-py (what `rig run --sim` does), or their protocol fed in this process (campaigns).
+SimTransport = Literal["tcp", "inprocess"]
+
+
 def open_bench(
     bench: BenchSpec,
     *,
@@ -47,6 +52,7 @@ def open_bench(
     stack: ExitStack,
     seed: int | None = None,
     command: str = "rig",
+    transport: SimTransport = "tcp",
 ) -> BenchAccess:
     """The bench file's resources, or (``sim``) its simulated servers started on ``clock``, locked.
 
@@ -54,12 +60,26 @@ def open_bench(
     bench: once its servers are bound, on their own ports) and stay locked, like the simulated
     servers stay up, until ``stack`` closes. Raises :class:`rig.execution.bench_lock.BenchBusyError`
     when another process holds the bench.
+
+    ``transport="inprocess"`` (a simulated bench only) reaches the simulated instruments without
+    sockets (:mod:`rig.sim.inprocess`): no server is started, and nothing is locked, since no
+    other process can reach instruments that live in this one.
     """
     if sim:
         if not bench.simulated:
             raise InputError(f"{bench.source}: bench {bench.name!r} has no physics: part; --sim needs one")
         from rig.sim.simulated_rig import SimulatedRig
 
+        if transport == "inprocess":
+            from rig.sim.inprocess import inprocess_options, inprocess_resources
+
+            built = SimulatedRig(bench, clock, seed=seed)  # never started: no port is bound
+            return BenchAccess(
+                inprocess_resources(built),
+                built.simulation,
+                seed=built.simulation.seed,
+                driver_options=inprocess_options(built),
+            )
         rig = stack.enter_context(SimulatedRig(bench, clock, seed=seed))
         resources = {name: e["resource"] for name, e in rig.resources().items()}
         lock = stack.enter_context(hold_bench(bench.name, resources.values(), command))

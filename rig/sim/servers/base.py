@@ -445,9 +445,7 @@ class InstrumentServer(abc.ABC):
 
     def _send(self, conn: socket.socket, replies: list[bytes]) -> bool:
         for reply in replies:
-            if self.faults.active("timeout") is not None:
-                continue
-            if self._dropped():
+            if self.reply_lost():
                 continue
             latency_s = self.faults.active("latency")
             if latency_s and latency_s > 0 and self._stop.wait(min(latency_s, _MAX_LATENCY_S)):
@@ -463,6 +461,14 @@ class InstrumentServer(abc.ABC):
                 # Includes the send timeout: a client that never reads is dropped.
                 return False
         return True
+
+    def reply_lost(self) -> bool:
+        """Whether the reply about to be sent is lost: a "timeout" fault, or the N-th under "drop".
+
+        Asked once per reply, in order (a "drop" fault counts them): the TCP path and the
+        in-process transport (:mod:`rig.sim.inprocess`) lose the same replies.
+        """
+        return self.faults.active("timeout") is not None or self._dropped()
 
     def _dropped(self) -> bool:
         """Whether this reply is the N-th one under an active "drop" fault (then it is lost)."""

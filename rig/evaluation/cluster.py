@@ -1,0 +1,113 @@
+"""Runs spread over Dask (dask.distributed): local worker processes, or a lab's scheduler.
+
+Each run is one task (:func:`rig.evaluation.tasks.run_task`); tasks share nothing, so any
+worker takes any of them. By default a :class:`distributed.LocalCluster` of ``workers``
+processes (one thread each: a run is CPU-bound Python) is started on 127.0.0.1 and stopped
+afterwards; with a scheduler address the runs go to that scheduler's workers, which need
+Leakrig installed (and nothing else: a task carries the procedure's and bench's texts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from rig.errors import InputError
+from rig.evaluation.tasks import RunResult, RunTask, run_task
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+# distributed is imported where used (a command that evaluates nothing never pays for it); its
+# constructors and as_completed carry no annotations, hence the no-untyped-call ignores.
+
+# How long to wait for a given scheduler to answer before saying it cannot be reached.
+CONNECT_TIMEOUT_S = 10.0
+# Progress is printed at most this often (and once at the end).
+PROGRESS_EVERY_S = 2.0
+
+
+def default_workers() -> int:
+    """One worker process per CPU this process may use."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client]:
+    """A connected ``distributed.Client``: to ``scheduler``, or to a local cluster of ``workers``."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError, ValueError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise InputError(f"--scheduler {scheduler}: cannot connect ({reason})") from None
+        with client:
+            yield client
+        return
+    count = workers if workers is not None else default_workers()
+    with (
+        LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=count,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            scheduler_port=0,
+            # Its HTTP server (the dashboard's, when bokeh is installed) on loopback, any free port.
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
+        yield client
+
+
+def run_on(
+    client: Client,
+    tasks: Sequence[RunTask],
+    measurement: str,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> list[RunResult]:
+    """Every task's result (in completion order); a task that fails on its worker comes back ABORTED."""
+    from distributed import as_completed
+
+    futures = client.map(run_task, tasks, measurement=measurement, pure=False)
+    task_of = {future.key: task for future, task in zip(futures, tasks, strict=True)}
+    results: list[RunResult] = []
+    started = time.perf_counter()
+    for future in as_completed(futures):  # type: ignore[no-untyped-call]
+        try:
+            results.append(future.result())
+        except Exception as exc:  # the worker died under it, or the task could not be unpickled
+            task = task_of[future.key]
+            reason = " ".join(str(exc).split()) or "no message"
+            results.append(
+                RunResult(task.factor, task.seed, "ABORTED", f"{type(exc).__name__}: {reason}", None, 0.0)
+            )
+        if progress is not None:
+            progress(len(results), len(tasks), time.perf_counter() - started)
+    return results
+
+
+class ProgressLine:
+    """``evaluate: 12/24 runs, 3.1 runs/s`` on ``stream``, at most every 2 s and at the end."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+        self._last = -float("inf")
+
+    def __call__(self, done: int, total: int, elapsed_s: float) -> None:
+        """Report ``done`` of ``total`` runs after ``elapsed_s``."""
+        now = time.perf_counter()
+        if done < total and now - self._last < PROGRESS_EVERY_S:
+            return
+        self._last = now
+        rate = done / elapsed_s if elapsed_s > 0 else 0.0
+        stream = self.stream if self.stream is not None else sys.stderr  # stderr as it is now
+        print(f"evaluate: {done}/{total} runs, {rate:.2f} runs/s", file=stream, flush=True)
