@@ -75,17 +75,28 @@ class Mute(_Server):
 
     def __init__(self) -> None:
         self._held: list[socket.socket] = []
-        self._connected = threading.Event()
+        self._asked = threading.Event()
         super().__init__()
         self.resource = f"TCPIP::127.0.0.1::{self.port}::SOCKET"
 
     def _took(self, conn: socket.socket) -> None:
         self._held.append(conn)
-        self._connected.set()
+        threading.Thread(target=self._listen, args=(conn,), name="mute-reader", daemon=True).start()
 
-    def wait_for_connection(self, timeout_s: float) -> bool:
-        """True once a client has connected (within ``timeout_s``)."""
-        return self._connected.wait(timeout_s)
+    def _listen(self, conn: socket.socket) -> None:
+        try:
+            if conn.recv(4096):
+                self._asked.set()
+        except OSError:
+            pass
+
+    def wait_for_request(self, timeout_s: float) -> bool:
+        """True once a client has sent something (within ``timeout_s``): it now waits for the reply.
+
+        Surer than a connection: any process may connect to a port (one that reconnects to a port
+        a finished test's server had), but only the command under test sends it a request.
+        """
+        return self._asked.wait(timeout_s)
 
     def close(self) -> None:
         """Stop listening and drop every held connection."""

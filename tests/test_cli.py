@@ -117,7 +117,7 @@ def test_ctrl_c_is_one_line_with_exit_130(tmp_path: Path) -> None:
             text=True,
         )
         try:
-            assert mute.wait_for_connection(TIMEOUT_S)  # the probe now waits for a reply that never comes
+            assert mute.wait_for_request(TIMEOUT_S)  # the probe now waits for a reply that never comes
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=TIMEOUT_S)
         finally:
