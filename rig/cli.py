@@ -35,6 +35,7 @@ from rig.commands import (
     runs,
     sim,
     station,
+    store,
     validate,
     verify,
 )
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.register(sub)
     schema_command.register(sub)
     station.register(sub)
+    store.register(sub)
     for path, command_parser in _command_parsers(parser, ()):
         _global_options(command_parser, visa=path in OPENS_INSTRUMENTS, default=argparse.SUPPRESS)
     return parser
