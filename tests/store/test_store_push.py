@@ -44,6 +44,8 @@ def test_two_benches_push_into_one_store_and_runs_lists_both(
     assert [r["run_id"] for r in listed] == sorted(
         map(_run_id, (*benches.a_runs, *benches.b_runs)), reverse=True
     )
+    code, out, err = rig(capsys, "runs", "--store", store_url)  # plain columns, as piped
+    assert code == 0 and all(_run_id(d) in out for d in (*benches.a_runs, *benches.b_runs)), err
     # The same fields, with the same values, as the bench's own `rig runs --json`.
     code, out, err = rig(capsys, "runs", "--data-dir", str(benches.a_data), "--json")
     local = json.loads(out)
