@@ -36,6 +36,7 @@ from rig.commands import (
     runs,
     sim,
     station,
+    store,
     trend,
     validate,
     verify,
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema_command.register(sub)
     station.register(sub)
     trend.register(sub)
+    store.register(sub)
     for path, command_parser in _command_parsers(parser, ()):
         _global_options(command_parser, visa=path in OPENS_INSTRUMENTS, default=argparse.SUPPRESS)
     return parser

@@ -56,6 +56,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--operator", help="who runs the test (default: the config file's operator, else the login name)"
     )
+    p.add_argument("--part", metavar="NUMBER", help="part number of the article tested (recorded)")
+    p.add_argument("--serial", metavar="NUMBER", help="serial number of the article tested (recorded)")
     p.add_argument(
         "--json", action="store_true", help="end with one JSON line: run_id, verdict, measurements"
     )
@@ -80,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         allow_expired_calibration=args.allow_expired_calibration,
         visa_library=getattr(args, "visa_library", None),
         config=getattr(args, "config", None),
+        part=args.part,
+        serial=args.serial,
     )
     launched = launch(procedure, options)
     outcome = launched.executed.outcome
@@ -111,6 +115,9 @@ class RunOptions:
     observers: tuple[RunObserver, ...] = ()
     on_start: Callable[[Runner, str | None], None] | None = None
     started_from: str = "command line"
+    # The article tested, as run.json's "article" records it (none recorded when both are None).
+    part: str | None = None
+    serial: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +196,8 @@ def launch(procedure: Procedure, options: RunOptions) -> Launched:
     }
     if problems:
         metadata["calibration_override"] = problems
+    if options.part is not None or options.serial is not None:
+        metadata["article"] = {"part": options.part, "serial": options.serial}
     with ExitStack() as stack:
         clock: Clock = WallClock()
         if options.sim:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rig.commands.runs_analyze import analyze_run
 from rig.commands.runs_analyze import register as register_analyze
+from rig.errors import InputError
 from rig.record.run_store import RunStore, RunSummary
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ def register(sub: Any) -> None:
     runs = sub.add_parser("runs", help="list recorded runs", description="Recorded runs and their status.")
     runs.add_argument("--data-dir", help="data directory (default: the user's data directory)")
     runs.add_argument("--json", action="store_true", help="print JSON")
+    _search_options(runs)
     runs_sub = runs.add_subparsers(dest="runs_command")
     show = runs_sub.add_parser("show", help="one run in detail")
     show.add_argument("run_id", help="run id (or a unique prefix)")
@@ -41,23 +43,63 @@ def register(sub: Any) -> None:
     runs.set_defaults(handler=run)
 
 
+def _search_options(runs: argparse.ArgumentParser) -> None:
+    """--store and the search filters (the local index and the lab store alike)."""
+    runs.add_argument(
+        "--store",
+        metavar="URL",
+        help="list the lab store's runs (every bench's; a PostgreSQL URL) instead of the data directory's",
+    )
+    runs.add_argument("--bench", help="only runs on this bench (its name)")
+    runs.add_argument("--procedure", help="only runs of this procedure (its name)")
+    runs.add_argument("--part", help="only runs of this part number")
+    runs.add_argument("--serial", help="only runs of this serial number")
+    runs.add_argument("--verdict", help="only runs with this verdict (PASS, FAIL, INCONCLUSIVE, ABORTED)")
+    runs.add_argument("--since", metavar="DATE", help="only runs started on or after DATE (YYYY-MM-DD, UTC)")
+    runs.add_argument("--until", metavar="DATE", help="only runs started on or before DATE (YYYY-MM-DD, UTC)")
+
+
+def _listed(args: argparse.Namespace, store: RunStore) -> tuple[list[RunSummary], str]:
+    """The runs to list (filtered) and where they are (for the table's title)."""
+    from rig.store.filters import RunFilter, parse_when
+
+    run_filter = RunFilter(
+        bench=args.bench,
+        procedure=args.procedure,
+        part=args.part,
+        serial=args.serial,
+        verdict=args.verdict,
+        since=None if args.since is None else parse_when(args.since, "--since"),
+        until=None if args.until is None else parse_when(args.until, "--until", end_of_day=True),
+    )
+    if args.store is not None:
+        from rig.store.connection import open_store, shown
+        from rig.store.query import store_runs
+
+        with open_store(args.store) as conn:
+            return store_runs(conn, run_filter), f"the lab store ({shown(args.store)})"
+    return [r for r in store.runs() if run_filter.matches(r)], str(store.data_dir)
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute ``rig runs``, ``rig runs show`` or ``rig runs analyze``: read only, nothing in the data
     directory is written (``--plot`` writes only its image)."""
     data_dir = getattr(args, "sub_data_dir", None) or args.data_dir
     store = RunStore(data_dir)
+    if args.runs_command is not None and args.store is not None:
+        raise InputError("--store lists the lab store's runs; `rig store pull RUN_ID` fetches one to show")
     if args.runs_command == "show":
         return _show(store, args)
     if args.runs_command == "analyze":
         # Its --json is its own: the refit's one object, as rig analyze prints it.
         args.sub_json = args.sub_json or args.json
         return analyze_run(store, args)
-    runs = store.runs()
+    runs, where = _listed(args, store)
     if args.json:
         print(json.dumps([asdict(r) for r in runs]))
         return 0
     if not runs:
-        print(f"no runs in {store.data_dir}")
+        print(f"no runs in {where}")
         return 0
     # Imported here: rich takes a while to load, and --json needs none of it.
     from rig.commands.runs_show import plain_lines, runs_table
@@ -68,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from rig.commands.consoles import output_console
 
-    output_console().print(runs_table(runs, f"Runs in {store.data_dir}"))
+    output_console().print(runs_table(runs, f"Runs in {where}"))
     return 0
 
 

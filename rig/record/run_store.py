@@ -80,6 +80,19 @@ class RunSummary:
     pid: int
 
 
+# The index's schema version, kept in SQLite's `PRAGMA user_version` (an index from before versions
+# has none: 0). Version n is _MIGRATIONS[n - 1], the statements that bring version n - 1 to n; a
+# change to the index is a new migration appended (and the columns below changed to match), never an
+# edit of a released one.
+INDEX_VERSION = 1
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1: one row per run
+        "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, procedure TEXT, bench TEXT,"
+        " started TEXT, ended TEXT, status TEXT, verdict TEXT, reason TEXT, run_dir TEXT,"
+        " pid INTEGER)",
+    ),
+)
+
 # Column → the Python types its value may have (None where the column may be NULL).
 _COLUMNS: dict[str, tuple[type, ...]] = {
     "run_id": (str,),
@@ -117,12 +130,41 @@ class RunStore:
         """
         check_writable_dir(self.data_dir, "data directory")
         with self._connect(damaged="cannot be written") as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, procedure TEXT, bench TEXT,"
-                " started TEXT, ended TEXT, status TEXT, verdict TEXT, reason TEXT, run_dir TEXT,"
-                " pid INTEGER)"
+            self._migrate(db)
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """Bring the index to :data:`INDEX_VERSION`: the migrations it lacks, in order, in one transaction.
+
+        An index without a version (``PRAGMA user_version`` 0) that has a runs table with version
+        1's columns was written before indexes had versions: it is version 1 as it stands.
+        """
+        # IMMEDIATE: the write lock from the start, so that two writers cannot both migrate.
+        db.execute("BEGIN IMMEDIATE")
+        version = self._version(db)
+        for number in range(version + 1, INDEX_VERSION + 1):
+            for statement in _MIGRATIONS[number - 1]:
+                db.execute(statement)
+        if version != INDEX_VERSION or self._stamped(db) != INDEX_VERSION:
+            db.execute(f"PRAGMA user_version = {INDEX_VERSION}")
+        self._check_schema(db)
+
+    @staticmethod
+    def _stamped(db: sqlite3.Connection) -> int:
+        row = db.execute("PRAGMA user_version").fetchone()
+        return int(row[0]) if row else 0
+
+    def _version(self, db: sqlite3.Connection) -> int:
+        """The index's schema version (0: none yet); :class:`DamagedRecordError` if a newer rig wrote it."""
+        stamped = self._stamped(db)
+        if stamped > INDEX_VERSION:
+            raise DamagedRecordError(
+                f"{self._db} is not a run index of this version (it is version {stamped}, written by a"
+                f" newer rig; this one reads up to version {INDEX_VERSION})"
             )
-            self._check_schema(db)
+        if stamped == 0 and db.execute("PRAGMA table_info(runs)").fetchall():
+            self._check_columns(db)  # an unversioned index must be today's version 1 to be taken as it
+            return 1
+        return stamped
 
     @contextlib.contextmanager
     def _connect(
@@ -153,6 +195,10 @@ class RunStore:
             db.close()
 
     def _check_schema(self, db: sqlite3.Connection) -> None:
+        self._version(db)
+        self._check_columns(db)
+
+    def _check_columns(self, db: sqlite3.Connection) -> None:
         columns = tuple(row[1] for row in db.execute("PRAGMA table_info(runs)"))
         if not columns:
             raise DamagedRecordError(f"{self._db} is not a run index (it has no runs table)")

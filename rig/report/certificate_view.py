@@ -228,11 +228,19 @@ def _tested(run: RunRecord, run_id: str) -> list[Fact]:
         )
     else:
         simulated = "no: real instruments"
+    article = mapping(info.get("article"))
+    # Shown only when recorded: runs from before `rig run --part/--serial` name no article.
+    tested_article = [
+        Fact(label, as_text(article.get(key)), mono=True)
+        for key, label in (("part", "part number"), ("serial", "serial number"))
+        if article.get(key) is not None
+    ]
     return [
         Fact("procedure", as_text(info.get("procedure") or procedure.get("procedure"))),
         Fact("procedure description", as_text(procedure.get("description"))),
         Fact("bench", as_text(info.get("bench") or bench.get("bench"))),
         Fact("bench description", as_text(bench.get("description"))),
+        *tested_article,
         Fact("run", run_id, mono=True),
         Fact("started", as_text(info.get("started"))),
         # A simulated run proves the software, not the article: shown as a warning.
