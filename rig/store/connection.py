@@ -8,6 +8,7 @@ The URL is a libpq connection string or URI (``postgresql://user@host:5432/leakr
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,11 @@ import psycopg
 from psycopg import conninfo
 
 from rig.errors import InputError
+
+# psycopg logs a warning of its own when a batch it pipelines (executemany) is cut short by a
+# server error; that error is what the command reports, as its one line, so the warning would be
+# a second line saying the same.
+logging.getLogger("psycopg").setLevel(logging.ERROR)
 
 STORE_ENV = "LEAKRIG_STORE"
 CONNECT_TIMEOUT_S = 10
