@@ -25,7 +25,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -189,9 +189,13 @@ def _check_is_run(run_dir: Path) -> None:
         raise InputError(f"{run_dir}: not a run directory (no {MANIFEST}, {SIGNATURE} or run.json)")
 
 
-def _scan(run_dir: Path) -> _Scan:
-    digests: dict[str, str] = {}
-    irregular: list[str] = []
+def record_entries(run_dir: Path) -> Iterator[tuple[str, Path, int]]:
+    """Every entry under ``run_dir`` that is not a directory: its POSIX path relative to ``run_dir``,
+    its path and its mode (lstat: a symlink is reported as itself, never followed out of the run).
+
+    Raises :class:`InputError` (one line) for a directory that cannot be listed or an entry that
+    cannot be looked at.
+    """
     pending = [run_dir]
     while pending:
         directory = pending.pop()
@@ -202,19 +206,26 @@ def _scan(run_dir: Path) -> _Scan:
         for entry in entries:
             path = Path(entry.path)
             rel = path.relative_to(run_dir).as_posix()
-            if directory == run_dir and entry.name in _SEALING_FILES:
-                continue
             try:
-                # lstat, not stat: a symlink is reported as itself, never followed out of the run.
                 mode = entry.stat(follow_symlinks=False).st_mode
             except OSError as exc:
                 raise InputError(f"{rel}: cannot read: {exc.strerror or exc}") from exc
             if stat.S_ISDIR(mode):
                 pending.append(path)
-            elif stat.S_ISREG(mode):
-                digests[rel] = _sha256(path, rel)
             else:
-                irregular.append(rel)
+                yield rel, path, mode
+
+
+def _scan(run_dir: Path) -> _Scan:
+    digests: dict[str, str] = {}
+    irregular: list[str] = []
+    for rel, path, mode in record_entries(run_dir):
+        if rel in _SEALING_FILES:  # at the top only: a relative path without a folder
+            continue
+        if stat.S_ISREG(mode):
+            digests[rel] = _sha256(path, rel)
+        else:
+            irregular.append(rel)
     return _Scan(dict(sorted(digests.items())), sorted(irregular))
 
 

@@ -25,6 +25,7 @@ from rig.record.results import RunResults
 from rig.record.run_record import RunRecord
 from rig.record.run_samples import FloatArray, RunSamples
 from rig.record.run_writer import SAMPLES
+from rig.report.figure_file import write_figure
 from rig.report.fit_view import (
     fitted_quantity_name,
     line_as_raw_pressure,
@@ -201,21 +202,7 @@ def plot_run(run: RunRecord, path: str | Path) -> Path:
     A run whose samples cannot be read, or a file that cannot be written, raises
     :class:`rig.errors.InputError`.
     """
-    out = Path(path)
-    if not out.parent.is_dir():
-        # Checked first so a mistyped path fails at once, not after drawing the run.
-        raise InputError(f"cannot write {out}: no directory {out.parent}")
-    from matplotlib.figure import Figure
-
-    suffix = out.suffix.lower().lstrip(".")
-    if suffix and suffix not in Figure().canvas.get_supported_filetypes():
-        raise InputError(f"cannot write {out}: unknown image type .{suffix} (use .png)")
-    fig = draw_run(run)
-    try:
-        fig.savefig(out, dpi=120)
-    except OSError as exc:
-        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
-    return out
+    return write_figure(path, lambda: draw_run(run))
 
 
 def draw_run(run: RunRecord) -> Figure:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from rig.errors import InputError
 from rig.report.certificate_plot import LIMIT_COLOUR
+from rig.report.figure_file import write_figure
 from rig.report.fit_view import measurement_colour, plain_number
 from rig.report.trend_view import Trend
 
@@ -31,16 +32,9 @@ def plot_trend(trend: Trend, path: str | Path) -> Path:
     cannot be written raises :class:`rig.errors.InputError` (one line).
     """
     out = Path(path)
-    if not out.parent.is_dir():
-        raise InputError(f"cannot write {out}: no directory {out.parent}")
     if out.suffix.lower() != ".png":
         raise InputError(f"cannot write {out}: the trend is drawn as a PNG (name the file .png)")
-    fig = trend_figure(trend)
-    try:
-        fig.savefig(out, dpi=120)
-    except OSError as exc:
-        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
-    return out
+    return write_figure(out, lambda: trend_figure(trend))
 
 
 def trend_figure(trend: Trend) -> Figure:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import stat
 import tempfile
 from collections.abc import Mapping
@@ -18,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from rig.record.integrity import MANIFEST, describe
+from rig.errors import InputError
+from rig.record.integrity import MANIFEST, describe, record_entries
 from rig.record.measurement import Measurement
 from rig.record.results import RunResults
 from rig.record.run_store import RunSummary
@@ -110,26 +110,16 @@ def read_files(run_dir: Path) -> dict[str, bytes]:
     """Every regular file under ``run_dir`` by its POSIX path relative to it; :class:`RefusedError` for
     anything else (a symlink could point anywhere) or a file that cannot be read."""
     files: dict[str, bytes] = {}
-    pending = [run_dir]
-    while pending:
-        directory = pending.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError as exc:
-            raise RefusedError(f"{directory}: cannot list: {exc.strerror or exc}") from None
-        for entry in entries:
-            path = Path(entry.path)
-            rel = path.relative_to(run_dir).as_posix()
-            mode = entry.stat(follow_symlinks=False).st_mode
-            if stat.S_ISDIR(mode):
-                pending.append(path)
-            elif stat.S_ISREG(mode):
-                try:
-                    files[rel] = path.read_bytes()
-                except OSError as exc:
-                    raise RefusedError(f"{rel}: cannot read: {exc.strerror or exc}") from None
-            else:
+    try:
+        for rel, path, mode in record_entries(run_dir):
+            if not stat.S_ISREG(mode):
                 raise RefusedError(f"{rel}: not a regular file")
+            try:
+                files[rel] = path.read_bytes()
+            except OSError as exc:
+                raise RefusedError(f"{rel}: cannot read: {exc.strerror or exc}") from None
+    except InputError as exc:
+        raise RefusedError(str(exc)) from None
     return dict(sorted(files.items()))
 
 
