@@ -223,6 +223,8 @@ async def _start(request: Request) -> Response:
     speed = _optional(body, "speed", (int, float), "a number")
     sim = _optional(body, "sim", bool, "true or false")
     operator = _optional(body, "operator", str, "a name")
+    part = _optional(body, "part", str, "text")
+    serial = _optional(body, "serial", str, "text")
     station = _station(request)
     run_id = await run_in_threadpool(
         lambda: station.start(
@@ -232,9 +234,16 @@ async def _start(request: Request) -> Response:
             sim=sim,
             origin=origin(request),
             operator=operator.strip()[:80] if operator else None,
+            article=(_short(part), _short(serial)),
         )
     )
     return JSONResponse({"run_id": run_id}, status_code=201)
+
+
+def _short(text: str | None) -> str | None:
+    """A part or serial number as the record keeps it: trimmed, at most 80 characters, None if empty."""
+    trimmed = (text or "").strip()[:80]
+    return trimmed or None
 
 
 async def _stop(request: Request) -> Response:

@@ -114,8 +114,11 @@ class Station:
         sim: bool | None,
         origin: str,
         operator: str | None,
+        article: tuple[str | None, str | None] = (None, None),
     ) -> str | None:
         """Start the procedure ``given``; return the run's id once it has begun (None: not recorded).
+
+        ``article`` is the part and serial number of what is tested (recorded in run.json).
 
         Refused (:class:`StationError`) while a run goes on, for a procedure that does not
         validate or is not for this bench, or when the bench could not be opened.
@@ -141,7 +144,7 @@ class Station:
             active = ActiveRun(feed)
             active.thread = thread = threading.Thread(
                 target=self._run,
-                args=(active, procedure, seed, speed, simulate, origin, operator),
+                args=(active, procedure, seed, speed, simulate, origin, operator, article),
                 name="station-run",
             )
             self.active = active
@@ -163,6 +166,7 @@ class Station:
         sim: bool,
         origin: str,
         operator: str | None,
+        article: tuple[str | None, str | None],
     ) -> None:
         from rig.commands.run import RunOptions, launch
 
@@ -185,6 +189,8 @@ class Station:
             observers=(active.feed,),
             on_start=begun,
             started_from=origin,
+            part=article[0],
+            serial=article[1],
         )
         try:
             launched = launch(procedure, options)

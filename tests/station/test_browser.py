@@ -98,6 +98,8 @@ def test_a_seal_repair_certified_from_the_page(browser: Any, tmp_path: Path, sho
         operator_tab.get_by_test_id("procedure").select_option(PROCEDURE)
         operator_tab.get_by_test_id("seed").fill(str(SEED))
         operator_tab.get_by_test_id("operator").fill("A. Tester")
+        operator_tab.get_by_test_id("part").fill("PrK-hatch-seal")
+        operator_tab.get_by_test_id("serial").fill("SN-0042")
         operator_tab.screenshot(path=shots / "01-ready.png", full_page=True)
         operator_tab.get_by_test_id("start").click()
 
@@ -193,7 +195,8 @@ def _same_record(page_run: Path, cli_data: Path) -> None:
     page_info = json.loads((page_run / "run.json").read_text())
     cli_info = json.loads((cli_run / "run.json").read_text())
     differ = {k for k in page_info.keys() | cli_info.keys() if page_info.get(k) != cli_info.get(k)}
-    assert differ <= {"run_id", "started", "started_from", "operator", "identities"}, differ
+    assert differ <= {"run_id", "started", "started_from", "operator", "identities", "article"}, differ
+    assert page_info["article"] == {"part": "PrK-hatch-seal", "serial": "SN-0042"}
     assert (
         page_info["started_from"] == "station (client 127.0.0.1)"
         and cli_info["started_from"] == "command line"

@@ -125,6 +125,7 @@ def test_without_the_token_nothing_moves(station: StationProcess, viewer: httpx.
         (b'{"procedure": "pressure_decay.yaml", "speed": 0}', 400, "--speed must be"),
         (b'{"procedure": "pressure_decay.yaml", "speed": 1e9}', 400, "--speed must be"),
         (b'{"procedure": "pressure_decay.yaml", "sim": false}', 400, "simulations only"),
+        (b'{"procedure": "pressure_decay.yaml", "part": 5}', 400, "part must be text"),
         (b'{"procedure": "nope.yaml"}', 404, "no procedure"),
         (b'{"procedure": "../../../etc/passwd"}', 400, "not a procedure file"),
         (b'{"procedure": "/etc/passwd"}', 400, "not a procedure file"),

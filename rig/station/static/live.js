@@ -51,6 +51,10 @@ async function startRun() {
   if (!state.sim) body.sim = simulate;
   const speed = $("speed").value.trim();
   if (speed !== "" && simulate) body.speed = Number(speed);
+  for (const field of ["part", "serial"]) {
+    const value = $(field).value.trim();
+    if (value) body[field] = value;
+  }
   const operator = $("operator").value.trim();
   if (operator) {
     body.operator = operator;
