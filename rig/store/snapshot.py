@@ -46,7 +46,7 @@ class StoredMeasurement:
     value: float | None
     uncertainty_k2: float | None  # expanded uncertainty U, k = 2
     limit: float | None
-    unit: str | None
+    unit: str | None  # the unit the procedure wrote the limit in (values stay in Pa·m³/s)
     outcome: str | None
 
 
@@ -142,6 +142,9 @@ def take(run_dir: Path, summary: RunSummary | None, trust: TrustStore) -> Snapsh
     """
     if summary is not None and summary.status in UNFINISHED:
         raise UnfinishedError(f"{summary.run_id}: {summary.status}, not finished: skipped")
+    # Checked before reading a byte: `rig store push /` must not read the whole disk to say no.
+    if not (run_dir / "run.json").is_file():
+        raise RefusedError(f"{run_dir}: not a run directory (no run.json)")
     files = read_files(run_dir)
     if MANIFEST not in files:
         raise UnfinishedError(f"{run_dir}: not sealed (still running, or interrupted): skipped")
@@ -210,7 +213,9 @@ def _stored(m: Measurement) -> StoredMeasurement:
         value=m.value_pa_m3_s,
         uncertainty_k2=m.expanded_uncertainty_pa_m3_s,
         limit=m.limit_pa_m3_s,
-        unit=m.unit,
+        # The unit the procedure wrote its limit in (a trend shows values in it); the values stay
+        # in Pa·m³/s, as rig.record.history.HistoryPoint has it.
+        unit=m.written_unit or m.unit,
         outcome=None if m.outcome is None else m.outcome.value,
     )
 

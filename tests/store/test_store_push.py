@@ -200,3 +200,12 @@ def test_a_long_backlog_reports_its_progress_on_stderr(
         "rig store: 2/2 runs of the backlog pushed",
     ]
     assert out.splitlines()[-1] == "2 stored, 0 already present, 0 refused, 0 skipped"
+
+
+def test_a_directory_that_is_no_run_is_refused_before_it_is_read(
+    capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "big").write_bytes(b"x" * 1000)
+    code, out, err = rig(capsys, "store", "push", str(tmp_path), "--store", store_url)
+    assert code == 1 and "not a run directory (no run.json)" in err
+    assert out.splitlines()[-1] == "0 stored, 0 already present, 1 refused, 0 skipped"

@@ -97,7 +97,8 @@ def test_store_history_is_oldest_first_with_value_plus_or_minus_u(benches: Bench
         assert point.value == decay["value"] and point.limit == decay["limit"]
         assert point.ci95_low == pytest.approx(decay["value"] - 2 * decay["stderr"])
         assert point.ci95_high == pytest.approx(decay["value"] + 2 * decay["stderr"])
-        assert (point.unit, point.outcome) == ("Pa*m**3/s", "PASS")
+        # The unit the procedure wrote its limit in, as the local history gives it (values in Pa·m³/s).
+        assert (point.unit, point.outcome) == (decay["written_unit"], "PASS") == ("sccm", "PASS")
     assert {p.bench for p in points} == {"vacuum_chamber_mockup", "vgc_chamber"}
     assert StoreHistory(full_store).history("pressure_decay", "no_such") == []
 
