@@ -21,6 +21,7 @@ from rig.cli import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_SOFTWARE, EXIT_USAG
 from rig.record.run_store import RunStore
 from tests.commands.test_run_errors import BENCH
 from tests.listening import Mute, nobody_listening
+from tests.processes import as_from_a_shell
 
 ROOT = Path(__file__).resolve().parents[1]
 DECAY_CSV = ROOT / "procedures" / "examples" / "pressure_decay_1L.csv"
@@ -111,6 +112,7 @@ def test_ctrl_c_is_one_line_with_exit_130(tmp_path: Path) -> None:
         bench.write_text(BENCH.format(gauges=mute.resource, daq=nobody_listening()))
         proc = subprocess.Popen(
             [sys.executable, "-m", "rig", "instruments", "probe", "--bench", str(bench), "--timeout", "60"],
+            preexec_fn=as_from_a_shell,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

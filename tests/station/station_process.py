@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from tests.processes import as_from_a_shell
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "procedures" / "benches" / "vacuum_chamber_mockup.yaml"
 START_TIMEOUT_S = 30.0
@@ -69,6 +71,7 @@ class StationProcess:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             stdin=self.stdin,
+            preexec_fn=as_from_a_shell,  # stopped by SIGINT, as Ctrl-C stops it
             cwd=ROOT,
             env=self.env,
         )
