@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rig.commands.bench_access import EXIT_INVALID, load_or_report
 from rig.errors import InputError
-from rig.evaluation.cluster import ProgressLine
-from rig.evaluation.evaluate import Evaluation, evaluate
-from rig.evaluation.grid import parse_factors
+
+if TYPE_CHECKING:
+    from rig.evaluation.evaluate import Evaluation
 
 
 def register(sub: Any) -> None:
@@ -52,6 +52,11 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``rig evaluate``."""
+    # Imported here: dask and scipy take half a second, and every other `rig` command needs neither.
+    from rig.evaluation.cluster import ProgressLine
+    from rig.evaluation.evaluate import evaluate
+    from rig.evaluation.grid import parse_factors
+
     factors = parse_factors(args.factors)
     if args.scheduler is not None and args.workers is not None:
         raise InputError("--workers starts local workers; a --scheduler has its own: give one or the other")
