@@ -1,14 +1,24 @@
 /*
- * Inner loops of the chunked straight-line fit (see ext/_linfit.pyx), written with
- * GCC/Clang vector extensions so that they run two samples per instruction on any target
- * (SSE2 on x86-64, NEON on aarch64) without -ffast-math: the summation order is fixed
- * here, in four lanes, instead of being left to a reassociating optimiser.
+ * Inner loop of the one-pass straight-line fit (see ext/_linfit.pyx): the sums of one chunk,
+ * lag-1 products included, written with GCC/Clang vector extensions in four lanes. The summation
+ * order is fixed here (no -ffast-math), so every build and every clone gives the same bits: the
+ * baseline x86-64 build runs the four lanes as two SSE2 pairs, the AVX2 clone (picked at load time
+ * where the CPU has it, as the sliding kernel's is) in one register.
  *
- * The caller guarantees that every sample in [lo, hi) is finite; if one is not, the sums
- * come out non-finite and the caller redoes the chunk sample by sample.
+ * Per sample j of [lo, hi): a = t[j] - tc and b = (y[j] - yc) - beta * a, where (tc, yc) is the
+ * chunk's anchor (its first usable sample, so a = b = 0 there) and beta a provisional slope that
+ * keeps b at the scale of the noise whatever the trend. Sums:
+ *   out[0] sum a        out[1] sum b          out[2] sum a^2          out[3] sum a b     out[4] sum b^2
+ *   out[5] sum a_j a_(j+1)   out[6] sum a_j b_(j+1) + b_j a_(j+1)   out[7] sum b_j b_(j+1)
+ *   out[8] a and out[9] b of the last sample (hi - 1).
+ * (The fit needs the two cross lags only as their sum: one accumulator, one register fewer.)
+ * The lag sums run over the pairs inside [lo, hi).
  *
- * The ordinate is y[i] (tcomp == 0) or p[i] * k / temp[i] (tcomp != 0); the public
- * functions pass tcomp as a constant so that each inlined copy has no test in its loop.
+ * The caller guarantees that every sample in [lo, hi) is finite; if one is not, the sums come out
+ * non-finite and the caller redoes the chunk sample by sample.
+ *
+ * The ordinate is p[j] (tcomp == 0) or p[j] * k / temp[j] (tcomp != 0); each public function passes
+ * tcomp as a constant so that its inlined copy has no test in the loop.
  */
 #ifndef LEAKRIG_CHUNK_KERNELS_H
 #define LEAKRIG_CHUNK_KERNELS_H
@@ -16,134 +26,115 @@
 #include <stddef.h>
 #include <string.h>
 
-#if defined(__GNUC__) || defined(__clang__)
-#define LEAKRIG_CHUNK_SIMD 1
-typedef double leakrig_v2 __attribute__((vector_size(16)));
+#define LEAKRIG_CHUNK_SUMS 10
 
-static inline leakrig_v2 leakrig_load2(const double *p) {
-    leakrig_v2 r;
-    memcpy(&r, p, sizeof r); /* unaligned load without aliasing trouble */
-    return r;
-}
+/* On x86-64 with GCC and glibc (ifunc) also build an AVX2 clone, chosen at load time. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
+#define LEAKRIG_FIT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define LEAKRIG_FIT_CLONES
 #endif
 
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
-/* (r_(j-1), r_j) from the previous vector and this one, so each ordinate is computed once. */
-#define LEAKRIG_LAGGED(prev, cur) __builtin_shufflevector((prev), (cur), 1, 2)
+#define LEAKRIG_CHUNK_SIMD 1
+typedef double leakrig_v4 __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) leakrig_v4 leakrig_load4(const double *p) {
+    leakrig_v4 r;
+    memcpy(&r, p, sizeof r); /* unaligned load without aliasing trouble */
+    return r;
+}
+
+/* (x_(j-1), x_j, x_(j+1), x_(j+2)) from the previous vector and this one. */
+#define LEAKRIG_LAGGED(prev, cur) __builtin_shufflevector((prev), (cur), 3, 4, 5, 6)
+#endif
+
+/* Inlined into each clone, so that each is compiled for its own target. */
+#if defined(__GNUC__) || defined(__clang__)
+#define LEAKRIG_INLINE static inline __attribute__((always_inline))
 #else
-#define LEAKRIG_LAGGED(prev, cur) ((leakrig_v2){(prev)[1], (cur)[0]})
+#define LEAKRIG_INLINE static inline
 #endif
 
-static inline double leakrig_ordinate(const double *p, const double *temp, double k, int tcomp,
-                                      ptrdiff_t i) {
-    return tcomp ? p[i] * k / temp[i] : p[i];
-}
-
-#ifdef LEAKRIG_CHUNK_SIMD
-static inline leakrig_v2 leakrig_ordinate2(const double *p, const double *temp, leakrig_v2 vk, int tcomp,
-                                           ptrdiff_t i) {
-    return tcomp ? leakrig_load2(p + i) * vk / leakrig_load2(temp + i) : leakrig_load2(p + i);
-}
-#endif
-
-/* out[0..4] = sum dt, sum dy, sum dt^2, sum dt*dy, sum dy^2 with dt = t - tc, dy = y - yc. */
-static inline void leakrig_chunk_sums(const double *t, const double *p, const double *temp, double k,
+LEAKRIG_INLINE void leakrig_chunk_sums(const double *t, const double *p, const double *temp, double k,
                                       int tcomp, ptrdiff_t lo, ptrdiff_t hi, double tc, double yc,
-                                      double *out) {
+                                      double beta, double *out) {
     ptrdiff_t j = lo;
-    double a, b;
-    out[0] = out[1] = out[2] = out[3] = out[4] = 0.0;
+    double sa = 0.0, sb = 0.0, saa = 0.0, sab = 0.0, sbb = 0.0;
+    double laa = 0.0, lx = 0.0, lbb = 0.0;
+    /* The sample before lo is taken as (0, 0): its products with the first add nothing. */
+    double pa = 0.0, pb = 0.0, a, b;
 #ifdef LEAKRIG_CHUNK_SIMD
-    {
-        const leakrig_v2 z = {0.0, 0.0}, vtc = {tc, tc}, vyc = {yc, yc}, vk = {k, k};
-        leakrig_v2 st0 = z, st1 = z, sy0 = z, sy1 = z, tt0 = z, tt1 = z;
-        leakrig_v2 ty0 = z, ty1 = z, yy0 = z, yy1 = z, st, sy, tt, ty, yy;
+    if (hi - lo >= 4) {
+        const leakrig_v4 z = {0.0, 0.0, 0.0, 0.0};
+        const leakrig_v4 vtc = {tc, tc, tc, tc}, vyc = {yc, yc, yc, yc};
+        const leakrig_v4 vbeta = {beta, beta, beta, beta}, vk = {k, k, k, k};
+        leakrig_v4 va = z, vb = z, vaa = z, vab = z, vbb = z, vlaa = z, vlx = z, vlbb = z;
+        leakrig_v4 prev_a = z, prev_b = z;
         for (; j + 4 <= hi; j += 4) {
-            leakrig_v2 a0 = leakrig_load2(t + j) - vtc;
-            leakrig_v2 a1 = leakrig_load2(t + j + 2) - vtc;
-            leakrig_v2 b0 = leakrig_ordinate2(p, temp, vk, tcomp, j) - vyc;
-            leakrig_v2 b1 = leakrig_ordinate2(p, temp, vk, tcomp, j + 2) - vyc;
-            st0 += a0; st1 += a1; sy0 += b0; sy1 += b1;
-            tt0 += a0 * a0; tt1 += a1 * a1;
-            ty0 += a0 * b0; ty1 += a1 * b1;
-            yy0 += b0 * b0; yy1 += b1 * b1;
+            const leakrig_v4 ca = leakrig_load4(t + j) - vtc;
+            const leakrig_v4 cy = tcomp ? leakrig_load4(p + j) * vk / leakrig_load4(temp + j) : leakrig_load4(p + j);
+            const leakrig_v4 cb = (cy - vyc) - vbeta * ca;
+            const leakrig_v4 qa = LEAKRIG_LAGGED(prev_a, ca), qb = LEAKRIG_LAGGED(prev_b, cb);
+            va += ca;
+            vb += cb;
+            vaa += ca * ca;
+            vab += ca * cb;
+            vbb += cb * cb;
+            vlaa += qa * ca;
+            vlx += qa * cb + qb * ca;
+            vlbb += qb * cb;
+            prev_a = ca;
+            prev_b = cb;
         }
-        st = st0 + st1; sy = sy0 + sy1; tt = tt0 + tt1; ty = ty0 + ty1; yy = yy0 + yy1;
-        out[0] = st[0] + st[1];
-        out[1] = sy[0] + sy[1];
-        out[2] = tt[0] + tt[1];
-        out[3] = ty[0] + ty[1];
-        out[4] = yy[0] + yy[1];
+        sa = (va[0] + va[1]) + (va[2] + va[3]);
+        sb = (vb[0] + vb[1]) + (vb[2] + vb[3]);
+        saa = (vaa[0] + vaa[1]) + (vaa[2] + vaa[3]);
+        sab = (vab[0] + vab[1]) + (vab[2] + vab[3]);
+        sbb = (vbb[0] + vbb[1]) + (vbb[2] + vbb[3]);
+        laa = (vlaa[0] + vlaa[1]) + (vlaa[2] + vlaa[3]);
+        lx = (vlx[0] + vlx[1]) + (vlx[2] + vlx[3]);
+        lbb = (vlbb[0] + vlbb[1]) + (vlbb[2] + vlbb[3]);
+        pa = prev_a[3];
+        pb = prev_b[3];
     }
 #endif
     for (; j < hi; ++j) {
         a = t[j] - tc;
-        b = leakrig_ordinate(p, temp, k, tcomp, j) - yc;
-        out[0] += a; out[1] += b; out[2] += a * a; out[3] += a * b; out[4] += b * b;
+        b = ((tcomp ? p[j] * k / temp[j] : p[j]) - yc) - beta * a;
+        sa += a;
+        sb += b;
+        saa += a * a;
+        sab += a * b;
+        sbb += b * b;
+        laa += pa * a;
+        lx += pa * b + pb * a;
+        lbb += pb * b;
+        pa = a;
+        pb = b;
     }
+    out[0] = sa;
+    out[1] = sb;
+    out[2] = saa;
+    out[3] = sab;
+    out[4] = sbb;
+    out[5] = laa;
+    out[6] = lx;
+    out[7] = lbb;
+    out[8] = pa;
+    out[9] = pb;
 }
 
-/*
- * Residual sums of a chunk: r = (y - y0) - (a + b (t - t0)); out[0] = sum r^2 over
- * [lo, hi), out[1] = sum r_j r_(j-1) and out[2] = sum (r_j - r_(j-1))^2 over the pairs
- * inside the chunk.
- */
-static inline void leakrig_residual_sums(const double *t, const double *p, const double *temp, double k,
-                                         int tcomp, ptrdiff_t lo, ptrdiff_t hi, double t0, double y0,
-                                         double a, double b, double *out) {
-    ptrdiff_t j = lo + 1;
-    double r, rp = (leakrig_ordinate(p, temp, k, tcomp, lo) - y0) - (a + b * (t[lo] - t0));
-    out[0] = rp * rp;
-    out[1] = out[2] = 0.0;
-#ifdef LEAKRIG_CHUNK_SIMD
-    {
-        const leakrig_v2 z = {0.0, 0.0}, vt0 = {t0, t0}, vy0 = {y0, y0}, va = {a, a}, vb = {b, b};
-        const leakrig_v2 vk = {k, k};
-        leakrig_v2 sse = z, lag = z, dsq = z, prev = {0.0, rp};
-        for (; j + 2 <= hi; j += 2) {
-            leakrig_v2 rj = (leakrig_ordinate2(p, temp, vk, tcomp, j) - vy0)
-                            - (va + vb * (leakrig_load2(t + j) - vt0));
-            leakrig_v2 rq = LEAKRIG_LAGGED(prev, rj);
-            leakrig_v2 d = rj - rq;
-            sse += rj * rj;
-            lag += rj * rq;
-            dsq += d * d;
-            prev = rj;
-        }
-        out[0] += sse[0] + sse[1];
-        out[1] += lag[0] + lag[1];
-        out[2] += dsq[0] + dsq[1];
-        rp = prev[1];
-    }
-#endif
-    for (; j < hi; ++j) {
-        r = (leakrig_ordinate(p, temp, k, tcomp, j) - y0) - (a + b * (t[j] - t0));
-        out[0] += r * r;
-        out[1] += r * rp;
-        out[2] += (r - rp) * (r - rp);
-        rp = r;
-    }
+LEAKRIG_FIT_CLONES
+static void leakrig_chunk_sums_plain(const double *t, const double *y, ptrdiff_t lo, ptrdiff_t hi, double tc,
+                                     double yc, double beta, double *out) {
+    leakrig_chunk_sums(t, y, y, 0.0, 0, lo, hi, tc, yc, beta, out);
 }
 
-static inline void leakrig_chunk_sums_plain(const double *t, const double *y, ptrdiff_t lo, ptrdiff_t hi,
-                                            double tc, double yc, double *out) {
-    leakrig_chunk_sums(t, y, y, 0.0, 0, lo, hi, tc, yc, out);
-}
-
-static inline void leakrig_chunk_sums_tcomp(const double *t, const double *p, const double *temp, double k,
-                                            ptrdiff_t lo, ptrdiff_t hi, double tc, double yc, double *out) {
-    leakrig_chunk_sums(t, p, temp, k, 1, lo, hi, tc, yc, out);
-}
-
-static inline void leakrig_residual_sums_plain(const double *t, const double *y, ptrdiff_t lo, ptrdiff_t hi,
-                                               double t0, double y0, double a, double b, double *out) {
-    leakrig_residual_sums(t, y, y, 0.0, 0, lo, hi, t0, y0, a, b, out);
-}
-
-static inline void leakrig_residual_sums_tcomp(const double *t, const double *p, const double *temp,
-                                               double k, ptrdiff_t lo, ptrdiff_t hi, double t0, double y0,
-                                               double a, double b, double *out) {
-    leakrig_residual_sums(t, p, temp, k, 1, lo, hi, t0, y0, a, b, out);
+LEAKRIG_FIT_CLONES
+static void leakrig_chunk_sums_tcomp(const double *t, const double *p, const double *temp, double k,
+                                     ptrdiff_t lo, ptrdiff_t hi, double tc, double yc, double beta, double *out) {
+    leakrig_chunk_sums(t, p, temp, k, 1, lo, hi, tc, yc, beta, out);
 }
 
 #endif

@@ -7,3 +7,7 @@ class InputError(ValueError):
     The message is one line that names the problem; the command line prints it and
     exits with code 2 without touching anything.
     """
+
+
+class InsufficientDataError(InputError):
+    """Fewer than three usable samples, or all samples at one time."""

@@ -227,9 +227,7 @@ def launch(procedure: Procedure, options: RunOptions) -> Launched:
             if threading.current_thread() is threading.main_thread():  # where Python takes signals
                 stack.enter_context(_stop_requests(runner))
             runner.events.add(
-                stack.enter_context(
-                    LiveView(bench, clock.now, status_console(), prompts_wait=prompts_wait)
-                )
+                stack.enter_context(LiveView(bench, clock.now, status_console(), prompts_wait=prompts_wait))
             )
             runner.events.add(LoggingObserver())
             for observer in options.observers:

@@ -126,6 +126,4 @@ def test_drift_cancels_in_the_difference_and_biases_a_plain_decay(
         assert decay.outcome is not wrong, (factor, seed, decay)
         assert decay.outcome is not Outcome.PASS, (factor, seed, decay)
         assert decay.uncertainty is not None and differential.uncertainty is not None
-        assert (
-            "zero_drift" in decay.uncertainty.terms and "zero_drift" in differential.uncertainty.terms
-        )
+        assert "zero_drift" in decay.uncertainty.terms and "zero_drift" in differential.uncertainty.terms
