@@ -14,6 +14,7 @@ from scipy import stats
 from rig import _sliding
 from rig.analysis import fit_decay
 from rig.analysis.linefit import fit_line_compensated, fit_line_one_pass
+from tests.benchmarks import fit_speed
 from tests.benchmarks.conftest import SLOPE_PA_S, Series
 
 WINDOW = 10_000
@@ -103,3 +104,20 @@ def test_sliding_rig_window_1e4_into_buffer(benchmark, series: Series) -> None:
 def test_sliding_single_fit(benchmark, series: Series) -> None:
     fit = benchmark(fit_line_one_pass, series.t, series.p)
     _close(fit.slope, SLOPE_PA_S, rel=1e-3)
+
+
+@pytest.mark.benchmark(group="small")
+def test_small_fit_decay_1e3_samples(benchmark) -> None:
+    t, p, _ = fit_speed.series(1000, seed=7)
+    fit = benchmark(fit_decay, t, p)
+    assert fit.n == 1000 and fit.line.duration == pytest.approx(99.9)
+    _close(fit.slope_pa_s, stats.linregress(t - t[0], p).slope, rel=1e-9)
+
+
+def test_the_interleaved_script_times_every_contender_each_round() -> None:
+    t, p, temperature = fit_speed.series(5000)
+    seconds = fit_speed.rounds(fit_speed.contenders(t, p, temperature), 3)
+    assert set(seconds) == {"floor", "fit_decay", "fit_decay_T", "linregress", "linregress_T"}
+    assert all(len(s) == 3 and min(s) > 0.0 for s in seconds.values())
+    rows = fit_speed.ratio_rows(seconds)
+    assert len(rows) == len(fit_speed.RATIOS) and all(row.startswith("| ") for row in rows)
