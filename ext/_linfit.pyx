@@ -9,6 +9,7 @@ here too, so that a small fit costs its arithmetic and one result object.
 """
 
 cimport cython
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release, PyObject_GetBuffer
 from libc.math cimport NAN, sqrt
 from _moments cimport (CHUNK, LOOK, PLAIN, TCOMP, LOGDIFF, ChunkSums, LagState, sample_y, state_merge,
                        state_rebase, state_reset, state_shift, usable)
@@ -25,6 +26,9 @@ RHO_CAP = 0.99
 # The most negative ρ the inflation deflates for (rig.analysis.linefit says why).
 RHO_FLOOR = -0.5
 
+import sys
+
+cdef bint _LITTLE_ENDIAN = sys.byteorder == "little"
 cdef double _RHO_CAP = RHO_CAP
 cdef double _RHO_FLOOR = RHO_FLOOR
 cdef Py_ssize_t _MIN_SAMPLES = MIN_SAMPLES
@@ -265,29 +269,56 @@ cdef double _span(const double* t, Py_ssize_t n) noexcept nogil:
     return t[j] - t[i]
 
 
-cdef inline const double* _data(const double[::1] values) noexcept:
-    return &values[0] if values.shape[0] > 0 else NULL
+cdef struct Arrays:
+    # The arrays of one call, held through the buffer protocol: a typed memoryview would allocate an
+    # object per array and call, and a small fit should allocate nothing it does not return.
+    Py_buffer views[3]
+    int held
+    Py_ssize_t n
 
 
-cdef Py_ssize_t _check(const double[::1] t, const double[::1] p) except -1:
-    if t.shape[0] != p.shape[0]:
-        raise ValueError(f"length mismatch: {t.shape[0]} times, {p.shape[0]} values")
-    return t.shape[0]
+cdef inline bint _is_double(const char* fmt) noexcept:
+    if fmt == NULL:
+        return False
+    if fmt[0] == b"@" or fmt[0] == b"=" or (fmt[0] == b"<" and _LITTLE_ENDIAN):
+        fmt += 1
+    return fmt[0] == b"d" and fmt[1] == 0
 
 
-cdef LineFit _line(const double[::1] t, const double[::1] p, const double[::1] temp, int mode, double k,
+cdef int _hold(Arrays* a, object values) except -1:
+    """Hold ``values`` (a contiguous 1-D float64 buffer) as the next array of the call."""
+    cdef Py_buffer* view = &a.views[a.held]
+    PyObject_GetBuffer(values, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+    a.held += 1
+    if view.ndim != 1 or view.itemsize != 8 or not _is_double(view.format):
+        raise ValueError("expected a one-dimensional, contiguous float64 array")
+    if a.held == 1:
+        a.n = view.shape[0]
+    elif view.shape[0] != a.n:
+        raise ValueError(f"length mismatch: {a.n} times, {view.shape[0]} values")
+    return 0
+
+
+cdef inline const double* _at(Arrays* a, int i) noexcept nogil:
+    return <const double*>a.views[i].buf
+
+
+cdef void _release(Arrays* a) noexcept:
+    while a.held > 0:
+        a.held -= 1
+        PyBuffer_Release(&a.views[a.held])
+
+
+cdef LineFit _line(const double* tp, const double* pp, const double* kp, Py_ssize_t size, int mode, double k,
                    bint autocorrelation):
     cdef LagState s
     cdef double origin[2]
     cdef Py_ssize_t skipped, n
     cdef double span, slope, bz, sse, lag1, rho, dof, inflation, n_eff
-    cdef const double* tp = _data(t)
-    cdef const double* pp = _data(p)
-    cdef const double* kp = _data(temp)
     cdef LineFit fit
     with nogil:
-        skipped = _fit(tp, pp, kp, t.shape[0], mode, k, &s, origin)
-        span = _span(tp, t.shape[0]) if t.shape[0] > 0 else 0.0
+        skipped = _fit(tp, pp, kp, size, mode, k, &s, origin)
+        span = _span(tp, size) if size > 0 else 0.0
     n = <Py_ssize_t>s.n
     if n < _MIN_SAMPLES:
         raise InsufficientDataError(f"need at least {MIN_SAMPLES} usable samples, got {n}")
@@ -324,70 +355,96 @@ cdef LineFit _line(const double[::1] t, const double[::1] p, const double[::1] t
     return fit
 
 
-def fit_line(const double[::1] t, const double[::1] y):
-    """Fit y(t) in one pass: slope, autocorrelation-aware error (NaN samples skipped and counted)."""
-    _check(t, y)
-    return _line(t, y, y, PLAIN, 0.0, True)
+def fit_line(t, y):
+    """Fit y(t) in one pass: slope, autocorrelation-aware error (NaN samples skipped and counted).
+
+    ``t`` and ``y`` are contiguous one-dimensional float64 arrays of one length.
+    """
+    cdef Arrays a
+    a.held = 0
+    try:
+        _hold(&a, t)
+        _hold(&a, y)
+        return _line(_at(&a, 0), _at(&a, 1), _at(&a, 1), a.n, PLAIN, 0.0, True)
+    finally:
+        _release(&a)
 
 
-def fit_line_compensated(const double[::1] t, const double[::1] p, const double[::1] temperature,
-                         double t_ref):
+def fit_line_compensated(t, p, temperature, double t_ref):
     """:func:`fit_line` of y = p * t_ref / T, computed on the fly (no temporaries)."""
-    _check(t, p)
-    _check(t, temperature)
-    return _line(t, p, temperature, TCOMP, t_ref, True)
+    cdef Arrays a
+    a.held = 0
+    try:
+        _hold(&a, t)
+        _hold(&a, p)
+        _hold(&a, temperature)
+        return _line(_at(&a, 0), _at(&a, 1), _at(&a, 2), a.n, TCOMP, t_ref, True)
+    finally:
+        _release(&a)
 
 
-def fit_line_log(const double[::1] t, const double[::1] p, double p_ext):
+def fit_line_log(t, p, double p_ext):
     """:func:`fit_line` of y = ln(p - p_ext); samples with p <= p_ext are skipped."""
-    _check(t, p)
-    return _line(t, p, p, LOGDIFF, p_ext, True)
+    cdef Arrays a
+    a.held = 0
+    try:
+        _hold(&a, t)
+        _hold(&a, p)
+        return _line(_at(&a, 0), _at(&a, 1), _at(&a, 1), a.n, LOGDIFF, p_ext, True)
+    finally:
+        _release(&a)
 
 
-def fit_line_plain_error(const double[::1] t, const double[::1] y, temperature=None, double t_ref=293.15):
+def fit_line_plain_error(t, y, temperature=None, double t_ref=293.15):
     """:func:`fit_line` (or its compensated form) with the plain OLS error: no autocorrelation."""
-    _check(t, y)
-    if temperature is None:
-        return _line(t, y, y, PLAIN, 0.0, False)
-    cdef const double[::1] temp = temperature
-    _check(t, temp)
-    return _line(t, y, temp, TCOMP, t_ref, False)
+    cdef Arrays a
+    a.held = 0
+    try:
+        _hold(&a, t)
+        _hold(&a, y)
+        if temperature is None:
+            return _line(_at(&a, 0), _at(&a, 1), _at(&a, 1), a.n, PLAIN, 0.0, False)
+        _hold(&a, temperature)
+        return _line(_at(&a, 0), _at(&a, 1), _at(&a, 2), a.n, TCOMP, t_ref, False)
+    finally:
+        _release(&a)
 
 
-cdef tuple _moments_of(const double[::1] t, const double[::1] p, const double[::1] temp, int mode, double k):
+cdef tuple _moments_of(object t, object p, object temp, int mode, double k):
     cdef LagState s
     cdef double origin[2]
     cdef Py_ssize_t skipped
-    cdef const double* tp = _data(t)
-    cdef const double* pp = _data(p)
-    cdef const double* kp = _data(temp)
-    with nogil:
-        skipped = _fit(tp, pp, kp, t.shape[0], mode, k, &s, origin)
+    cdef Arrays a
+    a.held = 0
+    try:
+        _hold(&a, t)
+        _hold(&a, p)
+        if temp is not None:
+            _hold(&a, temp)
+        with nogil:
+            skipped = _fit(_at(&a, 0), _at(&a, 1), _at(&a, a.held - 1), a.n, mode, k, &s, origin)
+    finally:
+        _release(&a)
     # From the provisional frame z = (y - y0) - beta (t - t0) back to y.
     return (int(s.n), int(skipped), origin[0], origin[1], s.mt, s.mz + s.beta * s.mt, s.stt,
             s.stz + s.beta * s.stt, s.szz + 2.0 * s.beta * s.stz + s.beta * s.beta * s.stt)
 
 
-def line_moments(const double[::1] t, const double[::1] y):
+def line_moments(t, y):
     """Centred moments of (t, y) in one pass.
 
     Returns ``(n, skipped, t0, y0, mean_t, mean_y, s_tt, s_ty, s_yy)`` where
     ``t0, y0`` is the first usable sample, the means are relative to it, and the
     ``s_**`` are centred sums of squares and products. Slope = s_ty / s_tt.
     """
-    _check(t, y)
-    return _moments_of(t, y, y, PLAIN, 0.0)
+    return _moments_of(t, y, None, PLAIN, 0.0)
 
 
-def line_moments_compensated(const double[::1] t, const double[::1] p,
-                             const double[::1] temperature, double t_ref):
+def line_moments_compensated(t, p, temperature, double t_ref):
     """As :func:`line_moments` on y = p * t_ref / T, computed on the fly (no temporaries)."""
-    _check(t, p)
-    _check(t, temperature)
     return _moments_of(t, p, temperature, TCOMP, t_ref)
 
 
-def line_moments_log(const double[::1] t, const double[::1] p, double p_ext):
+def line_moments_log(t, p, double p_ext):
     """As :func:`line_moments` on y = ln(p - p_ext); samples with p <= p_ext are skipped."""
-    _check(t, p)
-    return _moments_of(t, p, p, LOGDIFF, p_ext)
+    return _moments_of(t, p, None, LOGDIFF, p_ext)
