@@ -13,7 +13,7 @@ what a run will see:
   digit). The rounding error adds step²/12 to the residual variance, and when the gauge's
   noise is smaller than a step it repeats from one sample to the next, which the fit reads
   as lag-1 autocorrelation and inflates its error for (AR(1), as
-  :func:`rig.analysis.linefit.line_statistics` does);
+  the compiled fit, rig._linfit, does);
 * **the fit's own estimate of that autocorrelation** is noisy (a positive one inflates, a
   negative one deflates), so the error it reports is not the noise alone's on average;
 * **Student's t**: the verdict's one-sided bound uses t on the Satterthwaite degrees of freedom
@@ -247,7 +247,7 @@ def effective_rho(rho: float, n: int) -> float:
     The fit estimates ρ from n residuals (without bias, spread about √((1 − ρ²)/n)) and
     inflates (or, for a negative estimate down to RHO_FLOOR, deflates) its error accordingly.
     Its error is √(SSE/((n_eff − 2)·S_tt)) with n_eff = n(1 − ρ̂)/(1 + ρ̂) (n_eff − 2 at least 1)
-    (:func:`rig.analysis.linefit.line_statistics`), and SSE is about σ²·(n − 2I) for noise of
+    (the compiled fit, rig._linfit), and SSE is about σ²·(n − 2I) for noise of
     inflation I = (1 + ρ)/(1 − ρ): the factor on σ/√S_tt is √((n − 2I)/(n_eff − 2)). The result,
     used as an AR(1) inflation, gives that factor's expectation.
     """
