@@ -1,22 +1,16 @@
-"""A throwaway PostgreSQL server for the lab store's tests, and two simulated benches' records.
+"""A PostgreSQL server for the lab store's tests, and two simulated benches' records.
 
-The server is Debian's ``postgresql`` (``initdb`` and ``pg_ctl`` on PATH or in
-``/usr/lib/postgresql/*/bin``), initialised in a temporary directory, listening on a free port of
-127.0.0.1 (its socket in that directory too), trust authentication, stopped at the end. ``initdb``
-refuses to run as root, so as root (here and in CI) the server runs as the ``postgres`` user.
-Each test gets a database of its own on it.
+The server is the one ``python -m tests.services`` started (``$LEAKRIG_TEST_POSTGRES``), shared by
+every test process of the run; without it (``pytest tests/store``) the session starts its own
+throwaway server the same way (:func:`tests.services.postgres_server`). Either way each test gets
+a fresh database of its own on it, dropped afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,75 +24,48 @@ from rig.cli import main
 from rig.record.integrity import KEY_DIR_ENV, load_or_create_key, public_key_hex
 from rig.record.trust import TRUSTED_KEYS_ENV, write_trusted_key
 from tests.commands.cli_runs import rig_run_sim_here
+from tests.services import POSTGRES_ENV, ServiceError, postgres_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESSURE_DECAY = ROOT / "procedures" / "pressure_decay.yaml"
 VGC_BENCH = ROOT / "procedures" / "benches" / "vgc_chamber.yaml"
 
 
-def _tool(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=_major, reverse=True)
-    return candidates[0] if candidates else None
-
-
-def _major(path: str) -> int:
-    version = Path(path).parts[-3]
-    return int(version) if version.isdigit() else 0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
-    """The URL of a fresh PostgreSQL server's ``postgres`` database, as its superuser ``postgres``."""
-    initdb, pg_ctl = _tool("initdb"), _tool("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        pytest.fail(
-            "PostgreSQL's initdb/pg_ctl not found (on PATH or in /usr/lib/postgresql/*/bin):"
-            " apt-get install postgresql",
-            pytrace=False,
-        )
-    # In /tmp rather than pytest's temporary directory: that one's parents are private to root,
-    # and the server runs as another user.
-    base = Path(tempfile.mkdtemp(prefix="leakrig-pg-"))
-    as_server: list[str] = []
-    if os.geteuid() == 0:
-        server_user = pwd.getpwnam("postgres")
-        os.chown(base, server_user.pw_uid, server_user.pw_gid)
-        as_server = ["runuser", "-u", "postgres", "--"]
-    data, port = base / "data", _free_port()
+    """The URL of a PostgreSQL server's ``postgres`` database, as its superuser ``postgres``."""
+    shared = os.environ.get(POSTGRES_ENV)
+    if shared:
+        yield shared
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(postgres_server())
+        except ServiceError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        yield url
 
-    def server(*argv: str) -> None:
-        done = subprocess.run(
-            [*as_server, *argv], cwd=base, capture_output=True, text=True, timeout=60, check=False
-        )
-        assert done.returncode == 0, f"{argv[0]}: {done.stderr or done.stdout}"
 
-    server(initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync")
-    options = f"-p {port} -h 127.0.0.1 -k {base} -c fsync=off -c full_page_writes=off"
-    server(pg_ctl, "-D", str(data), "-l", str(base / "server.log"), "-o", options, "-w", "-t", "60", "start")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
-            server(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(base, ignore_errors=True)
+def database_name(test: str, worker: str | None) -> str:
+    """A database name unique to this test in this test process (several share one server).
+
+    ``store_<xdist worker>_<the test's name, cut>_<random>``, in PostgreSQL's 63 bytes.
+    """
+    readable = re.sub(r"[^a-z0-9]+", "_", test.lower()).strip("_")[:36]
+    return f"store_{worker or 'main'}_{readable}_{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
-def store_url(pg_server: str) -> str:
+def store_url(pg_server: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """A database of this test's own on the server, empty (no lab store in it yet)."""
-    name = f"store_{uuid.uuid4().hex[:12]}"
+    name = database_name(request.node.name, os.environ.get("PYTEST_XDIST_WORKER"))
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return pg_server.rsplit("/", 1)[0] + "/" + name
+    yield pg_server.rsplit("/", 1)[0] + "/" + name
+    # On a shared server the databases would pile up for the whole run; FORCE ends sessions a
+    # test left open.
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @dataclass(frozen=True)
