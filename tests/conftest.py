@@ -12,11 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from rig.config import CONFIG_HOME_ENV, DATA_DIR_ENV
 from rig.record.integrity import KEY_DIR_ENV
 from rig.record.trust import TRUSTED_KEYS_ENV
 from tests.listening import Listener
+
+# Hypothesis's default deadline (200 ms an example) is a timing assertion: on a loaded machine a
+# correct example that pint or the simulator took 250 ms over failed the suite. Examples that hang
+# are still caught by the tests' own bounds and CI's time budget.
+settings.register_profile("leakrig", deadline=None)
+settings.load_profile("leakrig")
 
 
 @pytest.fixture(autouse=True, scope="session")
