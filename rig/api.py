@@ -115,10 +115,13 @@ def run(
     yes: bool = False,
     operator: str | None = None,
     allow_expired_calibration: bool = False,
+    part: str | None = None,
+    serial: str | None = None,
 ) -> RunResult:
     """Run ``procedure`` as ``rig run`` does (``--sim`` by default here: a real bench is asked for).
 
-    The keywords are ``rig run``'s options. Refused with :class:`rig.errors.InputError` before
+    The keywords are ``rig run``'s options (``part`` and ``serial``: the article tested, as
+    ``--part``/``--serial`` record it in run.json's ``article`` and on the certificate). Refused with :class:`rig.errors.InputError` before
     any instrument is contacted when the run cannot be signed, a calibration is out of date, or
     the bench is held by another run. Without ``sim`` or ``yes``, operator prompts are asked on
     the terminal. The live view goes to stderr.
@@ -134,6 +137,8 @@ def run(
         yes=yes,
         operator=operator,
         allow_expired_calibration=allow_expired_calibration,
+        part=part,
+        serial=serial,
     )
     launched = launch(procedure, options)
     outcome = launched.executed.outcome

@@ -93,7 +93,7 @@ def test_a_run_from_python_is_recorded_like_any_run(
         cleanup=[Vent(volume="chamber")],
     )
     data = tmp_path / "data"
-    result = run(built, data_dir=data, seed=3, operator="A. Tester")
+    result = run(built, data_dir=data, seed=3, operator="A. Tester", part="PN-7", serial="SN 0042")
     assert result.verdict == Outcome.PASS, result.reason
     run_dir = result.run_dir
     assert run_dir is not None and result.run_id is not None
@@ -104,6 +104,7 @@ def test_a_run_from_python_is_recorded_like_any_run(
     assert unlocated(again.main) == unlocated(built.main)
     info = json.loads((run_dir / "run.json").read_text())
     assert info["operator"] == "A. Tester" and info["seed"] == 3
+    assert info["article"] == {"part": "PN-7", "serial": "SN 0042"}
     capsys.readouterr()
     assert main(["verify", str(run_dir)]) == 0
     assert capsys.readouterr().out.startswith("OK")
