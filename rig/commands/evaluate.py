@@ -62,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--workers starts local workers; a --scheduler has its own: give one or the other")
     if args.plot is not None and not args.plot.lower().endswith(".png"):
         raise InputError(f"--plot {args.plot}: the detection curve is written as PNG (FILE.png)")
+    if args.plot is not None and not Path(args.plot).parent.is_dir():
+        # Said now, not after an evaluation that may take an hour.
+        raise InputError(f"--plot {args.plot}: cannot write (no directory {Path(args.plot).parent})")
     procedure = load_or_report(args.procedure, None)
     if procedure is None:
         return EXIT_INVALID

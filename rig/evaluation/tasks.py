@@ -9,11 +9,15 @@ stops an evaluation.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import logging
 import os
 import tempfile
 import time
+import warnings
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +88,7 @@ def run_task(task: RunTask, measurement: str) -> RunResult:
         procedure = task.procedure.load()
         clock = VirtualClock()
         with ExitStack() as stack:
+            stack.enter_context(_unlogged())
             access = open_bench(
                 procedure.bench, sim=True, clock=clock, stack=stack, seed=task.seed, transport=task.transport
             )
@@ -110,6 +115,24 @@ def run_task(task: RunTask, measurement: str) -> RunResult:
         entry.value_pa_m3_s,
         time.perf_counter() - started,
     )
+
+
+@contextlib.contextmanager
+def _unlogged() -> Iterator[None]:
+    """The run's own logging and warnings silenced: what ends a run is its result's reason.
+
+    A local cluster's workers write to the terminal `rig evaluate` runs in: a simulated server that
+    fails would print its traceback there once per aborted run, among the progress lines.
+    """
+    logger = logging.getLogger("rig")
+    saved = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(saved)
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,0 +1,118 @@
+"""``rig evaluate`` as a careless or hostile user meets it: a scheduler that never answers, a plot
+that cannot be written, a run that blows up on its worker, Ctrl-C from the terminal."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rig.evaluation import cluster
+from rig.evaluation.tasks import ProcedureText, RunTask, run_task
+from rig.procedure.loader import load_procedure
+from tests.evaluation.test_evaluate import PRESSURE_DECAY, ROOT, rig
+from tests.processes import as_from_a_shell
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that takes connections and never says a word (another service, a hung one)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield int(listener.getsockname()[1])
+
+
+def test_a_scheduler_that_never_answers_is_one_line_in_bounded_time(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, silent_port: int
+) -> None:
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
+    got: list[tuple[int, str, str]] = []
+    argv = ["evaluate", str(PRESSURE_DECAY), "--runs", "1", "--scheduler", f"tcp://127.0.0.1:{silent_port}"]
+    # In a thread: were the wait unbounded, the test must still end (and fail), not hang.
+    worker = threading.Thread(target=lambda: got.append(rig(capsys, *argv)), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert got, "rig evaluate still waits on a scheduler that never answers"
+    code, out, err = got[0]
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.strip().splitlines() == [
+        f"rig evaluate: error: --scheduler tcp://127.0.0.1:{silent_port}: cannot connect (no answer in 1 s)"
+    ]
+
+
+def test_a_plot_into_no_directory_is_refused_before_any_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    plot = tmp_path / "missing" / "curve.png"
+    code, out, err = rig(capsys, "evaluate", str(PRESSURE_DECAY), "--runs", "1", "--plot", str(plot))
+    assert code == 2 and out == ""
+    # One line, and no progress line before it: not one run was made.
+    assert err.strip().splitlines() == [
+        f"rig evaluate: error: --plot {plot}: cannot write (no directory {plot.parent})"
+    ]
+
+
+def test_a_run_that_blows_up_on_its_worker_says_so_in_its_reason_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A leak 1e308 times the limit overflows the simulated physics inside the instruments' servers.
+    procedure = load_procedure(PRESSURE_DECAY)
+    files = ProcedureText.read(procedure, PRESSURE_DECAY)
+    caplog.set_level(logging.DEBUG)
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        result = run_task(RunTask(files, 1e308, 2.5e297, 1), "decay")
+    assert result.verdict == "ABORTED" and "connection closed" in result.reason
+    # Nothing else: on a local cluster a worker's log and warnings land in the user's terminal.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert [str(w.message) for w in warned] == []
+    assert logging.getLogger("rig").level == logging.NOTSET  # given back as it was
+
+
+def test_ctrl_c_at_the_terminal_stops_the_workers_with_one_line() -> None:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    argv = [sys.executable, "-m", "rig", "evaluate", str(PRESSURE_DECAY), "--runs", "40", "--factors", "1"]
+    child = subprocess.Popen(
+        [*argv, "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=as_from_a_shell,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        assert child.stderr is not None
+        first = child.stderr.readline()  # the first progress line: the workers are running
+        assert first.startswith("evaluate: "), first
+        group = subprocess.run(["pgrep", "-g", str(child.pid)], capture_output=True, text=True).stdout.split()
+        assert len(group) >= 3  # rig and its two workers
+        os.killpg(child.pid, signal.SIGINT)  # Ctrl-C: the terminal sends it to the whole group
+        _, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert [line for line in err.splitlines() if not line.startswith("evaluate: ")] == [
+        "rig evaluate: interrupted"
+    ]
+    deadline = time.monotonic() + 10
+    left = group
+    while left and time.monotonic() < deadline:  # stopped workers may take a moment to be reaped
+        left = subprocess.run(["pgrep", "-g", str(child.pid)], capture_output=True, text=True).stdout.split()
+        time.sleep(0.1)
+    assert left == [], f"processes left behind: {left}"
