@@ -39,7 +39,7 @@ class StoreError(InputError):
 def store_url(given: str | None) -> str:
     """The store's URL: ``given`` (``--store``), else ``$LEAKRIG_STORE``; :class:`StoreError` if neither."""
     url = given or os.environ.get(STORE_ENV)
-    if not url:
+    if not url or not url.strip():
         raise StoreError(f"no lab store: give --store URL or set {STORE_ENV}")
     return url
 
@@ -69,6 +69,11 @@ def open_store(url: str, *, migrate: bool = True) -> Iterator[psycopg.Connection
     """
     from rig.store.schema import ensure_current
 
+    if not url.strip():
+        # libpq reads an empty connection string as "every default" (the local socket, $PGHOST,
+        # $PGDATABASE...): `--store "$LEAKRIG_STORE"` with the variable unset would open some other
+        # database instead of saying there is no store.
+        raise StoreError(f"no lab store: the URL given is empty (give --store URL or set {STORE_ENV})")
     where = shown(url)
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
