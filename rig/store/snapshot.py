@@ -145,7 +145,10 @@ def take(run_dir: Path, summary: RunSummary | None, trust: TrustStore) -> Snapsh
     # Checked before reading a byte: `rig store push /` must not read the whole disk to say no.
     if not (run_dir / "run.json").is_file():
         raise RefusedError(f"{run_dir}: not a run directory (no run.json)")
-    files = read_files(run_dir)
+    try:
+        files = read_files(run_dir)
+    except RefusedError as exc:  # said of a file inside: name the run, as every other refusal does
+        raise RefusedError(f"{run_dir}: refused, {exc}") from None
     if MANIFEST not in files:
         raise UnfinishedError(f"{run_dir}: not sealed (still running, or interrupted): skipped")
     with tempfile.TemporaryDirectory(prefix="leakrig-push-") as tmp:
