@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -13,7 +16,7 @@ import pytest
 from psycopg import conninfo
 
 from rig.store.connection import STORE_ENV
-from tests.store.conftest import Benches, count, rig
+from tests.store.conftest import ROOT, Benches, count, rig
 
 
 def _one_line(err: str) -> str:
@@ -111,4 +114,33 @@ def test_a_refusal_for_a_file_inside_names_the_run(
         f"rig store: {link_run}: refused, passwd: not a regular file",
     ]
     assert out.splitlines()[-1] == "0 stored, 0 already present, 2 refused, 0 skipped"
+    assert count(store_url, "runs") == 0
+
+
+def _memory_capped() -> None:
+    """A ``preexec_fn``: 1 GiB of data for the child, less than the stray file below."""
+    resource.setrlimit(resource.RLIMIT_DATA, (1 << 30, 1 << 30))
+
+
+@pytest.mark.usefixtures("trusting_both")
+def test_a_huge_stray_file_is_refused_without_being_read(
+    benches: Benches, store_url: str, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(benches.a_runs[0], run)
+    with (run / "disk.img").open("wb") as image:  # sparse: 2 GiB that take no room on disk
+        image.truncate(2 << 30)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    done = subprocess.run(
+        [sys.executable, "-m", "rig", "store", "push", str(run), "--store", store_url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        preexec_fn=_memory_capped,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert _one_line(done.stderr) == f"rig store: {run}: refused, it does not verify: added: disk.img"
     assert count(store_url, "runs") == 0
