@@ -116,3 +116,16 @@ def test_ctrl_c_at_the_terminal_stops_the_workers_with_one_line() -> None:
         left = subprocess.run(["pgrep", "-g", str(child.pid)], capture_output=True, text=True).stdout.split()
         time.sleep(0.1)
     assert left == [], f"processes left behind: {left}"
+
+
+def test_more_runs_than_one_evaluation_makes_are_refused_at_once(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rig.evaluation import evaluate
+
+    monkeypatch.setattr(evaluate, "MAX_RUNS", 10)  # 4 runs at 3 factors is over it: refused, no cluster
+    code, out, err = rig(capsys, "evaluate", str(PRESSURE_DECAY), "--runs", "4")
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        "rig evaluate: error: --runs 4 at 3 factors is 12 runs; one evaluation makes at most 10"
+    ]
