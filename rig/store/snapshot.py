@@ -101,6 +101,11 @@ def started_time(started: str) -> dt.datetime | None:
         return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
+def is_run_id(name: str) -> bool:
+    """Whether ``name`` can be a run id: one directory name (a pull writes ``DIR/RUN_ID``), never a path."""
+    return name not in ("", ".", "..") and "/" not in name and "\\" not in name and "\0" not in name
+
+
 def sha256(data: bytes) -> str:
     """The SHA-256 of ``data``, as lowercase hex (as manifests have it)."""
     return hashlib.sha256(data).hexdigest()
@@ -190,6 +195,8 @@ def _snapshot(
     if not all(isinstance(v, str) and v for v in (run_id, procedure, bench, started)):
         raise RefusedError(f"{run_dir}: run.json does not name its run_id, procedure, bench and start")
     assert isinstance(run_id, str) and isinstance(procedure, str)  # checked just above
+    if not is_run_id(run_id):
+        raise RefusedError(f"{run_dir}: refused, its run id {run_id!r} is a path, not a name")
     assert isinstance(bench, str) and isinstance(started, str)
     recorded = RunResults.from_json(results)
     verdict = None if recorded.verdict is None else recorded.verdict.value

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from psycopg import conninfo
 
+from rig.record.integrity import seal_run
 from rig.store.connection import STORE_ENV
 from tests.store.conftest import ROOT, Benches, count, rig
 
@@ -143,4 +144,23 @@ def test_a_huge_stray_file_is_refused_without_being_read(
     )
     assert done.returncode == 1, done.stderr
     assert _one_line(done.stderr) == f"rig store: {run}: refused, it does not verify: added: disk.img"
+    assert count(store_url, "runs") == 0
+
+
+@pytest.mark.usefixtures("trusting_both")
+def test_a_trusted_record_whose_run_id_is_a_path_is_refused(
+    capsys: pytest.CaptureFixture[str], benches: Benches, store_url: str, tmp_path: Path
+) -> None:
+    # Signed with a trusted key, so it verifies; but `rig store pull` would write it to DIR/../../x.
+    run = tmp_path / "run"
+    shutil.copytree(benches.a_runs[0], run)
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info, "run_id": "../../x"}))
+    (run / "manifest.json").unlink()
+    (run / "manifest.sig").unlink()
+    seal_run(run)
+    code, out, err = rig(capsys, "store", "push", str(run), "--store", store_url)
+    assert code == 1
+    assert _one_line(err) == f"rig store: {run}: refused, its run id '../../x' is a path, not a name"
+    assert out.splitlines()[-1] == "0 stored, 0 already present, 1 refused, 0 skipped"
     assert count(store_url, "runs") == 0
