@@ -164,3 +164,16 @@ def test_a_trusted_record_whose_run_id_is_a_path_is_refused(
     assert _one_line(err) == f"rig store: {run}: refused, its run id '../../x' is a path, not a name"
     assert out.splitlines()[-1] == "0 stored, 0 already present, 1 refused, 0 skipped"
     assert count(store_url, "runs") == 0
+
+
+def test_push_all_from_a_data_directory_that_is_not_there_is_one_line(
+    capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path
+) -> None:
+    missing = tmp_path / "mistyped"
+    code, out, err = rig(capsys, "store", "push", "--all", "--data-dir", str(missing), "--store", store_url)
+    assert (code, out) == (2, "")
+    assert _one_line(err) == f"rig store: error: --data-dir {missing}: no such directory"
+    assert not missing.exists()
+    # An empty data directory (a new bench) has nothing to push, and says so.
+    code, out, err = rig(capsys, "store", "push", "--all", "--data-dir", str(tmp_path), "--store", store_url)
+    assert (code, out) == (0, "0 stored, 0 already present, 0 refused, 0 skipped\n"), err
