@@ -177,3 +177,25 @@ def test_push_all_from_a_data_directory_that_is_not_there_is_one_line(
     # An empty data directory (a new bench) has nothing to push, and says so.
     code, out, err = rig(capsys, "store", "push", "--all", "--data-dir", str(tmp_path), "--store", store_url)
     assert (code, out) == (0, "0 stored, 0 already present, 0 refused, 0 skipped\n"), err
+
+
+@pytest.mark.parametrize(
+    ("tables", "says"),
+    [
+        ("CREATE TABLE runs (id integer)", 'not a lab store\'s (relation "runs" already exists)'),
+        ("CREATE TABLE schema_version (v text)", 'not a lab store\'s (column "version" does not exist)'),
+        (
+            "CREATE TABLE schema_version (version integer PRIMARY KEY, applied_at timestamptz);"
+            " INSERT INTO schema_version VALUES (-5, now())",
+            "has schema version -5, which no rig writes",
+        ),
+    ],
+)
+def test_a_database_that_is_another_applications_is_one_line(
+    capsys: pytest.CaptureFixture[str], store_url: str, tables: str, says: str
+) -> None:
+    with psycopg.connect(store_url, autocommit=True) as conn:
+        conn.execute(tables)
+    code, out, err = rig(capsys, "runs", "--store", store_url)
+    assert (code, out) == (2, "")
+    assert says in _one_line(err)
