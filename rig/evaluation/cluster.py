@@ -52,6 +52,7 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client]:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise InputError(f"--scheduler {scheduler}: cannot connect ({reason})") from None
         with client:
+            _check_has_workers(client, scheduler)
             yield client
         return
     count = workers if workers is not None else default_workers()
@@ -88,6 +89,18 @@ def _check_answers(scheduler: str) -> None:
         asyncio.run(asyncio.wait_for(handshake(), CONNECT_TIMEOUT_S))
     except TimeoutError:
         raise TimeoutError(f"no answer in {CONNECT_TIMEOUT_S:g} s") from None
+
+
+def _check_has_workers(client: Client, scheduler: str) -> None:
+    """:class:`InputError` unless a worker joins ``scheduler`` in time: without one, no run is ever
+    made, and the evaluation would wait in silence for ever (progress is said per run done)."""
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+    except TimeoutError:
+        raise InputError(
+            f"--scheduler {scheduler}: no worker joined in {CONNECT_TIMEOUT_S:g} s"
+            f" (start them: dask worker {scheduler})"
+        ) from None
 
 
 @contextlib.contextmanager

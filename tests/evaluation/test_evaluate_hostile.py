@@ -3,6 +3,7 @@ that cannot be written, a run that blows up on its worker, Ctrl-C from the termi
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -48,6 +49,51 @@ def test_a_scheduler_that_never_answers_is_one_line_in_bounded_time(
     assert code == 2 and out == "" and "Traceback" not in err
     assert err.strip().splitlines() == [
         f"rig evaluate: error: --scheduler tcp://127.0.0.1:{silent_port}: cannot connect (no answer in 1 s)"
+    ]
+
+
+@pytest.fixture
+def scheduler_without_workers(tmp_path: Path) -> Iterator[str]:
+    """The address of a dask scheduler on 127.0.0.1 that no worker has joined (the lab's are down)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    address_file = tmp_path / "scheduler.json"
+    argv = ["--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(address_file)]
+    with (tmp_path / "scheduler.log").open("wb") as log:
+        scheduler = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", *argv],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not address_file.exists() or not address_file.read_text().strip().endswith("}"):
+            assert scheduler.poll() is None and time.monotonic() < deadline, "the scheduler did not start"
+            time.sleep(0.05)
+        yield str(json.loads(address_file.read_text())["address"])
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=30)
+
+
+def test_a_scheduler_without_workers_is_one_line_in_bounded_time(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, scheduler_without_workers: str
+) -> None:
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
+    got: list[tuple[int, str, str]] = []
+    argv = ["evaluate", str(PRESSURE_DECAY), "--runs", "1", "--scheduler", scheduler_without_workers]
+    # In a thread: were the wait unbounded (no worker ever runs a task), the test must still end.
+    waiting = threading.Thread(target=lambda: got.append(rig(capsys, *argv)), daemon=True)
+    waiting.start()
+    waiting.join(timeout=30)
+    assert got, "rig evaluate still waits on a scheduler that has no workers"
+    code, out, err = got[0]
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines() == [
+        f"rig evaluate: error: --scheduler {scheduler_without_workers}: no worker joined in 1 s"
+        f" (start them: dask worker {scheduler_without_workers})"
     ]
 
 
