@@ -11,7 +11,7 @@ from typing import Any
 from rig.errors import InputError
 from rig.evaluation.cluster import dask_client, run_on
 from rig.evaluation.grid import FactorReport, reports
-from rig.evaluation.tasks import ProcedureText, RunTask
+from rig.evaluation.tasks import ProcedureText, RunTask, unlogged
 from rig.evaluation.true_leak import TrueLeak, equivalent_diameter_m, probe_conditions
 from rig.procedure.loader import Procedure
 
@@ -93,7 +93,8 @@ def evaluate(
     with dask_client(scheduler, workers) as client:
         where = scheduler if scheduler is not None else f"local:{len(client.scheduler_info()['workers'])}"
         # The probe runs here, while the workers start: the conditions of the measurement.
-        true_leak = probe_conditions(procedure, seed=base)
+        with unlogged():  # the physics' solver warnings, once per probe, are not the user's to read
+            true_leak = probe_conditions(procedure, seed=base)
         areas = {f: true_leak.cd_area_m2(f) for f in factors}
         tasks = [RunTask(files, f, areas[f], base + i) for f in factors for i in range(runs)]
         results = run_on(client, tasks, true_leak.measurement, progress)

@@ -88,7 +88,7 @@ def run_task(task: RunTask, measurement: str) -> RunResult:
         procedure = task.procedure.load()
         clock = VirtualClock()
         with ExitStack() as stack:
-            stack.enter_context(_unlogged())
+            stack.enter_context(unlogged())
             access = open_bench(
                 procedure.bench, sim=True, clock=clock, stack=stack, seed=task.seed, transport=task.transport
             )
@@ -118,8 +118,8 @@ def run_task(task: RunTask, measurement: str) -> RunResult:
 
 
 @contextlib.contextmanager
-def _unlogged() -> Iterator[None]:
-    """The run's own logging and warnings silenced: what ends a run is its result's reason.
+def unlogged() -> Iterator[None]:
+    """A simulated run's own logging and warnings silenced: what ends a run is its result's reason.
 
     A local cluster's workers write to the terminal `rig evaluate` runs in: a simulated server that
     fails would print its traceback there once per aborted run, among the progress lines.

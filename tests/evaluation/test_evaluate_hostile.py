@@ -175,3 +175,17 @@ def test_more_runs_than_one_evaluation_makes_are_refused_at_once(
     assert err.strip().splitlines() == [
         "rig evaluate: error: --runs 4 at 3 factors is 12 runs; one evaluation makes at most 10"
     ]
+
+
+def test_the_probe_runs_solver_warnings_stay_out_of_the_output(capsys: pytest.CaptureFixture[str]) -> None:
+    # zero_checked_decay's probe run makes the physics' ODE solver warn (lsoda: repeated
+    # convergence failures), a two-line warning that says nothing to someone evaluating a method.
+    procedure = ROOT / "procedures" / "zero_checked_decay.yaml"
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        code, out, err = rig(
+            capsys, "evaluate", str(procedure), "--runs", "1", "--factors", "2", "--workers", "1"
+        )
+    assert code == 0 and out, err
+    assert [str(w.message) for w in warned] == []
+    assert [line for line in err.splitlines() if not line.startswith("evaluate: ")] == []
