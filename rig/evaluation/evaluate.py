@@ -12,7 +12,7 @@ from rig.errors import InputError
 from rig.evaluation.cluster import dask_client, run_on
 from rig.evaluation.grid import FactorReport, reports
 from rig.evaluation.tasks import ProcedureText, RunTask, unlogged
-from rig.evaluation.true_leak import TrueLeak, equivalent_diameter_m, probe_conditions
+from rig.evaluation.true_leak import TrueLeak, check_leak_kept, equivalent_diameter_m, probe_conditions
 from rig.procedure.loader import Procedure
 
 # The most runs one evaluation makes: every run is a task held in memory here and on the scheduler
@@ -87,6 +87,7 @@ def evaluate(
     base = seed if seed is not None else bench.doc.integer(("physics", "seed"), 0)
     if base < 0 or base + runs - 1 > 2**32 - 1:
         raise InputError(f"--seed {base}: seeds {base} to {base + runs - 1} must lie in 0 to 2**32 - 1")
+    check_leak_kept(procedure)
     started = time.perf_counter()
     files = ProcedureText.read(procedure, path)
     # Connected first: a scheduler that cannot be reached is said before any run is made.

@@ -189,3 +189,26 @@ def test_the_probe_runs_solver_warnings_stay_out_of_the_output(capsys: pytest.Ca
     assert code == 0 and out, err
     assert [str(w.message) for w in warned] == []
     assert [line for line in err.splitlines() if not line.startswith("evaluate: ")] == []
+
+
+def test_a_procedure_whose_action_changes_the_leak_under_test_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # pressure_decay with the seal repaired (in simulation: made a 1 µm hole) before the decay:
+    # its runs would measure the repaired hole whatever leak the evaluation set.
+    text = PRESSURE_DECAY.read_text()
+    bench = (PRESSURE_DECAY.parent / "benches" / "vacuum_chamber_mockup.yaml").resolve()
+    text = text.replace("bench: benches/vacuum_chamber_mockup.yaml", f"bench: {bench}")
+    repaired = "  - prompt: {message: Repair the seal, action: repair_seal}\n  - measure_decay:"
+    text = text.replace("  - measure_decay:", repaired)
+    procedure = tmp_path / "repaired_decay.yaml"
+    procedure.write_text(text)
+    code, out, err = rig(
+        capsys, "evaluate", str(procedure), "--runs", "1", "--factors", "2", "--workers", "1"
+    )
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines() == [
+        "rig evaluate: error: procedure 'pressure_decay': its action 'repair_seal' changes the leak under"
+        " test ('seal') during the run, so the runs would not measure the true leak set; rig evaluate takes"
+        " procedures that leave it as set"
+    ]
