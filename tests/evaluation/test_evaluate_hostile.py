@@ -212,3 +212,13 @@ def test_a_procedure_whose_action_changes_the_leak_under_test_is_refused(
         " test ('seal') during the run, so the runs would not measure the true leak set; rig evaluate takes"
         " procedures that leave it as set"
     ]
+
+
+def test_a_plot_into_a_directory_that_takes_no_file_is_refused_before_any_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # /proc is a directory even root cannot create a file in (permissions would say it can).
+    code, out, err = rig(capsys, "evaluate", str(PRESSURE_DECAY), "--runs", "1", "--plot", "/proc/curve.png")
+    assert (code, out) == (2, "")
+    [line] = err.strip().splitlines()  # and no progress line: not one run was made
+    assert line.startswith("rig evaluate: error: --plot /proc/curve.png: cannot write (")
