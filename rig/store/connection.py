@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,6 +56,22 @@ def shown(url: str) -> str:
     return f"{parts.get('dbname') or '(default database)'} on {host}:{port}"
 
 
+# Where a URL or a keyword/value string keeps its password: libpq quotes a malformed URL in its
+# message (an unfinished IPv6 host, a bad %-escape in the password itself), secret and all.
+_SECRETS = (
+    re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*?:([^@/?#]+)@"),
+    re.compile(r"\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^\s]+)"),
+)
+
+
+def _masked(message: str, url: str) -> str:
+    """``message`` with every password ``url`` holds replaced by ``***``."""
+    for pattern in _SECRETS:
+        for secret in pattern.findall(url):
+            message = message.replace(secret, "***")
+    return message
+
+
 def _first_line(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
@@ -78,7 +95,7 @@ def open_store(url: str, *, migrate: bool = True) -> Iterator[psycopg.Connection
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.Error as exc:
-        raise StoreError(f"lab store {where}: cannot connect: {_first_line(exc)}") from None
+        raise StoreError(f"lab store {where}: cannot connect: {_masked(_first_line(exc), url)}") from None
     try:
         with conn:
             if migrate:

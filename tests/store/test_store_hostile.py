@@ -199,3 +199,19 @@ def test_a_database_that_is_another_applications_is_one_line(
     code, out, err = rig(capsys, "runs", "--store", store_url)
     assert (code, out) == (2, "")
     assert says in _one_line(err)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://leakrig:s3cr%zzet@127.0.0.1:1/leakrig",  # a bad %-escape in the password
+        "postgresql://leakrig:s3cret@[::1/leakrig",  # an unfinished IPv6 host: libpq quotes the URL
+    ],
+)
+def test_a_malformed_url_never_shows_its_password(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    for argv in (("runs",), ("store", "pull", "x", "--to", "/nonexistent")):
+        code, out, err = rig(capsys, *argv, "--store", url)
+        assert (code, out) == (2, "")
+        line = _one_line(err)
+        assert "cannot connect" in line and "***" in line
+        assert "s3cr" not in line
