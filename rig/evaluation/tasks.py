@@ -9,11 +9,12 @@ stops an evaluation.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import hashlib
 import logging
-import os
+import shutil
 import tempfile
 import time
 import warnings
@@ -135,11 +136,23 @@ def unlogged() -> Iterator[None]:
         logger.setLevel(saved)
 
 
+@functools.cache
+def _private_dir() -> Path:
+    """This process's own directory for the bench files it loads, removed when it exits.
+
+    Made by mkdtemp (mode 0700, a name no one can take first): a fixed name in /tmp, as before,
+    could be made by another user of the machine, who then refused every run or swapped the bench.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="leakrig-evaluate-"))
+    atexit.register(shutil.rmtree, directory, True)
+    return directory
+
+
 @functools.lru_cache(maxsize=8)
 def _load(files: ProcedureText) -> Procedure:
     digest = hashlib.sha256(files.bench_text.encode("utf-8")).hexdigest()[:16]
-    directory = Path(tempfile.gettempdir()) / f"leakrig-evaluate-{os.getuid()}" / digest
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _private_dir() / digest
+    directory.mkdir(exist_ok=True)
     bench_file = directory / Path(files.bench_source).name
     if not bench_file.exists() or bench_file.read_text("utf-8") != files.bench_text:
         # Written whole under another name, then renamed: a worker next door never reads half of it.

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -222,3 +223,18 @@ def test_a_plot_into_a_directory_that_takes_no_file_is_refused_before_any_run(
     assert (code, out) == (2, "")
     [line] = err.strip().splitlines()  # and no progress line: not one run was made
     assert line.startswith("rig evaluate: error: --plot /proc/curve.png: cannot write (")
+
+
+def test_another_users_directory_in_tmp_does_not_stop_the_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Another user of the machine made the fixed name first (here: a file under it): every run
+    # aborted with 'File exists', or read a bench file that user could swap.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / f"leakrig-evaluate-{os.getuid()}").write_text("not yours\n")
+    procedure = load_procedure(PRESSURE_DECAY)
+    files = ProcedureText.read(procedure, PRESSURE_DECAY)
+    # A bench text of its own, so that no earlier test's load is reused from the cache.
+    files = ProcedureText(files.source, files.text, files.bench_source, files.bench_text + "# hostile\n")
+    result = run_task(RunTask(files, 2.0, 1e-11, 3), "decay")
+    assert result.verdict != "ABORTED", result.reason
