@@ -99,6 +99,8 @@ def _check_writable(plot: str) -> None:
     directory = Path(plot).parent
     if not directory.is_dir():
         raise InputError(f"--plot {plot}: cannot write (no directory {directory})")
+    if Path(plot).is_dir():
+        raise InputError(f"--plot {plot}: cannot write (it is a directory)")
     try:
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".leakrig-plot-"):
             pass

@@ -98,15 +98,19 @@ def test_a_scheduler_without_workers_is_one_line_in_bounded_time(
     ]
 
 
-def test_a_plot_into_no_directory_is_refused_before_any_run(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("name", "why"), [("missing/curve.png", "no directory {parent}"), ("dir.png", "it is a directory")]
+)
+def test_a_plot_into_no_directory_or_onto_one_is_refused_before_any_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, why: str
 ) -> None:
-    plot = tmp_path / "missing" / "curve.png"
+    (tmp_path / "dir.png").mkdir()
+    plot = tmp_path / name
     code, out, err = rig(capsys, "evaluate", str(PRESSURE_DECAY), "--runs", "1", "--plot", str(plot))
     assert code == 2 and out == ""
     # One line, and no progress line before it: not one run was made.
     assert err.strip().splitlines() == [
-        f"rig evaluate: error: --plot {plot}: cannot write (no directory {plot.parent})"
+        f"rig evaluate: error: --plot {plot}: cannot write ({why.format(parent=plot.parent)})"
     ]
 
 
