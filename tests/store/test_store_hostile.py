@@ -17,7 +17,8 @@ from psycopg import conninfo
 
 from rig.record.integrity import seal_run
 from rig.store.connection import STORE_ENV
-from tests.store.conftest import ROOT, Benches, count, rig
+from tests.commands.cli_runs import rig_run_sim_here
+from tests.store.conftest import PRESSURE_DECAY, ROOT, Benches, count, rig
 
 
 def _one_line(err: str) -> str:
@@ -215,3 +216,30 @@ def test_a_malformed_url_never_shows_its_password(capsys: pytest.CaptureFixture[
         line = _one_line(err)
         assert "cannot connect" in line and "***" in line
         assert "s3cr" not in line
+
+
+@pytest.mark.usefixtures("trusting_both")
+def test_runs_recorded_with_a_relative_data_dir_are_found_from_anywhere(
+    capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    run_id = rig_run_sim_here(PRESSURE_DECAY, Path("data"))[0]["run_id"]  # the index keeps data/runs/ID
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    data = str(tmp_path / "data")
+    code, out, err = rig(capsys, "store", "push", "--all", "--data-dir", data, "--store", store_url)
+    assert (code, out) == (0, f"stored {run_id}\n1 stored, 0 already present, 0 refused, 0 skipped\n"), err
+    code, out, err = rig(
+        capsys,
+        "trend",
+        "--procedure",
+        "pressure_decay",
+        "--measurement",
+        "decay",
+        "--data-dir",
+        data,
+        "--json",
+    )
+    assert code == 0, err
+    assert [r["run_id"] for r in json.loads(out)["runs"]] == [run_id]
