@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--workers starts local workers; a --scheduler has its own: give one or the other")
     if args.plot is not None and not args.plot.lower().endswith(".png"):
         raise InputError(f"--plot {args.plot}: the detection curve is written as PNG (FILE.png)")
+    if args.plot is not None:
+        _check_writable(args.plot)
     procedure = load_or_report(args.procedure, None)
     if procedure is None:
         return EXIT_INVALID
@@ -87,6 +90,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print(result)
     return 0
+
+
+def _check_writable(plot: str) -> None:
+    """:class:`InputError` now, not after an evaluation that may take an hour, if ``plot`` cannot be
+    written: a file is made and removed beside it (permissions alone do not tell root, /proc, or a
+    read-only mount)."""
+    directory = Path(plot).parent
+    if not directory.is_dir():
+        raise InputError(f"--plot {plot}: cannot write (no directory {directory})")
+    if Path(plot).is_dir():
+        raise InputError(f"--plot {plot}: cannot write (it is a directory)")
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".leakrig-plot-"):
+            pass
+    except OSError as exc:
+        raise InputError(f"--plot {plot}: cannot write ({exc.strerror or exc})") from None
 
 
 def _print(result: Evaluation) -> None:

@@ -84,15 +84,16 @@ def run(args: argparse.Namespace) -> int:
     from rig.record.trust import load_trust_store
     from rig.store.push import Pusher
 
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    if args.all and not data_dir.is_dir():
+        # A mistyped --data-dir would otherwise push nothing and say "0 stored", exit 0: all well.
+        raise InputError(f"--data-dir {data_dir}: no such directory")
     trust = load_trust_store()
     for problem in trust.problems:
         print(f"rig store: warning: {problem}", file=sys.stderr)
     with open_store(url) as conn:
         pusher = Pusher(conn, trust, stored=lambda run_id: print(f"stored {run_id}", flush=True))
-        if args.all:
-            report = pusher.push_all(Path(args.data_dir) if args.data_dir else default_data_dir())
-        else:
-            report = pusher.push_dirs([Path(d) for d in args.run_dirs])
+        report = pusher.push_all(data_dir) if args.all else pusher.push_dirs([Path(d) for d in args.run_dirs])
     for line in report.skipped:
         print(f"rig store: {line}", file=sys.stderr)
     for line in report.refused:

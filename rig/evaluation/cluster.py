@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
@@ -44,16 +46,18 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client]:
 
     if scheduler is not None:
         try:
+            _check_answers(scheduler)
             client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError, ValueError) as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise InputError(f"--scheduler {scheduler}: cannot connect ({reason})") from None
         with client:
+            _check_has_workers(client, scheduler)
             yield client
         return
     count = workers if workers is not None else default_workers()
-    with (
-        LocalCluster(  # type: ignore[no-untyped-call]
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=count,
             threads_per_worker=1,
             processes=True,
@@ -62,10 +66,59 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client]:
             # Its HTTP server (the dashboard's, when bokeh is installed) on loopback, any free port.
             dashboard_address="127.0.0.1:0",
             silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,  # type: ignore[no-untyped-call]
-    ):
+        )
+    with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
+
+
+def _check_answers(scheduler: str) -> None:
+    """Raise :class:`TimeoutError` unless ``scheduler`` completes Dask's handshake in time.
+
+    ``Client``'s timeout bounds the TCP connect only: an address that accepts and then says nothing
+    (another service, a hung scheduler) would be waited on for ever.
+    """
+    import asyncio
+
+    from distributed.comm.core import connect
+
+    async def handshake() -> None:
+        comm = await connect(scheduler, timeout=CONNECT_TIMEOUT_S)  # type: ignore[no-untyped-call]
+        await comm.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(handshake(), CONNECT_TIMEOUT_S))
+    except TimeoutError:
+        raise TimeoutError(f"no answer in {CONNECT_TIMEOUT_S:g} s") from None
+
+
+def _check_has_workers(client: Client, scheduler: str) -> None:
+    """:class:`InputError` unless a worker joins ``scheduler`` in time: without one, no run is ever
+    made, and the evaluation would wait in silence for ever (progress is said per run done)."""
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+    except TimeoutError:
+        raise InputError(
+            f"--scheduler {scheduler}: no worker joined in {CONNECT_TIMEOUT_S:g} s"
+            f" (start them: dask worker {scheduler})"
+        ) from None
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start the local workers with SIGINT ignored (they inherit it), then take it back here.
+
+    A terminal's Ctrl-C goes to the whole process group: the workers would each die with a
+    KeyboardInterrupt traceback while this process stops them anyway (one line, exit 130). A Ctrl-C
+    during the second the workers take to start is not seen; the next one is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal dispositions are the main thread's to change
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run_on(

@@ -11,9 +11,14 @@ from typing import Any
 from rig.errors import InputError
 from rig.evaluation.cluster import dask_client, run_on
 from rig.evaluation.grid import FactorReport, reports
-from rig.evaluation.tasks import ProcedureText, RunTask
-from rig.evaluation.true_leak import TrueLeak, equivalent_diameter_m, probe_conditions
+from rig.evaluation.tasks import ProcedureText, RunTask, unlogged
+from rig.evaluation.true_leak import TrueLeak, check_leak_kept, equivalent_diameter_m, probe_conditions
 from rig.procedure.loader import Procedure
+
+# The most runs one evaluation makes: every run is a task held in memory here and on the scheduler
+# (300 000 took 3.4 GB and minutes before the first run; a typo of --runs 10**9 would exhaust the
+# machine). At a few runs per second per worker, this is already half a day on a small cluster.
+MAX_RUNS = 100_000
 
 
 @dataclass(frozen=True)
@@ -72,18 +77,25 @@ def evaluate(
         raise InputError(f"bench {bench.name!r} has no physics: part; rig evaluate runs in simulation")
     if runs < 1:
         raise InputError(f"--runs must be at least 1, got {runs}")
+    if runs * len(factors) > MAX_RUNS:
+        raise InputError(
+            f"--runs {runs} at {len(factors)} factors is {runs * len(factors)} runs;"
+            f" one evaluation makes at most {MAX_RUNS}"
+        )
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
     base = seed if seed is not None else bench.doc.integer(("physics", "seed"), 0)
     if base < 0 or base + runs - 1 > 2**32 - 1:
         raise InputError(f"--seed {base}: seeds {base} to {base + runs - 1} must lie in 0 to 2**32 - 1")
+    check_leak_kept(procedure)
     started = time.perf_counter()
     files = ProcedureText.read(procedure, path)
     # Connected first: a scheduler that cannot be reached is said before any run is made.
     with dask_client(scheduler, workers) as client:
         where = scheduler if scheduler is not None else f"local:{len(client.scheduler_info()['workers'])}"
         # The probe runs here, while the workers start: the conditions of the measurement.
-        true_leak = probe_conditions(procedure, seed=base)
+        with unlogged():  # the physics' solver warnings, once per probe, are not the user's to read
+            true_leak = probe_conditions(procedure, seed=base)
         areas = {f: true_leak.cd_area_m2(f) for f in factors}
         tasks = [RunTask(files, f, areas[f], base + i) for f in factors for i in range(runs)]
         results = run_on(client, tasks, true_leak.measurement, progress)

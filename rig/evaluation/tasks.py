@@ -9,11 +9,16 @@ stops an evaluation.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
 import hashlib
-import os
+import logging
+import shutil
 import tempfile
 import time
+import warnings
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +89,7 @@ def run_task(task: RunTask, measurement: str) -> RunResult:
         procedure = task.procedure.load()
         clock = VirtualClock()
         with ExitStack() as stack:
+            stack.enter_context(unlogged())
             access = open_bench(
                 procedure.bench, sim=True, clock=clock, stack=stack, seed=task.seed, transport=task.transport
             )
@@ -112,11 +118,41 @@ def run_task(task: RunTask, measurement: str) -> RunResult:
     )
 
 
+@contextlib.contextmanager
+def unlogged() -> Iterator[None]:
+    """A simulated run's own logging and warnings silenced: what ends a run is its result's reason.
+
+    A local cluster's workers write to the terminal `rig evaluate` runs in: a simulated server that
+    fails would print its traceback there once per aborted run, among the progress lines.
+    """
+    logger = logging.getLogger("rig")
+    saved = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(saved)
+
+
+@functools.cache
+def _private_dir() -> Path:
+    """This process's own directory for the bench files it loads, removed when it exits.
+
+    Made by mkdtemp (mode 0700, a name no one can take first): a fixed name in /tmp, as before,
+    could be made by another user of the machine, who then refused every run or swapped the bench.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="leakrig-evaluate-"))
+    atexit.register(shutil.rmtree, directory, True)
+    return directory
+
+
 @functools.lru_cache(maxsize=8)
 def _load(files: ProcedureText) -> Procedure:
     digest = hashlib.sha256(files.bench_text.encode("utf-8")).hexdigest()[:16]
-    directory = Path(tempfile.gettempdir()) / f"leakrig-evaluate-{os.getuid()}" / digest
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _private_dir() / digest
+    directory.mkdir(exist_ok=True)
     bench_file = directory / Path(files.bench_source).name
     if not bench_file.exists() or bench_file.read_text("utf-8") != files.bench_text:
         # Written whole under another name, then renamed: a worker next door never reads half of it.

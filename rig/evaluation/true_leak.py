@@ -34,6 +34,7 @@ from rig.sim.simulated_bench import SimulatedBench
 from rig.steps.base import walk
 from rig.steps.fill import Fill
 from rig.steps.measure_decay import MeasureDecay
+from rig.steps.prompt import Prompt
 from rig.units import R_GAS
 
 LEAK_PATH = ("physics", "leaks", 0)
@@ -109,6 +110,30 @@ def leak_ends(procedure: Procedure, volume: str) -> str:
             f"not from the measured volume {volume!r}"
         )
     return ends[1] if ends[0] == volume else ends[0]
+
+
+def check_leak_kept(procedure: Procedure) -> None:
+    """:class:`InputError` when an operator action of the procedure changes ``physics.leaks[0]``.
+
+    A prompt's action is acted out in simulation (``repair_seal``: the seal becomes a 1 µm hole):
+    what is measured after it is no longer the true leak the evaluation set, and its counts would
+    be of the repaired hole at every factor.
+    """
+    doc = procedure.bench.doc
+    if doc is None:
+        return
+    leak = doc.get((*LEAK_PATH, "name"))
+    if not isinstance(leak, str):
+        return  # an unnamed leak no action can name
+    steps = [*walk(procedure.setup), *walk(procedure.main), *walk(procedure.cleanup)]
+    for action in dict.fromkeys(s.action for s in steps if isinstance(s, Prompt) and s.action):
+        changes = doc.get(("physics", "actions", action))
+        if isinstance(changes, list) and any(isinstance(c, dict) and c.get("leak") == leak for c in changes):
+            raise InputError(
+                f"procedure {procedure.name!r}: its action {action!r} changes the leak under test"
+                f" ({leak!r}) during the run, so the runs would not measure the true leak set;"
+                " rig evaluate takes procedures that leave it as set"
+            )
 
 
 def leak_element(simulation: SimulatedBench, procedure: Procedure) -> Orifice:

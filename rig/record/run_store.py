@@ -316,7 +316,13 @@ class RunStore:
                     f"run index {self._db}: run {row[0]!r} has {column} = {value!r}, not a"
                     f" {' or '.join('NULL' if t is type(None) else t.__name__ for t in types)}"
                 )
-        return RunSummary(*row)
+        summary = RunSummary(*row)
+        if not Path(summary.run_dir).is_absolute():
+            # Recorded with a relative --data-dir, so relative to where that command ran: from
+            # anywhere else (`rig store push --all --data-dir /srv/leakrig`, `rig trend`) it named
+            # nothing. A run's directory is always runs/RUN_ID in its data directory.
+            summary = replace(summary, run_dir=str(self.data_dir / "runs" / summary.run_id))
+        return summary
 
 
 def _shown(summary: RunSummary) -> RunSummary:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,7 +40,7 @@ class StoreError(InputError):
 def store_url(given: str | None) -> str:
     """The store's URL: ``given`` (``--store``), else ``$LEAKRIG_STORE``; :class:`StoreError` if neither."""
     url = given or os.environ.get(STORE_ENV)
-    if not url:
+    if not url or not url.strip():
         raise StoreError(f"no lab store: give --store URL or set {STORE_ENV}")
     return url
 
@@ -53,6 +54,22 @@ def shown(url: str) -> str:
     host = parts.get("host") or "localhost"
     port = parts.get("port") or "5432"
     return f"{parts.get('dbname') or '(default database)'} on {host}:{port}"
+
+
+# Where a URL or a keyword/value string keeps its password: libpq quotes a malformed URL in its
+# message (an unfinished IPv6 host, a bad %-escape in the password itself), secret and all.
+_SECRETS = (
+    re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*?:([^@/?#]+)@"),
+    re.compile(r"\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^\s]+)"),
+)
+
+
+def _masked(message: str, url: str) -> str:
+    """``message`` with every password ``url`` holds replaced by ``***``."""
+    for pattern in _SECRETS:
+        for secret in pattern.findall(url):
+            message = message.replace(secret, "***")
+    return message
 
 
 def _first_line(exc: BaseException) -> str:
@@ -69,11 +86,16 @@ def open_store(url: str, *, migrate: bool = True) -> Iterator[psycopg.Connection
     """
     from rig.store.schema import ensure_current
 
+    if not url.strip():
+        # libpq reads an empty connection string as "every default" (the local socket, $PGHOST,
+        # $PGDATABASE...): `--store "$LEAKRIG_STORE"` with the variable unset would open some other
+        # database instead of saying there is no store.
+        raise StoreError(f"no lab store: the URL given is empty (give --store URL or set {STORE_ENV})")
     where = shown(url)
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.Error as exc:
-        raise StoreError(f"lab store {where}: cannot connect: {_first_line(exc)}") from None
+        raise StoreError(f"lab store {where}: cannot connect: {_masked(_first_line(exc), url)}") from None
     try:
         with conn:
             if migrate:

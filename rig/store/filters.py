@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.errors import InputError
+from rig.outcome import Outcome, outcome_of
 from rig.record.run_store import RunSummary
 
 
@@ -26,6 +27,15 @@ class RunFilter:
     verdict: str | None = None  # PASS, FAIL, INCONCLUSIVE, ABORTED (any case)
     since: dt.datetime | None = None  # inclusive
     until: dt.datetime | None = None  # exclusive: the end of the day given
+
+    def __post_init__(self) -> None:
+        # A misspelt verdict or dates the wrong way round would list nothing and look like "no
+        # such runs": an answer that is wrong, not an empty one.
+        if self.verdict is not None and outcome_of(self.verdict.upper()) is None:
+            words = ", ".join(o.value for o in Outcome)
+            raise InputError(f"--verdict {self.verdict!r}: not a verdict (one of {words})")
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            raise InputError("--since is after --until: no run can be in between")
 
     def where(self) -> tuple[str, list[Any]]:
         """The SQL condition on the store's ``runs`` (``TRUE`` when none) and its parameters."""
@@ -95,7 +105,8 @@ def _article(run_dir: str) -> tuple[str | None, str | None]:
 def parse_when(text: str, what: str, *, end_of_day: bool = False) -> dt.datetime:
     """``--since``/``--until``: a date (``2026-12-06``, a whole day in UTC) or an ISO 8601 time.
 
-    For a date, ``end_of_day`` gives the start of the next day (so ``--until`` includes the day).
+    For a date, ``end_of_day`` gives the start of the next day (so ``--until`` includes the day); for
+    a time, the instant after it (so ``--until`` includes the time).
     :class:`InputError` (one line) for anything else.
     """
     try:
@@ -104,9 +115,15 @@ def parse_when(text: str, what: str, *, end_of_day: bool = False) -> dt.datetime
         pass
     else:
         start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+        if end_of_day and day == dt.date.max:
+            return dt.datetime.max.replace(tzinfo=dt.UTC)  # no next day: the end of time is the bound
         return start + dt.timedelta(days=1) if end_of_day else start
     try:
         when = dt.datetime.fromisoformat(text)
     except ValueError:
         raise InputError(f"{what} {text!r}: not a date (YYYY-MM-DD) or an ISO 8601 time") from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+    when = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+    if end_of_day and when < dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(days=1):
+        # The bound is exclusive and both ends are included: --until T lists a run started at T.
+        return when + dt.timedelta(microseconds=1)
+    return when

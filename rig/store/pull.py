@@ -13,7 +13,7 @@ import psycopg
 
 from rig.errors import InputError
 from rig.store.connection import StoreError
-from rig.store.snapshot import RefusedError, sha256, write_files
+from rig.store.snapshot import RefusedError, is_run_id, sha256, write_files
 
 Connection = psycopg.Connection[Any]
 
@@ -24,6 +24,9 @@ def pull(conn: Connection, run_id: str, to_dir: Path) -> Path:
     :class:`InputError` when the store has no such run or the target exists (nothing is
     overwritten); :class:`StoreError` when a file's bytes in the store no longer match their SHA-256.
     """
+    if not is_run_id(run_id):
+        # The run id names the directory written: it must be one name inside DIR, never a path out of it.
+        raise InputError(f"{run_id!r}: not a run id (`rig runs --store URL` lists them)")
     target = to_dir / run_id
     if target.exists() or target.is_symlink():
         raise InputError(f"{target} already exists; it is not overwritten")

@@ -91,6 +91,8 @@ def migrate(conn: Connection, where: str, target: int = LATEST) -> int:
             " (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
         )
         current = version(conn)
+        if current < 0:
+            raise StoreError(f"lab store {where} has schema version {current}, which no rig writes")
         if current > LATEST:
             raise StoreError(
                 f"lab store {where} has schema version {current}, newer than this rig's {LATEST}:"
@@ -104,7 +106,16 @@ def migrate(conn: Connection, where: str, target: int = LATEST) -> int:
 
 
 def ensure_current(conn: Connection, where: str) -> None:
-    """Bring the store to :data:`LATEST` (a no-op when it is there), refusing a newer one."""
-    if version(conn) == LATEST:
-        return
-    migrate(conn, where)
+    """Bring the store to :data:`LATEST` (a no-op when it is there), refusing a newer one, or a
+    database whose tables of those names are another application's."""
+    try:
+        if version(conn) == LATEST:
+            return
+        migrate(conn, where)
+    except (psycopg.errors.DuplicateTable, psycopg.errors.UndefinedColumn) as exc:
+        # The database's own message ('relation "runs" already exists') does not say what is wrong.
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreError(
+            f"lab store {where}: the database holds tables that are not a lab store's ({reason});"
+            " give the lab store's own database"
+        ) from None

@@ -12,13 +12,13 @@ import hashlib
 import json
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rig.errors import InputError
-from rig.record.integrity import MANIFEST, describe, record_entries
+from rig.record.integrity import MANIFEST, SIGNATURE, describe, record_entries
 from rig.record.measurement import Measurement
 from rig.record.results import RunResults
 from rig.record.run_store import RunSummary
@@ -101,19 +101,30 @@ def started_time(started: str) -> dt.datetime | None:
         return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
+def is_run_id(name: str) -> bool:
+    """Whether ``name`` can be a run id: one directory name (a pull writes ``DIR/RUN_ID``), never a path."""
+    return name not in ("", ".", "..") and "/" not in name and "\\" not in name and "\0" not in name
+
+
 def sha256(data: bytes) -> str:
     """The SHA-256 of ``data``, as lowercase hex (as manifests have it)."""
     return hashlib.sha256(data).hexdigest()
 
 
-def read_files(run_dir: Path) -> dict[str, bytes]:
+def read_files(run_dir: Path, listed: Collection[str] | None = None) -> dict[str, bytes]:
     """Every regular file under ``run_dir`` by its POSIX path relative to it; :class:`RefusedError` for
-    anything else (a symlink could point anywhere) or a file that cannot be read."""
+    anything else (a symlink could point anywhere) or a file that cannot be read.
+
+    With ``listed`` (the files the manifest names), a file it does not name is refused before any
+    file is read: a record holds nothing else, and a stray disk image would be read into memory whole.
+    """
     files: dict[str, bytes] = {}
     try:
         for rel, path, mode in record_entries(run_dir):
             if not stat.S_ISREG(mode):
                 raise RefusedError(f"{rel}: not a regular file")
+            if listed is not None and rel not in listed and rel not in (MANIFEST, SIGNATURE):
+                raise RefusedError(f"it does not verify: added: {rel}")
             try:
                 files[rel] = path.read_bytes()
             except OSError as exc:
@@ -145,7 +156,10 @@ def take(run_dir: Path, summary: RunSummary | None, trust: TrustStore) -> Snapsh
     # Checked before reading a byte: `rig store push /` must not read the whole disk to say no.
     if not (run_dir / "run.json").is_file():
         raise RefusedError(f"{run_dir}: not a run directory (no run.json)")
-    files = read_files(run_dir)
+    try:
+        files = read_files(run_dir, _manifest_names(run_dir))
+    except RefusedError as exc:  # said of a file inside: name the run, as every other refusal does
+        raise RefusedError(f"{run_dir}: refused, {exc}") from None
     if MANIFEST not in files:
         raise UnfinishedError(f"{run_dir}: not sealed (still running, or interrupted): skipped")
     with tempfile.TemporaryDirectory(prefix="leakrig-push-") as tmp:
@@ -157,6 +171,16 @@ def take(run_dir: Path, summary: RunSummary | None, trust: TrustStore) -> Snapsh
     info = _json_object(files, "run.json", run_dir)
     results = _json_object(files, "results.json", run_dir) if "results.json" in files else {}
     return _snapshot(run_dir, summary, info, results, files, report.public_key)
+
+
+def _manifest_names(run_dir: Path) -> frozenset[str] | None:
+    """The files ``run_dir``'s manifest names; None when it has none that reads (verifying says why)."""
+    try:
+        manifest = json.loads((run_dir / MANIFEST).read_bytes())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    names = manifest.get("files") if isinstance(manifest, dict) else None
+    return frozenset(str(name) for name in names) if isinstance(names, dict) else None
 
 
 def _snapshot(
@@ -171,6 +195,8 @@ def _snapshot(
     if not all(isinstance(v, str) and v for v in (run_id, procedure, bench, started)):
         raise RefusedError(f"{run_dir}: run.json does not name its run_id, procedure, bench and start")
     assert isinstance(run_id, str) and isinstance(procedure, str)  # checked just above
+    if not is_run_id(run_id):
+        raise RefusedError(f"{run_dir}: refused, its run id {run_id!r} is a path, not a name")
     assert isinstance(bench, str) and isinstance(started, str)
     recorded = RunResults.from_json(results)
     verdict = None if recorded.verdict is None else recorded.verdict.value
