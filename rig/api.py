@@ -121,10 +121,10 @@ def run(
     """Run ``procedure`` as ``rig run`` does (``--sim`` by default here: a real bench is asked for).
 
     The keywords are ``rig run``'s options (``part`` and ``serial``: the article tested, as
-    ``--part``/``--serial`` record it in run.json's ``article`` and on the certificate). Refused with :class:`rig.errors.InputError` before
-    any instrument is contacted when the run cannot be signed, a calibration is out of date, or
-    the bench is held by another run. Without ``sim`` or ``yes``, operator prompts are asked on
-    the terminal. The live view goes to stderr.
+    ``--part``/``--serial`` record it in run.json's ``article`` and on the certificate). Refused
+    with :class:`rig.errors.InputError` before any instrument is contacted when the run cannot be
+    signed, a calibration is out of date, or the bench is held by another run. Without ``sim`` or
+    ``yes``, operator prompts are asked on the terminal. The live view goes to stderr.
     """
     from rig.commands.run_summary import recorded_measurements
     from rig.engine.runner import EXIT_CODES
