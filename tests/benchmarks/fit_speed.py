@@ -9,7 +9,8 @@ Every round times, once each and in a rotating order, on the same arrays (epoch 
 The ratios are taken within each round, so that whatever else the machine does lands on both sides
 of each comparison alike; the table gives their median and their spread (min–max) over the rounds.
 Then a 1e3-sample ``fit_decay`` (a live estimate, a planner's trial): the best of several batches of
-calls, in µs per call, against the compiled pass alone (``rig._linfit.fit_line``).
+calls, in µs per call, against the compiled pass alone (``rig._linfit.fit_line``); and ns per sample
+of the compiled fits and of the floor from 1e4 samples (in cache) to 1e7 (from memory).
 """
 
 from __future__ import annotations
@@ -99,6 +100,23 @@ def small_call_us(n: int = 1000, batches: int = 7, calls: int = 20_000) -> dict[
     return {name: seconds / calls * 1e6 for name, seconds in best.items()}
 
 
+def per_sample_ns(sizes: tuple[int, ...] = (10**4, 10**5, 10**6, 10**7)) -> list[str]:
+    """Markdown rows: ns per sample of the compiled fits and of the floor, in cache and out of it."""
+    rows = []
+    for n in sizes:
+        t, p, temperature = series(n)
+        reps = max(1, 10**7 // n)
+        timed = {
+            "fit": lambda t=t, p=p: _linfit.fit_line(t, p),
+            "compensated": lambda t=t, p=p, k=temperature: _linfit.fit_line_compensated(t, p, k, T_REF_K),
+            "floor": lambda t=t, p=p: np.dot(t, p),
+        }
+        best = {name: min(timeit.repeat(f, number=reps, repeat=7)) for name, f in timed.items()}
+        ns = {name: seconds / reps / n * 1e9 for name, seconds in best.items()}
+        rows.append(f"| {n:.0e} | {ns['fit']:.2f} | {ns['compensated']:.2f} | {ns['floor']:.2f} |")
+    return rows
+
+
 def main() -> None:
     """Print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -119,6 +137,8 @@ def main() -> None:
     for name, us in small.items():
         goal, met = ("≤ 3", "yes" if us <= 3.0 else "**no**") if name == "fit_decay" else ("—", "")
         print(f"| {name} | {us:.2f} | {goal} | {met} |")
+    print("\n| samples | fit ns/sample | compensated ns/sample | floor ns/sample |\n|---|---:|---:|---:|")
+    print("\n".join(per_sample_ns()))
 
 
 if __name__ == "__main__":

@@ -121,3 +121,8 @@ def test_the_interleaved_script_times_every_contender_each_round() -> None:
     assert all(len(s) == 3 and min(s) > 0.0 for s in seconds.values())
     rows = fit_speed.ratio_rows(seconds)
     assert len(rows) == len(fit_speed.RATIOS) and all(row.startswith("| ") for row in rows)
+
+
+def test_the_per_sample_rows_cover_every_size() -> None:
+    rows = fit_speed.per_sample_ns((1000, 4000))
+    assert [row.split("|")[1].strip() for row in rows] == ["1e+03", "4e+03"]
