@@ -45,6 +45,7 @@ VERDICT_STYLE: dict[str, str] = {
 EVENT_STYLE = {
     "fault": "bold red",
     "interlock": "bold red",
+    "gross_leak": "bold red",
     "error": "bold red",
     "warning": "yellow",
     "operator": "cyan",

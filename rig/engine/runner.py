@@ -33,6 +33,7 @@ from rig.procedure.plan import Plan
 from rig.record.measurement import Measurement
 from rig.record.results import RunResults
 from rig.steps import Step
+from rig.steps.base import Brought
 from rig.steps.context import Answer
 
 __all__ = ["EXIT_CODES", "STATUS", "Abort", "RunOutcome", "RunVerdict", "Runner"]
@@ -141,6 +142,9 @@ class Runner:
         self._plan = Plan(steps, self.bench.valve_response_s)
         self._tripped = False
         self._executed = 0
+        # The level each volume was last brought to by a step of this run (a fill, a pump-down),
+        # with what it read before: a gross leak is judged against it (rig.steps.gross_leak).
+        self.brought: dict[str, Brought] = {}
         # Where master parts' offsets are kept (beside the run records); None: a run not recorded.
         self.masters: MasterStore | None = None
         self._last_recorded_s: float | None = None  # the time of the last recorded sample
@@ -314,7 +318,7 @@ class Runner:
             for section in (self.procedure.setup, self.procedure.main):
                 self.steps(section, outcome)
         except Abort as exc:
-            outcome.verdict, outcome.reason = Outcome.ABORTED, str(exc)
+            outcome.verdict, outcome.reason = exc.verdict, str(exc)
             self._tripped = exc.kind == "interlock"
             # A plugin step's bug (the abort's cause) keeps its traceback in the record, for its author.
             cause = exc.__cause__
@@ -381,7 +385,18 @@ class Runner:
             self.event("step", f"{step.kind} at {step.location}")
             self._progress(step)
             self.series.restart(step.kept_channels(self.bench))
+            level = step.level()
+            before = None if level is None else self._pressure_of(level.volume)
             _run_step(step, context)
+            if level is not None:
+                self.brought[level.volume] = Brought(level, before, self.procedure.gas)
+
+    def _pressure_of(self, volume: str) -> float | None:
+        """The last reading of ``volume``'s first pressure gauge that read (None: none has)."""
+        for name, spec in self.bench.channels.items():
+            if spec.volume == volume and spec.measures == "pressure" and self.last.get(name) is not None:
+                return self.last[name]
+        return None
 
     def _progress(self, step: Step) -> None:
         index = min(self._executed, self._plan.count - 1)

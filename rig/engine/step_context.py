@@ -21,6 +21,7 @@ from rig.engine.samples import SampleStore
 from rig.engine.topology import joined
 from rig.record.measurement import Measurement
 from rig.steps import Step
+from rig.steps.base import Brought
 from rig.steps.context import Answer
 
 if TYPE_CHECKING:
@@ -65,6 +66,10 @@ class EngineContext:
     def masters(self) -> MasterStore | None:
         """Where master parts' offsets are kept (None: the run is not recorded)."""
         return self._runner.masters
+
+    def brought(self, volume: str) -> Brought | None:
+        """The level a step of this run last brought ``volume`` to, and what it read before."""
+        return self._runner.brought.get(volume)
 
     def now(self) -> float:
         """The run's clock."""

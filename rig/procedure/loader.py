@@ -80,6 +80,8 @@ class Procedure:
     main: tuple[Step, ...]
     cleanup: tuple[Step, ...]
     description: str = ""
+    # The test gas the fills fill with (the record's and certificate's ``gas``; air unless it says).
+    gas: str = "air"
     # The document as it was read (a file, or the text rig.api wrote): what a run keeps as its
     # procedure.yaml.
     text: str = field(default="", repr=False, compare=False)
@@ -184,6 +186,7 @@ def _validated(doc: Doc, path: Path, bench_path: BenchSpec | str | Path | None, 
         main=sections["main"],
         cleanup=sections["cleanup"],
         description=doc.text(("description",), " ").strip(),
+        gas=doc.text(("gas",)) if doc.has(("gas",)) else "air",
         text=text,
     )
 

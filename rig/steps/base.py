@@ -44,6 +44,17 @@ class Level:
 
 
 @dataclass(frozen=True)
+class Brought:
+    """A level a step of the running procedure brought a volume to, what the volume read before it
+    (None: no reading) and the procedure's test gas, so the steps after it can tell what the gas
+    can have come to since."""
+
+    level: Level
+    from_pa: float | None
+    gas: str = "air"
+
+
+@dataclass(frozen=True)
 class MeasuredWindow:
     """How a step fitted a measurement: the volume, the thermometer that compensated it, the direction."""
 

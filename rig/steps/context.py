@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rig.engine.measurements import Measurement
     from rig.engine.measuring import Fitted
     from rig.engine.samples import SampleStore
-    from rig.steps.base import Level, Step
+    from rig.steps.base import Brought, Level, Step
 
 Values = dict[str, float | None]
 
@@ -111,6 +111,10 @@ class StepContext(Protocol):
     @property
     def masters(self) -> MasterStore | None:
         """Where master parts' offsets are kept, beside the run records (None: a run not recorded)."""
+
+    def brought(self, volume: str) -> Brought | None:
+        """The level the last step of this run that sets one (a fill, a pump-down) brought ``volume``
+        to, with what it read before (None: no step has yet)."""
 
     def now(self) -> float:
         """The run's clock."""

@@ -17,9 +17,11 @@ from rig.bench import BenchSpec
 from rig.bench_gauges import ATMOSPHERE_PA, display_step_pa, sensor_floor
 from rig.engine.measurements import decay_entry
 from rig.engine.measuring import steady
+from rig.outcome import Outcome
 from rig.steps.base import MeasuredWindow, Step
 from rig.steps.context import CheckContext, StepContext
 from rig.steps.fields import CHANNEL_REF, LEAK_RATE, TEXT, TIME, VOLUME_REF, choice, step_field
+from rig.steps.gross_leak import check_gross_leak, floor_of, lowest
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +76,12 @@ class MeasureDecay(Step):
         return MeasuredWindow(self.volume, self.temperature, self.direction or "decay")
 
     def run(self, ctx: StepContext) -> None:
-        """Hold, fit the window, refuse what its evidence cannot carry, record the measurement."""
+        """Hold, fit the window, refuse what its evidence cannot carry, record the measurement.
+
+        A window of a filled volume that reads below what a tight one cools to, and that the fit
+        does not fail, is a gross leak: the run ends FAIL (:mod:`rig.steps.gross_leak`) rather than
+        judge the flat line of an emptied article.
+        """
         fitted, window = ctx.fit_hold(
             self.name, self.channel, self.volume, self.duration_s, self.temperature, self.sign
         )
@@ -88,6 +95,9 @@ class MeasureDecay(Step):
             fitted.budget,
         )
         entry = ctx.isolated(steady(entry, self.channel, fitted), (self.volume,))
+        floor = floor_of(ctx, self.channel) if self.direction != "rise" else None
+        if floor is not None and entry.outcome is not Outcome.FAIL:
+            check_gross_leak(ctx, self.channel, lowest(ctx.series.values(self.channel)), floor, self.name)
         ctx.record(self.name, entry)
 
 

@@ -11,6 +11,7 @@ from rig.engine.abort import Abort
 from rig.steps.base import Step
 from rig.steps.context import StepContext
 from rig.steps.fields import CHANNEL_REF, LEAK_RATE, TIME, choice, step_field
+from rig.steps.gross_leak import check_gross_leak, floor_of
 
 # The settling detection's window when the step gives none.
 DEFAULT_WINDOW_S = 30.0
@@ -53,10 +54,13 @@ class Stabilise(Step):
         size = ctx.bench.volumes[volume].size_m3 if volume else 1.0
         reject_slope = self.reject_limit_pa_m3_s / size  # Pa/s a leak at the limit produces
         per_window = max(int(window / ctx.period_s), 2)
+        floor = floor_of(ctx, channel)
 
         # The raw pressure, not p·T_ref/T: over a short window a thermocouple's noise, scaled
         # by p/T, would swamp the slope changes the detection looks for.
-        def settled(_: dict[str, float | None]) -> bool:
+        def settled(values: dict[str, float | None]) -> bool:
+            if floor is not None:
+                check_gross_leak(ctx, channel, values.get(channel), floor, self.kind)
             count = len(ctx.series)  # this step's samples, from its start
             # Four windows: the three consecutive agreeing changes the detection asks for; and
             # only a completed window can change the answer, so the detection runs once per window.
