@@ -106,7 +106,29 @@ def check_gross_leak(
     raise Abort(reason, "gross_leak", Outcome.FAIL)
 
 
-def lowest(values: np.ndarray) -> float | None:
-    """The lowest reading of ``values`` (NaN where a channel read nothing); None when none read."""
+def typical(values: np.ndarray) -> float | None:
+    """The median reading of ``values`` (NaN where a channel read nothing); None when none read.
+
+    An emptied article reads low through the whole window; one glitched reading must not fail a
+    tight one (a window that falls through the floor on its way down is a fit that fails).
+    """
     finite = values[np.isfinite(values)]
-    return float(finite.min()) if finite.size else None
+    return float(np.median(finite)) if finite.size else None
+
+
+class Consecutive:
+    """Readings below the floor in a row: a gross leak is called on the second, not on one glitch."""
+
+    NEEDED = 2
+
+    def __init__(self, floor: tuple[float, Brought]) -> None:
+        self.floor = floor
+        self.below = 0
+
+    def check(self, ctx: StepContext, channel: str, pressure_pa: float | None, during: str) -> None:
+        """Count ``pressure_pa``; end the run FAIL on the second reading in a row below the floor."""
+        if pressure_pa is None or math.isnan(pressure_pa):
+            return  # no reading: neither evidence nor a break in it
+        self.below = self.below + 1 if pressure_pa < self.floor[0] else 0
+        if self.below >= self.NEEDED:
+            check_gross_leak(ctx, channel, pressure_pa, self.floor, during)

@@ -21,7 +21,7 @@ from rig.outcome import Outcome
 from rig.steps.base import MeasuredWindow, Step
 from rig.steps.context import CheckContext, StepContext
 from rig.steps.fields import CHANNEL_REF, LEAK_RATE, TEXT, TIME, VOLUME_REF, choice, step_field
-from rig.steps.gross_leak import check_gross_leak, floor_of, lowest
+from rig.steps.gross_leak import check_gross_leak, floor_of, typical
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,8 +78,8 @@ class MeasureDecay(Step):
     def run(self, ctx: StepContext) -> None:
         """Hold, fit the window, refuse what its evidence cannot carry, record the measurement.
 
-        A window of a filled volume that reads below what a tight one cools to, and that the fit
-        does not fail, is a gross leak: the run ends FAIL (:mod:`rig.steps.gross_leak`) rather than
+        A window of a filled volume whose median reads below what a tight one cools to, and that
+        the fit does not fail, is a gross leak: the run ends FAIL (:mod:`rig.steps.gross_leak`) rather than
         judge the flat line of an emptied article.
         """
         fitted, window = ctx.fit_hold(
@@ -97,7 +97,7 @@ class MeasureDecay(Step):
         entry = ctx.isolated(steady(entry, self.channel, fitted), (self.volume,))
         floor = floor_of(ctx, self.channel) if self.direction != "rise" else None
         if floor is not None and entry.outcome is not Outcome.FAIL:
-            check_gross_leak(ctx, self.channel, lowest(ctx.series.values(self.channel)), floor, self.name)
+            check_gross_leak(ctx, self.channel, typical(ctx.series.values(self.channel)), floor, self.name)
         ctx.record(self.name, entry)
 
 

@@ -11,7 +11,7 @@ from rig.engine.abort import Abort
 from rig.steps.base import Step
 from rig.steps.context import StepContext
 from rig.steps.fields import CHANNEL_REF, LEAK_RATE, TIME, choice, step_field
-from rig.steps.gross_leak import check_gross_leak, floor_of
+from rig.steps.gross_leak import Consecutive, floor_of
 
 # The settling detection's window when the step gives none.
 DEFAULT_WINDOW_S = 30.0
@@ -55,12 +55,13 @@ class Stabilise(Step):
         reject_slope = self.reject_limit_pa_m3_s / size  # Pa/s a leak at the limit produces
         per_window = max(int(window / ctx.period_s), 2)
         floor = floor_of(ctx, channel)
+        below = Consecutive(floor) if floor is not None else None
 
         # The raw pressure, not p·T_ref/T: over a short window a thermocouple's noise, scaled
         # by p/T, would swamp the slope changes the detection looks for.
         def settled(values: dict[str, float | None]) -> bool:
-            if floor is not None:
-                check_gross_leak(ctx, channel, values.get(channel), floor, self.kind)
+            if below is not None:
+                below.check(ctx, channel, values.get(channel), self.kind)
             count = len(ctx.series)  # this step's samples, from its start
             # Four windows: the three consecutive agreeing changes the detection asks for; and
             # only a completed window can change the answer, so the detection runs once per window.

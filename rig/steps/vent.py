@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rig.engine.abort import Abort
-from rig.steps.base import Step
+from rig.steps.base import Level, Step
 from rig.steps.context import StepContext
 from rig.steps.fields import TIME, VALVE_REF, VOLUME_REF, step_field
 from rig.steps.gas import ATMOSPHERE_PA, VENT_TIMEOUT_S, VENTED_WITHIN_PA, near, pressure_channel
@@ -35,6 +35,11 @@ class Vent(Step):
     def planned_duration(self, response_s: float) -> tuple[float | None, float | None]:
         """No nominal time (it ends at the atmosphere); at the longest its wait."""
         return None, self.wait_s
+
+    def level(self) -> Level:
+        """The atmosphere: after a vent, what an earlier fill brought the volume to no longer holds
+        (a gross leak is judged against the last fill, rig.steps.gross_leak)."""
+        return Level(self.volume, ATMOSPHERE_PA)
 
     def run(self, ctx: StepContext) -> None:
         """Open the vent path and hold until the atmosphere reads, or the wait is over."""

@@ -11,11 +11,15 @@ import functools
 import json
 from contextlib import ExitStack
 from pathlib import Path
+from typing import cast
 
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rig.clock import VirtualClock
+from rig.engine.abort import Abort
 from rig.engine.runner import RunOutcome
 from rig.evaluation.true_leak import TrueLeak, probe_conditions, set_leak
 from rig.execution.bench_access import open_bench
@@ -25,7 +29,9 @@ from rig.procedure.loader import Procedure, load_procedure
 from rig.record.run_store import RunStore
 from rig.report.certificate import write_certificate
 from rig.steps.base import Brought, Level
-from rig.steps.gross_leak import gross_leak_floor
+from rig.steps.context import StepContext
+from rig.steps.gross_leak import Consecutive, gross_leak_floor, typical
+from rig.steps.vent import Vent
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESSURE_DECAY = ROOT / "procedures" / "pressure_decay.yaml"
@@ -134,3 +140,41 @@ def test_no_leak_of_twice_the_limit_or_more_ever_passes(exponent: float, seed: i
     if outcome.reason.startswith("gross leak"):
         # An article within its limit never reads below the floor: the fill's heat alone never takes it there.
         assert factor > 1.0, (factor, outcome.reason)
+
+
+def test_a_vent_after_the_fill_takes_its_floor_away() -> None:
+    # Brought to the atmosphere by the vent, the article is not a filled one any more: reading the
+    # air is what it should do, not a gross leak against the fill before it.
+    fill = Brought(Level("article", 200_000.0, 5_000.0), 101_325.0, "air")
+    vented = Brought(Vent(volume="article").level(), 199_000.0, "air")
+    assert gross_leak_floor(fill) is not None and gross_leak_floor(vented) is None
+
+
+class _Ctx:
+    """What a gross-leak call reads of its step's context."""
+
+    def __init__(self) -> None:
+        self.findings: dict[str, object] = {}
+
+    def now(self) -> float:
+        return 12.0
+
+
+def test_one_glitched_reading_is_not_a_gross_leak_two_in_a_row_are() -> None:
+    fill = Brought(Level("article", 200_000.0, 5_000.0), 101_325.0, "air")
+    floor = gross_leak_floor(fill)
+    assert floor is not None
+    below, above = floor - 1.0, floor + 1.0
+    counter = Consecutive((floor, fill))
+    ctx = cast(StepContext, _Ctx())
+    for reading in (above, below, above, below, None, above, float("nan"), below):
+        counter.check(ctx, "p_article", reading, "stabilise")  # never two below in a row
+    with pytest.raises(Abort) as ended:
+        counter.check(ctx, "p_article", below, "stabilise")  # the one before was below too
+    assert ended.value.verdict is Outcome.FAIL and ended.value.kind == "gross_leak"
+    # The window's reading is its median: a dip does not move it, an emptied article does.
+    window = np.full(100, floor + 500.0)
+    window[[10, 11, 12]] = floor - 5e4
+    assert typical(window) == floor + 500.0
+    assert typical(np.full(100, 101_325.0)) == 101_325.0 < floor
+    assert typical(np.full(5, np.nan)) is None
