@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "procedures" / "benches" / "xgs_chamber.yaml"
 PROCEDURE = ROOT / "procedures" / "pressure_decay.yaml"
 TIGHT_SEAL = "diameter: 1 um, discharge_coefficient: 0.7}"
-# 20 µm: about 400 times the tight seal's flow, several sccm at 2 bar against a 0.5 sccm limit.
+# 20 µm: about 400 times the tight seal's flow, several sccm at 2 bar against a 0.5 sccm limit: the
+# article loses so much while it settles that it falls below what a tight one cools to (a gross leak,
+# rig.steps.gross_leak), and the run ends FAIL there with that evidence instead of a decay measurement.
 LEAKY_SEAL = "diameter: 20 um, discharge_coefficient: 0.7}"
 VERDICT_EXIT = {"PASS": 0, "FAIL": 1}
 
@@ -94,13 +96,15 @@ def test_pressure_decay_verdicts_follow_the_simulated_seal(tmp_path: Path) -> No
         why = (bench.name, seed, stderr[-2000:])
         assert (result.get("verdict"), code) == (verdict, VERDICT_EXIT[verdict]), why
         assert result["seed"] == seed
+        if verdict == "FAIL":
+            assert result["reason"].startswith("gross leak: p_article fell to "), why
+            found = result["gross_leak"]
+            assert found["step"] == "stabilise" and found["pressure_pa"] < found["floor_pa"] < 195_000.0
+            assert "decay" not in result["measurements"]
+            continue
         decay = result["measurements"]["decay"]
         assert decay["outcome"] == verdict
-        limit = decay["limit_pa_m3_s"]
-        if verdict == "PASS":
-            assert decay["value_pa_m3_s"] + decay["uncertainty_k2_pa_m3_s"] < limit
-        else:
-            assert decay["value_pa_m3_s"] - decay["uncertainty_k2_pa_m3_s"] > limit
+        assert decay["value_pa_m3_s"] + decay["uncertainty_k2_pa_m3_s"] < decay["limit_pa_m3_s"]
 
 
 def test_only_a_simulated_xgs_is_read_without_pacing() -> None:
