@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.errors import InputError
-from rig.evaluation.cluster import dask_client, run_on
+from rig.evaluation.cluster import dask_client, default_workers, run_on
 from rig.evaluation.grid import FactorReport, reports
 from rig.evaluation.tasks import ProcedureText, RunTask, unlogged
 from rig.evaluation.true_leak import TrueLeak, check_leak_kept, equivalent_diameter_m, probe_conditions
@@ -19,6 +19,8 @@ from rig.procedure.loader import Procedure
 # (300 000 took 3.4 GB and minutes before the first run; a typo of --runs 10**9 would exhaust the
 # machine). At a few runs per second per worker, this is already half a day on a small cluster.
 MAX_RUNS = 100_000
+# Local worker processes per CPU this process may use, at most.
+MAX_WORKERS_PER_CPU = 4
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,13 @@ def evaluate(
         )
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
+    if workers is not None and workers > MAX_WORKERS_PER_CPU * default_workers():
+        # Each local worker is a process with NumPy, SciPy and the simulator loaded: a mistyped 1000
+        # would exhaust the machine long before a run, and more than a few per CPU only queue for it.
+        raise InputError(
+            f"--workers {workers}: at most {MAX_WORKERS_PER_CPU} per CPU here"
+            f" ({MAX_WORKERS_PER_CPU * default_workers()}); more machines take a --scheduler"
+        )
     base = seed if seed is not None else bench.doc.integer(("physics", "seed"), 0)
     if base < 0 or base + runs - 1 > 2**32 - 1:
         raise InputError(f"--seed {base}: seeds {base} to {base + runs - 1} must lie in 0 to 2**32 - 1")

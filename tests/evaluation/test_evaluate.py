@@ -105,6 +105,7 @@ def test_a_local_cluster_by_default(capsys: pytest.CaptureFixture[str]) -> None:
         (["--factors", "0.5,x"], "'x' is not a number"),
         (["--factors", "0,1"], "'0' is not a positive factor"),
         (["--runs", "0"], "--runs must be at least 1"),
+        (["--workers", "100000"], "--workers 100000: at most 4 per CPU here"),
         # Refused at once (an unreachable host is waited for, 10 s, and said the same way).
         (["--scheduler", "nowhere://127.0.0.1"], "cannot connect"),
         (["--scheduler", "tcp://127.0.0.1:8786", "--workers", "2"], "give one or the other"),
