@@ -10,9 +10,11 @@ here too, so that a small fit costs its arithmetic and one result object.
 
 cimport cython
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBuffer_Release, PyObject_GetBuffer
-from libc.math cimport NAN, sqrt
+from libc.math cimport sqrt
 from _moments cimport (CHUNK, LOOK, PLAIN, TCOMP, LOGDIFF, ChunkSums, LagState, sample_y, state_merge,
                        state_rebase, state_reset, state_shift, usable)
+
+import sys
 
 import numpy as np
 from scipy import special
@@ -25,8 +27,6 @@ MIN_SAMPLES = 3
 RHO_CAP = 0.99
 # The most negative ρ the inflation deflates for (rig.analysis.linefit says why).
 RHO_FLOOR = -0.5
-
-import sys
 
 cdef bint _LITTLE_ENDIAN = sys.byteorder == "little"
 cdef double _RHO_CAP = RHO_CAP
